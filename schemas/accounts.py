@@ -1,0 +1,80 @@
+"""Accounts and sessions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+from schemas.base import (
+    Base,
+    Email,
+    Name,
+    Password,
+    Patch,
+    TimeZone,
+    check_not_blank,
+    check_time_zone,
+)
+
+
+class SignUp(Base):
+    email: Email
+    password: Password
+    display_name: Name
+    timezone: TimeZone
+
+    def __post_init__(self) -> None:
+        check_not_blank(self.display_name, "display_name")
+        check_time_zone(self.timezone, "timezone")
+
+
+class SignIn(Base):
+    # Not checked against the sign-up rules: a wrong shape is just a failed sign-in.
+    email: Annotated[str, msgspec.Meta(max_length=254)]
+    password: Annotated[str, msgspec.Meta(max_length=1024)]
+
+
+class RefreshRequest(Base):
+    refresh_token: Annotated[str, msgspec.Meta(max_length=256)]
+
+
+class Tokens(Base):
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+class User(Base):
+    id: uuid.UUID
+    email: str
+    display_name: str
+    timezone: str
+    couple_id: uuid.UUID | None
+    created_at: datetime
+
+
+class SignedIn(Base):
+    user: User
+    tokens: Tokens
+
+
+class Refreshed(Base):
+    tokens: Tokens
+
+
+class MePatch(Patch):
+    display_name: Name | msgspec.UnsetType = msgspec.UNSET
+    timezone: TimeZone | msgspec.UnsetType = msgspec.UNSET
+
+    def __post_init__(self) -> None:
+        if self.display_name is not msgspec.UNSET:
+            check_not_blank(self.display_name, "display_name")
+        if self.timezone is not msgspec.UNSET:
+            check_time_zone(self.timezone, "timezone")
+
+
+class DeleteMe(Base):
+    password: Annotated[str, msgspec.Meta(max_length=1024)]

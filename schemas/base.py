@@ -1,0 +1,97 @@
+"""The wire conventions every Twofold schema follows.
+
+- Bodies are JSON objects whose field names are snake_case, exactly as the Structs name them.
+- Ids are UUID strings, time-ordered (v7) when the server makes them.
+- Instants are RFC 3339 in UTC (``2026-11-23T21:00:00Z``); local times are ``"HH:MM"``, local
+  dates ``"YYYY-MM-DD"`` and time zones IANA names.
+- Unknown request fields are ignored, so an app newer than the server still talks to it.
+- Schemas only grow: a new field gets a default and a field never changes type, because
+  phones in the wild run old app versions.
+- Text limits are enforced, never truncated: longer input is a validation error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+import zoneinfo
+from typing import Annotated
+
+import msgspec
+
+
+class Base(msgspec.Struct, kw_only=True):
+    """A wire object; see the module docstring for the conventions it carries."""
+
+
+class Patch(msgspec.Struct, kw_only=True):
+    """A partial update: a field left out is ``msgspec.UNSET`` and keeps its stored value."""
+
+
+# Text limits of the contract. Counted in characters (code points), not bytes.
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+Note = Annotated[str, msgspec.Meta(max_length=1000)]
+EntryText = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+PauseNote = Annotated[str, msgspec.Meta(max_length=280)]
+Email = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=3,
+        max_length=254,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description="An email address; compared case-insensitively.",
+    ),
+]
+Password = Annotated[str, msgspec.Meta(min_length=10, max_length=1024)]
+TimeZone = Annotated[
+    str,
+    msgspec.Meta(min_length=1, max_length=64, description="An IANA time zone name."),
+]
+LocalTime = Annotated[
+    str,
+    msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description='Local time "HH:MM".'),
+]
+
+_ZONE_NAME = re.compile(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$")
+
+
+def is_time_zone(name: str) -> bool:
+    """Whether ``name`` is an IANA zone this server knows (never a path or a POSIX TZ string)."""
+    if not _ZONE_NAME.match(name):
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+def field_error(field: str, message: str) -> ValueError:
+    """An error raised in ``__post_init__``; msgspec reports it as a validation failure, and the
+    suffix names the field the same way msgspec's own messages do."""
+    return ValueError(f"{message} - at `$.{field}`")
+
+
+def check_time_zone(name: str, field: str) -> None:
+    if not is_time_zone(name):
+        raise field_error(field, f"Unknown time zone {name!r}")
+
+
+def check_not_blank(value: str, field: str) -> None:
+    if not value.strip():
+        raise field_error(field, "Must not be blank")
+
+
+def new_id() -> uuid.UUID:
+    """A UUIDv7: 48 bits of Unix milliseconds, then randomness (RFC 9562), so ids sort by time."""
+    millis = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (millis & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76  # version
+    value |= ((rand >> 62) & 0xFFF) << 64  # rand_a, 12 bits
+    value |= 0b10 << 62  # variant
+    value |= rand & ((1 << 62) - 1)  # rand_b, 62 bits
+    return uuid.UUID(int=value)

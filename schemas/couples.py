@@ -1,0 +1,56 @@
+"""Linking two accounts into a couple, and the couple's shared settings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+from schemas.base import Base, LocalTime, Name, Patch, TimeZone, check_not_blank, check_time_zone
+
+PauseMinutes = Annotated[int, msgspec.Meta(ge=20, le=240)]
+
+
+class InviteCreated(Base):
+    code: str
+    expires_at: datetime
+
+
+class AcceptInvite(Base):
+    code: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+
+
+class Partner(Base):
+    id: uuid.UUID
+    display_name: str
+    timezone: str
+
+
+class CoupleSettings(Base):
+    safe_word: str | None = None
+    default_pause_minutes: int = 20
+    reading_time: str = "21:00"
+    reading_timezone: str = "UTC"
+
+
+class SettingsPatch(Patch):
+    safe_word: Name | None | msgspec.UnsetType = msgspec.UNSET
+    default_pause_minutes: PauseMinutes | msgspec.UnsetType = msgspec.UNSET
+    reading_time: LocalTime | msgspec.UnsetType = msgspec.UNSET
+    reading_timezone: TimeZone | msgspec.UnsetType = msgspec.UNSET
+
+    def __post_init__(self) -> None:
+        if isinstance(self.safe_word, str):
+            check_not_blank(self.safe_word, "safe_word")
+        if isinstance(self.reading_timezone, str):
+            check_time_zone(self.reading_timezone, "reading_timezone")
+
+
+class Couple(Base):
+    id: uuid.UUID
+    partners: list[Partner]
+    linked_at: datetime
+    head: int
+    settings: CoupleSettings

@@ -1,0 +1,43 @@
+"""``GET /v1/me/export``: every record the server holds about the caller, in one document."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from schemas.accounts import User
+from schemas.base import Base
+from schemas.couples import Couple
+from schemas.events import Event
+
+
+class SessionRecord(Base):
+    id: uuid.UUID
+    created_at: datetime
+    last_used_at: datetime
+    revoked_at: datetime | None
+    revoked_reason: str | None
+
+
+class InviteRecord(Base):
+    code: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class CoupleRecord(Base):
+    """A couple the caller is in, or was in until less than 30 days ago, with its whole log."""
+
+    couple: Couple
+    unlinked_at: datetime | None
+    events: list[Event]
+
+
+class Export(Base):
+    exported_at: datetime
+    user: User
+    sessions: list[SessionRecord]
+    invites: list[InviteRecord]
+    couples: list[CoupleRecord]

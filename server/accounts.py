@@ -1,0 +1,113 @@
+"""Signing up, signing in, refreshing and ending sessions, and erasing an account."""
+
+from __future__ import annotations
+
+import uuid
+
+from schemas.accounts import SignedIn, SignIn, SignUp, Tokens, User
+from schemas.base import new_id
+from server import ratelimit
+from server.auth import (
+    hash_password,
+    issue_access_token,
+    new_refresh_token,
+    refresh_token_hash,
+    verify_password,
+)
+from server.clock import Clock
+from server.db import Connection
+from server.errors import EmailTaken, Unauthorized
+from server.linking import unlink_couple
+from server.queries import accounts as q
+from server.queries import couples as couples_q
+from server.settings import Settings
+
+
+def _tokens(
+    settings: Settings, user_id: uuid.UUID, session_id: uuid.UUID, clock: Clock, refresh: str
+) -> Tokens:
+    return Tokens(
+        access_token=issue_access_token(
+            settings.secret_key, user_id, session_id, clock.now(), settings.access_token_seconds
+        ),
+        refresh_token=refresh,
+        expires_in=settings.access_token_seconds,
+    )
+
+
+async def _open_session(conn: Connection, settings: Settings, clock: Clock, user: User) -> SignedIn:
+    refresh = new_refresh_token()
+    session_id = new_id()
+    await q.start_session(conn, session_id, user.id, refresh_token_hash(refresh), clock.now())
+    return SignedIn(user=user, tokens=_tokens(settings, user.id, session_id, clock, refresh))
+
+
+async def sign_up(conn: Connection, settings: Settings, clock: Clock, data: SignUp) -> SignedIn:
+    password_hash = await hash_password(data.password)
+    async with conn.transaction():
+        user = await q.insert_user(
+            conn,
+            user_id=new_id(),
+            email=data.email.strip(),
+            password_hash=password_hash,
+            display_name=data.display_name.strip(),
+            timezone=data.timezone,
+            now=clock.now(),
+        )
+        if user is None:
+            raise EmailTaken("An account with that email already exists; sign in instead")
+        return await _open_session(conn, settings, clock, user)
+
+
+_WRONG = "The email or the password is wrong"
+
+
+async def sign_in(conn: Connection, settings: Settings, clock: Clock, data: SignIn) -> SignedIn:
+    email = data.email.strip().lower()
+    await ratelimit.spend(conn, ratelimit.SIGN_IN, email, clock.now())
+    row = await q.credentials_by_email(conn, email)
+    # Verified whether or not the account exists, so the answer and its timing say nothing
+    # about which emails have accounts.
+    ok = await verify_password(None if row is None else row["password_hash"], data.password)
+    if row is None or not ok:
+        raise Unauthorized(_WRONG)
+    async with conn.transaction():
+        user = await q.get_user(conn, row["id"])
+        if user is None:  # erased between the two reads
+            raise Unauthorized(_WRONG)
+        await ratelimit.forget(conn, ratelimit.SIGN_IN, email)
+        return await _open_session(conn, settings, clock, user)
+
+
+async def refresh(conn: Connection, settings: Settings, clock: Clock, token: str) -> Tokens:
+    new = new_refresh_token()
+    async with conn.transaction():
+        spent = await q.rotate_refresh_token(conn, refresh_token_hash(token), clock.now())
+        if not isinstance(spent, q.Rotated):
+            # Committed on purpose: a reused token has just revoked its whole session.
+            outcome = spent
+        else:
+            await q.add_refresh_token(conn, spent.session_id, refresh_token_hash(new), clock.now())
+            return _tokens(settings, spent.user_id, spent.session_id, clock, new)
+    if outcome == "reused":
+        raise Unauthorized("This refresh token was already used; the session is revoked")
+    raise Unauthorized("Unknown refresh token")
+
+
+async def sign_out(conn: Connection, clock: Clock, session_id: uuid.UUID) -> None:
+    await q.revoke_session(conn, session_id, "signed out", clock.now())
+
+
+async def erase_account(conn: Connection, clock: Clock, user_id: uuid.UUID, password: str) -> None:
+    """Check the password, unlink, then remove the account and everything that is theirs."""
+    if not await verify_password(await q.password_hash(conn, user_id), password):
+        raise Unauthorized("The password is wrong")
+    async with conn.transaction():
+        user = await q.get_user(conn, user_id)
+        if user is None:
+            return
+        if user.couple_id is not None:
+            await unlink_couple(conn, clock, user.couple_id, user_id)
+        await couples_q.erase_person(conn, user_id)
+        await ratelimit.forget_subjects(conn, [user.email.lower(), str(user_id)])
+        await q.delete_user(conn, user_id)

@@ -1,0 +1,111 @@
+"""Passwords, tokens, and the caller every authenticated route is scoped by."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+import argon2
+import jwt
+import msgspec
+
+from server.clock import Clock
+from server.db import Connection
+from server.errors import NotLinked, Unauthorized
+from server.queries import accounts as q
+
+_hasher = argon2.PasswordHasher()  # argon2id with the library's RFC 9106 defaults
+
+
+async def hash_password(password: str) -> str:
+    # Hashing takes tens of milliseconds of CPU on purpose; keep it off the event loop.
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+async def verify_password(stored_hash: str | None, password: str) -> bool:
+    """Check a password; with no account, check against a decoy so both take the same time."""
+
+    def check() -> bool:
+        try:
+            return (
+                _hasher.verify(stored_hash or _decoy_hash(), password) and stored_hash is not None
+            )
+        except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+            return False
+
+    return await asyncio.to_thread(check)
+
+
+def new_refresh_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def refresh_token_hash(token: str) -> bytes:
+    # The token carries 256 random bits, so a plain hash is enough; no salt or stretching.
+    return hashlib.sha256(token.encode()).digest()
+
+
+class AccessClaims(msgspec.Struct):
+    sub: uuid.UUID
+    sid: uuid.UUID
+    iat: int
+    exp: int
+
+
+def issue_access_token(
+    secret: str, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime, seconds: int
+) -> str:
+    claims = {
+        "sub": str(user_id),
+        "sid": str(session_id),
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=seconds)).timestamp()),
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def read_access_token(secret: str, token: str, now: datetime) -> AccessClaims:
+    """The token's claims, or ``Unauthorized``. Expiry is judged by our clock, not the OS's."""
+    try:
+        raw = jwt.decode(
+            token,
+            secret,
+            algorithms=["HS256"],
+            options={"verify_exp": False, "verify_iat": False, "require": ["sub", "sid", "exp"]},
+        )
+        claims = msgspec.convert(raw, AccessClaims)
+    except (jwt.PyJWTError, msgspec.ValidationError) as exc:
+        raise Unauthorized("The access token is not valid") from exc
+    if claims.exp <= now.timestamp():
+        raise Unauthorized("The access token has expired; refresh it")
+    return claims
+
+
+class Caller(msgspec.Struct, frozen=True):
+    """Who is calling, as the token and the database say; never as the request body says."""
+
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    couple_id: uuid.UUID | None
+
+    def couple(self) -> uuid.UUID:
+        if self.couple_id is None:
+            raise NotLinked()
+        return self.couple_id
+
+
+async def authenticate(conn: Connection, secret: str, clock: Clock, token: str) -> Caller:
+    claims = read_access_token(secret, token, clock.now())
+    row = await q.live_session(conn, claims.sid, claims.sub)
+    if row is None:
+        raise Unauthorized("This session has ended; sign in again")
+    return Caller(user_id=claims.sub, session_id=claims.sid, couple_id=row["couple_id"])

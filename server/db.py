@@ -1,0 +1,102 @@
+"""The connection pool, the migrations runner, and the per-request connection."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import asyncpg
+from litestar.datastructures import State
+
+log = logging.getLogger("twofold.db")
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Any constant works, as long as every node uses the same one.
+_MIGRATION_LOCK = 0x7477_6F66_6F6C_64
+
+if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
+
+    # A pooled connection is a proxy; both speak the same query API.
+    Connection = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
+    Pool = asyncpg.Pool[asyncpg.Record]
+else:  # asyncpg's classes are generic only in their stubs; Litestar reads hints at run time.
+    Connection = asyncpg.Connection
+    Pool = asyncpg.Pool
+
+
+async def _init_connection(conn: Connection) -> None:
+    # jsonb in and out as raw JSON bytes: bodies are encoded once by msgspec and passed
+    # through untouched. Binary jsonb is a version byte (1) before the text.
+    await conn.set_type_codec(
+        "jsonb",
+        schema="pg_catalog",
+        encoder=lambda raw: b"\x01" + bytes(raw),
+        decoder=lambda data: bytes(data[1:]),
+        format="binary",
+    )
+
+
+async def create_pool(url: str, *, max_size: int = 20) -> Pool:
+    pool = await asyncpg.create_pool(
+        url, min_size=1, max_size=max_size, init=_init_connection, command_timeout=30
+    )
+    assert pool is not None
+    return pool
+
+
+def migration_files() -> list[Path]:
+    return sorted(MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.sql"))
+
+
+_CREATE_LEDGER = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    name       text PRIMARY KEY,
+    applied_at timestamptz NOT NULL DEFAULT now()
+)
+"""
+
+
+async def applied_migrations(conn: Connection) -> set[str]:
+    exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
+    if not exists:
+        return set()
+    return {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
+
+
+async def pending_migrations(conn: Connection) -> list[str]:
+    applied = await applied_migrations(conn)
+    return [p.name for p in migration_files() if p.name not in applied]
+
+
+async def migrate(conn: Connection) -> list[str]:
+    """Apply every migration not yet applied, in order, each in its own transaction.
+
+    The session advisory lock makes nodes that start together take turns: the first applies,
+    the others find nothing left to do.
+    """
+    await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+    try:
+        await conn.execute(_CREATE_LEDGER)
+        done = await applied_migrations(conn)
+        ran = []
+        for path in migration_files():
+            if path.name in done:
+                continue
+            async with conn.transaction():
+                await conn.execute(path.read_text())
+                await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", path.name)
+            log.info("applied migration %s", path.name)
+            ran.append(path.name)
+        return ran
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+
+
+async def provide_connection(state: State) -> AsyncGenerator[Connection, None]:
+    """One pooled connection per request; the handler owns any transaction on it."""
+    pool: Pool = state.pool
+    async with pool.acquire() as conn:
+        yield conn

@@ -1,0 +1,48 @@
+"""What route handlers may ask for by name, and how each is provided."""
+
+from __future__ import annotations
+
+from typing import TypeAlias
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+
+from server import db
+from server.auth import Caller, authenticate
+from server.clock import Clock
+from server.errors import Unauthorized
+from server.settings import Settings
+
+Conn: TypeAlias = NamedDependency[db.Connection]
+CallerDep: TypeAlias = NamedDependency[Caller]
+SettingsDep: TypeAlias = NamedDependency[Settings]
+ClockDep: TypeAlias = NamedDependency[Clock]
+
+
+def bearer_token(request: Request[object, object, State]) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Send 'Authorization: Bearer <access_token>'")
+    return token.strip()
+
+
+async def provide_caller(request: Request[object, object, State], conn: Conn) -> Caller:
+    state = request.app.state
+    return await authenticate(conn, state.settings.secret_key, state.clock, bearer_token(request))
+
+
+def dependencies(settings: Settings, clock: Clock) -> dict[str, Provide]:
+    def provide_settings() -> Settings:
+        return settings
+
+    def provide_clock() -> Clock:
+        return clock
+
+    return {
+        "conn": Provide(db.provide_connection),
+        "caller": Provide(provide_caller),
+        "settings": Provide(provide_settings, sync_to_thread=False),
+        "clock": Provide(provide_clock, sync_to_thread=False),
+    }

@@ -1,0 +1,220 @@
+"""One error tree: each class knows its HTTP status and the contract's problem code.
+
+Handlers raise; ``problem_response`` is the one place an error becomes problem+json, and the
+exception handlers map every framework and database failure onto the same shape.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, ClassVar
+
+import asyncpg
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotFoundException,
+    ValidationException,
+)
+from litestar.types import ExceptionHandlersMap
+
+from schemas.errors import FieldError, Problem
+
+log = logging.getLogger("twofold.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class TwofoldError(Exception):
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal"
+    title: ClassVar[str] = "Something went wrong on our side"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: list[FieldError] | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.errors = errors
+        self.retry_after = retry_after
+
+    def problem(self) -> Problem:
+        return Problem(
+            status=self.status,
+            title=self.title,
+            detail=self.detail,
+            code=self.code,
+            errors=self.errors if self.errors is not None else msgspec.UNSET,
+        )
+
+
+class ValidationFailed(TwofoldError):
+    status, code, title = 400, "validation_failed", "The request is not valid"
+
+
+class Unauthorized(TwofoldError):
+    status, code, title = 401, "unauthorized", "Not signed in, or the credentials are wrong"
+
+
+class Forbidden(TwofoldError):
+    status, code, title = 403, "forbidden", "Not allowed"
+
+
+class NotAllowed(TwofoldError):
+    status, code, title = 403, "not_allowed", "This partner may not do that"
+
+
+class NotFound(TwofoldError):
+    status, code, title = 404, "not_found", "Not found"
+
+
+class NotLinked(TwofoldError):
+    status, code, title = 404, "not_linked", "You are not linked with a partner"
+
+
+class InviteInvalid(TwofoldError):
+    status, code, title = 404, "invite_invalid", "That invite code is not valid"
+
+
+class MethodNotAllowed(TwofoldError):
+    status, code, title = 405, "method_not_allowed", "That method is not allowed here"
+
+
+class EmailTaken(TwofoldError):
+    status, code, title = 409, "email_taken", "An account with that email exists"
+
+
+class AlreadyLinked(TwofoldError):
+    status, code, title = 409, "already_linked", "Already linked with a partner"
+
+
+class OwnInvite(TwofoldError):
+    status, code, title = 409, "own_invite", "That is your own invite"
+
+
+class PauseActive(TwofoldError):
+    status, code, title = 409, "pause_active", "A pause is already active"
+
+
+class PauseNotActive(TwofoldError):
+    status, code, title = 409, "pause_not_active", "That pause is not active"
+
+
+class InviteExpired(TwofoldError):
+    status, code, title = 410, "invite_expired", "That invite has expired"
+
+
+class PayloadTooLarge(TwofoldError):
+    status, code, title = 413, "payload_too_large", "The request body is too large"
+
+
+class RateLimited(TwofoldError):
+    status, code, title = 429, "rate_limited", "Too many attempts; try again later"
+
+
+class Unavailable(TwofoldError):
+    status, code, title = 503, "unavailable", "Temporarily unavailable; try again shortly"
+
+
+def problem_response(error: TwofoldError) -> Response[bytes]:
+    headers = {}
+    if error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
+    return Response(
+        content=msgspec.json.encode(error.problem()),
+        status_code=error.status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+# msgspec says where a value failed as a JSON path suffix: "Expected `int`, got `str` - at `$.x`".
+_AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+
+
+def field_errors(messages: list[str]) -> list[FieldError]:
+    out = []
+    for text in messages:
+        m = _AT_PATH.match(text)
+        assert m is not None
+        path = (m["path"] or "").removeprefix(".").removeprefix("data").removeprefix(".")
+        out.append(FieldError(field=path or "body", message=m["message"]))
+    return out
+
+
+def _validation_messages(exc: ValidationException) -> list[str]:
+    extra: Any = exc.extra
+    messages = []
+    if isinstance(extra, list):
+        for item in extra:
+            if isinstance(item, dict) and isinstance(item.get("message"), str):
+                key = item.get("key")
+                msg = item["message"]
+                if key and key != "data" and "- at `$" not in msg:
+                    msg = f"{msg} - at `$.{key}`"
+                messages.append(msg)
+    return messages or [str(exc.detail)]
+
+
+def _on_twofold(_: Request[Any, Any, Any], exc: TwofoldError) -> Response[bytes]:
+    return problem_response(exc)
+
+
+def _on_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:
+    errors = field_errors(_validation_messages(exc))
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+    return problem_response(ValidationFailed(detail, errors=errors))
+
+
+def _on_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    error: TwofoldError
+    match exc:
+        case NotFoundException():
+            error = NotFound("No such resource")
+        case MethodNotAllowedException():
+            error = MethodNotAllowed()
+        case _ if exc.status_code == 413:
+            error = PayloadTooLarge()
+        case _ if exc.status_code == 401:
+            error = Unauthorized()
+        case _ if exc.status_code == 403:
+            error = Forbidden()
+        case _ if exc.status_code == 429:
+            error = RateLimited()
+        case _ if 400 <= exc.status_code < 500:
+            error = ValidationFailed(str(exc.detail))
+        case _:
+            log.error("unexpected HTTP error %s: %s", exc.status_code, exc.detail)
+            error = TwofoldError()
+    return problem_response(error)
+
+
+def _on_database_down(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    log.warning("database unavailable: %s", type(exc).__name__)
+    return problem_response(Unavailable("The database cannot be reached", retry_after=5))
+
+
+def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    log.exception("unhandled error on %s %s", request.method, request.scope.get("path_template"))
+    return problem_response(TwofoldError())
+
+
+exception_handlers: ExceptionHandlersMap = {
+    TwofoldError: _on_twofold,
+    ValidationException: _on_validation,
+    HTTPException: _on_http,
+    asyncpg.PostgresConnectionError: _on_database_down,
+    asyncpg.CannotConnectNowError: _on_database_down,
+    asyncpg.TooManyConnectionsError: _on_database_down,
+    asyncpg.InterfaceError: _on_database_down,
+    ConnectionError: _on_database_down,
+    OSError: _on_database_down,
+    Exception: _on_unexpected,
+}

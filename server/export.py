@@ -1,0 +1,45 @@
+"""What ``GET /v1/me/export`` gathers: everything held about one person."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from schemas.export import CoupleRecord, Export, InviteRecord, SessionRecord
+from server.clock import Clock
+from server.db import Connection
+from server.errors import NotFound
+from server.queries import accounts as accounts_q
+from server.queries import couples as couples_q
+from server.queries import events as events_q
+
+# How long after unlinking each former partner can still export the couple's shared data.
+FORMER_COUPLE_RETENTION = timedelta(days=30)
+
+INVITES = """
+SELECT code, created_at, expires_at, used_at, revoked_at
+FROM invites WHERE inviter_id = $1 ORDER BY created_at
+"""
+
+
+async def export_person(conn: Connection, clock: Clock, user_id: uuid.UUID) -> Export:
+    now = clock.now()
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        user = await accounts_q.get_user(conn, user_id)
+        if user is None:
+            raise NotFound("No such account")
+        sessions = [SessionRecord(**dict(r)) for r in await accounts_q.sessions_of(conn, user_id)]
+        invites = [InviteRecord(**dict(r)) for r in await conn.fetch(INVITES, user_id)]
+        couples = []
+        for row in await couples_q.couples_of(conn, user_id):
+            ended = row["unlinked_at"]
+            if ended is not None and ended + FORMER_COUPLE_RETENTION <= now:
+                continue
+            couple = await couples_q.get_couple(conn, row["id"])
+            if couple is None:
+                continue
+            events = await events_q.page(conn, couple.id, 0, couple.head)
+            couples.append(CoupleRecord(couple=couple, unlinked_at=ended, events=events))
+        return Export(
+            exported_at=now, user=user, sessions=sessions, invites=invites, couples=couples
+        )

@@ -1,0 +1,129 @@
+"""Invites, accepting them, and unlinking: how two accounts become a couple and stop being one."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import timedelta
+
+from schemas.base import new_id
+from schemas.couples import Couple, InviteCreated, SettingsPatch
+from schemas.events import CoupleLinked, CoupleUnlinked, SettingsChanged
+from server import ratelimit
+from server.clock import Clock
+from server.db import Connection
+from server.errors import (
+    AlreadyLinked,
+    InviteExpired,
+    InviteInvalid,
+    NotFound,
+    NotLinked,
+    OwnInvite,
+)
+from server.queries import couples as q
+from server.queries import events
+
+# No 0/O, 1/I/L: codes are read aloud and typed from another person's screen.
+INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+INVITE_LENGTH = 8
+INVITE_LIFETIME = timedelta(hours=24)
+
+
+def new_invite_code() -> str:
+    return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
+
+
+def normalize_code(raw: str) -> str:
+    """What people type: any case, with spaces or dashes between groups."""
+    return "".join(ch for ch in raw.upper() if ch not in " -")
+
+
+async def create_invite(
+    conn: Connection, clock: Clock, user_id: uuid.UUID, couple_id: uuid.UUID | None
+) -> InviteCreated:
+    if couple_id is not None:
+        raise AlreadyLinked("You are already linked; unlink first to invite someone else")
+    now = clock.now()
+    expires_at = now + INVITE_LIFETIME
+    async with conn.transaction():
+        await q.revoke_open_invites(conn, [user_id], now)
+        while True:
+            code = new_invite_code()
+            if await q.insert_invite(conn, code, user_id, now, expires_at):
+                return InviteCreated(code=code, expires_at=expires_at)
+
+
+async def accept_invite(
+    conn: Connection, clock: Clock, user_id: uuid.UUID, raw_code: str
+) -> Couple:
+    await ratelimit.spend(conn, ratelimit.ACCEPT_INVITE, str(user_id), clock.now())
+    code = normalize_code(raw_code)
+    now = clock.now()
+    async with conn.transaction():
+        invite = await q.lock_invite(conn, code)
+        if invite is None or invite["used_at"] is not None or invite["revoked_at"] is not None:
+            raise InviteInvalid("That invite code is unknown or was already used")
+        inviter_id: uuid.UUID = invite["inviter_id"]
+        if inviter_id == user_id:
+            raise OwnInvite("That is your own invite; send it to your partner")
+        if invite["expires_at"] <= now:
+            raise InviteExpired("That invite has expired; ask for a new one")
+        # Both rows locked in id order: two people accepting each other's invites at the same
+        # moment are serialized here, and the second finds the first already linked them.
+        people = await q.lock_users(conn, [user_id, inviter_id])
+        if len(people) != 2:
+            raise InviteInvalid("The person who made that invite no longer has an account")
+        if any(p["couple_id"] is not None for p in people):
+            raise AlreadyLinked("One of you is already linked with a partner")
+        inviter_tz = next(p["timezone"] for p in people if p["id"] == inviter_id)
+        couple_id = new_id()
+        await q.create_couple(conn, couple_id, [inviter_id, user_id], inviter_tz, now)
+        await q.mark_invite_used(conn, code, user_id, now)
+        await q.revoke_open_invites(conn, [user_id, inviter_id], now)
+        await events.append(
+            conn,
+            couple_id,
+            "couple.linked",
+            user_id,
+            CoupleLinked(couple_id=couple_id, partner_ids=[inviter_id, user_id]),
+            now,
+        )
+        return await read_couple(conn, couple_id)
+
+
+async def read_couple(conn: Connection, couple_id: uuid.UUID) -> Couple:
+    couple = await q.get_couple(conn, couple_id)
+    if couple is None:
+        raise NotFound("No such couple")
+    return couple
+
+
+async def change_settings(
+    conn: Connection, clock: Clock, couple_id: uuid.UUID, actor: uuid.UUID, patch: SettingsPatch
+) -> Couple:
+    async with conn.transaction():
+        await q.update_settings(conn, couple_id, patch)
+        couple = await read_couple(conn, couple_id)
+        event = await events.append(
+            conn,
+            couple_id,
+            "couple.settings_changed",
+            actor,
+            SettingsChanged(settings=couple.settings),
+            clock.now(),
+        )
+        couple.head = event.seq
+        return couple
+
+
+async def unlink_couple(
+    conn: Connection, clock: Clock, couple_id: uuid.UUID, actor: uuid.UUID
+) -> None:
+    """Either partner alone ends the couple, at once."""
+    async with conn.transaction():
+        now = clock.now()
+        if not await q.unlink(conn, couple_id, now):
+            raise NotLinked("This couple has already been unlinked")
+        await events.append(
+            conn, couple_id, "couple.unlinked", actor, CoupleUnlinked(by=actor), now
+        )

@@ -1,0 +1,177 @@
+"""Users, sign-in sessions and refresh tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+import asyncpg
+import msgspec
+
+from schemas.accounts import MePatch, User
+from server.db import Connection
+
+USER_COLUMNS = "id, email, display_name, timezone, couple_id, created_at"
+
+
+def _user(record: asyncpg.Record) -> User:
+    return User(**dict(record))
+
+
+INSERT_USER = f"""
+INSERT INTO users (id, email, password_hash, display_name, timezone, created_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT DO NOTHING
+RETURNING {USER_COLUMNS}
+"""
+
+
+async def insert_user(
+    conn: Connection,
+    *,
+    user_id: uuid.UUID,
+    email: str,
+    password_hash: str,
+    display_name: str,
+    timezone: str,
+    now: datetime,
+) -> User | None:
+    """The new user, or None when the email (in any case) already has an account."""
+    row = await conn.fetchrow(
+        INSERT_USER, user_id, email, password_hash, display_name, timezone, now
+    )
+    return None if row is None else _user(row)
+
+
+async def get_user(conn: Connection, user_id: uuid.UUID) -> User | None:
+    row = await conn.fetchrow(f"SELECT {USER_COLUMNS} FROM users WHERE id = $1", user_id)
+    return None if row is None else _user(row)
+
+
+async def credentials_by_email(conn: Connection, email: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT id, password_hash FROM users WHERE lower(email) = lower($1)", email
+    )
+
+
+async def password_hash(conn: Connection, user_id: uuid.UUID) -> str | None:
+    value: str | None = await conn.fetchval(
+        "SELECT password_hash FROM users WHERE id = $1", user_id
+    )
+    return value
+
+
+UPDATE_USER = f"""
+UPDATE users
+SET display_name = coalesce($2, display_name),
+    timezone = coalesce($3, timezone)
+WHERE id = $1
+RETURNING {USER_COLUMNS}
+"""
+
+
+async def update_user(conn: Connection, user_id: uuid.UUID, patch: MePatch) -> User | None:
+    def given(value: str | msgspec.UnsetType) -> str | None:
+        return None if value is msgspec.UNSET else value
+
+    row = await conn.fetchrow(
+        UPDATE_USER, user_id, given(patch.display_name), given(patch.timezone)
+    )
+    return None if row is None else _user(row)
+
+
+async def delete_user(conn: Connection, user_id: uuid.UUID) -> None:
+    await conn.execute("DELETE FROM users WHERE id = $1", user_id)
+
+
+async def start_session(
+    conn: Connection, session_id: uuid.UUID, user_id: uuid.UUID, token_hash: bytes, now: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO sessions (id, user_id, created_at, last_used_at) VALUES ($1, $2, $3, $3)",
+        session_id,
+        user_id,
+        now,
+    )
+    await add_refresh_token(conn, session_id, token_hash, now)
+
+
+async def add_refresh_token(
+    conn: Connection, session_id: uuid.UUID, token_hash: bytes, now: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO refresh_tokens (token_hash, session_id, issued_at) VALUES ($1, $2, $3)",
+        token_hash,
+        session_id,
+        now,
+    )
+
+
+ROTATE = """
+UPDATE refresh_tokens r
+SET rotated_at = $2
+FROM sessions s
+WHERE r.token_hash = $1 AND r.rotated_at IS NULL
+  AND s.id = r.session_id AND s.revoked_at IS NULL
+RETURNING s.id AS session_id, s.user_id
+"""
+
+LOOKUP = """
+SELECT r.session_id, r.rotated_at, s.revoked_at
+FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id
+WHERE r.token_hash = $1
+"""
+
+
+class Rotated(msgspec.Struct, frozen=True):
+    session_id: uuid.UUID
+    user_id: uuid.UUID
+
+
+async def rotate_refresh_token(
+    conn: Connection, token_hash: bytes, now: datetime
+) -> Rotated | Literal["reused", "unknown"]:
+    """Spend a refresh token. The UPDATE's row lock makes two racing uses of one token
+    resolve to one success and one reuse, never two successes."""
+    row = await conn.fetchrow(ROTATE, token_hash, now)
+    if row is not None:
+        await conn.execute("UPDATE sessions SET last_used_at = $2 WHERE id = $1", row[0], now)
+        return Rotated(session_id=row["session_id"], user_id=row["user_id"])
+    seen = await conn.fetchrow(LOOKUP, token_hash)
+    if seen is None:
+        return "unknown"
+    if seen["rotated_at"] is not None and seen["revoked_at"] is None:
+        await revoke_session(conn, seen["session_id"], "refresh token reused", now)
+    return "reused"
+
+
+async def revoke_session(
+    conn: Connection, session_id: uuid.UUID, reason: str, now: datetime
+) -> None:
+    await conn.execute(
+        """UPDATE sessions SET revoked_at = $2, revoked_reason = $3
+           WHERE id = $1 AND revoked_at IS NULL""",
+        session_id,
+        now,
+        reason,
+    )
+
+
+async def live_session(
+    conn: Connection, session_id: uuid.UUID, user_id: uuid.UUID
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT u.couple_id FROM sessions s JOIN users u ON u.id = s.user_id
+           WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL""",
+        session_id,
+        user_id,
+    )
+
+
+async def sessions_of(conn: Connection, user_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT id, created_at, last_used_at, revoked_at, revoked_reason
+           FROM sessions WHERE user_id = $1 ORDER BY created_at""",
+        user_id,
+    )

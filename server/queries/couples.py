@@ -1,0 +1,186 @@
+"""Invites, couples, their partners and settings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import asyncpg
+import msgspec
+
+from schemas.couples import Couple, CoupleSettings, Partner, SettingsPatch
+from server.db import Connection
+
+INSERT_INVITE = """
+INSERT INTO invites (code, inviter_id, created_at, expires_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (code) DO NOTHING
+RETURNING code
+"""
+
+REVOKE_OPEN_INVITES = """
+UPDATE invites SET revoked_at = $2
+WHERE inviter_id = ANY($1::uuid[]) AND used_at IS NULL AND revoked_at IS NULL
+"""
+
+
+async def insert_invite(
+    conn: Connection, code: str, inviter_id: uuid.UUID, now: datetime, expires_at: datetime
+) -> bool:
+    """False when the code is taken (the caller draws another)."""
+    return await conn.fetchval(INSERT_INVITE, code, inviter_id, now, expires_at) is not None
+
+
+async def revoke_open_invites(
+    conn: Connection, inviter_ids: list[uuid.UUID], now: datetime
+) -> None:
+    await conn.execute(REVOKE_OPEN_INVITES, inviter_ids, now)
+
+
+async def lock_invite(conn: Connection, code: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT code, inviter_id, expires_at, used_at, revoked_at
+           FROM invites WHERE code = $1 FOR UPDATE""",
+        code,
+    )
+
+
+async def mark_invite_used(conn: Connection, code: str, user_id: uuid.UUID, now: datetime) -> None:
+    await conn.execute(
+        "UPDATE invites SET used_at = $3, used_by = $2 WHERE code = $1", code, user_id, now
+    )
+
+
+async def lock_users(conn: Connection, user_ids: list[uuid.UUID]) -> list[asyncpg.Record]:
+    # Always in id order, so two transactions locking the same pair cannot deadlock.
+    return await conn.fetch(
+        "SELECT id, couple_id, timezone FROM users WHERE id = ANY($1::uuid[]) ORDER BY id "
+        "FOR UPDATE",
+        user_ids,
+    )
+
+
+async def create_couple(
+    conn: Connection,
+    couple_id: uuid.UUID,
+    partner_ids: list[uuid.UUID],
+    reading_timezone: str,
+    now: datetime,
+) -> None:
+    await conn.execute(
+        "INSERT INTO couples (id, linked_at, reading_timezone) VALUES ($1, $2, $3)",
+        couple_id,
+        now,
+        reading_timezone,
+    )
+    await conn.executemany(
+        "INSERT INTO couple_partners (couple_id, user_id, joined_at) VALUES ($1, $2, $3)",
+        [(couple_id, pid, now) for pid in partner_ids],
+    )
+    await conn.execute(
+        "UPDATE users SET couple_id = $1 WHERE id = ANY($2::uuid[])", couple_id, partner_ids
+    )
+
+
+COUPLE = """
+SELECT id, linked_at, head, safe_word, default_pause_minutes, reading_time, reading_timezone
+FROM couples WHERE id = $1
+"""
+
+# Current partners while linked; after unlinking, the people who were in the couple.
+PARTNERS = """
+SELECT u.id, u.display_name, u.timezone
+FROM couple_partners p JOIN users u ON u.id = p.user_id
+WHERE p.couple_id = $1
+ORDER BY p.joined_at, u.id
+"""
+
+
+async def get_couple(conn: Connection, couple_id: uuid.UUID) -> Couple | None:
+    row = await conn.fetchrow(COUPLE, couple_id)
+    if row is None:
+        return None
+    partners = [Partner(**dict(p)) for p in await conn.fetch(PARTNERS, couple_id)]
+    return Couple(
+        id=row["id"],
+        partners=partners,
+        linked_at=row["linked_at"],
+        head=row["head"],
+        settings=CoupleSettings(
+            safe_word=row["safe_word"],
+            default_pause_minutes=row["default_pause_minutes"],
+            reading_time=row["reading_time"],
+            reading_timezone=row["reading_timezone"],
+        ),
+    )
+
+
+UPDATE_SETTINGS = """
+UPDATE couples SET
+    safe_word = CASE WHEN $2 THEN $3 ELSE safe_word END,
+    default_pause_minutes = coalesce($4, default_pause_minutes),
+    reading_time = coalesce($5, reading_time),
+    reading_timezone = coalesce($6, reading_timezone)
+WHERE id = $1
+"""
+
+
+async def update_settings(conn: Connection, couple_id: uuid.UUID, patch: SettingsPatch) -> None:
+    def given(value: object) -> object:
+        return None if value is msgspec.UNSET else value
+
+    await conn.execute(
+        UPDATE_SETTINGS,
+        couple_id,
+        patch.safe_word is not msgspec.UNSET,
+        given(patch.safe_word),
+        given(patch.default_pause_minutes),
+        given(patch.reading_time),
+        given(patch.reading_timezone),
+    )
+
+
+async def unlink(conn: Connection, couple_id: uuid.UUID, now: datetime) -> bool:
+    """End the couple; False when it had already ended (the other partner was first)."""
+    done = await conn.fetchval(
+        """UPDATE couples SET unlinked_at = $2 WHERE id = $1 AND unlinked_at IS NULL
+           RETURNING id""",
+        couple_id,
+        now,
+    )
+    await conn.execute("UPDATE users SET couple_id = NULL WHERE couple_id = $1", couple_id)
+    return done is not None
+
+
+async def couples_of(conn: Connection, user_id: uuid.UUID) -> list[asyncpg.Record]:
+    """Every couple the user is or was in, with when it ended."""
+    return await conn.fetch(
+        """SELECT c.id, c.linked_at, c.unlinked_at
+           FROM couple_partners p JOIN couples c ON c.id = p.couple_id
+           WHERE p.user_id = $1 ORDER BY c.linked_at""",
+        user_id,
+    )
+
+
+# An erased person's traces in a former partner's copy: events they made, or that name them,
+# keep their place in the log (seq has no gaps) but lose their content and author.
+REDACT_EVENTS = """
+UPDATE events e SET actor_id = NULL, body = '{"redacted": true}'::jsonb
+FROM couple_partners p
+WHERE p.user_id = $1 AND e.couple_id = p.couple_id
+  AND (e.actor_id = $1 OR strpos(e.body::text, $1::text) > 0)
+"""
+
+DROP_ORPHANED_COUPLES = """
+DELETE FROM couples c
+WHERE c.id = ANY($1::uuid[])
+  AND NOT EXISTS (SELECT 1 FROM couple_partners p WHERE p.couple_id = c.id AND p.user_id <> $2)
+"""
+
+
+async def erase_person(conn: Connection, user_id: uuid.UUID) -> None:
+    """Remove a person from every couple they were in, before their account row goes.
+    A couple nobody else remains in is deleted with all its data."""
+    couple_ids = [r["id"] for r in await couples_of(conn, user_id)]
+    await conn.execute(REDACT_EVENTS, user_id)
+    await conn.execute("DELETE FROM couple_partners WHERE user_id = $1", user_id)
+    await conn.execute(DROP_ORPHANED_COUPLES, couple_ids, user_id)

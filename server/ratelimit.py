@@ -1,0 +1,73 @@
+"""Limits on attempts, counted in PostgreSQL so that they hold across every server node."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+import msgspec
+
+from server.db import Connection
+from server.errors import RateLimited
+
+
+class Limit(msgspec.Struct, frozen=True):
+    scope: str
+    count: int
+    window: timedelta
+
+
+ACCEPT_INVITE = Limit("invite.accept", 10, timedelta(hours=1))
+SIGN_IN = Limit("session.create", 10, timedelta(hours=1))
+
+_RECENT = """
+SELECT at FROM rate_limit_hits
+WHERE scope = $1 AND subject = $2 AND at > $3
+ORDER BY at
+LIMIT $4
+"""
+
+
+async def spend(conn: Connection, limit: Limit, subject: str, now: datetime) -> None:
+    """Count one attempt, or raise ``RateLimited`` (with the seconds until the oldest attempt
+    in the window ages out) when the window is full. Commits on its own, so an attempt counts
+    even when what it attempts then fails."""
+    async with conn.transaction():
+        # Two nodes counting the same subject at once take turns, so neither sees a stale count.
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"{limit.scope}:{subject}")
+        start = now - limit.window
+        await conn.execute(
+            "DELETE FROM rate_limit_hits WHERE scope = $1 AND subject = $2 AND at <= $3",
+            limit.scope,
+            subject,
+            start,
+        )
+        recent = await conn.fetch(_RECENT, limit.scope, subject, start, limit.count)
+        if len(recent) >= limit.count:
+            wait = (recent[0]["at"] + limit.window - now).total_seconds()
+            raise RateLimited(
+                f"At most {limit.count} attempts per {_describe(limit.window)}",
+                retry_after=max(1, math.ceil(wait)),
+            )
+        await conn.execute(
+            "INSERT INTO rate_limit_hits (scope, subject, at) VALUES ($1, $2, $3)",
+            limit.scope,
+            subject,
+            now,
+        )
+
+
+async def forget(conn: Connection, limit: Limit, subject: str) -> None:
+    await conn.execute(
+        "DELETE FROM rate_limit_hits WHERE scope = $1 AND subject = $2", limit.scope, subject
+    )
+
+
+async def forget_subjects(conn: Connection, subjects: list[str]) -> None:
+    """Drop every count about these subjects, in all scopes (an erased account's traces)."""
+    await conn.execute("DELETE FROM rate_limit_hits WHERE subject = ANY($1::text[])", subjects)
+
+
+def _describe(window: timedelta) -> str:
+    minutes = int(window.total_seconds() // 60)
+    return "hour" if minutes == 60 else f"{minutes} minutes"

@@ -1,0 +1,44 @@
+"""Accounts and sessions: signing up, in, refreshing and out."""
+
+from __future__ import annotations
+
+from litestar import Controller, delete, post
+from litestar.params import JSONBody
+
+from schemas.accounts import Refreshed, RefreshRequest, SignedIn, SignIn, SignUp
+from server import accounts
+from server.deps import CallerDep, ClockDep, Conn, SettingsDep
+from server.errors import EmailTaken, RateLimited
+from server.openapi import BEARER, problems
+
+
+class AccountRoutes(Controller):
+    path = "/v1"
+    tags = ["accounts and sessions"]
+
+    @post("/accounts", status_code=201, responses=problems(EmailTaken, auth=False))
+    async def sign_up(
+        self, data: JSONBody[SignUp], conn: Conn, settings: SettingsDep, clock: ClockDep
+    ) -> SignedIn:
+        """Create an account and sign in on this device."""
+        return await accounts.sign_up(conn, settings, clock, data)
+
+    @post("/sessions", status_code=200, responses=problems(RateLimited))
+    async def sign_in(
+        self, data: JSONBody[SignIn], conn: Conn, settings: SettingsDep, clock: ClockDep
+    ) -> SignedIn:
+        """Sign in. A wrong email and a wrong password get the same answer."""
+        return await accounts.sign_in(conn, settings, clock, data)
+
+    @post("/sessions/refresh", status_code=200, responses=problems())
+    async def refresh(
+        self, data: JSONBody[RefreshRequest], conn: Conn, settings: SettingsDep, clock: ClockDep
+    ) -> Refreshed:
+        """Trade a refresh token for new tokens. Each refresh token works once; presenting a
+        spent one revokes the whole session, since only a thief would hold it."""
+        return Refreshed(tokens=await accounts.refresh(conn, settings, clock, data.refresh_token))
+
+    @delete("/sessions/current", status_code=204, responses=problems(), security=BEARER)
+    async def sign_out(self, caller: CallerDep, conn: Conn, clock: ClockDep) -> None:
+        """Sign out this device: its refresh token stops working."""
+        await accounts.sign_out(conn, clock, caller.session_id)

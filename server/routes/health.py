@@ -1,0 +1,46 @@
+"""Liveness, readiness and metrics, for load balancers and Prometheus."""
+
+from __future__ import annotations
+
+import asyncio
+
+import msgspec
+from litestar import Controller, MediaType, Response, get
+from litestar.datastructures import State
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from server.db import Pool, pending_migrations
+from server.errors import Unavailable, problem_response
+
+
+class Status(msgspec.Struct):
+    status: str
+
+
+class HealthRoutes(Controller):
+    include_in_schema = False
+
+    @get("/healthz")
+    async def alive(self) -> Status:
+        return Status(status="ok")
+
+    @get("/readyz", response_class=Response)
+    async def ready(self, state: State) -> Response[bytes]:
+        pool: Pool = state.pool
+        try:
+            async with asyncio.timeout(2):
+                async with pool.acquire() as conn:
+                    pending = await pending_migrations(conn)
+        except (OSError, TimeoutError, ConnectionError, Exception) as exc:  # noqa: BLE001
+            return problem_response(
+                Unavailable(f"The database cannot be reached ({type(exc).__name__})")
+            )
+        if pending:
+            return problem_response(Unavailable(f"Migrations not applied: {', '.join(pending)}"))
+        return Response(
+            content=msgspec.json.encode(Status(status="ready")), media_type=MediaType.JSON
+        )
+
+    @get("/metrics", media_type=CONTENT_TYPE_LATEST)
+    async def metrics(self, state: State) -> bytes:
+        return generate_latest(state.metrics.registry)

@@ -1,0 +1,58 @@
+"""Configuration, read from the environment once, when the app is created."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+log = logging.getLogger("twofold.settings")
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str
+    log_level: str = "INFO"
+    data_dir: Path = Path(".twofold")
+    access_token_seconds: int = 15 * 60
+    pool_max_size: int = 20
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("TWOFOLD_DATA_DIR") or ".twofold")
+        port = env.get("TWOFOLD_PORT") or "8000"
+        if not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise SystemExit(f"TWOFOLD_PORT must be a port number, not {port!r}")
+        level = (env.get("TWOFOLD_LOG_LEVEL") or "INFO").upper()
+        if level not in logging.getLevelNamesMapping():
+            raise SystemExit(f"TWOFOLD_LOG_LEVEL must be a logging level, not {level!r}")
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            host=env.get("TWOFOLD_HOST") or "127.0.0.1",
+            port=int(port),
+            secret_key=env.get("TWOFOLD_SECRET_KEY") or development_secret(data_dir),
+            log_level=level,
+            data_dir=data_dir,
+        )
+
+
+def development_secret(data_dir: Path) -> str:
+    """The signing key when none is configured: made once per data directory and kept there,
+    so tokens survive a restart and no two checkouts share a key."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    log.warning("TWOFOLD_SECRET_KEY is unset; generated a development key in %s", path)
+    return key

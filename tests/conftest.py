@@ -1,0 +1,81 @@
+"""The real PostgreSQL (embedded, or TEST_DATABASE_URL) and real server nodes on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.nodes import FakeClock, Node, run_node
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def _prepare(url: str) -> None:
+    from server import db
+
+    conn = await asyncpg.connect(url)
+    try:
+        await db.migrate(conn)
+    finally:
+        await conn.close()
+
+
+async def _truncate(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        tables = await conn.fetch(
+            """SELECT tablename FROM pg_tables
+               WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"""
+        )
+        if tables:
+            names = ", ".join(f'"{t["tablename"]}"' for t in tables)
+            await conn.execute(f"TRUNCATE {names} CASCADE")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A migrated test database, emptied between tests."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    handle = None
+    if not url:
+        from server.embedded import start_embedded
+
+        url, handle = start_embedded(ROOT / ".twofold" / "test", database="twofold_test")
+    asyncio.run(_prepare(url))
+    yield url
+    del handle  # stops the embedded server when the last handle goes, at exit
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def node(database_url: str, clock: FakeClock) -> AsyncIterator[Node]:
+    await _truncate(database_url)
+    async with run_node(database_url, clock) as running:
+        yield running
+    await _truncate(database_url)
+
+
+@pytest.fixture
+async def client(node: Node) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=node.url, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A direct connection, for checking what the server stored."""
+    conn = await asyncpg.connect(database_url)
+    yield conn
+    await conn.close()

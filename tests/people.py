@@ -1,0 +1,80 @@
+"""People using the API, as the tests' stories speak of them."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+PASSWORD = "correct horse battery"
+_numbers = itertools.count(1)
+
+
+@dataclass
+class Person:
+    client: httpx.AsyncClient
+    name: str
+    email: str
+    password: str
+    user: dict[str, Any]
+    tokens: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return str(self.user["id"])
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens['access_token']}"}
+
+    async def get(self, path: str, **kw: Any) -> httpx.Response:
+        return await self.client.get(path, headers=self.auth, **kw)
+
+    async def post(self, path: str, json: Any = None, **kw: Any) -> httpx.Response:
+        return await self.client.post(path, json=json, headers=self.auth, **kw)
+
+    async def patch(self, path: str, json: Any = None, **kw: Any) -> httpx.Response:
+        return await self.client.patch(path, json=json, headers=self.auth, **kw)
+
+    async def delete(self, path: str, json: Any = None, **kw: Any) -> httpx.Response:
+        return await self.client.request("DELETE", path, json=json, headers=self.auth, **kw)
+
+
+async def sign_up(
+    client: httpx.AsyncClient,
+    name: str,
+    *,
+    timezone: str = "Europe/Berlin",
+    email: str | None = None,
+) -> Person:
+    email = email or f"{name.lower()}.{next(_numbers)}@example.org"
+    r = await client.post(
+        "/v1/accounts",
+        json={"email": email, "password": PASSWORD, "display_name": name, "timezone": timezone},
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    return Person(client, name, email, PASSWORD, body["user"], body["tokens"])
+
+
+async def link(a: Person, b: Person) -> dict[str, Any]:
+    """A invites, B accepts: the couple as B's answer shows it."""
+    invite = await a.post("/v1/invites")
+    assert invite.status_code == 201, invite.text
+    accepted = await b.post("/v1/invites/accept", {"code": invite.json()["code"]})
+    assert accepted.status_code == 200, accepted.text
+    couple: dict[str, Any] = accepted.json()
+    return couple
+
+
+def assert_problem(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/problem+json"), r.headers
+    body: dict[str, Any] = r.json()
+    assert body["code"] == code, body
+    assert body["status"] == status
+    assert body["title"] and body["detail"]
+    return body
