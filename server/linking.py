@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from asyncpg import Record
 
 from schemas.base import new_id
 from schemas.couples import Couple, InviteCreated, SettingsPatch
@@ -60,21 +62,19 @@ async def accept_invite(
     code = normalize_code(raw_code)
     now = clock.now()
     async with conn.transaction():
-        invite = await q.lock_invite(conn, code)
-        if invite is None or invite["used_at"] is not None or invite["revoked_at"] is not None:
-            raise InviteInvalid("That invite code is unknown or was already used")
+        invite = await q.find_invite(conn, code)
+        _check_invite(invite, user_id, now)
+        assert invite is not None
         inviter_id: uuid.UUID = invite["inviter_id"]
-        if inviter_id == user_id:
-            raise OwnInvite("That is your own invite; send it to your partner")
-        if invite["expires_at"] <= now:
-            raise InviteExpired("That invite has expired; ask for a new one")
-        # Both rows locked in id order: two people accepting each other's invites at the same
-        # moment are serialized here, and the second finds the first already linked them.
+        # Both people locked in id order before anything else: two people accepting each
+        # other's invites at the same moment are serialized here (never deadlocked), and the
+        # second finds that the first already linked them.
         people = await q.lock_users(conn, [user_id, inviter_id])
         if len(people) != 2:
             raise InviteInvalid("The person who made that invite no longer has an account")
         if any(p["couple_id"] is not None for p in people):
             raise AlreadyLinked("One of you is already linked with a partner")
+        _check_invite(await q.lock_invite(conn, code), user_id, now)
         inviter_tz = next(p["timezone"] for p in people if p["id"] == inviter_id)
         couple_id = new_id()
         await q.create_couple(conn, couple_id, [inviter_id, user_id], inviter_tz, now)
@@ -91,6 +91,15 @@ async def accept_invite(
         return await read_couple(conn, couple_id)
 
 
+def _check_invite(invite: Record | None, user_id: uuid.UUID, now: datetime) -> None:
+    if invite is None or invite["used_at"] is not None or invite["revoked_at"] is not None:
+        raise InviteInvalid("That invite code is unknown or was already used")
+    if invite["inviter_id"] == user_id:
+        raise OwnInvite("That is your own invite; send it to your partner")
+    if invite["expires_at"] <= now:
+        raise InviteExpired("That invite has expired; ask for a new one")
+
+
 async def read_couple(conn: Connection, couple_id: uuid.UUID) -> Couple:
     couple = await q.get_couple(conn, couple_id)
     if couple is None:
@@ -102,8 +111,13 @@ async def change_settings(
     conn: Connection, clock: Clock, couple_id: uuid.UUID, actor: uuid.UUID, patch: SettingsPatch
 ) -> Couple:
     async with conn.transaction():
+        # Locked first, so "did anything change" compares against what this update replaces.
+        await q.lock_couple(conn, couple_id)
+        before = await read_couple(conn, couple_id)
         await q.update_settings(conn, couple_id, patch)
         couple = await read_couple(conn, couple_id)
+        if couple.settings == before.settings:
+            return couple
         event = await events.append(
             conn,
             couple_id,

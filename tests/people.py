@@ -30,6 +30,14 @@ class Person:
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens['access_token']}"}
 
+    async def refresh(self) -> None:
+        """Trade the refresh token for fresh tokens, as the app does after a long while."""
+        r = await self.client.post(
+            "/v1/sessions/refresh", json={"refresh_token": self.tokens["refresh_token"]}
+        )
+        assert r.status_code == 200, r.text
+        self.tokens = r.json()["tokens"]
+
     async def get(self, path: str, **kw: Any) -> httpx.Response:
         return await self.client.get(path, headers=self.auth, **kw)
 

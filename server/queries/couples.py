@@ -36,12 +36,15 @@ async def revoke_open_invites(
     await conn.execute(REVOKE_OPEN_INVITES, inviter_ids, now)
 
 
+INVITE = "SELECT code, inviter_id, expires_at, used_at, revoked_at FROM invites WHERE code = $1"
+
+
+async def find_invite(conn: Connection, code: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(INVITE, code)
+
+
 async def lock_invite(conn: Connection, code: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        """SELECT code, inviter_id, expires_at, used_at, revoked_at
-           FROM invites WHERE code = $1 FOR UPDATE""",
-        code,
-    )
+    return await conn.fetchrow(INVITE + " FOR UPDATE", code)
 
 
 async def mark_invite_used(conn: Connection, code: str, user_id: uuid.UUID, now: datetime) -> None:
@@ -112,6 +115,10 @@ async def get_couple(conn: Connection, couple_id: uuid.UUID) -> Couple | None:
             reading_timezone=row["reading_timezone"],
         ),
     )
+
+
+async def lock_couple(conn: Connection, couple_id: uuid.UUID) -> None:
+    await conn.execute("SELECT 1 FROM couples WHERE id = $1 FOR UPDATE", couple_id)
 
 
 UPDATE_SETTINGS = """
