@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from typing import Any
 
@@ -52,6 +53,9 @@ def serve(settings: Settings) -> int:
 
     from server.app import create_asgi
 
+    # uvicorn re-raises SIGTERM after its graceful shutdown; as SystemExit it unwinds normally,
+    # so the embedded PostgreSQL is stopped at exit instead of outliving us.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     settings, _handle, where = _database(settings)
     base = f"http://{settings.host}:{settings.port}"
     print(f"Twofold listening on {base}", flush=True)

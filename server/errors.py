@@ -139,12 +139,18 @@ def problem_response(error: TwofoldError) -> Response[bytes]:
 _AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 
 
+_MISSING = re.compile(r"missing required field `(?P<name>[^`]+)`")
+
+
 def field_errors(messages: list[str]) -> list[FieldError]:
     out = []
     for text in messages:
         m = _AT_PATH.match(text)
         assert m is not None
         path = (m["path"] or "").removeprefix(".").removeprefix("data").removeprefix(".")
+        # A missing field is reported at the object holding it; name the field itself.
+        if missing := _MISSING.search(m["message"]):
+            path = f"{path}.{missing['name']}" if path else missing["name"]
         out.append(FieldError(field=path or "body", message=m["message"]))
     return out
 
@@ -196,6 +202,15 @@ def _on_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
     return problem_response(error)
 
 
+def _on_bad_encoding(_: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[bytes]:
+    return problem_response(ValidationFailed("The request is not valid UTF-8"))
+
+
+def _on_too_deep(_: Request[Any, Any, Any], exc: RecursionError) -> Response[bytes]:
+    # Only decoding a hostile body recurses this deep.
+    return problem_response(ValidationFailed("The request is nested too deeply"))
+
+
 def _on_database_down(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     log.warning("database unavailable: %s", type(exc).__name__)
     return problem_response(Unavailable("The database cannot be reached", retry_after=5))
@@ -210,6 +225,8 @@ exception_handlers: ExceptionHandlersMap = {
     TwofoldError: _on_twofold,
     ValidationException: _on_validation,
     HTTPException: _on_http,
+    UnicodeDecodeError: _on_bad_encoding,
+    RecursionError: _on_too_deep,
     asyncpg.PostgresConnectionError: _on_database_down,
     asyncpg.CannotConnectNowError: _on_database_down,
     asyncpg.TooManyConnectionsError: _on_database_down,

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.nodes import FakeClock, Node, run_node
+from tests.people import Person, link, sign_up
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,6 +72,15 @@ async def node(database_url: str, clock: FakeClock) -> AsyncIterator[Node]:
 async def client(node: Node) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=node.url, timeout=30) as c:
         yield c
+
+
+@pytest.fixture
+async def couple(client: httpx.AsyncClient) -> tuple[Person, Person]:
+    """Ana and Ben, linked."""
+    ana = await sign_up(client, "Ana")
+    ben = await sign_up(client, "Ben")
+    await link(ana, ben)
+    return ana, ben
 
 
 @pytest.fixture

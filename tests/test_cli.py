@@ -1,0 +1,100 @@
+"""The server starts the way the README says, on its own embedded PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.people import PASSWORD
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def make_run(data_dir: Path, port: int) -> Iterator[tuple[str, Path]]:
+    """``make run`` with no DATABASE_URL, its data in ``data_dir``; yields the base URL once
+    /readyz answers 200, and the file its output goes to."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TWOFOLD_SECRET_KEY")}
+    env |= {"TWOFOLD_DATA_DIR": str(data_dir), "TWOFOLD_PORT": str(port)}
+    out = data_dir.parent / f"make-run-{port}.log"
+    with out.open("w") as log:
+        proc = subprocess.Popen(
+            ["make", "--no-print-directory", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert proc.poll() is None, out.read_text()
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, out.read_text()
+            time.sleep(0.1)  # polling a process we do not control; bounded by the deadline
+        yield url, out
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
+
+
+def test_make_run_serves_and_keeps_its_data(tmp_path: Path) -> None:
+    """`make run` starts an embedded PostgreSQL, says where it listens and where the docs
+    are, answers /readyz, and an account made before a restart is still there after it."""
+    data = tmp_path / "data"
+    port = _free_port()
+    with make_run(data, port) as (url, out):
+        r = httpx.post(
+            f"{url}/v1/accounts",
+            json={
+                "email": "ana@example.org",
+                "password": PASSWORD,
+                "display_name": "Ana",
+                "timezone": "UTC",
+            },
+        )
+        assert r.status_code == 201, r.text
+        printed = out.read_text()
+        assert f"Twofold listening on {url}" in printed
+        assert "embedded PostgreSQL" in printed
+        assert f"{url}/schema" in printed
+    assert (data / "pgdata" / "PG_VERSION").exists()
+    assert (data / "secret_key").exists()
+    with make_run(data, port) as (url, _):
+        r = httpx.post(
+            f"{url}/v1/sessions", json={"email": "ana@example.org", "password": PASSWORD}
+        )
+        assert r.status_code == 200, r.text
+
+
+def test_command_line_help() -> None:
+    """`python -m server --help` lists serve and migrate."""
+    done = subprocess.run(
+        [sys.executable, "-m", "server", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "serve" in done.stdout and "migrate" in done.stdout

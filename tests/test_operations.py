@@ -1,0 +1,176 @@
+"""What operators and load balancers see: health, readiness, metrics, the schema, the logs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from server import db as server_db
+from server.embedded import with_database
+from server.observability import JsonFormatter
+from tests.people import PASSWORD, assert_problem, sign_up
+
+CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "API.md"
+
+
+async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
+    """A live node with a current database answers both."""
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    assert (await client.get("/readyz")).json() == {"status": "ready"}
+
+
+async def test_readyz_refuses_while_a_migration_is_missing(
+    client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    """A node whose database lacks a migration is not ready."""
+    last = server_db.migration_files()[-1].name
+    await db.execute("DELETE FROM schema_migrations WHERE name = $1", last)
+    try:
+        r = await client.get("/readyz")
+    finally:
+        await db.execute("INSERT INTO schema_migrations (name) VALUES ($1)", last)
+    problem = assert_problem(r, 503, "unavailable")
+    assert last in problem["detail"]
+    assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_metrics_count_requests_by_route(client: httpx.AsyncClient) -> None:
+    """Prometheus sees requests by route template and status, and their latency."""
+    await sign_up(client, "Ana")
+    await client.get("/v1/nothing")
+    text = (await client.get("/metrics")).text
+    assert re.search(
+        r'twofold_http_requests_total\{method="POST",route="/v1/accounts",status="201"\} 1\.0', text
+    )
+    assert 'route="unmatched",status="404"' in text
+    assert "twofold_http_request_duration_seconds_bucket" in text
+
+
+async def test_concurrent_migrations_apply_each_file_once(database_url: str) -> None:
+    """Four nodes starting at once on an empty database: every migration runs exactly once."""
+    admin = await asyncpg.connect(database_url)
+    await admin.execute("DROP DATABASE IF EXISTS twofold_migrations_race")
+    await admin.execute("CREATE DATABASE twofold_migrations_race")
+    url = with_database(database_url, "twofold_migrations_race")
+    try:
+        conns = [await asyncpg.connect(url) for _ in range(4)]
+        try:
+            ran = await asyncio.gather(*(server_db.migrate(c) for c in conns))
+            names = [m for r in ran for m in r]
+            assert sorted(names) == [p.name for p in server_db.migration_files()]
+            assert await server_db.pending_migrations(conns[0]) == []
+        finally:
+            for c in conns:
+                await c.close()
+    finally:
+        await admin.execute("DROP DATABASE twofold_migrations_race")
+        await admin.close()
+
+
+def _contract_routes() -> list[tuple[str, str]]:
+    text = CONTRACT.read_text()
+    return sorted(set(re.findall(r"`(GET|POST|PUT|PATCH|DELETE) (/v1/[^` ?]+)", text)))
+
+
+FOUNDATION = {
+    ("POST", "/v1/accounts"),
+    ("POST", "/v1/sessions"),
+    ("POST", "/v1/sessions/refresh"),
+    ("DELETE", "/v1/sessions/current"),
+    ("GET", "/v1/me"),
+    ("PATCH", "/v1/me"),
+    ("DELETE", "/v1/me"),
+    ("GET", "/v1/me/export"),
+    ("POST", "/v1/invites"),
+    ("POST", "/v1/invites/accept"),
+    ("GET", "/v1/couple"),
+    ("PATCH", "/v1/couple/settings"),
+    ("DELETE", "/v1/couple"),
+    ("GET", "/v1/resources/crisis"),
+}
+
+
+async def test_schema_documents_every_route_with_its_errors(client: httpx.AsyncClient) -> None:
+    """/schema is the OpenAPI document; every route so far is in it, with problem+json
+    error responses and bearer auth where the contract asks for a token."""
+    if CONTRACT.exists():
+        assert FOUNDATION <= set(_contract_routes())
+    schema = (await client.get("/schema")).json()
+    assert schema["openapi"].startswith("3.")
+    for method, path in FOUNDATION:
+        operation = schema["paths"][path][method.lower()]
+        errors = {k: v for k, v in operation["responses"].items() if k.startswith(("4", "5"))}
+        assert "400" in errors, (method, path)
+        for response in errors.values():
+            assert "application/problem+json" in response["content"], (method, path)
+        public = path in ("/v1/accounts", "/v1/sessions", "/v1/sessions/refresh")
+        assert bool(operation.get("security")) is not public, (method, path)
+    body = schema["paths"]["/v1/accounts"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"]["$ref"].endswith("SignUp")
+
+
+@pytest.mark.parametrize(
+    ("country", "number"),
+    [
+        ("US", "988"),
+        ("ca", "988"),
+        ("UK", "116 123"),
+        ("GB", "116 123"),
+        ("IE", "116 123"),
+        ("AU", "13 11 14"),
+        ("NZ", "1737"),
+    ],
+)
+async def test_crisis_lines_by_country(
+    client: httpx.AsyncClient, country: str, number: str
+) -> None:
+    """Each supported country gets its own national line first."""
+    ana = await sign_up(client, "Ana")
+    body = (await ana.get("/v1/resources/crisis", params={"country": country})).json()
+    assert body["national"] is True
+    assert body["lines"][0]["phone"] == number
+    assert body["international"]
+
+
+async def test_crisis_lines_fall_back_to_international(client: httpx.AsyncClient) -> None:
+    """A country without its own entry, or none given, gets the international lines."""
+    ana = await sign_up(client, "Ana")
+    for params in ({"country": "BR"}, {}):
+        body = (await ana.get("/v1/resources/crisis", params=params)).json()
+        assert body["national"] is False
+        assert body["lines"] == body["international"]
+        assert any("findahelpline" in (line["url"] or "") for line in body["lines"])
+
+
+async def test_logs_hold_no_secrets(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One JSON line per request; no password, token, invite code or safe word in any line."""
+    caplog.set_level(logging.DEBUG)
+    ana = await sign_up(client, "Ana")
+    ben = await sign_up(client, "Ben")
+    code = (await ana.post("/v1/invites")).json()["code"]
+    await ben.post("/v1/invites/accept", {"code": code})
+    await ana.patch("/v1/couple/settings", {"safe_word": "pineapple"})
+    await client.post("/v1/sessions", json={"email": ana.email, "password": PASSWORD})
+    await ana.refresh()
+    lines = [JsonFormatter().format(r) for r in caplog.records]
+    requests = [line for line in lines if '"logger":"twofold.request"' in line]
+    assert len(requests) >= 7
+    secrets = [
+        PASSWORD,
+        code,
+        "pineapple",
+        ana.tokens["access_token"],
+        ana.tokens["refresh_token"],
+        ana.email,
+    ]
+    for line in lines:
+        for secret in secrets:
+            assert secret not in line, line
