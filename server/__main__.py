@@ -51,7 +51,7 @@ def migrate(settings: Settings) -> int:
 def serve(settings: Settings) -> int:
     import uvicorn
 
-    from server.app import create_asgi
+    from server.serving import uvicorn_config
 
     # uvicorn re-raises SIGTERM after its graceful shutdown; as SystemExit it unwinds normally,
     # so the embedded PostgreSQL is stopped at exit instead of outliving us.
@@ -61,17 +61,7 @@ def serve(settings: Settings) -> int:
     print(f"Twofold listening on {base}", flush=True)
     print(f"database: {where}", flush=True)
     print(f"API docs: {base}/schema/swagger (OpenAPI JSON at {base}/schema)", flush=True)
-    uvicorn.run(
-        create_asgi(settings),
-        host=settings.host,
-        port=settings.port,
-        ws="websockets-sansio",
-        # Per-message compression costs tens of KiB per socket; off until measured to pay.
-        ws_per_message_deflate=False,
-        lifespan="on",
-        log_config=None,
-        timeout_graceful_shutdown=10,
-    )
+    uvicorn.Server(uvicorn_config(settings)).run()
     return 0
 
 

@@ -17,11 +17,14 @@ from server.clock import Clock, SystemClock
 from server.deps import dependencies
 from server.errors import exception_handlers
 from server.observability import Metrics, observed
+from server.realtime.node import Node
+from server.realtime.socket import sync
 from server.routes.accounts import AccountRoutes
 from server.routes.couple import CoupleRoutes
 from server.routes.health import HealthRoutes
 from server.routes.me import MeRoutes
 from server.routes.resources import ResourceRoutes
+from server.routes.stream import StreamRoutes
 from server.settings import Settings
 
 MAX_BODY = 64 * 1024
@@ -39,14 +42,28 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             async with pool.acquire() as conn:
                 await db.migrate(conn)
             app.state.pool = pool
-            yield
+            node = Node(app.state, pool, database_url)
+            await node.start()
+            app.state.node = node
+            try:
+                yield
+            finally:
+                await node.stop()
         finally:
             await pool.close()
 
     the_clock = clock or SystemClock()
 
     return Litestar(
-        route_handlers=[AccountRoutes, MeRoutes, CoupleRoutes, ResourceRoutes, HealthRoutes],
+        route_handlers=[
+            AccountRoutes,
+            MeRoutes,
+            CoupleRoutes,
+            StreamRoutes,
+            ResourceRoutes,
+            HealthRoutes,
+            sync,
+        ],
         lifespan=[database],
         state=State({"settings": settings, "clock": the_clock, "metrics": Metrics()}),
         dependencies=dependencies(settings, the_clock),

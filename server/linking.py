@@ -80,7 +80,7 @@ async def accept_invite(
         await q.create_couple(conn, couple_id, [inviter_id, user_id], inviter_tz, now)
         await q.mark_invite_used(conn, code, user_id, now)
         await q.revoke_open_invites(conn, [user_id, inviter_id], now)
-        await events.append(
+        linked = await events.append(
             conn,
             couple_id,
             "couple.linked",
@@ -88,6 +88,7 @@ async def accept_invite(
             CoupleLinked(couple_id=couple_id, partner_ids=[inviter_id, user_id]),
             now,
         )
+        await events.announce(conn, couple_id, linked.seq)
         return await read_couple(conn, couple_id)
 
 
@@ -126,6 +127,7 @@ async def change_settings(
             SettingsChanged(settings=couple.settings),
             clock.now(),
         )
+        await events.announce(conn, couple_id, event.seq)
         couple.head = event.seq
         return couple
 
@@ -138,6 +140,7 @@ async def unlink_couple(
         now = clock.now()
         if not await q.unlink(conn, couple_id, now):
             raise NotLinked("This couple has already been unlinked")
-        await events.append(
+        event = await events.append(
             conn, couple_id, "couple.unlinked", actor, CoupleUnlinked(by=actor), now
         )
+        await events.announce(conn, couple_id, event.seq)

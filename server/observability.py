@@ -15,7 +15,7 @@ import msgspec
 from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 _LOG_FIELDS = ("method", "route", "status", "ms", "node")
 
@@ -66,6 +66,28 @@ class Metrics:
             ("method", "route"),
             registry=self.registry,
             buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.sockets_open = Gauge(
+            "twofold_sockets_open",
+            "Authenticated /v1/sync sockets on this node.",
+            registry=self.registry,
+        )
+        self.ops = Counter(
+            "twofold_ops",
+            "Ops handled, by kind and outcome (applied, repeated, or the problem code).",
+            ("kind", "outcome"),
+            registry=self.registry,
+        )
+        self.events_fanned_out = Counter(
+            "twofold_events_fanned_out",
+            "Event frames queued to sockets on this node.",
+            registry=self.registry,
+        )
+        self.fanout_lag = Histogram(
+            "twofold_fanout_lag_seconds",
+            "From an event's commit to its frame being written to a socket.",
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
 
 

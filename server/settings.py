@@ -22,6 +22,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: Path = Path(".twofold")
     access_token_seconds: int = 15 * 60
     pool_max_size: int = 20
+    # The socket protocol's clocks and bounds; tests shorten them.
+    hello_seconds: float = 10.0
+    socket_queue_frames: int = 256
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -13,7 +13,7 @@ from tempfile import mkdtemp
 
 import uvicorn
 
-from server.app import create_asgi
+from server.serving import uvicorn_config
 from server.settings import Settings
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256-0123456789"
@@ -53,14 +53,7 @@ async def run_node(database_url: str, clock: FakeClock) -> AsyncIterator[Node]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     with sock:
-        config = uvicorn.Config(
-            create_asgi(settings, clock=clock),
-            lifespan="on",
-            log_config=None,
-            ws="websockets-sansio",
-            ws_per_message_deflate=False,
-        )
-        server = uvicorn.Server(config)
+        server = uvicorn.Server(uvicorn_config(settings, clock=clock))
         task = asyncio.create_task(server.serve(sockets=[sock]))
         try:
             # uvicorn offers no event for "started"; poll its flag, bounded.

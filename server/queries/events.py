@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime
 
@@ -35,12 +36,36 @@ async def append(
     return Event(seq=seq, kind=kind, actor_id=actor_id, at=at, body=msgspec.Raw(raw))
 
 
+CHANNEL = "twofold_events"
+
+
+def notification(couple_id: uuid.UUID, seq: int, at_ms: int) -> str:
+    return f"{couple_id}:{seq}:{at_ms}"
+
+
+def parse_notification(payload: str) -> tuple[uuid.UUID, int, int]:
+    couple, seq, at_ms = payload.split(":")
+    return uuid.UUID(couple), int(seq), int(at_ms)
+
+
+async def announce(conn: Connection, couple_id: uuid.UUID, seq: int) -> None:
+    """Tell every node, at commit, that the couple's log reached ``seq``. Once per transaction
+    (NOTIFY serializes commits cluster-wide); the payload names rows, never carries them."""
+    at_ms = time.time_ns() // 1_000_000
+    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, notification(couple_id, seq, at_ms))
+
+
 PAGE = """
 SELECT seq, kind, actor_id, at, body FROM events
 WHERE couple_id = $1 AND seq > $2
 ORDER BY seq
 LIMIT $3
 """
+
+
+async def head(conn: Connection, couple_id: uuid.UUID) -> int:
+    value: int | None = await conn.fetchval("SELECT head FROM couples WHERE id = $1", couple_id)
+    return value or 0
 
 
 async def page(conn: Connection, couple_id: uuid.UUID, after: int, limit: int) -> list[Event]:

@@ -1,0 +1,50 @@
+"""Ops: the only way a client changes a couple's shared state.
+
+An op is ``{op_id, kind, body}``; ``kind`` selects the body's shape (a tagged union), and
+``op_id`` is the client's UUID, so that a retry is recognised and applied once.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import msgspec
+
+from schemas.base import Base
+from schemas.pause import PauseExtendBody, PauseRef, PauseStartBody
+
+
+class OpBase(Base, tag_field="kind"):
+    op_id: uuid.UUID
+
+
+class PauseStart(OpBase, tag="pause.start"):
+    body: PauseStartBody = msgspec.field(default_factory=PauseStartBody)
+
+
+class PauseAck(OpBase, tag="pause.ack"):
+    body: PauseRef
+
+
+class PauseExtend(OpBase, tag="pause.extend"):
+    body: PauseExtendBody
+
+
+class PauseEnd(OpBase, tag="pause.end"):
+    body: PauseRef
+
+
+Op = PauseStart | PauseAck | PauseExtend | PauseEnd
+
+OP_KINDS: tuple[str, ...] = tuple(
+    str(cls.__struct_config__.tag) for cls in (PauseStart, PauseAck, PauseExtend, PauseEnd)
+)
+
+
+class OpAnswer(Base):
+    """What an op came to: the event it appended (``seq``, null when the op changed nothing,
+    e.g. acknowledging an acknowledged pause) and the kind's result object."""
+
+    op_id: uuid.UUID
+    seq: int | None
+    result: msgspec.Raw

@@ -1,0 +1,46 @@
+"""Safe-word pauses: one partner calls a break; both come back when it ends."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from schemas.base import Base, PauseNote
+
+PauseState = Literal["active", "ended", "expired"]
+# A break shorter than 20 minutes rarely lets a flooded body settle; 4 hours is the longest.
+PauseLength = Annotated[int, msgspec.Meta(ge=20, le=240)]
+ExtraMinutes = Annotated[int, msgspec.Meta(ge=1, le=220)]
+MAX_PAUSE_MINUTES = 240
+
+
+class Pause(Base):
+    id: uuid.UUID
+    started_by: uuid.UUID | None
+    started_at: datetime
+    ends_at: datetime
+    minutes: int
+    note: str | None
+    acknowledged_at: datetime | None
+    state: PauseState
+    ended_at: datetime | None
+    ended_by: uuid.UUID | None
+
+
+class PauseStartBody(Base):
+    # Left out: the couple's default_pause_minutes.
+    minutes: PauseLength | None = None
+    note: PauseNote | None = None
+
+
+class PauseRef(Base):
+    pause_id: uuid.UUID
+
+
+class PauseExtendBody(Base):
+    pause_id: uuid.UUID
+    # Added to the pause; the pause's total may not pass 240 minutes.
+    minutes: ExtraMinutes

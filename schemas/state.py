@@ -1,0 +1,25 @@
+"""What a phone loads to draw the home screen, and pages of the event log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemas.base import Base
+from schemas.events import Event
+from schemas.pause import Pause
+
+
+class CoupleState(Base):
+    head: int
+    pause: Pause | None
+    # Filled as the practices arrive: today's (or the unfinished) reading, the active and
+    # proposed rituals, the open repairs.
+    reading: dict[str, Any] | None
+    rituals: list[dict[str, Any]]
+    repairs: list[dict[str, Any]]
+    partner_online: bool
+
+
+class EventsPage(Base):
+    events: list[Event]
+    head: int

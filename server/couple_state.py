@@ -1,0 +1,31 @@
+"""The materialized state a phone draws its home screen from, read in one snapshot."""
+
+from __future__ import annotations
+
+import uuid
+
+from schemas.state import CoupleState
+from server.clock import Clock
+from server.db import Connection
+from server.ops.pause import is_live
+from server.queries import events, pauses
+from server.realtime import presence
+
+
+async def read_state(
+    conn: Connection, clock: Clock, couple_id: uuid.UUID, me: uuid.UUID
+) -> CoupleState:
+    now = clock.now()
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        head = await events.head(conn, couple_id)
+        pause = await pauses.active(conn, couple_id)
+        online = await presence.online_in_couple(conn, couple_id)
+    return CoupleState(
+        head=head,
+        # A pause whose time is up is over, even before its expiry has been recorded.
+        pause=pause if pause is not None and is_live(pause, now) else None,
+        reading=None,
+        rituals=[],
+        repairs=[],
+        partner_online=bool(online - {me}),
+    )

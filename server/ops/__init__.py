@@ -1,0 +1,1 @@
+"""The op pipeline and one module per practice."""

@@ -1,0 +1,356 @@
+"""This node's sockets, grouped by couple, and the fan-out of committed events to them.
+
+A couple with sockets here has a Room. Every event reaches a room as a nudge: from this node's
+own commits (with the event in hand) or from a NOTIFY of another node's commit (only its seq).
+The room then delivers, to each socket, the events after the last one that socket was sent,
+in seq order: from its cache when it holds them, else with ONE query for the whole room. So a
+lost notification, a reconnect or a database restart delays events, and never loses, reorders
+or repeats them. Couples with no socket here have no room, and their nudges cost nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Coroutine, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from schemas.events import Event
+from schemas.sync import EventFrame, Presence
+from server.db import Pool
+from server.observability import Metrics
+from server.queries import events
+from server.realtime import presence
+
+log = logging.getLogger("twofold.hub")
+
+PAGE = 500
+CACHE = 256
+# Frames a socket may have waiting. A live couple makes a few events a minute; a socket this far
+# behind is not reading, and holding more for it would only grow our memory.
+QUEUE_FRAMES = 256
+
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_UNLINKED = 4403
+CLOSE_TOO_SLOW = 1013
+CLOSE_RESTART = 1012
+
+# Sent before closing: (text, commit instant in epoch seconds or None).
+Outgoing = tuple[str, float | None]
+
+
+class _Close:
+    pass
+
+
+CLOSE = _Close()
+
+
+def event_frame(event: Event) -> str:
+    frame = EventFrame(
+        seq=event.seq, kind=event.kind, actor_id=event.actor_id, at=event.at, body=event.body
+    )
+    return msgspec.json.encode(frame).decode()
+
+
+@dataclass(eq=False)
+class Subscriber:
+    """One socket's place in the hub: what it was last sent, and what waits to be sent."""
+
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    couple_id: uuid.UUID | None
+    last_seq: int
+    socket_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    catching_up: bool = True
+    close_code: int | None = None
+    queue_frames: int = QUEUE_FRAMES
+    queue: asyncio.Queue[Outgoing | _Close] = field(init=False)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.queue = asyncio.Queue(self.queue_frames)
+
+    def offer(self, text: str, committed: float | None = None) -> bool:
+        """Queue a frame without waiting; a full queue means a reader too slow to keep."""
+        if self.close_code is not None:
+            return False
+        try:
+            self.queue.put_nowait((text, committed))
+        except asyncio.QueueFull:
+            self.abort(CLOSE_TOO_SLOW)
+            return False
+        return True
+
+    def finish(self, code: int) -> None:
+        """Close once what is queued has been sent."""
+        if self.close_code is not None:
+            return
+        self.close_code = code
+        try:
+            self.queue.put_nowait(CLOSE)
+        except asyncio.QueueFull:
+            self.done.set()
+
+    def abort(self, code: int) -> None:
+        """Close now, dropping what is queued."""
+        if self.close_code is None:
+            self.close_code = code
+        self.done.set()
+
+
+@dataclass(eq=False)
+class Room:
+    couple_id: uuid.UUID
+    subs: set[Subscriber] = field(default_factory=set)
+    # seq -> (frame text, kind, commit instant)
+    frames: dict[int, tuple[str, str, float | None]] = field(default_factory=dict)
+    known_head: int = 0
+    stale: bool = False
+    draining: bool = False
+    again: bool = False
+    online: dict[uuid.UUID, bool] = field(default_factory=dict)
+    # Commit instants of events known only by notification, for the fan-out lag figure.
+    notified: dict[int, float] = field(default_factory=dict)
+
+
+class Hub:
+    def __init__(
+        self, pool: Pool, metrics: Metrics, node_id: uuid.UUID, queue_frames: int = QUEUE_FRAMES
+    ) -> None:
+        self.queue_frames = queue_frames
+        self.pool = pool
+        self.metrics = metrics
+        self.node_id = node_id
+        self.rooms: dict[uuid.UUID, Room] = {}
+        self.lobby: dict[uuid.UUID, set[Subscriber]] = {}  # sockets of people not linked yet
+        self.by_user: dict[uuid.UUID, set[Subscriber]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # Joining and leaving.
+
+    def join(self, sub: Subscriber) -> None:
+        self.by_user.setdefault(sub.user_id, set()).add(sub)
+        if sub.couple_id is None:
+            self.lobby.setdefault(sub.user_id, set()).add(sub)
+            sub.catching_up = False
+            return
+        room = self.rooms.get(sub.couple_id)
+        if room is None:
+            room = self.rooms[sub.couple_id] = Room(sub.couple_id)
+        room.subs.add(sub)
+        self._spawn(self._catch_up(room, sub))
+
+    def leave(self, sub: Subscriber) -> None:
+        sub.abort(sub.close_code or 1000)
+        _discard(self.by_user, sub.user_id, sub)
+        _discard(self.lobby, sub.user_id, sub)
+        if sub.couple_id is not None and (room := self.rooms.get(sub.couple_id)) is not None:
+            room.subs.discard(sub)
+            if not room.subs:
+                del self.rooms[sub.couple_id]
+
+    def subscribers(self) -> Iterable[Subscriber]:
+        for subs in self.by_user.values():
+            yield from subs
+
+    # Nudges.
+
+    def committed(
+        self, couple_id: uuid.UUID, seq: int, at: float, new: list[Event] | None = None
+    ) -> None:
+        """The couple's log reached ``seq``, committed at ``at`` (epoch seconds); ``new`` are
+        the events themselves when this node committed them."""
+        room = self.rooms.get(couple_id)
+        if room is None:
+            return
+        for event in new or ():
+            room.frames[event.seq] = (event_frame(event), event.kind, at)
+        if seq not in room.frames:
+            room.notified[seq] = at
+        room.known_head = max(room.known_head, seq)
+        self._kick(room)
+
+    def resync(self) -> None:
+        """After the listener was away: re-read every room, re-register every socket."""
+        for room in self.rooms.values():
+            room.stale = True
+            self._kick(room)
+        self._spawn(self._reregister())
+
+    def presence_changed(self, couple_id: uuid.UUID, user_id: uuid.UUID, online: bool) -> None:
+        room = self.rooms.get(couple_id)
+        if room is None or room.online.get(user_id) == online:
+            return
+        room.online[user_id] = online
+        frame = msgspec.json.encode(Presence(user_id=user_id, online=online)).decode()
+        for sub in list(room.subs):
+            if sub.user_id != user_id and not sub.catching_up:
+                sub.offer(frame)
+
+    def close_session(self, session_id: uuid.UUID) -> None:
+        for sub in list(self.subscribers()):
+            if sub.session_id == session_id:
+                sub.finish(CLOSE_UNAUTHORIZED)
+
+    def close_user(self, user_id: uuid.UUID) -> None:
+        for sub in list(self.by_user.get(user_id, ())):
+            sub.finish(CLOSE_UNAUTHORIZED)
+
+    def linked(self, couple_id: uuid.UUID, partner_ids: list[uuid.UUID]) -> None:
+        """Sockets that were waiting for their person to be linked join the new couple."""
+        moved = []
+        for user_id in partner_ids:
+            for sub in self.lobby.pop(user_id, set()):
+                sub.couple_id = couple_id
+                sub.catching_up = True
+                sub.last_seq = 0
+                room = self.rooms.get(couple_id)
+                if room is None:
+                    room = self.rooms[couple_id] = Room(couple_id)
+                room.subs.add(sub)
+                moved.append(sub)
+        if moved:
+            self._spawn(self._moved(couple_id, moved))
+
+    def shutdown(self, code: int = CLOSE_RESTART) -> None:
+        for sub in list(self.subscribers()):
+            sub.abort(code)
+        for task in self._tasks:
+            task.cancel()
+
+    # Delivery.
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _kick(self, room: Room) -> None:
+        if room.draining:
+            room.again = True
+            return
+        room.draining = True
+        self._spawn(self._drain(room))
+
+    async def _drain(self, room: Room) -> None:
+        try:
+            while True:
+                room.again = False
+                await self._deliver(room)
+                if not room.again:
+                    break
+        except Exception:
+            # The database is away: keep the nudge and try again shortly; the listener's
+            # reconnect also resyncs every room.
+            log.warning("delivery to couple %s failed; retrying", room.couple_id, exc_info=True)
+            room.stale = True
+            asyncio.get_running_loop().call_later(1.0, self._retry, room)
+        finally:
+            room.draining = False
+
+    def _retry(self, room: Room) -> None:
+        if self.rooms.get(room.couple_id) is room:
+            self._kick(room)
+
+    async def _deliver(self, room: Room) -> None:
+        live = [s for s in room.subs if not s.catching_up and s.close_code is None]
+        if not live:
+            return
+        low = min(s.last_seq for s in live)
+        missing = any(seq not in room.frames for seq in range(low + 1, room.known_head + 1))
+        if room.stale or missing:
+            async with self.pool.acquire() as conn:
+                rows = await events.page(conn, room.couple_id, low, PAGE)
+            for event in rows:
+                if event.seq not in room.frames:
+                    committed = room.notified.pop(event.seq, None)
+                    room.frames[event.seq] = (event_frame(event), event.kind, committed)
+                room.known_head = max(room.known_head, event.seq)
+            room.stale = len(rows) == PAGE
+            room.again = room.again or room.stale
+        for sub in live:
+            sent = 0
+            while sub.close_code is None and (cached := room.frames.get(sub.last_seq + 1)):
+                text, kind, committed = cached
+                if not sub.offer(text, committed):
+                    break
+                sub.last_seq += 1
+                sent += 1
+                if kind == "couple.unlinked":
+                    sub.finish(CLOSE_UNLINKED)
+            if sent:
+                self.metrics.events_fanned_out.inc(sent)
+        self._trim(room)
+
+    def _trim(self, room: Room) -> None:
+        if not room.subs:
+            room.frames.clear()
+            return
+        floor = min(s.last_seq for s in room.subs)
+        for seq in [s for s in room.frames if s <= floor or s <= room.known_head - CACHE]:
+            del room.frames[seq]
+        for seq in [s for s in room.notified if s <= floor]:
+            del room.notified[seq]
+
+    async def _catch_up(self, room: Room, sub: Subscriber) -> None:
+        """Replay what the socket missed, in pages, waiting for it to read; then go live."""
+        try:
+            while sub.close_code is None:
+                async with self.pool.acquire() as conn:
+                    rows = await events.page(conn, room.couple_id, sub.last_seq, 200)
+                for event in rows:
+                    await sub.queue.put((event_frame(event), None))
+                    sub.last_seq = event.seq
+                    if event.kind == "couple.unlinked":
+                        sub.finish(CLOSE_UNLINKED)
+                        return
+                if len(rows) < 200:
+                    break
+        except Exception:
+            log.warning("replay for a socket of couple %s failed", room.couple_id, exc_info=True)
+            sub.abort(1011)
+            return
+        sub.catching_up = False
+        self._kick(room)
+
+    async def _moved(self, couple_id: uuid.UUID, subs: list[Subscriber]) -> None:
+        async with self.pool.acquire() as conn:
+            await presence.move_to_couple(conn, [s.socket_id for s in subs], couple_id)
+        room = self.rooms.get(couple_id)
+        if room is not None:
+            for sub in subs:
+                if sub in room.subs:
+                    self._spawn(self._catch_up(room, sub))
+
+    async def _reregister(self) -> None:
+        try:
+            async with self.pool.acquire() as conn:
+                await presence.beat(conn, self.node_id)
+                for sub in list(self.subscribers()):
+                    await presence.register(
+                        conn,
+                        sub.socket_id,
+                        sub.couple_id,
+                        sub.user_id,
+                        sub.session_id,
+                        self.node_id,
+                    )
+                for room in list(self.rooms.values()):
+                    online = await presence.online_in_couple(conn, room.couple_id)
+                    for user_id in {s.user_id for s in room.subs} | set(room.online):
+                        self.presence_changed(room.couple_id, user_id, user_id in online)
+        except Exception:
+            log.warning("re-registering sockets failed", exc_info=True)
+
+
+def _discard(index: dict[uuid.UUID, set[Subscriber]], key: uuid.UUID, sub: Subscriber) -> None:
+    subs = index.get(key)
+    if subs is not None:
+        subs.discard(sub)
+        if not subs:
+            del index[key]

@@ -1,0 +1,99 @@
+"""ONE dedicated LISTEN connection per node, which reconnects by itself.
+
+Notifications name what changed; the hub reads the rows. After a reconnect the hub re-reads
+every room, since notifications sent while we were away are never replayed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+import asyncpg
+
+from server.queries import events
+from server.realtime import notify
+from server.realtime.hub import Hub
+
+log = logging.getLogger("twofold.listener")
+
+KEEPALIVE_SECONDS = 5.0
+
+
+class Listener:
+    def __init__(self, url: str, hub: Hub) -> None:
+        self.url = url
+        self.hub = hub
+        self.connected = asyncio.Event()
+        self.reconnects = 0
+
+    async def run(self) -> None:
+        backoff = 0.1
+        first = True
+        while True:
+            conn: asyncpg.Connection[Any] | None = None
+            try:
+                conn = await asyncpg.connect(self.url, timeout=10)
+                lost = asyncio.Event()
+                conn.add_termination_listener(lambda _, lost=lost: lost.set())
+                await conn.add_listener(events.CHANNEL, self._on_event)
+                await conn.add_listener(notify.PRESENCE, self._on_presence)
+                await conn.add_listener(notify.CONTROL, self._on_control)
+                if not first:
+                    self.reconnects += 1
+                    log.info("listener reconnected; re-reading every room")
+                    self.hub.resync()
+                first = False
+                backoff = 0.1
+                self.connected.set()
+                while not lost.is_set():
+                    try:
+                        await asyncio.wait_for(lost.wait(), KEEPALIVE_SECONDS)
+                    except TimeoutError:
+                        # A connection can die silently (a dropped network); a query finds out.
+                        await conn.fetchval("SELECT 1", timeout=KEEPALIVE_SECONDS)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any failure means: connect again
+                log.warning("listener connection lost (%s); reconnecting", type(exc).__name__)
+            finally:
+                self.connected.clear()
+                if conn is not None and not conn.is_closed():
+                    conn.terminate()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    def _on_event(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        try:
+            couple_id, seq, at_ms = events.parse_notification(str(payload))
+        except ValueError:
+            log.warning("ignoring a malformed event notification")
+            return
+        self.hub.committed(couple_id, seq, at_ms / 1000)
+
+    def _on_presence(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        try:
+            changes = notify.parse_presence(str(payload))
+        except ValueError:
+            log.warning("ignoring a malformed presence notification")
+            return
+        for couple_id, user_id, online in changes:
+            self.hub.presence_changed(couple_id, user_id, online)
+
+    def _on_control(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        try:
+            what, _, rest = str(payload).partition(":")
+            match what:
+                case "session":
+                    self.hub.close_session(uuid.UUID(rest))
+                case "user":
+                    self.hub.close_user(uuid.UUID(rest))
+                case "linked":
+                    couple, *people = rest.split(":")
+                    self.hub.linked(uuid.UUID(couple), [uuid.UUID(p) for p in people])
+                case _:
+                    log.warning("ignoring an unknown control notification %r", what)
+        except ValueError:
+            log.warning("ignoring a malformed control notification")

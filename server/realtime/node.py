@@ -1,0 +1,114 @@
+"""This server process as one node of many: its hub, its listener, its heartbeat, and the
+way every op (from HTTP or a socket) is run and published."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+
+import asyncpg
+from litestar.datastructures import State
+
+from schemas.base import new_id
+from schemas.ops import Op, OpAnswer
+from server.auth import Caller
+from server.clock import Clock
+from server.db import Connection, Pool
+from server.errors import TwofoldError
+from server.observability import Metrics
+from server.ops import pipeline
+from server.queries import events
+from server.realtime import presence
+from server.realtime.hub import Hub, Subscriber
+from server.realtime.listener import Listener
+
+log = logging.getLogger("twofold.node")
+
+HEARTBEAT_SECONDS = 5.0
+
+
+def is_database_error(exc: BaseException) -> bool:
+    return isinstance(
+        exc,
+        asyncpg.PostgresConnectionError
+        | asyncpg.InterfaceError
+        | asyncpg.CannotConnectNowError
+        | ConnectionError
+        | OSError
+        | TimeoutError,
+    )
+
+
+class Node:
+    def __init__(self, state: State, pool: Pool, database_url: str) -> None:
+        self.id = new_id()
+        self.state = state
+        self.pool = pool
+        self.metrics: Metrics = state.metrics
+        self.clock: Clock = state.clock
+        settings = state.settings
+        self.hub = Hub(pool, self.metrics, self.id, settings.socket_queue_frames)
+        self.listener = Listener(database_url, self.hub)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        async with self.pool.acquire() as conn:
+            await presence.beat(conn, self.id)
+        self._tasks = [
+            asyncio.create_task(self.listener.run(), name="twofold-listener"),
+            asyncio.create_task(self._heartbeat(), name="twofold-heartbeat"),
+        ]
+        # Serving before the listener is up would miss notifications of the first commits.
+        async with asyncio.timeout(30):
+            await self.listener.connected.wait()
+
+    async def stop(self) -> None:
+        self.hub.shutdown()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            async with self.pool.acquire() as conn:
+                await presence.leave_node(conn, self.id)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            try:
+                async with self.pool.acquire() as conn:
+                    await presence.beat(conn, self.id)
+                    await presence.reap_dead_nodes(conn)
+            except Exception as exc:  # noqa: BLE001 - the next beat tries again
+                log.warning("heartbeat failed (%s)", type(exc).__name__)
+
+    async def execute(self, conn: Connection, caller: Caller, op: Op) -> OpAnswer:
+        """Run an op and publish what it committed: to this node's sockets at once, to the
+        other nodes by the NOTIFY that went out with the commit."""
+        kind = pipeline.kind_of(op)
+        try:
+            ran = await pipeline.run(conn, self.clock, caller, op)
+        except TwofoldError as exc:
+            self.metrics.ops.labels(kind, exc.code).inc()
+            raise
+        self.metrics.ops.labels(kind, "repeated" if ran.repeated else "applied").inc()
+        if ran.events and caller.couple_id is not None:
+            self.hub.committed(caller.couple_id, ran.events[-1].seq, time.time(), ran.events)
+        return ran.answer
+
+    async def where_we_stand(self, conn: Connection, sub: Subscriber) -> tuple[int, bool]:
+        """The couple's head and whether the partner is online, for a welcome."""
+        if sub.couple_id is None:
+            return 0, False
+        head = await events.head(conn, sub.couple_id)
+        online = await presence.online_in_couple(conn, sub.couple_id)
+        return head, bool(online - {sub.user_id})
+
+    async def forget_socket(self, socket_id: uuid.UUID) -> None:
+        try:
+            async with self.pool.acquire() as conn:
+                await presence.close_socket(conn, socket_id)
+        except Exception as exc:  # noqa: BLE001 - the heartbeat reaper is the backstop
+            log.warning("could not unregister a socket (%s)", type(exc).__name__)

@@ -1,0 +1,168 @@
+"""Which sockets are live on which node: presence across nodes and the per-user limit."""
+
+from __future__ import annotations
+
+import uuid
+
+from server.db import Connection
+from server.realtime import notify
+
+# A node whose heartbeat is older than this is taken for dead, and its sockets with it.
+NODE_TIMEOUT_SECONDS = 30
+MAX_SOCKETS_PER_USER = 5
+
+_ALIVE = f"n.heartbeat_at > now() - interval '{NODE_TIMEOUT_SECONDS} seconds'"
+
+
+async def beat(conn: Connection, node_id: uuid.UUID) -> None:
+    await conn.execute(
+        """INSERT INTO nodes (id) VALUES ($1)
+           ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()""",
+        node_id,
+    )
+
+
+async def leave_node(conn: Connection, node_id: uuid.UUID) -> None:
+    """A node shutting down takes its sockets with it (they are being closed with 1012)."""
+    async with conn.transaction():
+        gone = await conn.fetch(
+            "DELETE FROM live_sockets WHERE node_id = $1 RETURNING couple_id, user_id", node_id
+        )
+        await conn.execute("DELETE FROM nodes WHERE id = $1", node_id)
+        await _announce_offline(conn, {(r["couple_id"], r["user_id"]) for r in gone})
+
+
+async def reap_dead_nodes(conn: Connection) -> None:
+    """Forget the sockets of nodes that stopped beating, and tell their partners."""
+    async with conn.transaction():
+        gone = await conn.fetch(
+            f"""DELETE FROM live_sockets s USING nodes n
+                WHERE s.node_id = n.id AND NOT ({_ALIVE})
+                RETURNING s.couple_id, s.user_id"""
+        )
+        await conn.execute(f"DELETE FROM nodes n WHERE NOT ({_ALIVE})")
+        await _announce_offline(conn, {(r["couple_id"], r["user_id"]) for r in gone})
+
+
+async def _announce_offline(
+    conn: Connection, people: set[tuple[uuid.UUID | None, uuid.UUID]]
+) -> None:
+    changes = []
+    for couple_id, user_id in people:
+        if couple_id is not None and not await is_online(conn, couple_id, user_id):
+            changes.append((couple_id, user_id, False))
+    if changes:
+        await notify.presence_changed(conn, changes)
+
+
+async def is_online(conn: Connection, couple_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    return bool(
+        await conn.fetchval(
+            f"""SELECT EXISTS (
+                    SELECT 1 FROM live_sockets s JOIN nodes n ON n.id = s.node_id
+                    WHERE s.couple_id = $1 AND s.user_id = $2 AND {_ALIVE})""",
+            couple_id,
+            user_id,
+        )
+    )
+
+
+async def online_in_couple(conn: Connection, couple_id: uuid.UUID) -> set[uuid.UUID]:
+    rows = await conn.fetch(
+        f"""SELECT DISTINCT s.user_id FROM live_sockets s JOIN nodes n ON n.id = s.node_id
+            WHERE s.couple_id = $1 AND {_ALIVE}""",
+        couple_id,
+    )
+    return {r["user_id"] for r in rows}
+
+
+async def open_socket(
+    conn: Connection,
+    *,
+    socket_id: uuid.UUID,
+    couple_id: uuid.UUID | None,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID,
+    node_id: uuid.UUID,
+) -> bool:
+    """Register a socket; False when the user already has the most sockets allowed."""
+    async with conn.transaction():
+        # Counting and inserting under one lock per user, so two nodes cannot both admit a
+        # sixth socket.
+        await _lock_user(conn, user_id)
+        count = await conn.fetchval(
+            f"""SELECT count(*) FROM live_sockets s JOIN nodes n ON n.id = s.node_id
+                WHERE s.user_id = $1 AND {_ALIVE}""",
+            user_id,
+        )
+        if count >= MAX_SOCKETS_PER_USER:
+            return False
+        await register(conn, socket_id, couple_id, user_id, session_id, node_id)
+        if couple_id is not None and not await _others_online(conn, couple_id, user_id, socket_id):
+            await notify.presence_changed(conn, [(couple_id, user_id, True)])
+        return True
+
+
+async def _lock_user(conn: Connection, user_id: uuid.UUID) -> None:
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('sockets:' || $1::text))", user_id)
+
+
+async def register(
+    conn: Connection,
+    socket_id: uuid.UUID,
+    couple_id: uuid.UUID | None,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID,
+    node_id: uuid.UUID,
+) -> None:
+    """Insert (or, after a database restart emptied the table, re-insert) a socket's row."""
+    await conn.execute(
+        """INSERT INTO live_sockets (socket_id, couple_id, user_id, session_id, node_id)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (socket_id) DO UPDATE SET couple_id = excluded.couple_id""",
+        socket_id,
+        couple_id,
+        user_id,
+        session_id,
+        node_id,
+    )
+
+
+async def _others_online(
+    conn: Connection, couple_id: uuid.UUID, user_id: uuid.UUID, socket_id: uuid.UUID
+) -> bool:
+    return bool(
+        await conn.fetchval(
+            f"""SELECT EXISTS (
+                    SELECT 1 FROM live_sockets s JOIN nodes n ON n.id = s.node_id
+                    WHERE s.couple_id = $1 AND s.user_id = $2 AND s.socket_id <> $3
+                      AND {_ALIVE})""",
+            couple_id,
+            user_id,
+            socket_id,
+        )
+    )
+
+
+async def close_socket(conn: Connection, socket_id: uuid.UUID) -> None:
+    async with conn.transaction():
+        row = await conn.fetchrow(
+            "DELETE FROM live_sockets WHERE socket_id = $1 RETURNING couple_id, user_id",
+            socket_id,
+        )
+        if row is not None:
+            # The same lock as opening: of two last sockets closing at once, one says offline.
+            await _lock_user(conn, row["user_id"])
+        if row is not None and row["couple_id"] is not None:
+            if not await is_online(conn, row["couple_id"], row["user_id"]):
+                await notify.presence_changed(conn, [(row["couple_id"], row["user_id"], False)])
+
+
+async def move_to_couple(
+    conn: Connection, socket_ids: list[uuid.UUID], couple_id: uuid.UUID
+) -> None:
+    await conn.execute(
+        "UPDATE live_sockets SET couple_id = $2 WHERE socket_id = ANY($1::uuid[])",
+        socket_ids,
+        couple_id,
+    )

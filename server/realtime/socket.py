@@ -1,0 +1,259 @@
+"""``GET /v1/sync``: hello, welcome, replay, then live events, acks and presence.
+
+Each socket runs two loops: one reads frames (so a vanished client is noticed even while we
+only send), one writes what the hub queued (so a slow reader is found out by its queue, not
+by our memory).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+import msgspec
+from litestar import WebSocket, websocket
+
+from schemas.ops import OpAnswer
+from schemas.sync import (
+    Ack,
+    ClientFrame,
+    ErrorFrame,
+    Hello,
+    OpFrame,
+    OpIdOnly,
+    Ping,
+    Pong,
+    Reset,
+    Welcome,
+)
+from server.auth import Caller, authenticate, recheck
+from server.errors import TwofoldError, Unauthorized, Unavailable
+from server.ops.pipeline import decode_op
+from server.realtime import presence
+from server.realtime.hub import CLOSE, CLOSE_UNAUTHORIZED, Subscriber
+from server.realtime.node import Node, is_database_error
+
+log = logging.getLogger("twofold.sync")
+
+CLOSE_NO_HELLO = 4408
+CLOSE_TOO_MANY = 4429
+CLOSE_UNAVAILABLE = 1013
+
+_frames = msgspec.json.Decoder(ClientFrame)
+_op_ids = msgspec.json.Decoder(OpIdOnly)
+_encode = msgspec.json.encode
+
+
+def _text(frame: msgspec.Struct) -> str:
+    return _encode(frame).decode()
+
+
+def _error(op_id: Any, code: str, detail: str) -> str:
+    return _text(ErrorFrame(op_id=op_id, code=code, detail=detail))
+
+
+class _Closed(Exception):
+    def __init__(self, code: int | None) -> None:
+        self.code = code
+
+
+@websocket("/v1/sync")
+async def sync(socket: WebSocket[Any, Any, Any]) -> None:
+    node: Node = socket.app.state.node
+    await socket.accept()
+    try:
+        await _Session(socket, node).run()
+    except _Closed as closed:
+        if closed.code is not None:
+            with contextlib.suppress(Exception):
+                await socket.close(code=closed.code)
+
+
+class _Session:
+    def __init__(self, socket: WebSocket[Any, Any, Any], node: Node) -> None:
+        self.socket = socket
+        self.node = node
+
+    async def _receive_text(self, timeout: float | None = None) -> str:
+        """The next text frame; binary frames are answered and skipped; a disconnect ends."""
+        while True:
+            message: dict[str, Any] = dict(await asyncio.wait_for(self.socket.receive(), timeout))
+            if message["type"] == "websocket.disconnect":
+                raise _Closed(None)
+            if message.get("text") is not None:
+                return str(message["text"])
+            await self.socket.send_text(
+                _error(None, "validation_failed", "Frames are JSON text frames, not binary")
+            )
+
+    async def _hello(self) -> Hello:
+        deadline = time.monotonic() + self.node.state.settings.hello_seconds
+        while True:
+            try:
+                text = await self._receive_text(max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                raise _Closed(CLOSE_NO_HELLO) from None
+            try:
+                frame = _frames.decode(text)
+            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+                await self.socket.send_text(_error(None, "validation_failed", str(exc)))
+                continue
+            if isinstance(frame, Hello):
+                return frame
+            await self.socket.send_text(
+                _error(None, "unauthorized", 'Say {"type": "hello", "token": ...} first')
+            )
+
+    async def _authenticate(self, token: str) -> Caller:
+        state = self.node.state
+        try:
+            async with self.node.pool.acquire() as conn:
+                return await authenticate(conn, state.settings.secret_key, state.clock, token)
+        except Unauthorized:
+            raise _Closed(CLOSE_UNAUTHORIZED) from None
+        except Exception as exc:
+            if is_database_error(exc):
+                raise _Closed(CLOSE_UNAVAILABLE) from None
+            raise
+
+    async def run(self) -> None:
+        hello = await self._hello()
+        caller = await self._authenticate(hello.token)
+        sub = Subscriber(
+            user_id=caller.user_id,
+            session_id=caller.session_id,
+            couple_id=caller.couple_id,
+            last_seq=hello.after or 0,
+            queue_frames=self.node.hub.queue_frames,
+        )
+        welcome, reset = await self._admit(sub, hello)
+        try:
+            await self.socket.send_text(_text(welcome))
+            if reset is not None:
+                await self.socket.send_text(_text(reset))
+            self.node.hub.join(sub)
+            await self._serve(sub, caller)
+        finally:
+            self.node.hub.leave(sub)
+            self.node.metrics.sockets_open.dec()
+            await self.node.forget_socket(sub.socket_id)
+        raise _Closed(sub.close_code)
+
+    async def _admit(self, sub: Subscriber, hello: Hello) -> tuple[Welcome, Reset | None]:
+        """Register the socket (within the per-user limit) and tell it where the log stands."""
+        try:
+            async with self.node.pool.acquire() as conn:
+                admitted = await presence.open_socket(
+                    conn,
+                    socket_id=sub.socket_id,
+                    couple_id=sub.couple_id,
+                    user_id=sub.user_id,
+                    session_id=sub.session_id,
+                    node_id=self.node.id,
+                )
+                if not admitted:
+                    raise _Closed(CLOSE_TOO_MANY)
+                self.node.metrics.sockets_open.inc()
+                head, partner_online = await self.node.where_we_stand(conn, sub)
+        except _Closed:
+            raise
+        except Exception as exc:
+            if is_database_error(exc):
+                raise _Closed(CLOSE_UNAVAILABLE) from None
+            raise
+        reset = None
+        if hello.after is not None and hello.after > head:
+            # The client holds events this log never had (another couple's, or a restore):
+            # it reloads the state and continues from our head.
+            reset = Reset(head=head)
+            sub.last_seq = head
+        welcome = Welcome(
+            user_id=sub.user_id,
+            couple_id=sub.couple_id,
+            head=head,
+            partner_online=partner_online,
+        )
+        return welcome, reset
+
+    async def _serve(self, sub: Subscriber, caller: Caller) -> None:
+        tasks = {
+            asyncio.ensure_future(self._send_loop(sub)),
+            asyncio.ensure_future(self._receive_loop(sub, caller)),
+            asyncio.ensure_future(sub.done.wait()),
+        }
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if not task.cancelled() and (exc := task.exception()) is not None:
+                    if not isinstance(exc, _Closed | OSError | ConnectionError):
+                        log.error("socket loop failed", exc_info=exc)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _send_loop(self, sub: Subscriber) -> None:
+        lag = self.node.metrics.fanout_lag
+        while True:
+            item = await sub.queue.get()
+            if item is CLOSE:
+                sub.done.set()
+                return
+            text, committed = item  # type: ignore[misc]
+            await self.socket.send_text(text)
+            if committed is not None:
+                lag.observe(max(0.0, time.time() - committed))
+
+    async def _receive_loop(self, sub: Subscriber, caller: Caller) -> None:
+        while True:
+            try:
+                text = await self._receive_text()
+            except _Closed:
+                sub.abort(sub.close_code or 1000)
+                sub.close_code = None  # the client left; nothing to send it
+                return
+            sub.offer(await self._answer(text, caller))
+
+    async def _answer(self, text: str, caller: Caller) -> str:
+        try:
+            frame = _frames.decode(text)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            return _error(_salvage_op_id(text), "validation_failed", str(exc))
+        match frame:
+            case Ping():
+                return _text(Pong())
+            case Hello():
+                return _error(None, "validation_failed", "This socket has already said hello")
+            case OpFrame(op_id=op_id):
+                try:
+                    answer = await self._op(text, caller)
+                except TwofoldError as exc:
+                    return _error(op_id, exc.code, exc.detail)
+                return _text(Ack(op_id=answer.op_id, seq=answer.seq, result=answer.result))
+        raise AssertionError(frame)  # pragma: no cover - the union is exhaustive
+
+    async def _op(self, text: str, caller: Caller) -> OpAnswer:
+        op = decode_op(text)
+        try:
+            async with self.node.pool.acquire() as conn:
+                # The socket's session is checked again: a sign-out elsewhere must stop ops
+                # even before its close reaches this node.
+                fresh = await recheck(conn, caller)
+                return await self.node.execute(conn, fresh, op)
+        except TwofoldError:
+            raise
+        except Exception as exc:
+            if is_database_error(exc):
+                raise Unavailable("The database cannot be reached; send the op again") from None
+            log.exception("op %s failed", type(op).__name__)
+            raise TwofoldError() from None
+
+
+def _salvage_op_id(text: str) -> Any:
+    try:
+        return _op_ids.decode(text).op_id
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None

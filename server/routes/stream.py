@@ -1,0 +1,55 @@
+"""The couple's shared state over HTTP: ops, the materialized state, the event log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get, post
+from litestar.datastructures import State
+from litestar.params import JSONBody, Parameter
+
+from schemas.ops import Op, OpAnswer
+from schemas.state import CoupleState, EventsPage
+from server.couple_state import read_state
+from server.deps import CallerDep, ClockDep, Conn
+from server.errors import NotAllowed, NotFound, NotLinked, PauseActive, PauseNotActive
+from server.openapi import BEARER, problems
+from server.queries import events
+from server.realtime.node import Node
+
+
+class StreamRoutes(Controller):
+    path = "/v1/couple"
+    tags = ["shared state"]
+    security = BEARER
+
+    @post(
+        "/ops",
+        status_code=200,
+        responses=problems(NotLinked, NotFound, NotAllowed, PauseActive, PauseNotActive),
+    )
+    async def op(self, data: JSONBody[Op], caller: CallerDep, conn: Conn, state: State) -> OpAnswer:
+        """Apply one op. Sending the same ``op_id`` again returns the first answer and changes
+        nothing, whichever node it reaches."""
+        node: Node = state.node
+        return await node.execute(conn, caller, data)
+
+    @get("/state", responses=problems(NotLinked))
+    async def state(self, caller: CallerDep, conn: Conn, clock: ClockDep) -> CoupleState:
+        """Everything the home screen needs, with the log's ``head`` it reflects."""
+        return await read_state(conn, clock, caller.couple(), caller.user_id)
+
+    @get("/events", responses=problems(NotLinked))
+    async def events(
+        self,
+        caller: CallerDep,
+        conn: Conn,
+        after: Annotated[int, Parameter(ge=0, description="The last seq the client holds")] = 0,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+    ) -> EventsPage:
+        """Events with seq > ``after``, in seq order."""
+        couple_id = caller.couple()
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            page = await events.page(conn, couple_id, after, limit)
+            head = await events.head(conn, couple_id)
+        return EventsPage(events=page, head=head)
