@@ -20,6 +20,7 @@ from server.errors import EmailTaken, Unauthorized
 from server.linking import unlink_couple
 from server.queries import accounts as q
 from server.queries import couples as couples_q
+from server.realtime import notify
 from server.settings import Settings
 
 
@@ -95,7 +96,9 @@ async def refresh(conn: Connection, settings: Settings, clock: Clock, token: str
 
 
 async def sign_out(conn: Connection, clock: Clock, session_id: uuid.UUID) -> None:
-    await q.revoke_session(conn, session_id, "signed out", clock.now())
+    async with conn.transaction():
+        await q.revoke_session(conn, session_id, "signed out", clock.now())
+        await notify.session_ended(conn, session_id)
 
 
 async def erase_account(conn: Connection, clock: Clock, user_id: uuid.UUID, password: str) -> None:
@@ -111,3 +114,4 @@ async def erase_account(conn: Connection, clock: Clock, user_id: uuid.UUID, pass
         await couples_q.erase_person(conn, user_id)
         await ratelimit.forget_subjects(conn, [user.email.lower(), str(user_id)])
         await q.delete_user(conn, user_id)
+        await notify.user_gone(conn, user_id)

@@ -24,6 +24,7 @@ from server.errors import (
 )
 from server.queries import couples as q
 from server.queries import events
+from server.realtime import notify
 
 # No 0/O, 1/I/L: codes are read aloud and typed from another person's screen.
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -89,6 +90,7 @@ async def accept_invite(
             now,
         )
         await events.announce(conn, couple_id, linked.seq)
+        await notify.couple_linked(conn, couple_id, [inviter_id, user_id])
         return await read_couple(conn, couple_id)
 
 

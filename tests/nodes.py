@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from tempfile import mkdtemp
+from typing import Any
 
 import uvicorn
 
@@ -41,12 +42,13 @@ class Node:
 
 
 @asynccontextmanager
-async def run_node(database_url: str, clock: FakeClock) -> AsyncIterator[Node]:
+async def run_node(database_url: str, clock: FakeClock, **tuned: Any) -> AsyncIterator[Node]:
     settings = Settings(
         database_url=database_url,
         secret_key=TEST_SECRET,
         data_dir=Path(mkdtemp(prefix="twofold-node-")),
         pool_max_size=10,
+        **tuned,
     )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -38,6 +38,8 @@ def decode_op(raw: bytes | str) -> Op:
         ) from exc
     except msgspec.DecodeError as exc:
         raise ValidationFailed(f"The op is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise ValidationFailed("The op is nested too deeply") from exc
 
 
 def kind_of(op: Op) -> str:

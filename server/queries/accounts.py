@@ -11,6 +11,7 @@ import msgspec
 
 from schemas.accounts import MePatch, User
 from server.db import Connection
+from server.realtime import notify
 
 USER_COLUMNS = "id, email, display_name, timezone, couple_id, created_at"
 
@@ -143,6 +144,7 @@ async def rotate_refresh_token(
         return "unknown"
     if seen["rotated_at"] is not None and seen["revoked_at"] is None:
         await revoke_session(conn, seen["session_id"], "refresh token reused", now)
+        await notify.session_ended(conn, seen["session_id"])
     return "reused"
 
 

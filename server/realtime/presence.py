@@ -104,7 +104,9 @@ async def open_socket(
 
 
 async def _lock_user(conn: Connection, user_id: uuid.UUID) -> None:
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('sockets:' || $1::text))", user_id)
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext('sockets:' || $1::uuid::text))", user_id
+    )
 
 
 async def register(

@@ -70,6 +70,10 @@ async def sync(socket: WebSocket[Any, Any, Any]) -> None:
         if closed.code is not None:
             with contextlib.suppress(Exception):
                 await socket.close(code=closed.code)
+    except Exception:
+        log.exception("socket failed")
+        with contextlib.suppress(Exception):
+            await socket.close(code=1011)
 
 
 class _Session:
@@ -98,7 +102,7 @@ class _Session:
                 raise _Closed(CLOSE_NO_HELLO) from None
             try:
                 frame = _frames.decode(text)
-            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
                 await self.socket.send_text(_error(None, "validation_failed", str(exc)))
                 continue
             if isinstance(frame, Hello):
@@ -220,7 +224,7 @@ class _Session:
     async def _answer(self, text: str, caller: Caller) -> str:
         try:
             frame = _frames.decode(text)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
             return _error(_salvage_op_id(text), "validation_failed", str(exc))
         match frame:
             case Ping():
@@ -255,5 +259,5 @@ class _Session:
 def _salvage_op_id(text: str) -> Any:
     try:
         return _op_ids.decode(text).op_id
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
         return None

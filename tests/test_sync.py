@@ -1,0 +1,298 @@
+"""The /v1/sync socket: partners on their phones see each other's changes live."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from tests.nodes import Node
+from tests.people import Person, link, sign_up
+from tests.phones import Phone
+
+
+@pytest.fixture
+async def phones(couple: tuple[Person, Person], node: Node) -> AsyncIterator[tuple[Phone, Phone]]:
+    ana, ben = couple
+    a, b = Phone(ana, node.url), Phone(ben, node.url)
+    yield a, b
+    await a.close()
+    await b.close()
+
+
+async def test_a_pause_reaches_both_phones(phones: tuple[Phone, Phone]) -> None:
+    """Ana starts a pause over her socket; both phones get pause.started with the same seq,
+    and Ana gets the ack naming it."""
+    a, b = phones
+    welcome = await a.connect(after=1)
+    assert welcome["type"] == "welcome" and welcome["head"] == 1
+    assert welcome["user_id"] == a.person.id
+    await b.connect(after=1)
+    ack = await a.op("pause.start", {"minutes": 25, "note": "I need a walk"})
+    assert ack["type"] == "ack", ack
+    seen_a = await a.wait_seq(ack["seq"])
+    seen_b = await b.wait_seq(ack["seq"])
+    assert seen_a == seen_b
+    assert seen_b["kind"] == "pause.started" and seen_b["actor_id"] == a.person.id
+    assert seen_b["body"]["minutes"] == 25 and seen_b["body"]["note"] == "I need a walk"
+    assert ack["result"] == seen_b["body"]
+
+
+async def test_welcome_replays_what_the_phone_missed(phones: tuple[Phone, Phone]) -> None:
+    """Ben's phone comes back with after=1 and gets every later event, in order."""
+    a, b = phones
+    await a.connect(after=1)
+    started = await a.op("pause.start")
+    await a.op("pause.extend", {"pause_id": started["result"]["id"], "minutes": 10})
+    await b.connect(after=1)
+    await b.wait_seq(3)
+    assert b.seqs == [2, 3]
+    await b.close()
+    b2 = Phone(b.person, b.url.replace("ws://", "http://").removesuffix("/v1/sync"))
+    await b2.connect()
+    await b2.wait_seq(3)
+    assert b2.seqs == [1, 2, 3]
+    await b2.close()
+
+
+async def test_after_beyond_head_resets(phones: tuple[Phone, Phone]) -> None:
+    """A phone claiming events the log never had is told to reload, then gets new ones."""
+    a, b = phones
+    await b.connect(after=1)
+    await a.connect(after=99)
+    reset = await a.wait_for(lambda f: f["type"] == "reset")
+    assert reset["head"] == 1
+    ack = await b.op("pause.start")
+    await a.wait_seq(ack["seq"])
+    assert a.seqs == [2]
+
+
+async def test_ping_pong(phones: tuple[Phone, Phone]) -> None:
+    """An app-level ping is answered with a pong."""
+    a, _ = phones
+    await a.connect(after=1)
+    await a.send({"type": "ping"})
+    await a.wait_for(lambda f: f["type"] == "pong")
+
+
+async def test_presence_follows_the_partners_sockets(phones: tuple[Phone, Phone]) -> None:
+    """Ben sees Ana come online with her first socket and go offline with her last."""
+    a, b = phones
+    welcome = await b.connect(after=1)
+    assert welcome["partner_online"] is False
+    await a.connect(after=1)
+    online = await b.wait_for(lambda f: f["type"] == "presence")
+    assert online == {"type": "presence", "user_id": a.person.id, "online": True}
+    second = Phone(a.person, b.url.replace("ws://", "http://").removesuffix("/v1/sync"))
+    await second.connect(after=1)
+    await a.close()
+    await second.close()
+    offline = await b.wait_for(lambda f: f["type"] == "presence" and not f["online"])
+    assert offline["user_id"] == a.person.id
+    assert [f["online"] for f in b.frames if f["type"] == "presence"] == [True, False]
+
+
+async def test_op_errors_come_back_as_error_frames(phones: tuple[Phone, Phone]) -> None:
+    """Rules broken over the socket answer error frames with the contract's codes."""
+    a, b = phones
+    await a.connect(after=1)
+    await b.connect(after=1)
+    started = await a.op("pause.start")
+    pause_id = started["result"]["id"]
+    again = await b.op("pause.start")
+    assert again["type"] == "error" and again["code"] == "pause_active"
+    own_ack = await a.op("pause.ack", {"pause_id": pause_id})
+    assert own_ack["code"] == "not_allowed"
+    not_mine = await b.op("pause.end", {"pause_id": pause_id})
+    assert not_mine["code"] == "not_allowed"
+    unknown = await a.op("pause.ack", {"pause_id": "01a206d5-145a-725c-a634-b7c07e2bce34"})
+    assert unknown["code"] == "not_found"
+    too_long = await b.op("pause.extend", {"pause_id": pause_id, "minutes": 221})
+    assert too_long["code"] == "validation_failed"
+    assert (await a.op("pause.end", {"pause_id": pause_id}))["type"] == "ack"
+    over = await b.op("pause.ack", {"pause_id": pause_id})
+    assert over["code"] == "pause_not_active"
+
+
+async def test_malformed_frames_get_error_frames_and_the_socket_stays(
+    phones: tuple[Phone, Phone],
+) -> None:
+    """Garbage of every kind gets an error frame; the socket, and Ben's, carry on."""
+    a, b = phones
+    await a.connect(after=1)
+    await b.connect(after=1)
+    garbage: list[str | bytes] = [
+        "not json",
+        "[1, 2, 3]",
+        '{"type": "nonsense"}',
+        '{"type": "op", "op_id": "not-a-uuid", "kind": "pause.start"}',
+        '{"type": "op", "op_id": "01a206d5-145a-725c-a634-b7c07e2bce34", "kind": "x.y"}',
+        '{"type": "op", "op_id": "01a206d5-145a-725c-a634-b7c07e2bce35", "kind": "pause.start",'
+        ' "body": {"minutes": "lots"}}',
+        '{"type": "hello", "token": "again"}',
+        '{"type": "ping", "extra": ' + "[" * 3000 + "]" * 3000 + "}",
+        b"\x00\x01binary",
+        "\udcff".encode("utf-8", "surrogatepass").decode("utf-8", "replace"),
+    ]
+    for frame in garbage:
+        start = len(a.frames)
+        await a.send(frame)
+        error = await a.wait_for(lambda f: f["type"] == "error", start=start)
+        assert error["code"] == "validation_failed", (frame, error)
+    salvaged = [f for f in a.frames if f["type"] == "error" and f["op_id"]]
+    assert {f["op_id"] for f in salvaged} == {
+        "01a206d5-145a-725c-a634-b7c07e2bce34",
+        "01a206d5-145a-725c-a634-b7c07e2bce35",
+    }
+    ack = await a.op("pause.start")
+    assert ack["type"] == "ack"
+    await b.wait_seq(ack["seq"])
+
+
+async def test_a_frame_over_64_kib_closes_with_1009(phones: tuple[Phone, Phone]) -> None:
+    """A frame over 64 KiB is refused by closing with 1009; Ben's socket does not notice."""
+    a, b = phones
+    await a.connect(after=1)
+    await b.connect(after=1)
+    await a.send(json.dumps({"type": "ping", "pad": "x" * 70_000}))
+    assert await a.wait_closed() == 1009
+    ack = await b.op("pause.start")
+    assert ack["type"] == "ack"
+
+
+async def test_bad_tokens_close_with_4401(phones: tuple[Phone, Phone]) -> None:
+    """A made-up token is refused with 4401."""
+    a, _ = phones
+    await a.open()
+    await a.send({"type": "hello", "token": "made.up.token"})
+    assert await a.wait_closed() == 4401
+
+
+async def test_signing_out_closes_that_sessions_sockets(
+    phones: tuple[Phone, Phone], client: httpx.AsyncClient
+) -> None:
+    """Ana signs out on her phone: its socket closes with 4401; Ben's stays."""
+    a, b = phones
+    await a.connect(after=1)
+    await b.connect(after=1)
+    assert (await a.person.delete("/v1/sessions/current")).status_code == 204
+    assert await a.wait_closed() == 4401
+    await b.send({"type": "ping"})
+    await b.wait_for(lambda f: f["type"] == "pong")
+
+
+async def test_unlinking_closes_both_sockets_with_4403(phones: tuple[Phone, Phone]) -> None:
+    """Ben unlinks; both phones get couple.unlinked and then close with 4403."""
+    a, b = phones
+    await a.connect(after=1)
+    await b.connect(after=1)
+    assert (await b.person.delete("/v1/couple")).status_code == 204
+    for phone in (a, b):
+        unlinked = await phone.wait_for(lambda f: f.get("kind") == "couple.unlinked")
+        assert unlinked["actor_id"] == b.person.id
+        assert await phone.wait_closed() == 4403
+
+
+async def test_deleting_the_account_closes_its_sockets(phones: tuple[Phone, Phone]) -> None:
+    """Ana erases her account: her socket closes; Ben's learns of the unlinking and closes."""
+    a, b = phones
+    await a.connect(after=1)
+    await b.connect(after=1)
+    r = await a.person.delete("/v1/me", {"password": a.person.password})
+    assert r.status_code == 204
+    assert await a.wait_closed() in (4401, 4403)
+    assert await b.wait_closed() == 4403
+
+
+async def test_no_hello_in_time_closes_with_4408(database_url: str) -> None:
+    """A socket that never says hello is closed with 4408."""
+    from tests.nodes import FakeClock, run_node
+
+    async with run_node(database_url, FakeClock(), hello_seconds=0.2) as quick:
+        async with httpx.AsyncClient(base_url=quick.url) as c:
+            ana = await sign_up(c, "Ana")
+            phone = Phone(ana, quick.url)
+            await phone.open()
+            assert await phone.wait_closed() == 4408
+
+
+async def test_at_most_five_sockets_per_person(couple: tuple[Person, Person], node: Node) -> None:
+    """Ana's sixth socket is refused with 4429; after one closes, a new one is welcome."""
+    ana, _ = couple
+    phones = [Phone(ana, node.url) for _ in range(6)]
+    for p in phones[:5]:
+        assert (await p.connect(after=1))["type"] == "welcome"
+    await phones[5].open()
+    await phones[5].send({"type": "hello", "token": ana.tokens["access_token"]})
+    assert await phones[5].wait_closed() == 4429
+    await phones[0].close()
+    late = Phone(ana, node.url)
+    assert (await late.connect(after=1))["type"] == "welcome"
+    for p in [*phones[1:5], late]:
+        await p.close()
+
+
+async def test_one_couple_never_sees_anothers_events(client: httpx.AsyncClient, node: Node) -> None:
+    """Cat and Dan's sockets get only their couple's events, whatever Ana and Ben do."""
+    ana, ben = await sign_up(client, "Ana"), await sign_up(client, "Ben")
+    cat, dan = await sign_up(client, "Cat"), await sign_up(client, "Dan")
+    await link(ana, ben)
+    await link(cat, dan)
+    a, c = Phone(ana, node.url), Phone(cat, node.url)
+    await a.connect()
+    await c.connect()
+    for _ in range(3):
+        await a.op("pause.start")
+        pause = (await ana.get("/v1/couple/state")).json()["pause"]
+        await a.op("pause.end", {"pause_id": pause["id"]})
+    mine = await c.op("pause.start")
+    await c.wait_seq(mine["seq"])
+    assert c.seqs == [1, 2]
+    assert all(f["kind"] in ("couple.linked", "pause.started") for f in c.events)
+    assert a.seqs == list(range(1, 8))
+    await a.close()
+    await c.close()
+
+
+async def test_an_unlinked_persons_socket_joins_the_couple_when_linked(
+    client: httpx.AsyncClient, node: Node
+) -> None:
+    """Ana, waiting with her invite code on screen, sees Ben accept it, live."""
+    ana, ben = await sign_up(client, "Ana"), await sign_up(client, "Ben")
+    a = Phone(ana, node.url)
+    welcome = await a.connect()
+    assert welcome["couple_id"] is None and welcome["head"] == 0
+    couple = await link(ana, ben)
+    linked = await a.wait_seq(1)
+    assert linked["kind"] == "couple.linked"
+    assert linked["body"]["couple_id"] == couple["id"]
+    b = Phone(ben, node.url)
+    await b.connect(after=1)
+    ack = await b.op("pause.start")
+    await a.wait_seq(ack["seq"])
+    await a.close()
+    await b.close()
+
+
+async def test_ops_over_http_reach_the_sockets(phones: tuple[Phone, Phone]) -> None:
+    """An op posted over HTTP is answered like an ack and streamed to both phones."""
+    a, b = phones
+    await a.connect(after=1)
+    await b.connect(after=1)
+    r = await b.person.post(
+        "/v1/couple/ops",
+        {
+            "op_id": "01a206d5-145a-725c-a634-b7c07e2bce40",
+            "kind": "pause.start",
+            "body": {"minutes": 30},
+        },
+    )
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["op_id"] == "01a206d5-145a-725c-a634-b7c07e2bce40"
+    await a.wait_seq(answer["seq"])
+    assert a.events[-1]["body"] == answer["result"]
+    await asyncio.gather(a.close(), b.close())
