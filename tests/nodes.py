@@ -42,7 +42,9 @@ class Node:
 
 
 @asynccontextmanager
-async def run_node(database_url: str, clock: FakeClock, **tuned: Any) -> AsyncIterator[Node]:
+async def run_node(
+    database_url: str, clock: FakeClock, *, sndbuf: int | None = None, **tuned: Any
+) -> AsyncIterator[Node]:
     settings = Settings(
         database_url=database_url,
         secret_key=TEST_SECRET,
@@ -52,6 +54,9 @@ async def run_node(database_url: str, clock: FakeClock, **tuned: Any) -> AsyncIt
     )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if sndbuf is not None:
+        # Accepted sockets inherit it: lets a test fill a slow reader's path quickly.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     with sock:

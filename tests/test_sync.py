@@ -296,3 +296,35 @@ async def test_ops_over_http_reach_the_sockets(phones: tuple[Phone, Phone]) -> N
     await a.wait_seq(answer["seq"])
     assert a.events[-1]["body"] == answer["result"]
     await asyncio.gather(a.close(), b.close())
+
+
+async def test_a_node_shutting_down_closes_its_sockets_with_1012(
+    database_url: str, couple: tuple[Person, Person]
+) -> None:
+    """A node restarting tells its phones 1012, so they resume elsewhere with after."""
+    from tests.nodes import FakeClock, run_node
+
+    ana, _ = couple
+    async with run_node(database_url, FakeClock()) as leaving:
+        phone = Phone(ana, leaving.url)
+        await phone.connect(after=1)
+    assert await phone.wait_closed() == 1012
+
+
+async def test_metrics_show_the_stream(phones: tuple[Phone, Phone], node: Node) -> None:
+    """/metrics counts open sockets, ops by kind and outcome, events fanned out, and the lag
+    from commit to socket."""
+    a, b = phones
+    await a.connect(after=1)
+    await b.connect(after=1)
+    ack = await a.op("pause.start")
+    await a.op("pause.start")
+    await b.wait_seq(ack["seq"])
+    await a.wait_seq(ack["seq"])
+    async with httpx.AsyncClient(base_url=node.url) as c:
+        text = (await c.get("/metrics")).text
+    assert "twofold_sockets_open 2.0" in text
+    assert 'twofold_ops_total{kind="pause.start",outcome="applied"} 1.0' in text
+    assert 'twofold_ops_total{kind="pause.start",outcome="pause_active"} 1.0' in text
+    assert "twofold_events_fanned_out_total 2.0" in text
+    assert "twofold_fanout_lag_seconds_count 2.0" in text

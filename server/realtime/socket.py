@@ -41,6 +41,7 @@ log = logging.getLogger("twofold.sync")
 CLOSE_NO_HELLO = 4408
 CLOSE_TOO_MANY = 4429
 CLOSE_UNAVAILABLE = 1013
+CLOSE_SECONDS = 5.0
 
 _frames = msgspec.json.Decoder(ClientFrame)
 _op_ids = msgspec.json.Decoder(OpIdOnly)
@@ -68,12 +69,17 @@ async def sync(socket: WebSocket[Any, Any, Any]) -> None:
         await _Session(socket, node).run()
     except _Closed as closed:
         if closed.code is not None:
-            with contextlib.suppress(Exception):
-                await socket.close(code=closed.code)
+            await _close(socket, closed.code)
     except Exception:
         log.exception("socket failed")
-        with contextlib.suppress(Exception):
-            await socket.close(code=1011)
+        await _close(socket, 1011)
+
+
+async def _close(socket: WebSocket[Any, Any, Any], code: int) -> None:
+    # A client that stopped reading cannot take even the close frame; bounded, so the
+    # handler ends and the keepalive timeout drops the connection.
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(socket.close(code=code), CLOSE_SECONDS)
 
 
 class _Session:
