@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest migrate clean
+.PHONY: run test lint typecheck pytest migrate bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ pytest: $(STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# `make bench BENCH=pause` runs one; figures go to bench/results/<name>.json.
+bench: $(STAMP)
+	$(BIN)/python -m bench $(if $(BENCH),--only $(BENCH))
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,190 @@
+"""What every benchmark shares: processes to start, sockets to open, figures to report."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+@dataclass
+class Process:
+    proc: subprocess.Popen[bytes]
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+async def start_server(database_url: str, secret: str, log: Path) -> Process:
+    """A real Twofold node, as `python -m server serve` runs it."""
+    port = free_port()
+    env = dict(os.environ)
+    env |= {
+        "DATABASE_URL": database_url,
+        "TWOFOLD_SECRET_KEY": secret,
+        "TWOFOLD_PORT": str(port),
+        "TWOFOLD_LOG_LEVEL": "WARNING",
+    }
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "server", "serve"], cwd=ROOT, env=env, stdout=out, stderr=out
+        )
+    server = Process(proc, port)
+    await wait_ready(server, "/readyz")
+    return server
+
+
+async def start_script(args: list[str], port: int, log: Path, ready: str) -> Process:
+    with log.open("ab") as out:
+        proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=out, stderr=out)
+    server = Process(proc, port)
+    await wait_ready(server, ready)
+    return server
+
+
+async def wait_ready(server: Process, path: str) -> None:
+    deadline = time.monotonic() + 120
+    async with httpx.AsyncClient() as c:
+        while True:
+            if server.proc.poll() is not None:
+                raise RuntimeError(f"process on port {server.port} exited")
+            try:
+                if (await c.get(server.url + path, timeout=2)).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"process on port {server.port} never became ready")
+            await asyncio.sleep(0.1)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+@dataclass
+class Figures:
+    latencies_ms: list[float]
+    seconds: float
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies_ms)
+
+    @property
+    def p99(self) -> float:
+        return percentile(self.latencies_ms, 99)
+
+    @property
+    def max(self) -> float:
+        return max(self.latencies_ms)
+
+    @property
+    def ops_per_s(self) -> float:
+        return len(self.latencies_ms) / self.seconds if self.seconds else float("nan")
+
+
+@dataclass
+class Report:
+    name: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def add(
+        self, scenario: str, nodes: int, figures: Figures, floor: Figures, target_ratio: float = 2.0
+    ) -> None:
+        self.rows.append(
+            {
+                "scenario": scenario,
+                "nodes": nodes,
+                "ops": len(figures.latencies_ms),
+                "p50_ms": round(figures.p50, 3),
+                "p99_ms": round(figures.p99, 3),
+                "max_ms": round(figures.max, 3),
+                "ops_per_s": round(figures.ops_per_s, 1),
+                "floor_p50_ms": round(floor.p50, 3),
+                "floor_p99_ms": round(floor.p99, 3),
+                "floor_ops_per_s": round(floor.ops_per_s, 1),
+                "ratio": round(figures.p99 / floor.p99, 2),
+                "target_ratio": target_ratio,
+                "met": figures.p99 <= target_ratio * floor.p99,
+            }
+        )
+
+    def write(self) -> Path:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        path = RESULTS / f"{self.name}.json"
+        doc = {
+            "benchmark": self.name,
+            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "machine": {"cpus": os.cpu_count()},
+            "scenarios": self.rows,
+            **self.extra,
+        }
+        path.write_text(json.dumps(doc, indent=2) + "\n")
+        return path
+
+    def print(self) -> None:
+        cols = [
+            "scenario",
+            "nodes",
+            "ops",
+            "p50_ms",
+            "p99_ms",
+            "max_ms",
+            "ops_per_s",
+            "floor_p99_ms",
+            "ratio",
+            "met",
+        ]
+        widths = {c: max(len(c), *(len(str(r[c])) for r in self.rows)) for c in cols}
+        print(f"\n{self.name}")
+        print("  ".join(c.rjust(widths[c]) for c in cols))
+        for row in self.rows:
+            print("  ".join(str(row[c]).rjust(widths[c]) for c in cols))
+        for key, value in self.extra.items():
+            print(f"{key}: {json.dumps(value)}")
