@@ -110,11 +110,3 @@ async def authenticate(conn: Connection, secret: str, clock: Clock, token: str) 
         raise Unauthorized("This session has ended; sign in again")
     return Caller(user_id=claims.sub, session_id=claims.sid, couple_id=row["couple_id"])
 
-
-async def recheck(conn: Connection, caller: Caller) -> Caller:
-    """The caller again, as the database says now: the session may have ended, the couple
-    may have changed since the caller was first authenticated (a long-lived socket)."""
-    row = await q.live_session(conn, caller.session_id, caller.user_id)
-    if row is None:
-        raise Unauthorized("This session has ended; sign in again")
-    return Caller(user_id=caller.user_id, session_id=caller.session_id, couple_id=row["couple_id"])

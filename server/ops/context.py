@@ -1,4 +1,10 @@
-"""What an op handler works with: the locked couple, who acts, when, and the events it adds."""
+"""What an op handler works with: the locked couple, who acts, when, and the events it adds.
+
+A handler loads, decides (raising a TwofoldError if the op may not happen), and only then
+writes. Ops are committed in batches, so a handler must never raise after its own writes;
+the one exception is settling what time has already decided (a pause whose time ran out),
+which stands whatever the op then comes to.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,6 @@ from datetime import datetime
 import msgspec
 
 from schemas.couples import CoupleSettings
-from schemas.events import Event
 from server.db import Connection
 from server.queries import events
 
@@ -21,13 +26,9 @@ class OpContext:
     settings: CoupleSettings
     actor: uuid.UUID
     now: datetime
-    emitted: list[Event] = field(default_factory=list)
+    pending: list[events.Pending] = field(default_factory=list)
 
-    async def emit(self, kind: str, body: msgspec.Struct, *, system: bool = False) -> Event:
-        """Append an event in the op's transaction; ``system`` events have no actor (e.g. a
+    def emit(self, kind: str, body: msgspec.Struct, *, system: bool = False) -> None:
+        """An event to append when the op is done; ``system`` events have no actor (e.g. a
         pause expiring on its own)."""
-        event = await events.append(
-            self.conn, self.couple_id, kind, None if system else self.actor, body, self.now
-        )
-        self.emitted.append(event)
-        return event
+        self.pending.append(events.pending(kind, None if system else self.actor, body))

@@ -74,52 +74,50 @@ def ended(pause: Pause, actor: uuid.UUID, now: datetime) -> Pause:
     return msgspec.structs.replace(pause, state="ended", ended_at=now, ended_by=actor)
 
 
-async def settle_expired(ctx: OpContext) -> None:
-    """A pause whose time ran out becomes expired, with its event, before anything else."""
-    expired = await pauses.expire_due(ctx.conn, ctx.couple_id, ctx.now)
-    if expired is not None:
-        await ctx.emit("pause.expired", expired, system=True)
+async def _load(ctx: OpContext, pause_id: uuid.UUID | None = None) -> pauses.Loaded:
+    loaded = await pauses.load(ctx.conn, ctx.couple_id, ctx.now, pause_id)
+    if loaded.expired is not None:
+        ctx.emit("pause.expired", loaded.expired, system=True)
+    return loaded
 
 
-async def _load(ctx: OpContext, pause_id: uuid.UUID) -> Pause:
-    await settle_expired(ctx)
-    pause = await pauses.get(ctx.conn, ctx.couple_id, pause_id)
+async def _wanted(ctx: OpContext, pause_id: uuid.UUID) -> Pause:
+    pause = (await _load(ctx, pause_id)).wanted
     if pause is None:
         raise NotFound("No such pause")
     return pause
 
 
 async def start(ctx: OpContext, body: PauseStartBody) -> Pause:
-    await settle_expired(ctx)
-    if await pauses.active(ctx.conn, ctx.couple_id) is not None:
+    if (await _load(ctx)).live is not None:
         raise PauseActive("A pause is already running; extend it or wait for it to end")
     pause = started(
         ctx.actor, ctx.now, body.minutes or ctx.settings.default_pause_minutes, body.note
     )
     await pauses.insert(ctx.conn, ctx.couple_id, pause)
-    await ctx.emit("pause.started", pause)
+    ctx.emit("pause.started", pause)
     return pause
 
 
 async def acknowledge(ctx: OpContext, body: PauseRef) -> Pause:
-    pause = await _load(ctx, body.pause_id)
+    pause = await _wanted(ctx, body.pause_id)
     changed = acknowledged(pause, ctx.actor, ctx.now)
     if changed is None:
         return pause
     await pauses.save(ctx.conn, ctx.couple_id, changed)
-    await ctx.emit("pause.acknowledged", changed)
+    ctx.emit("pause.acknowledged", changed)
     return changed
 
 
 async def extend(ctx: OpContext, body: PauseExtendBody) -> Pause:
-    pause = extended(await _load(ctx, body.pause_id), ctx.now, body.minutes)
+    pause = extended(await _wanted(ctx, body.pause_id), ctx.now, body.minutes)
     await pauses.save(ctx.conn, ctx.couple_id, pause)
-    await ctx.emit("pause.extended", pause)
+    ctx.emit("pause.extended", pause)
     return pause
 
 
 async def end(ctx: OpContext, body: PauseRef) -> Pause:
-    pause = ended(await _load(ctx, body.pause_id), ctx.actor, ctx.now)
+    pause = ended(await _wanted(ctx, body.pause_id), ctx.actor, ctx.now)
     await pauses.save(ctx.conn, ctx.couple_id, pause)
-    await ctx.emit("pause.ended", pause)
+    ctx.emit("pause.ended", pause)
     return pause

@@ -17,7 +17,7 @@ from schemas.ops import Op, OpAnswer, PauseAck, PauseEnd, PauseExtend, PauseStar
 from server.auth import Caller
 from server.clock import Clock
 from server.db import Connection
-from server.errors import NotLinked, ValidationFailed, field_errors
+from server.errors import NotLinked, TwofoldError, ValidationFailed, field_errors
 from server.ops import pause
 from server.ops.context import OpContext
 from server.queries import events
@@ -58,50 +58,55 @@ async def dispatch(ctx: OpContext, op: Op) -> msgspec.Struct:
             return await pause.end(ctx, body)
 
 
-_LOCK_COUPLE = """
-SELECT unlinked_at, safe_word, default_pause_minutes, reading_time, reading_timezone
-FROM couples WHERE id = $1 FOR UPDATE
-"""
-
-
-async def _lock_couple(conn: Connection, couple_id: uuid.UUID) -> CoupleSettings:
-    # The couple row's lock orders every op of a couple: one at a time, in seq order.
-    row = await conn.fetchrow(_LOCK_COUPLE, couple_id)
-    if row is None or row["unlinked_at"] is not None:
-        raise NotLinked("This couple has been unlinked")
-    return CoupleSettings(
-        safe_word=row["safe_word"],
-        default_pause_minutes=row["default_pause_minutes"],
-        reading_time=row["reading_time"],
-        reading_timezone=row["reading_timezone"],
-    )
-
-
 class Ran(msgspec.Struct, frozen=True):
-    answer: OpAnswer
-    events: list[Event]  # committed by this run, to publish
-    repeated: bool  # the op_id had been applied before; this is the stored answer
+    """What running an op came to, inside a transaction not yet committed."""
+
+    answer: OpAnswer | None  # None when refused
+    error: TwofoldError | None  # why it was refused
+    events: list[Event]  # appended by this run (a refused op may still settle what time decided)
+    repeated: bool = False  # the op_id had been applied before; the answer is the stored one
 
 
-async def run(conn: Connection, clock: Clock, caller: Caller, op: Op) -> Ran:
-    """Apply ``op`` for ``caller``, once."""
+async def apply(conn: Connection, clock: Clock, caller: Caller, op: Op) -> Ran:
+    """Run ``op`` for ``caller`` once, inside the caller's transaction (which may hold other
+    ops too: see ``server.ops.batcher``)."""
     couple_id = caller.couple()
     kind = kind_of(op)
     now = clock.now()
-    async with conn.transaction():
-        if await ops_q.claim(conn, couple_id, caller.user_id, op.op_id, kind, now):
-            settings = await _lock_couple(conn, couple_id)
-            ctx = OpContext(conn, couple_id, settings, caller.user_id, now)
-            result = msgspec.json.encode(await dispatch(ctx, op))
-            seq = ctx.emitted[-1].seq if ctx.emitted else None
-            await ops_q.record(conn, couple_id, caller.user_id, op.op_id, seq, result)
-            if ctx.emitted:
-                await events.announce(conn, couple_id, ctx.emitted[-1].seq)
-            answer = OpAnswer(op_id=op.op_id, seq=seq, result=msgspec.Raw(result))
-            return Ran(answer=answer, events=ctx.emitted, repeated=False)
-        stored = await ops_q.stored(conn, couple_id, caller.user_id, op.op_id)
-    assert stored is not None
+    opened = await ops_q.open_op(conn, couple_id, caller.user_id, op.op_id, kind, now)
+    if opened is None or opened["unlinked_at"] is not None:
+        if opened is not None and opened["claimed"]:
+            await ops_q.release(conn, couple_id, caller.user_id, op.op_id)
+        return Ran(answer=None, error=NotLinked("This couple has been unlinked"), events=[])
+    if not opened["claimed"]:
+        return await _repeated(conn, couple_id, caller, op, kind)
+    settings = CoupleSettings(
+        safe_word=opened["safe_word"],
+        default_pause_minutes=opened["default_pause_minutes"],
+        reading_time=opened["reading_time"],
+        reading_timezone=opened["reading_timezone"],
+    )
+    ctx = OpContext(conn, couple_id, settings, caller.user_id, now)
+    try:
+        result = msgspec.json.encode(await dispatch(ctx, op))
+    except TwofoldError as refused:
+        await ops_q.release(conn, couple_id, caller.user_id, op.op_id)
+        settled = await events.append_all(conn, couple_id, ctx.pending, now)
+        return Ran(answer=None, error=refused, events=settled)
+    appended = await events.append_all(conn, couple_id, ctx.pending, now)
+    seq = appended[-1].seq if appended else None
+    await ops_q.record(conn, couple_id, caller.user_id, op.op_id, seq, result)
+    answer = OpAnswer(op_id=op.op_id, seq=seq, result=msgspec.Raw(result))
+    return Ran(answer=answer, error=None, events=appended)
+
+
+async def _repeated(
+    conn: Connection, couple_id: uuid.UUID, caller: Caller, op: Op, kind: str
+) -> Ran:
+    stored = await ops_q.stored(conn, couple_id, caller.user_id, op.op_id)
+    assert stored is not None and stored["result"] is not None
     if stored["kind"] != kind:
-        raise ValidationFailed(f"op_id {op.op_id} was already used for a {stored['kind']} op")
+        error = ValidationFailed(f"op_id {op.op_id} was already used for a {stored['kind']} op")
+        return Ran(answer=None, error=error, events=[])
     answer = OpAnswer(op_id=op.op_id, seq=stored["seq"], result=msgspec.Raw(stored["result"]))
-    return Ran(answer=answer, events=[], repeated=True)
+    return Ran(answer=answer, error=None, events=[], repeated=True)

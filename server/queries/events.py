@@ -11,14 +11,50 @@ import msgspec
 from schemas.events import Event
 from server.db import Connection
 
-# The UPDATE takes the couple row's lock, so appends to one couple are serialized and seq has
-# no gaps; appends to different couples do not wait for each other.
-NEXT_SEQ = "UPDATE couples SET head = head + 1 WHERE id = $1 RETURNING head"
-
-INSERT = """
+# One statement: the UPDATE takes the couple row's lock, so appends to one couple are
+# serialized and seq has no gaps, while appends to different couples never wait for each other.
+APPEND = """
+WITH h AS (
+    UPDATE couples SET head = head + cardinality($2::text[]) WHERE id = $1 RETURNING head
+)
 INSERT INTO events (couple_id, seq, kind, actor_id, at, body)
-VALUES ($1, $2, $3, $4, $5, $6)
+SELECT $1, h.head - cardinality($2::text[]) + t.ord, t.kind, t.actor, $5, t.body
+FROM h, unnest($2::text[], $3::uuid[], $4::jsonb[]) WITH ORDINALITY AS t(kind, actor, body, ord)
+RETURNING seq
 """
+
+
+class Pending(msgspec.Struct, frozen=True):
+    """An event an op has decided on, appended when the op is done."""
+
+    kind: str
+    actor_id: uuid.UUID | None
+    body: bytes
+
+
+def pending(kind: str, actor_id: uuid.UUID | None, body: msgspec.Struct) -> Pending:
+    return Pending(kind, actor_id, msgspec.json.encode(body))
+
+
+async def append_all(
+    conn: Connection, couple_id: uuid.UUID, events: list[Pending], at: datetime
+) -> list[Event]:
+    """Append events in order, inside the caller's transaction, in one round trip."""
+    if not events:
+        return []
+    seqs = await conn.fetch(
+        APPEND,
+        couple_id,
+        [e.kind for e in events],
+        [e.actor_id for e in events],
+        [e.body for e in events],
+        at,
+    )
+    first = min(r["seq"] for r in seqs)
+    return [
+        Event(seq=first + i, kind=e.kind, actor_id=e.actor_id, at=at, body=msgspec.Raw(e.body))
+        for i, e in enumerate(events)
+    ]
 
 
 async def append(
@@ -29,30 +65,40 @@ async def append(
     body: msgspec.Struct,
     at: datetime,
 ) -> Event:
-    """Append an event inside the caller's transaction and return it."""
-    seq: int = await conn.fetchval(NEXT_SEQ, couple_id)
-    raw = msgspec.json.encode(body)
-    await conn.execute(INSERT, couple_id, seq, kind, actor_id, at, raw)
-    return Event(seq=seq, kind=kind, actor_id=actor_id, at=at, body=msgspec.Raw(raw))
+    """Append one event inside the caller's transaction and return it."""
+    [event] = await append_all(conn, couple_id, [pending(kind, actor_id, body)], at)
+    return event
 
 
 CHANNEL = "twofold_events"
+# Entries of ~60 bytes; NOTIFY payloads must stay under 8000 bytes.
+_PER_NOTIFICATION = 100
 
 
-def notification(couple_id: uuid.UUID, seq: int, at_ms: int) -> str:
-    return f"{couple_id}:{seq}:{at_ms}"
+def notification(heads: list[tuple[uuid.UUID, int]], at_ms: int) -> str:
+    return ";".join(f"{couple}:{seq}:{at_ms}" for couple, seq in heads)
 
 
-def parse_notification(payload: str) -> tuple[uuid.UUID, int, int]:
-    couple, seq, at_ms = payload.split(":")
-    return uuid.UUID(couple), int(seq), int(at_ms)
+def parse_notification(payload: str) -> list[tuple[uuid.UUID, int, int]]:
+    out = []
+    for entry in payload.split(";"):
+        couple, seq, at_ms = entry.split(":")
+        out.append((uuid.UUID(couple), int(seq), int(at_ms)))
+    return out
 
 
 async def announce(conn: Connection, couple_id: uuid.UUID, seq: int) -> None:
-    """Tell every node, at commit, that the couple's log reached ``seq``. Once per transaction
-    (NOTIFY serializes commits cluster-wide); the payload names rows, never carries them."""
+    await announce_all(conn, [(couple_id, seq)])
+
+
+async def announce_all(conn: Connection, heads: list[tuple[uuid.UUID, int]]) -> None:
+    """Tell every node, at commit, where these couples' logs now end. As few notifications as
+    the payload cap allows (NOTIFY serializes commits cluster-wide); they name rows, never
+    carry them."""
     at_ms = time.time_ns() // 1_000_000
-    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, notification(couple_id, seq, at_ms))
+    for start in range(0, len(heads), _PER_NOTIFICATION):
+        payload = notification(heads[start : start + _PER_NOTIFICATION], at_ms)
+        await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
 
 
 PAGE = """

@@ -67,11 +67,12 @@ class Listener:
 
     def _on_event(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         try:
-            couple_id, seq, at_ms = events.parse_notification(str(payload))
+            heads = events.parse_notification(str(payload))
         except ValueError:
             log.warning("ignoring a malformed event notification")
             return
-        self.hub.committed(couple_id, seq, at_ms / 1000)
+        for couple_id, seq, at_ms in heads:
+            self.hub.committed(couple_id, seq, at_ms / 1000)
 
     def _on_presence(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         try:

@@ -16,10 +16,10 @@ from schemas.base import new_id
 from schemas.ops import Op, OpAnswer
 from server.auth import Caller
 from server.clock import Clock
-from server.db import Connection, Pool
+from server.db import Connection, Pool, create_pool
 from server.errors import TwofoldError
 from server.observability import Metrics
-from server.ops import pipeline
+from server.ops import batcher, pipeline
 from server.queries import events
 from server.realtime import presence
 from server.realtime.hub import Hub, Subscriber
@@ -45,6 +45,7 @@ def is_database_error(exc: BaseException) -> bool:
 class Node:
     def __init__(self, state: State, pool: Pool, database_url: str) -> None:
         self.id = new_id()
+        self.database_url = database_url
         self.state = state
         self.pool = pool
         self.metrics: Metrics = state.metrics
@@ -57,6 +58,9 @@ class Node:
     async def start(self) -> None:
         async with self.pool.acquire() as conn:
             await presence.beat(conn, self.id)
+        # Its own connections: an HTTP request waiting for its op holds one of the main pool's.
+        self.batch_pool = await create_pool(self.database_url, max_size=batcher.WORKERS)
+        self.batcher = batcher.Batcher(self.batch_pool, self.clock)
         self._tasks = [
             asyncio.create_task(self.listener.run(), name="twofold-listener"),
             asyncio.create_task(self._heartbeat(), name="twofold-heartbeat"),
@@ -70,6 +74,8 @@ class Node:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.batcher.close()
+        await self.batch_pool.close()
         with contextlib.suppress(Exception):
             async with self.pool.acquire() as conn:
                 await presence.leave_node(conn, self.id)
@@ -84,18 +90,26 @@ class Node:
             except Exception as exc:  # noqa: BLE001 - the next beat tries again
                 log.warning("heartbeat failed (%s)", type(exc).__name__)
 
-    async def execute(self, conn: Connection, caller: Caller, op: Op) -> OpAnswer:
-        """Run an op and publish what it committed: to this node's sockets at once, to the
-        other nodes by the NOTIFY that went out with the commit."""
+    async def execute(self, caller: Caller, op: Op) -> OpAnswer:
+        """Run an op (batched with whatever else is arriving) and publish what it committed:
+        to this node's sockets at once, to other nodes by the NOTIFY that went with it."""
         kind = pipeline.kind_of(op)
         try:
-            ran = await pipeline.run(conn, self.clock, caller, op)
+            couple_id = caller.couple()
+            ran = await self.batcher.run(caller, op)
         except TwofoldError as exc:
             self.metrics.ops.labels(kind, exc.code).inc()
             raise
+        except Exception:
+            self.metrics.ops.labels(kind, "failed").inc()
+            raise
+        if ran.events:
+            self.hub.committed(couple_id, ran.events[-1].seq, time.time(), ran.events)
+        if ran.error is not None:
+            self.metrics.ops.labels(kind, ran.error.code).inc()
+            raise ran.error
+        assert ran.answer is not None
         self.metrics.ops.labels(kind, "repeated" if ran.repeated else "applied").inc()
-        if ran.events and caller.couple_id is not None:
-            self.hub.committed(caller.couple_id, ran.events[-1].seq, time.time(), ran.events)
         return ran.answer
 
     async def where_we_stand(self, conn: Connection, sub: Subscriber) -> tuple[int, bool]:

@@ -29,7 +29,7 @@ from schemas.sync import (
     Reset,
     Welcome,
 )
-from server.auth import Caller, authenticate, recheck
+from server.auth import Caller, authenticate
 from server.errors import TwofoldError, Unauthorized, Unavailable
 from server.ops.pipeline import decode_op
 from server.realtime import presence
@@ -145,7 +145,7 @@ class _Session:
             if reset is not None:
                 await self.socket.send_text(_text(reset))
             self.node.hub.join(sub)
-            await self._serve(sub, caller)
+            await self._serve(sub)
         finally:
             self.node.hub.leave(sub)
             self.node.metrics.sockets_open.dec()
@@ -188,10 +188,10 @@ class _Session:
         )
         return welcome, reset
 
-    async def _serve(self, sub: Subscriber, caller: Caller) -> None:
+    async def _serve(self, sub: Subscriber) -> None:
         tasks = {
             asyncio.ensure_future(self._send_loop(sub)),
-            asyncio.ensure_future(self._receive_loop(sub, caller)),
+            asyncio.ensure_future(self._receive_loop(sub)),
             asyncio.ensure_future(sub.done.wait()),
         }
         try:
@@ -217,7 +217,7 @@ class _Session:
             if committed is not None:
                 lag.observe(max(0.0, time.time() - committed))
 
-    async def _receive_loop(self, sub: Subscriber, caller: Caller) -> None:
+    async def _receive_loop(self, sub: Subscriber) -> None:
         while True:
             try:
                 text = await self._receive_text()
@@ -225,9 +225,9 @@ class _Session:
                 sub.abort(sub.close_code or 1000)
                 sub.close_code = None  # the client left; nothing to send it
                 return
-            sub.offer(await self._answer(text, caller))
+            sub.offer(await self._answer(text, sub))
 
-    async def _answer(self, text: str, caller: Caller) -> str:
+    async def _answer(self, text: str, sub: Subscriber) -> str:
         try:
             frame = _frames.decode(text)
         except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
@@ -239,20 +239,19 @@ class _Session:
                 return _error(None, "validation_failed", "This socket has already said hello")
             case OpFrame(op_id=op_id):
                 try:
-                    answer = await self._op(text, caller)
+                    answer = await self._op(text, sub)
                 except TwofoldError as exc:
                     return _error(op_id, exc.code, exc.detail)
                 return _text(Ack(op_id=answer.op_id, seq=answer.seq, result=answer.result))
         raise AssertionError(frame)  # pragma: no cover - the union is exhaustive
 
-    async def _op(self, text: str, caller: Caller) -> OpAnswer:
+    async def _op(self, text: str, sub: Subscriber) -> OpAnswer:
         op = decode_op(text)
+        # The socket's couple is the one its session had at hello, or the one its person was
+        # linked into since (a sign-out, erasure or unlinking closes the socket).
+        caller = Caller(user_id=sub.user_id, session_id=sub.session_id, couple_id=sub.couple_id)
         try:
-            async with self.node.pool.acquire() as conn:
-                # The socket's session is checked again: a sign-out elsewhere must stop ops
-                # even before its close reaches this node.
-                fresh = await recheck(conn, caller)
-                return await self.node.execute(conn, fresh, op)
+            return await self.node.execute(caller, op)
         except TwofoldError:
             raise
         except Exception as exc:

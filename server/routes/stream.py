@@ -28,11 +28,11 @@ class StreamRoutes(Controller):
         status_code=200,
         responses=problems(NotLinked, NotFound, NotAllowed, PauseActive, PauseNotActive),
     )
-    async def op(self, data: JSONBody[Op], caller: CallerDep, conn: Conn, state: State) -> OpAnswer:
+    async def op(self, data: JSONBody[Op], caller: CallerDep, state: State) -> OpAnswer:
         """Apply one op. Sending the same ``op_id`` again returns the first answer and changes
         nothing, whichever node it reaches."""
         node: Node = state.node
-        return await node.execute(conn, caller, data)
+        return await node.execute(caller, data)
 
     @get("/state", responses=problems(NotLinked))
     async def state(self, caller: CallerDep, conn: Conn, clock: ClockDep) -> CoupleState:
