@@ -63,7 +63,7 @@ async def start_server(database_url: str, secret: str, log: Path) -> Process:
         "DATABASE_URL": database_url,
         "TWOFOLD_SECRET_KEY": secret,
         "TWOFOLD_PORT": str(port),
-        "TWOFOLD_LOG_LEVEL": "WARNING",
+        "TWOFOLD_LOG_LEVEL": os.environ.get("BENCH_SERVER_LOG_LEVEL", "WARNING"),
     }
     with log.open("ab") as out:
         proc = subprocess.Popen(

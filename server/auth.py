@@ -109,4 +109,3 @@ async def authenticate(conn: Connection, secret: str, clock: Clock, token: str) 
     if row is None:
         raise Unauthorized("This session has ended; sign in again")
     return Caller(user_id=claims.sub, session_id=claims.sid, couple_id=row["couple_id"])
-

@@ -1,4 +1,5 @@
-"""Pause ops. The rules are pure functions of a pause; the handlers load, apply and emit."""
+"""Pause ops: rules as pure functions of a pause, and handlers that apply them to a couple's
+working state (no I/O: the batch loads and writes)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ import msgspec
 from schemas.base import new_id
 from schemas.pause import MAX_PAUSE_MINUTES, Pause, PauseExtendBody, PauseRef, PauseStartBody
 from server.errors import NotAllowed, NotFound, PauseActive, PauseNotActive, ValidationFailed
-from server.ops.context import OpContext
-from server.queries import pauses
+from server.ops.work import CoupleWork
 
 
 def is_live(pause: Pause, now: datetime) -> bool:
@@ -74,50 +74,55 @@ def ended(pause: Pause, actor: uuid.UUID, now: datetime) -> Pause:
     return msgspec.structs.replace(pause, state="ended", ended_at=now, ended_by=actor)
 
 
-async def _load(ctx: OpContext, pause_id: uuid.UUID | None = None) -> pauses.Loaded:
-    loaded = await pauses.load(ctx.conn, ctx.couple_id, ctx.now, pause_id)
-    if loaded.expired is not None:
-        ctx.emit("pause.expired", loaded.expired, system=True)
-    return loaded
+def settle(work: CoupleWork) -> None:
+    """A pause whose time ran out becomes expired, with its event (no actor: time did it)."""
+    for pause in list(work.pauses.values()):
+        if pause.state == "active" and not is_live(pause, work.now):
+            expired = msgspec.structs.replace(pause, state="expired")
+            work.put_pause(expired)
+            work.emit("pause.expired", None, expired)
 
 
-async def _wanted(ctx: OpContext, pause_id: uuid.UUID) -> Pause:
-    pause = (await _load(ctx, pause_id)).wanted
+def referenced(body: PauseStartBody | PauseRef | PauseExtendBody) -> list[uuid.UUID]:
+    """The pauses an op names, for the batch to load."""
+    return [] if isinstance(body, PauseStartBody) else [body.pause_id]
+
+
+def _wanted(work: CoupleWork, pause_id: uuid.UUID) -> Pause:
+    pause = work.pauses.get(pause_id)
     if pause is None:
         raise NotFound("No such pause")
     return pause
 
 
-async def start(ctx: OpContext, body: PauseStartBody) -> Pause:
-    if (await _load(ctx)).live is not None:
+def start(work: CoupleWork, actor: uuid.UUID, body: PauseStartBody) -> Pause:
+    if work.live_pause() is not None:
         raise PauseActive("A pause is already running; extend it or wait for it to end")
-    pause = started(
-        ctx.actor, ctx.now, body.minutes or ctx.settings.default_pause_minutes, body.note
-    )
-    await pauses.insert(ctx.conn, ctx.couple_id, pause)
-    ctx.emit("pause.started", pause)
+    pause = started(actor, work.now, body.minutes or work.settings.default_pause_minutes, body.note)
+    work.put_pause(pause)
+    work.emit("pause.started", actor, pause)
     return pause
 
 
-async def acknowledge(ctx: OpContext, body: PauseRef) -> Pause:
-    pause = await _wanted(ctx, body.pause_id)
-    changed = acknowledged(pause, ctx.actor, ctx.now)
+def acknowledge(work: CoupleWork, actor: uuid.UUID, body: PauseRef) -> Pause:
+    pause = _wanted(work, body.pause_id)
+    changed = acknowledged(pause, actor, work.now)
     if changed is None:
         return pause
-    await pauses.save(ctx.conn, ctx.couple_id, changed)
-    ctx.emit("pause.acknowledged", changed)
+    work.put_pause(changed)
+    work.emit("pause.acknowledged", actor, changed)
     return changed
 
 
-async def extend(ctx: OpContext, body: PauseExtendBody) -> Pause:
-    pause = extended(await _wanted(ctx, body.pause_id), ctx.now, body.minutes)
-    await pauses.save(ctx.conn, ctx.couple_id, pause)
-    ctx.emit("pause.extended", pause)
+def extend(work: CoupleWork, actor: uuid.UUID, body: PauseExtendBody) -> Pause:
+    pause = extended(_wanted(work, body.pause_id), work.now, body.minutes)
+    work.put_pause(pause)
+    work.emit("pause.extended", actor, pause)
     return pause
 
 
-async def end(ctx: OpContext, body: PauseRef) -> Pause:
-    pause = ended(await _wanted(ctx, body.pause_id), ctx.actor, ctx.now)
-    await pauses.save(ctx.conn, ctx.couple_id, pause)
-    ctx.emit("pause.ended", pause)
+def end(work: CoupleWork, actor: uuid.UUID, body: PauseRef) -> Pause:
+    pause = ended(_wanted(work, body.pause_id), actor, work.now)
+    work.put_pause(pause)
+    work.emit("pause.ended", actor, pause)
     return pause

@@ -1,14 +1,17 @@
 """One op pipeline for HTTP and the socket: decode, authorize, apply once, log, publish.
 
-Everything an op changes — its state, its events, the record of its op_id — commits in one
-transaction; only then is it published. A repeated op_id from the same user gets the stored
-answer and appends nothing, also when it races the original on another node.
+Ops are applied in batches (``server.ops.batcher``), each batch in one transaction and with a
+fixed number of statements however many ops it holds: claim every op_id, lock every couple
+(in id order), load what the ops touch, apply the practices' rules in memory, write back,
+record the answers, notify. A repeated op_id from the same user gets the stored answer and
+appends nothing, also when it races the original on another node.
 """
 
 from __future__ import annotations
 
 import uuid
 
+import asyncpg
 import msgspec
 
 from schemas.couples import CoupleSettings
@@ -19,9 +22,11 @@ from server.clock import Clock
 from server.db import Connection
 from server.errors import NotLinked, TwofoldError, ValidationFailed, field_errors
 from server.ops import pause
-from server.ops.context import OpContext
-from server.queries import events
+from server.ops.work import CoupleWork
+from server.queries import couples as couples_q
+from server.queries import events as events_q
 from server.queries import ops as ops_q
+from server.queries import pauses as pauses_q
 
 _ops = msgspec.json.Decoder(Op)
 
@@ -33,9 +38,8 @@ def decode_op(raw: bytes | str) -> Op:
         return op
     except msgspec.ValidationError as exc:
         errors = field_errors([str(exc)])
-        raise ValidationFailed(
-            "; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors
-        ) from exc
+        detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+        raise ValidationFailed(detail, errors=errors) from exc
     except msgspec.DecodeError as exc:
         raise ValidationFailed(f"The op is not valid JSON: {exc}") from exc
     except RecursionError as exc:
@@ -46,67 +50,125 @@ def kind_of(op: Op) -> str:
     return str(type(op).__struct_config__.tag)
 
 
-async def dispatch(ctx: OpContext, op: Op) -> msgspec.Struct:
+def dispatch(work: CoupleWork, actor: uuid.UUID, op: Op) -> msgspec.Struct:
+    """Apply one op to its couple's working state; raises TwofoldError, changing nothing, if
+    the op may not happen."""
     match op:
         case PauseStart(body=body):
-            return await pause.start(ctx, body)
+            return pause.start(work, actor, body)
         case PauseAck(body=body):
-            return await pause.acknowledge(ctx, body)
+            return pause.acknowledge(work, actor, body)
         case PauseExtend(body=body):
-            return await pause.extend(ctx, body)
+            return pause.extend(work, actor, body)
         case PauseEnd(body=body):
-            return await pause.end(ctx, body)
+            return pause.end(work, actor, body)
+
+
+def _pauses_named(op: Op) -> list[uuid.UUID]:
+    match op:
+        case (
+            PauseStart(body=body)
+            | PauseAck(body=body)
+            | PauseExtend(body=body)
+            | PauseEnd(body=body)
+        ):
+            return pause.referenced(body)
+    return []
 
 
 class Ran(msgspec.Struct, frozen=True):
-    """What running an op came to, inside a transaction not yet committed."""
+    """What one op of a batch came to."""
 
     answer: OpAnswer | None  # None when refused
     error: TwofoldError | None  # why it was refused
-    events: list[Event]  # appended by this run (a refused op may still settle what time decided)
     repeated: bool = False  # the op_id had been applied before; the answer is the stored one
 
 
-async def apply(conn: Connection, clock: Clock, caller: Caller, op: Op) -> Ran:
-    """Run ``op`` for ``caller`` once, inside the caller's transaction (which may hold other
-    ops too: see ``server.ops.batcher``)."""
-    couple_id = caller.couple()
-    kind = kind_of(op)
+class Batch(msgspec.Struct, frozen=True):
+    ran: list[Ran]  # one per op, in the order given
+    events: dict[uuid.UUID, list[Event]]  # what each couple's log gained, to publish
+
+
+def _key(caller: Caller, op: Op) -> ops_q.Key:
+    assert caller.couple_id is not None
+    return (caller.couple_id, caller.user_id, op.op_id)
+
+
+async def apply_batch(conn: Connection, clock: Clock, jobs: list[tuple[Caller, Op]]) -> Batch:
+    """Apply ops (of linked callers, in the order given) inside the caller's transaction."""
     now = clock.now()
-    opened = await ops_q.open_op(conn, couple_id, caller.user_id, op.op_id, kind, now)
-    if opened is None or opened["unlinked_at"] is not None:
-        if opened is not None and opened["claimed"]:
-            await ops_q.release(conn, couple_id, caller.user_id, op.op_id)
-        return Ran(answer=None, error=NotLinked("This couple has been unlinked"), events=[])
-    if not opened["claimed"]:
-        return await _repeated(conn, couple_id, caller, op, kind)
-    settings = CoupleSettings(
-        safe_word=opened["safe_word"],
-        default_pause_minutes=opened["default_pause_minutes"],
-        reading_time=opened["reading_time"],
-        reading_timezone=opened["reading_timezone"],
+    keys = [_key(caller, op) for caller, op in jobs]
+    claimed = await ops_q.claim(
+        conn, [(key, kind_of(op)) for key, (_, op) in zip(keys, jobs, strict=True)], now
     )
-    ctx = OpContext(conn, couple_id, settings, caller.user_id, now)
-    try:
-        result = msgspec.json.encode(await dispatch(ctx, op))
-    except TwofoldError as refused:
-        await ops_q.release(conn, couple_id, caller.user_id, op.op_id)
-        settled = await events.append_all(conn, couple_id, ctx.pending, now)
-        return Ran(answer=None, error=refused, events=settled)
-    appended = await events.append_all(conn, couple_id, ctx.pending, now)
-    seq = appended[-1].seq if appended else None
-    await ops_q.record(conn, couple_id, caller.user_id, op.op_id, seq, result)
-    answer = OpAnswer(op_id=op.op_id, seq=seq, result=msgspec.Raw(result))
-    return Ran(answer=answer, error=None, events=appended)
+    works: dict[uuid.UUID, CoupleWork] = {}
+    unlinked: set[uuid.UUID] = set()
+    for row in await couples_q.lock_for_ops(conn, sorted({k[0] for k in keys})):
+        if row["unlinked_at"] is not None:
+            unlinked.add(row["id"])
+            continue
+        settings = CoupleSettings(
+            safe_word=row["safe_word"],
+            default_pause_minutes=row["default_pause_minutes"],
+            reading_time=row["reading_time"],
+            reading_timezone=row["reading_timezone"],
+        )
+        works[row["id"]] = CoupleWork(row["id"], settings, row["head"], now)
+    named = [p for _, op in jobs for p in _pauses_named(op)]
+    for couple_id, loaded in (await pauses_q.load_all(conn, list(works), named)).items():
+        works[couple_id].pauses = {p.id: p for p in loaded}
+        pause.settle(works[couple_id])
+    earlier = [k for k in keys if k not in claimed]
+    stored = await ops_q.stored(conn, earlier) if earlier else {}
+
+    outcomes: dict[ops_q.Key, Ran] = {}
+    ran: list[Ran] = []
+    records: list[tuple[ops_q.Key, int | None, bytes]] = []
+    releases: list[ops_q.Key] = []
+    for key, (caller, op) in zip(keys, jobs, strict=True):
+        if key in outcomes:  # the same op twice in one batch: the second is a repeat
+            first = outcomes[key]
+            ran.append(Ran(answer=first.answer, error=first.error, repeated=True))
+            continue
+        if key not in claimed:
+            outcome = _stored(stored.get(key), op)
+        elif key[0] not in works:
+            releases.append(key)
+            outcome = Ran(answer=None, error=NotLinked("This couple has been unlinked"))
+        else:
+            work = works[key[0]]
+            before = len(work.events)
+            try:
+                result = msgspec.json.encode(dispatch(work, caller.user_id, op))
+            except TwofoldError as refused:
+                releases.append(key)
+                outcome = Ran(answer=None, error=refused)
+            else:
+                seq = work.events[-1].seq if len(work.events) > before else None
+                records.append((key, seq, result))
+                answer = OpAnswer(op_id=op.op_id, seq=seq, result=msgspec.Raw(result))
+                outcome = Ran(answer=answer, error=None)
+        outcomes[key] = outcome
+        ran.append(outcome)
+
+    await pauses_q.save_all(
+        conn, [(c, p) for c, w in works.items() for p in w.changed_pauses.values()]
+    )
+    await events_q.insert_all(conn, [(c, e) for c, w in works.items() for e in w.events])
+    heads = {c: w.head for c, w in works.items() if w.events}
+    await couples_q.set_heads(conn, heads)
+    await ops_q.record(conn, records)
+    await ops_q.release(conn, releases)
+    if heads:
+        await events_q.announce_all(conn, list(heads.items()))
+    return Batch(ran=ran, events={c: w.events for c, w in works.items() if w.events})
 
 
-async def _repeated(
-    conn: Connection, couple_id: uuid.UUID, caller: Caller, op: Op, kind: str
-) -> Ran:
-    stored = await ops_q.stored(conn, couple_id, caller.user_id, op.op_id)
-    assert stored is not None and stored["result"] is not None
-    if stored["kind"] != kind:
-        error = ValidationFailed(f"op_id {op.op_id} was already used for a {stored['kind']} op")
-        return Ran(answer=None, error=error, events=[])
-    answer = OpAnswer(op_id=op.op_id, seq=stored["seq"], result=msgspec.Raw(stored["result"]))
-    return Ran(answer=answer, error=None, events=[], repeated=True)
+def _stored(record: asyncpg.Record | None, op: Op) -> Ran:
+    """The answer an earlier transaction gave this op_id."""
+    assert record is not None, "a claim that failed must have been committed by another"
+    if record["kind"] != kind_of(op):
+        error = ValidationFailed(f"op_id {op.op_id} was already used for a {record['kind']} op")
+        return Ran(answer=None, error=error)
+    answer = OpAnswer(op_id=op.op_id, seq=record["seq"], result=msgspec.Raw(record["result"]))
+    return Ran(answer=answer, error=None, repeated=True)

@@ -191,3 +191,29 @@ async def erase_person(conn: Connection, user_id: uuid.UUID) -> None:
     await conn.execute(REDACT_EVENTS, user_id)
     await conn.execute("DELETE FROM couple_partners WHERE user_id = $1", user_id)
     await conn.execute(DROP_ORPHANED_COUPLES, couple_ids, user_id)
+
+
+LOCK_FOR_OPS = """
+SELECT id, unlinked_at, head, safe_word, default_pause_minutes, reading_time, reading_timezone
+FROM couples WHERE id = ANY($1::uuid[])
+ORDER BY id
+FOR UPDATE
+"""
+
+
+async def lock_for_ops(conn: Connection, couple_ids: list[uuid.UUID]) -> list[asyncpg.Record]:
+    """Lock the couples a batch of ops touches, always in id order (no deadlocks between
+    batches), and read what the ops need of them."""
+    return await conn.fetch(LOCK_FOR_OPS, couple_ids)
+
+
+SET_HEADS = """
+UPDATE couples c SET head = t.h
+FROM unnest($1::uuid[], $2::bigint[]) AS t(id, h)
+WHERE c.id = t.id
+"""
+
+
+async def set_heads(conn: Connection, heads: dict[uuid.UUID, int]) -> None:
+    if heads:
+        await conn.execute(SET_HEADS, list(heads), list(heads.values()))

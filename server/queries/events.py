@@ -70,6 +70,28 @@ async def append(
     return event
 
 
+INSERT_ALL = """
+INSERT INTO events (couple_id, seq, kind, actor_id, at, body)
+SELECT * FROM unnest(
+    $1::uuid[], $2::bigint[], $3::text[], $4::uuid[], $5::timestamptz[], $6::jsonb[]
+)
+"""
+
+
+async def insert_all(conn: Connection, rows: list[tuple[uuid.UUID, Event]]) -> None:
+    """Insert events whose seqs were assigned under their couples' row locks."""
+    if rows:
+        await conn.execute(
+            INSERT_ALL,
+            [c for c, _ in rows],
+            [e.seq for _, e in rows],
+            [e.kind for _, e in rows],
+            [e.actor_id for _, e in rows],
+            [e.at for _, e in rows],
+            [bytes(e.body) for _, e in rows],
+        )
+
+
 CHANNEL = "twofold_events"
 # Entries of ~60 bytes; NOTIFY payloads must stay under 8000 bytes.
 _PER_NOTIFICATION = 100

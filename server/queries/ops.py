@@ -1,4 +1,4 @@
-"""The memory of applied ops, keyed by who sent them and their op_id."""
+"""The memory of applied ops, keyed by who sent them and their op_id; set-based, for a batch."""
 
 from __future__ import annotations
 
@@ -9,72 +9,76 @@ import asyncpg
 
 from server.db import Connection
 
-# Claims the op_id and locks the couple in one round trip. A concurrent claim of the same
-# op_id waits for the transaction holding it and then finds the row; the couple's lock orders
-# every op of a couple, one at a time, in seq order.
-OPEN = """
-WITH claim AS (
-    INSERT INTO op_results (couple_id, user_id, op_id, kind, at)
-    VALUES ($1, $2, $3, $4, $5)
-    ON CONFLICT DO NOTHING
-    RETURNING true AS claimed
-)
-SELECT coalesce((SELECT claimed FROM claim), false) AS claimed,
-       c.unlinked_at, c.safe_word, c.default_pause_minutes, c.reading_time, c.reading_timezone
-FROM couples c WHERE c.id = $1
-FOR UPDATE OF c
+Key = tuple[uuid.UUID, uuid.UUID, uuid.UUID]  # couple_id, user_id, op_id
+
+# Claims in key order: two batches claiming the same op_ids take their row locks in the same
+# order, so they wait for each other instead of deadlocking. A claim of an op_id another
+# transaction holds waits for it to end, and then finds the row.
+CLAIM = """
+INSERT INTO op_results (couple_id, user_id, op_id, kind, at)
+SELECT c, u, o, k, $5 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[]) AS t(c, u, o, k)
+ORDER BY c, u, o
+ON CONFLICT DO NOTHING
+RETURNING couple_id, user_id, op_id
 """
 
 
-async def open_op(
-    conn: Connection,
-    couple_id: uuid.UUID,
-    user_id: uuid.UUID,
-    op_id: uuid.UUID,
-    kind: str,
-    now: datetime,
-) -> asyncpg.Record | None:
-    return await conn.fetchrow(OPEN, couple_id, user_id, op_id, kind, now)
-
-
-async def release(
-    conn: Connection, couple_id: uuid.UUID, user_id: uuid.UUID, op_id: uuid.UUID
-) -> None:
-    """Give up a claim: the op was refused, and a retry must be judged afresh."""
-    await conn.execute(
-        "DELETE FROM op_results WHERE couple_id = $1 AND user_id = $2 AND op_id = $3",
-        couple_id,
-        user_id,
-        op_id,
+async def claim(conn: Connection, ops: list[tuple[Key, str]], now: datetime) -> set[Key]:
+    rows = await conn.fetch(
+        CLAIM,
+        [k[0] for k, _ in ops],
+        [k[1] for k, _ in ops],
+        [k[2] for k, _ in ops],
+        [kind for _, kind in ops],
+        now,
     )
+    return {(r["couple_id"], r["user_id"], r["op_id"]) for r in rows}
 
 
-async def record(
-    conn: Connection,
-    couple_id: uuid.UUID,
-    user_id: uuid.UUID,
-    op_id: uuid.UUID,
-    seq: int | None,
-    result: bytes,
-) -> None:
-    await conn.execute(
-        """UPDATE op_results SET seq = $4, result = $5
-           WHERE couple_id = $1 AND user_id = $2 AND op_id = $3""",
-        couple_id,
-        user_id,
-        op_id,
-        seq,
-        result,
+STORED = """
+SELECT r.couple_id, r.user_id, r.op_id, r.kind, r.seq, r.result
+FROM op_results r
+JOIN unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS t(c, u, o)
+  ON r.couple_id = t.c AND r.user_id = t.u AND r.op_id = t.o
+"""
+
+
+async def stored(conn: Connection, keys: list[Key]) -> dict[Key, asyncpg.Record]:
+    rows = await conn.fetch(
+        STORED, [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]
     )
+    return {(r["couple_id"], r["user_id"], r["op_id"]): r for r in rows}
 
 
-async def stored(
-    conn: Connection, couple_id: uuid.UUID, user_id: uuid.UUID, op_id: uuid.UUID
-) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        """SELECT kind, seq, result FROM op_results
-           WHERE couple_id = $1 AND user_id = $2 AND op_id = $3""",
-        couple_id,
-        user_id,
-        op_id,
-    )
+RECORD = """
+UPDATE op_results r SET seq = t.s, result = t.res
+FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::jsonb[]) AS t(c, u, o, s, res)
+WHERE r.couple_id = t.c AND r.user_id = t.u AND r.op_id = t.o
+"""
+
+
+async def record(conn: Connection, answers: list[tuple[Key, int | None, bytes]]) -> None:
+    if answers:
+        await conn.execute(
+            RECORD,
+            [k[0] for k, _, _ in answers],
+            [k[1] for k, _, _ in answers],
+            [k[2] for k, _, _ in answers],
+            [seq for _, seq, _ in answers],
+            [result for _, _, result in answers],
+        )
+
+
+RELEASE = """
+DELETE FROM op_results r
+USING unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS t(c, u, o)
+WHERE r.couple_id = t.c AND r.user_id = t.u AND r.op_id = t.o
+"""
+
+
+async def release(conn: Connection, keys: list[Key]) -> None:
+    """Give up claims of refused ops: a retry must be judged afresh."""
+    if keys:
+        await conn.execute(
+            RELEASE, [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]
+        )

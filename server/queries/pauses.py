@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 import asyncpg
-import msgspec
 
 from schemas.pause import Pause
 from server.db import Connection
@@ -28,77 +26,55 @@ async def active(conn: Connection, couple_id: uuid.UUID) -> Pause | None:
     return None if row is None else _pause(row)
 
 
-async def insert(conn: Connection, couple_id: uuid.UUID, pause: Pause) -> None:
-    await conn.execute(
-        f"INSERT INTO pauses (couple_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-        " $10, $11)",
-        couple_id,
-        pause.id,
-        pause.started_by,
-        pause.started_at,
-        pause.ends_at,
-        pause.minutes,
-        pause.note,
-        pause.acknowledged_at,
-        pause.state,
-        pause.ended_at,
-        pause.ended_by,
-    )
-
-
-async def save(conn: Connection, couple_id: uuid.UUID, pause: Pause) -> None:
-    """Write back what an op may change."""
-    await conn.execute(
-        """UPDATE pauses SET ends_at = $3, minutes = $4, acknowledged_at = $5, state = $6,
-                             ended_at = $7, ended_by = $8
-           WHERE couple_id = $1 AND id = $2""",
-        couple_id,
-        pause.id,
-        pause.ends_at,
-        pause.minutes,
-        pause.acknowledged_at,
-        pause.state,
-        pause.ended_at,
-        pause.ended_by,
-    )
-
-
-class Loaded(msgspec.Struct, frozen=True):
-    expired: Pause | None  # the pause this load marked expired: its time had run out
-    live: Pause | None  # the active pause whose time has not run out
-    wanted: Pause | None  # the pause asked for by id, as it is after this load
-
-
-LOAD = f"""
-WITH expired AS (
-    UPDATE pauses SET state = 'expired'
-    WHERE couple_id = $1 AND state = 'active' AND ends_at <= $2
-    RETURNING {COLUMNS}
-)
-SELECT true AS just_expired, {COLUMNS} FROM expired
-UNION ALL
-SELECT false, {COLUMNS} FROM pauses
-WHERE couple_id = $1 AND ((state = 'active' AND ends_at > $2) OR id = $3)
+LOAD_ALL = f"""
+SELECT couple_id, {COLUMNS} FROM pauses
+WHERE couple_id = ANY($1::uuid[]) AND (state = 'active' OR id = ANY($2::uuid[]))
 """
 
 
-async def load(
-    conn: Connection, couple_id: uuid.UUID, now: datetime, pause_id: uuid.UUID | None = None
-) -> Loaded:
-    """In one round trip: settle a pause whose time ran out, and read the live pause and the
-    one asked for."""
-    expired = live = wanted = None
-    for row in await conn.fetch(LOAD, couple_id, now, pause_id):
+async def load_all(
+    conn: Connection, couple_ids: list[uuid.UUID], pause_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[Pause]]:
+    """The active pauses of these couples, and the pauses asked for by id (of these couples
+    only: an id from another couple finds nothing)."""
+    out: dict[uuid.UUID, list[Pause]] = {c: [] for c in couple_ids}
+    for row in await conn.fetch(LOAD_ALL, couple_ids, pause_ids):
         fields = dict(row)
-        just_expired = fields.pop("just_expired")
-        pause = Pause(**fields)
-        if just_expired:
-            expired = pause
-        elif pause.state == "active" and pause.ends_at > now:
-            live = pause
-        if pause.id == pause_id and (just_expired or wanted is None):
-            wanted = pause
-    # The plain SELECT saw the table before the UPDATE beside it.
-    if wanted is not None and expired is not None and wanted.id == expired.id:
-        wanted = expired
-    return Loaded(expired=expired, live=live, wanted=wanted)
+        out[fields.pop("couple_id")].append(Pause(**fields))
+    return out
+
+
+# Rows in the order given: a pause that ends goes before the one that starts after it, so the
+# one-active-pause index never sees two at once.
+SAVE_ALL = """
+INSERT INTO pauses (couple_id, id, started_by, started_at, ends_at, minutes, note,
+                    acknowledged_at, state, ended_at, ended_by)
+SELECT c, i, sb, sa, ea, m, n, ack, st, en, eb
+FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[],
+            $6::int[], $7::text[], $8::timestamptz[], $9::text[], $10::timestamptz[],
+            $11::uuid[]) WITH ORDINALITY AS t(c, i, sb, sa, ea, m, n, ack, st, en, eb, ord)
+ORDER BY ord
+ON CONFLICT (couple_id, id) DO UPDATE SET
+    ends_at = excluded.ends_at, minutes = excluded.minutes,
+    acknowledged_at = excluded.acknowledged_at, state = excluded.state,
+    ended_at = excluded.ended_at, ended_by = excluded.ended_by
+"""
+
+
+async def save_all(conn: Connection, rows: list[tuple[uuid.UUID, Pause]]) -> None:
+    if not rows:
+        return
+    await conn.execute(
+        SAVE_ALL,
+        [c for c, _ in rows],
+        [p.id for _, p in rows],
+        [p.started_by for _, p in rows],
+        [p.started_at for _, p in rows],
+        [p.ends_at for _, p in rows],
+        [p.minutes for _, p in rows],
+        [p.note for _, p in rows],
+        [p.acknowledged_at for _, p in rows],
+        [p.state for _, p in rows],
+        [p.ended_at for _, p in rows],
+        [p.ended_by for _, p in rows],
+    )

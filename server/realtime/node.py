@@ -13,6 +13,7 @@ import asyncpg
 from litestar.datastructures import State
 
 from schemas.base import new_id
+from schemas.events import Event
 from schemas.ops import Op, OpAnswer
 from server.auth import Caller
 from server.clock import Clock
@@ -60,7 +61,7 @@ class Node:
             await presence.beat(conn, self.id)
         # Its own connections: an HTTP request waiting for its op holds one of the main pool's.
         self.batch_pool = await create_pool(self.database_url, max_size=batcher.WORKERS)
-        self.batcher = batcher.Batcher(self.batch_pool, self.clock)
+        self.batcher = batcher.Batcher(self.batch_pool, self.clock, self._publish)
         self._tasks = [
             asyncio.create_task(self.listener.run(), name="twofold-listener"),
             asyncio.create_task(self._heartbeat(), name="twofold-heartbeat"),
@@ -95,7 +96,7 @@ class Node:
         to this node's sockets at once, to other nodes by the NOTIFY that went with it."""
         kind = pipeline.kind_of(op)
         try:
-            couple_id = caller.couple()
+            caller.couple()
             ran = await self.batcher.run(caller, op)
         except TwofoldError as exc:
             self.metrics.ops.labels(kind, exc.code).inc()
@@ -103,14 +104,16 @@ class Node:
         except Exception:
             self.metrics.ops.labels(kind, "failed").inc()
             raise
-        if ran.events:
-            self.hub.committed(couple_id, ran.events[-1].seq, time.time(), ran.events)
         if ran.error is not None:
             self.metrics.ops.labels(kind, ran.error.code).inc()
             raise ran.error
         assert ran.answer is not None
         self.metrics.ops.labels(kind, "repeated" if ran.repeated else "applied").inc()
         return ran.answer
+
+    def _publish(self, couple_id: uuid.UUID, appended: list[Event]) -> None:
+        # This node's sockets at once; other nodes by the NOTIFY that went with the commit.
+        self.hub.committed(couple_id, appended[-1].seq, time.time(), appended)
 
     async def where_we_stand(self, conn: Connection, sub: Subscriber) -> tuple[int, bool]:
         """The couple's head and whether the partner is online, for a welcome."""

@@ -1,0 +1,50 @@
+"""A couple's state as a batch of ops works on it: loaded once, changed in memory by the
+practices' rules, written back once for the whole batch."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import msgspec
+
+from schemas.couples import CoupleSettings
+from schemas.events import Event
+from schemas.pause import Pause
+
+
+@dataclass
+class CoupleWork:
+    couple_id: uuid.UUID
+    settings: CoupleSettings
+    head: int
+    now: datetime
+    pauses: dict[uuid.UUID, Pause] = field(default_factory=dict)
+    changed_pauses: dict[uuid.UUID, Pause] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+
+    def emit(self, kind: str, actor: uuid.UUID | None, body: msgspec.Struct) -> Event:
+        """Append an event; its seq is the next of the couple, whose row the batch holds."""
+        self.head += 1
+        event = Event(
+            seq=self.head,
+            kind=kind,
+            actor_id=actor,
+            at=self.now,
+            body=msgspec.Raw(msgspec.json.encode(body)),
+        )
+        self.events.append(event)
+        return event
+
+    def put_pause(self, pause: Pause) -> None:
+        self.pauses[pause.id] = pause
+        # Re-inserted at the end, so a pause that ends is written before one started after it.
+        self.changed_pauses.pop(pause.id, None)
+        self.changed_pauses[pause.id] = pause
+
+    def live_pause(self) -> Pause | None:
+        for pause in self.pauses.values():
+            if pause.state == "active" and pause.ends_at > self.now:
+                return pause
+        return None
