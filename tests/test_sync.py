@@ -252,6 +252,7 @@ async def test_one_couple_never_sees_anothers_events(client: httpx.AsyncClient, 
     await c.wait_seq(mine["seq"])
     assert c.seqs == [1, 2]
     assert all(f["kind"] in ("couple.linked", "pause.started") for f in c.events)
+    await a.wait_seq(7)
     assert a.seqs == list(range(1, 8))
     await a.close()
     await c.close()

@@ -23,8 +23,8 @@ from server.db import Connection
 from server.errors import NotLinked, TwofoldError, ValidationFailed, field_errors
 from server.ops import pause
 from server.ops.work import CoupleWork
+from server.queries import batch as batch_q
 from server.queries import couples as couples_q
-from server.queries import events as events_q
 from server.queries import ops as ops_q
 from server.queries import pauses as pauses_q
 
@@ -151,16 +151,14 @@ async def apply_batch(conn: Connection, clock: Clock, jobs: list[tuple[Caller, O
         outcomes[key] = outcome
         ran.append(outcome)
 
-    await pauses_q.save_all(
-        conn, [(c, p) for c, w in works.items() for p in w.changed_pauses.values()]
+    await batch_q.write_back(
+        conn,
+        pauses=[(c, p) for c, w in works.items() for p in w.changed_pauses.values()],
+        appended=[(c, e) for c, w in works.items() for e in w.events],
+        heads={c: w.head for c, w in works.items() if w.events},
+        answers=records,
+        released=releases,
     )
-    await events_q.insert_all(conn, [(c, e) for c, w in works.items() for e in w.events])
-    heads = {c: w.head for c, w in works.items() if w.events}
-    await couples_q.set_heads(conn, heads)
-    await ops_q.record(conn, records)
-    await ops_q.release(conn, releases)
-    if heads:
-        await events_q.announce_all(conn, list(heads.items()))
     return Batch(ran=ran, events={c: w.events for c, w in works.items() if w.events})
 
 

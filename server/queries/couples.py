@@ -205,15 +205,3 @@ async def lock_for_ops(conn: Connection, couple_ids: list[uuid.UUID]) -> list[as
     """Lock the couples a batch of ops touches, always in id order (no deadlocks between
     batches), and read what the ops need of them."""
     return await conn.fetch(LOCK_FOR_OPS, couple_ids)
-
-
-SET_HEADS = """
-UPDATE couples c SET head = t.h
-FROM unnest($1::uuid[], $2::bigint[]) AS t(id, h)
-WHERE c.id = t.id
-"""
-
-
-async def set_heads(conn: Connection, heads: dict[uuid.UUID, int]) -> None:
-    if heads:
-        await conn.execute(SET_HEADS, list(heads), list(heads.values()))

@@ -70,28 +70,6 @@ async def append(
     return event
 
 
-INSERT_ALL = """
-INSERT INTO events (couple_id, seq, kind, actor_id, at, body)
-SELECT * FROM unnest(
-    $1::uuid[], $2::bigint[], $3::text[], $4::uuid[], $5::timestamptz[], $6::jsonb[]
-)
-"""
-
-
-async def insert_all(conn: Connection, rows: list[tuple[uuid.UUID, Event]]) -> None:
-    """Insert events whose seqs were assigned under their couples' row locks."""
-    if rows:
-        await conn.execute(
-            INSERT_ALL,
-            [c for c, _ in rows],
-            [e.seq for _, e in rows],
-            [e.kind for _, e in rows],
-            [e.actor_id for _, e in rows],
-            [e.at for _, e in rows],
-            [bytes(e.body) for _, e in rows],
-        )
-
-
 CHANNEL = "twofold_events"
 # Entries of ~60 bytes; NOTIFY payloads must stay under 8000 bytes.
 _PER_NOTIFICATION = 100
@@ -113,14 +91,17 @@ async def announce(conn: Connection, couple_id: uuid.UUID, seq: int) -> None:
     await announce_all(conn, [(couple_id, seq)])
 
 
+def chunked(heads: list[tuple[uuid.UUID, int]]) -> list[list[tuple[uuid.UUID, int]]]:
+    return [heads[i : i + _PER_NOTIFICATION] for i in range(0, len(heads), _PER_NOTIFICATION)]
+
+
 async def announce_all(conn: Connection, heads: list[tuple[uuid.UUID, int]]) -> None:
     """Tell every node, at commit, where these couples' logs now end. As few notifications as
     the payload cap allows (NOTIFY serializes commits cluster-wide); they name rows, never
     carry them."""
     at_ms = time.time_ns() // 1_000_000
-    for start in range(0, len(heads), _PER_NOTIFICATION):
-        payload = notification(heads[start : start + _PER_NOTIFICATION], at_ms)
-        await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+    for chunk in chunked(heads):
+        await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, notification(chunk, at_ms))
 
 
 PAGE = """

@@ -48,37 +48,3 @@ async def stored(conn: Connection, keys: list[Key]) -> dict[Key, asyncpg.Record]
         STORED, [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]
     )
     return {(r["couple_id"], r["user_id"], r["op_id"]): r for r in rows}
-
-
-RECORD = """
-UPDATE op_results r SET seq = t.s, result = t.res
-FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::jsonb[]) AS t(c, u, o, s, res)
-WHERE r.couple_id = t.c AND r.user_id = t.u AND r.op_id = t.o
-"""
-
-
-async def record(conn: Connection, answers: list[tuple[Key, int | None, bytes]]) -> None:
-    if answers:
-        await conn.execute(
-            RECORD,
-            [k[0] for k, _, _ in answers],
-            [k[1] for k, _, _ in answers],
-            [k[2] for k, _, _ in answers],
-            [seq for _, seq, _ in answers],
-            [result for _, _, result in answers],
-        )
-
-
-RELEASE = """
-DELETE FROM op_results r
-USING unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS t(c, u, o)
-WHERE r.couple_id = t.c AND r.user_id = t.u AND r.op_id = t.o
-"""
-
-
-async def release(conn: Connection, keys: list[Key]) -> None:
-    """Give up claims of refused ops: a retry must be judged afresh."""
-    if keys:
-        await conn.execute(
-            RELEASE, [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]
-        )

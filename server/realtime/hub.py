@@ -234,6 +234,11 @@ class Hub:
         if room.draining:
             room.again = True
             return
+        # Usually every frame needed is in the cache (this node committed it, or it came by
+        # notification just after): deliver now, in order, before the op's ack is queued.
+        if not self._needs_reading(room):
+            self._hand_out(room)
+            return
         room.draining = True
         self._spawn(self._drain(room))
 
@@ -257,13 +262,23 @@ class Hub:
         if self.rooms.get(room.couple_id) is room:
             self._kick(room)
 
+    def _live(self, room: Room) -> list[Subscriber]:
+        return [s for s in room.subs if not s.catching_up and s.close_code is None]
+
+    def _needs_reading(self, room: Room) -> bool:
+        live = self._live(room)
+        if not live:
+            return False
+        low = min(s.last_seq for s in live)
+        missing = any(seq not in room.frames for seq in range(low + 1, room.known_head + 1))
+        return room.stale or missing
+
     async def _deliver(self, room: Room) -> None:
-        live = [s for s in room.subs if not s.catching_up and s.close_code is None]
+        live = self._live(room)
         if not live:
             return
         low = min(s.last_seq for s in live)
-        missing = any(seq not in room.frames for seq in range(low + 1, room.known_head + 1))
-        if room.stale or missing:
+        if self._needs_reading(room):
             async with self.pool.acquire() as conn:
                 rows = await events.page(conn, room.couple_id, low, PAGE)
             for event in rows:
@@ -273,7 +288,11 @@ class Hub:
                 room.known_head = max(room.known_head, event.seq)
             room.stale = len(rows) == PAGE
             room.again = room.again or room.stale
-        for sub in live:
+        self._hand_out(room)
+
+    def _hand_out(self, room: Room) -> None:
+        """Queue to each live socket the cached frames after the last it was given."""
+        for sub in self._live(room):
             sent = 0
             while sub.close_code is None and (cached := room.frames.get(sub.last_seq + 1)):
                 text, kind, committed = cached

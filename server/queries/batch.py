@@ -1,0 +1,104 @@
+"""Writing back what a batch of ops changed: every table, the answers and the notification,
+in ONE statement (a round trip per table would be paid again by every batch)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from schemas.events import Event
+from schemas.pause import Pause
+from server.db import Connection
+from server.queries import events
+from server.queries.ops import Key
+
+# Data-modifying CTEs all run, whether or not the final SELECT reads them; they touch
+# different rows (op_results: recorded answers and released claims are different ops).
+WRITE_BACK = """
+WITH
+saved_pauses AS (
+    INSERT INTO pauses (couple_id, id, started_by, started_at, ends_at, minutes, note,
+                        acknowledged_at, state, ended_at, ended_by)
+    SELECT c, i, sb, sa, ea, m, n, ack, st, en, eb
+    FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[],
+                $6::int[], $7::text[], $8::timestamptz[], $9::text[], $10::timestamptz[],
+                $11::uuid[]) WITH ORDINALITY AS t(c, i, sb, sa, ea, m, n, ack, st, en, eb, ord)
+    -- In the order given: a pause that ends is written before one started after it, so the
+    -- one-active-pause index never sees two at once.
+    ORDER BY ord
+    ON CONFLICT (couple_id, id) DO UPDATE SET
+        ends_at = excluded.ends_at, minutes = excluded.minutes,
+        acknowledged_at = excluded.acknowledged_at, state = excluded.state,
+        ended_at = excluded.ended_at, ended_by = excluded.ended_by
+),
+appended AS (
+    INSERT INTO events (couple_id, seq, kind, actor_id, at, body)
+    SELECT * FROM unnest($12::uuid[], $13::bigint[], $14::text[], $15::uuid[],
+                         $16::timestamptz[], $17::jsonb[])
+),
+heads AS (
+    UPDATE couples c SET head = t.h
+    FROM unnest($18::uuid[], $19::bigint[]) AS t(id, h)
+    WHERE c.id = t.id
+),
+answered AS (
+    UPDATE op_results r SET seq = t.s, result = t.res
+    FROM unnest($20::uuid[], $21::uuid[], $22::uuid[], $23::bigint[], $24::jsonb[])
+        AS t(c, u, o, s, res)
+    WHERE r.couple_id = t.c AND r.user_id = t.u AND r.op_id = t.o
+),
+released AS (
+    -- Claims of refused ops: a retry must be judged afresh.
+    DELETE FROM op_results r
+    USING unnest($25::uuid[], $26::uuid[], $27::uuid[]) AS t(c, u, o)
+    WHERE r.couple_id = t.c AND r.user_id = t.u AND r.op_id = t.o
+)
+SELECT pg_notify($28, payload) FROM unnest($29::text[]) AS payload
+"""
+
+
+async def write_back(
+    conn: Connection,
+    *,
+    pauses: list[tuple[uuid.UUID, Pause]],
+    appended: list[tuple[uuid.UUID, Event]],
+    heads: dict[uuid.UUID, int],
+    answers: list[tuple[Key, int | None, bytes]],
+    released: list[Key],
+) -> None:
+    at_ms = time.time_ns() // 1_000_000
+    notifications = [
+        events.notification(chunk, at_ms) for chunk in events.chunked(list(heads.items()))
+    ]
+    await conn.execute(
+        WRITE_BACK,
+        [c for c, _ in pauses],
+        [p.id for _, p in pauses],
+        [p.started_by for _, p in pauses],
+        [p.started_at for _, p in pauses],
+        [p.ends_at for _, p in pauses],
+        [p.minutes for _, p in pauses],
+        [p.note for _, p in pauses],
+        [p.acknowledged_at for _, p in pauses],
+        [p.state for _, p in pauses],
+        [p.ended_at for _, p in pauses],
+        [p.ended_by for _, p in pauses],
+        [c for c, _ in appended],
+        [e.seq for _, e in appended],
+        [e.kind for _, e in appended],
+        [e.actor_id for _, e in appended],
+        [e.at for _, e in appended],
+        [bytes(e.body) for _, e in appended],
+        list(heads),
+        list(heads.values()),
+        [k[0] for k, _, _ in answers],
+        [k[1] for k, _, _ in answers],
+        [k[2] for k, _, _ in answers],
+        [seq for _, seq, _ in answers],
+        [result for _, _, result in answers],
+        [k[0] for k in released],
+        [k[1] for k in released],
+        [k[2] for k in released],
+        events.CHANNEL,
+        notifications,
+    )
