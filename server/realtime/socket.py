@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 from litestar import WebSocket, websocket
+from litestar.exceptions import WebSocketDisconnect
 
 from schemas.ops import OpAnswer
 from schemas.sync import (
@@ -33,7 +34,7 @@ from server.auth import Caller, authenticate
 from server.errors import TwofoldError, Unauthorized, Unavailable
 from server.ops.pipeline import decode_op
 from server.realtime import presence
-from server.realtime.hub import CLOSE, CLOSE_UNAUTHORIZED, Subscriber
+from server.realtime.hub import CLOSE_UNAUTHORIZED, Subscriber
 from server.realtime.node import Node, is_database_error
 
 log = logging.getLogger("twofold.sync")
@@ -86,6 +87,7 @@ class _Session:
     def __init__(self, socket: WebSocket[Any, Any, Any], node: Node) -> None:
         self.socket = socket
         self.node = node
+        self.client_gone = False
 
     async def _receive_text(self, timeout: float | None = None) -> str:
         """The next text frame; binary frames are answered and skipped; a disconnect ends."""
@@ -150,7 +152,7 @@ class _Session:
             self.node.hub.leave(sub)
             self.node.metrics.sockets_open.dec()
             await self.node.forget_socket(sub.socket_id)
-        raise _Closed(sub.close_code)
+        raise _Closed(None if self.client_gone else sub.close_code or 1000)
 
     async def _admit(self, sub: Subscriber, hello: Hello) -> tuple[Welcome, Reset | None]:
         """Register the socket (within the per-user limit) and tell it where the log stands."""
@@ -189,30 +191,39 @@ class _Session:
         return welcome, reset
 
     async def _serve(self, sub: Subscriber) -> None:
-        tasks = {
-            asyncio.ensure_future(self._send_loop(sub)),
-            asyncio.ensure_future(self._receive_loop(sub)),
-            asyncio.ensure_future(sub.done.wait()),
-        }
+        """Read in this task, write in one more; whichever ends first ends the other."""
+        me = asyncio.current_task()
+        assert me is not None
+        writer = asyncio.create_task(self._send_loop(sub))
+        sub.on_abort = lambda: None if writer.cancel() else None
+        reading = True
+
+        def stop_reading(_: object) -> None:
+            if reading:
+                me.cancel()
+
+        writer.add_done_callback(stop_reading)
         try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                if not task.cancelled() and (exc := task.exception()) is not None:
-                    if not isinstance(exc, _Closed | OSError | ConnectionError):
-                        log.error("socket loop failed", exc_info=exc)
+            await self._receive_loop(sub)
+        except asyncio.CancelledError:
+            if not writer.done():
+                raise  # cancelled from outside (the server is stopping)
+            me.uncancel()
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            sub.on_abort = None
+            reading = False
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+        if writer.cancelled() or (exc := writer.exception()) is None:
+            return
+        if not isinstance(exc, OSError | ConnectionError | WebSocketDisconnect):
+            log.error("socket writer failed", exc_info=exc)
 
     async def _send_loop(self, sub: Subscriber) -> None:
         lag = self.node.metrics.fanout_lag
-        while True:
-            item = await sub.queue.get()
-            if item is CLOSE:
-                sub.done.set()
-                return
-            text, committed = item  # type: ignore[misc]
+        while (item := await sub.next()) is not None:
+            text, committed = item
             await self.socket.send_text(text)
             if committed is not None:
                 lag.observe(max(0.0, time.time() - committed))
@@ -222,8 +233,7 @@ class _Session:
             try:
                 text = await self._receive_text()
             except _Closed:
-                sub.abort(sub.close_code or 1000)
-                sub.close_code = None  # the client left; nothing to send it
+                self.client_gone = True
                 return
             sub.offer(await self._answer(text, sub))
 
