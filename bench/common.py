@@ -111,6 +111,12 @@ class Figures:
     latencies_ms: list[float]
     seconds: float
 
+    @staticmethod
+    def pooled(rounds: list[Figures]) -> Figures:
+        return Figures(
+            [ms for r in rounds for ms in r.latencies_ms], sum(r.seconds for r in rounds)
+        )
+
     @property
     def p50(self) -> float:
         return statistics.median(self.latencies_ms)
