@@ -39,9 +39,20 @@ async def _init_connection(conn: Connection) -> None:
     )
 
 
+async def _keep_session(conn: Connection) -> None:
+    """Returning a connection to the pool costs no round trip. asyncpg still rolls back an
+    open transaction; the full reset (UNLISTEN, RESET ALL, ...) would cost one query per
+    request, and nothing here changes session state on a pooled connection."""
+
+
 async def create_pool(url: str, *, max_size: int = 20) -> Pool:
     pool = await asyncpg.create_pool(
-        url, min_size=1, max_size=max_size, init=_init_connection, command_timeout=30
+        url,
+        min_size=1,
+        max_size=max_size,
+        init=_init_connection,
+        reset=_keep_session,
+        command_timeout=30,
     )
     assert pool is not None
     return pool

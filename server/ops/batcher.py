@@ -88,15 +88,18 @@ class Batcher:
         # Stable: a couple's ops keep their order of arrival.
         batch.sort(key=lambda job: job.caller.couple_id.int if job.caller.couple_id else 0)
         started = time.perf_counter()
-        async with self.pool.acquire() as conn, conn.transaction():
-            done = await pipeline.apply_batch(
-                conn, self.clock, [(job.caller, job.op) for job in batch]
-            )
+        async with self.pool.acquire() as conn:
+            async with conn.transaction():
+                done = await pipeline.apply_batch(
+                    conn, self.clock, [(job.caller, job.op) for job in batch]
+                )
+            # Published the moment the commit returns, before anything else is awaited: the
+            # commit's own NOTIFY then finds the events already handed out here.
+            for couple_id, appended in done.events.items():
+                self.publish(couple_id, appended)
         if log.isEnabledFor(logging.DEBUG):
             ms = (time.perf_counter() - started) * 1e3
             log.debug("batch of %d ops in %.1f ms", len(batch), ms)
-        for couple_id, appended in done.events.items():
-            self.publish(couple_id, appended)
         for job, outcome in zip(batch, done.ran, strict=True):
             if not job.done.done():
                 job.done.set_result(outcome)

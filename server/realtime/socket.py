@@ -92,7 +92,10 @@ class _Session:
     async def _receive_text(self, timeout: float | None = None) -> str:
         """The next text frame; binary frames are answered and skipped; a disconnect ends."""
         while True:
-            message: dict[str, Any] = dict(await asyncio.wait_for(self.socket.receive(), timeout))
+            received = self.socket.receive()
+            if timeout is not None:
+                received = asyncio.wait_for(received, timeout)
+            message: dict[str, Any] = dict(await received)
             if message["type"] == "websocket.disconnect":
                 raise _Closed(None)
             if message.get("text") is not None:
