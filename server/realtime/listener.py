@@ -38,9 +38,8 @@ class Listener:
                 conn = await asyncpg.connect(self.url, timeout=10)
                 lost = asyncio.Event()
                 conn.add_termination_listener(lambda _, lost=lost: lost.set())
-                await conn.add_listener(events.CHANNEL, self._on_event)
-                await conn.add_listener(notify.PRESENCE, self._on_presence)
-                await conn.add_listener(notify.CONTROL, self._on_control)
+                for channel in (events.CHANNEL, notify.PRESENCE, notify.CONTROL):
+                    await conn.add_listener(channel, self._on_notification)
                 if not first:
                     self.reconnects += 1
                     log.info("listener reconnected; re-reading every room")
@@ -65,36 +64,29 @@ class Listener:
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 5.0)
 
-    def _on_event(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+    def _on_notification(self, _conn: object, _pid: int, channel: str, payload: object) -> None:
         try:
-            heads = events.parse_notification(str(payload))
+            match channel:
+                case events.CHANNEL:
+                    for couple_id, seq, at_ms in events.parse_notification(str(payload)):
+                        self.hub.committed(couple_id, seq, at_ms / 1000)
+                case notify.PRESENCE:
+                    for couple_id, user_id, online in notify.parse_presence(str(payload)):
+                        self.hub.presence_changed(couple_id, user_id, online)
+                case notify.CONTROL:
+                    self._control(str(payload))
         except ValueError:
-            log.warning("ignoring a malformed event notification")
-            return
-        for couple_id, seq, at_ms in heads:
-            self.hub.committed(couple_id, seq, at_ms / 1000)
+            log.warning("ignoring a malformed notification on %s", channel)
 
-    def _on_presence(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
-        try:
-            changes = notify.parse_presence(str(payload))
-        except ValueError:
-            log.warning("ignoring a malformed presence notification")
-            return
-        for couple_id, user_id, online in changes:
-            self.hub.presence_changed(couple_id, user_id, online)
-
-    def _on_control(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
-        try:
-            what, _, rest = str(payload).partition(":")
-            match what:
-                case "session":
-                    self.hub.close_session(uuid.UUID(rest))
-                case "user":
-                    self.hub.close_user(uuid.UUID(rest))
-                case "linked":
-                    couple, *people = rest.split(":")
-                    self.hub.linked(uuid.UUID(couple), [uuid.UUID(p) for p in people])
-                case _:
-                    log.warning("ignoring an unknown control notification %r", what)
-        except ValueError:
-            log.warning("ignoring a malformed control notification")
+    def _control(self, payload: str) -> None:
+        what, _, rest = payload.partition(":")
+        match what:
+            case "session":
+                self.hub.close_session(uuid.UUID(rest))
+            case "user":
+                self.hub.close_user(uuid.UUID(rest))
+            case "linked":
+                couple, *people = rest.split(":")
+                self.hub.linked(uuid.UUID(couple), [uuid.UUID(p) for p in people])
+            case _:
+                log.warning("ignoring an unknown control notification %r", what)

@@ -55,14 +55,22 @@ async def _announce_offline(
         await notify.presence_changed(conn, changes)
 
 
-async def is_online(conn: Connection, couple_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+async def is_online(
+    conn: Connection,
+    couple_id: uuid.UUID,
+    user_id: uuid.UUID,
+    besides: uuid.UUID | None = None,
+) -> bool:
+    """Whether the person has a live socket on a live node (other than ``besides``)."""
     return bool(
         await conn.fetchval(
             f"""SELECT EXISTS (
                     SELECT 1 FROM live_sockets s JOIN nodes n ON n.id = s.node_id
-                    WHERE s.couple_id = $1 AND s.user_id = $2 AND {_ALIVE})""",
+                    WHERE s.couple_id = $1 AND s.user_id = $2
+                      AND s.socket_id IS DISTINCT FROM $3 AND {_ALIVE})""",
             couple_id,
             user_id,
+            besides,
         )
     )
 
@@ -98,7 +106,9 @@ async def open_socket(
         if count >= MAX_SOCKETS_PER_USER:
             return False
         await register(conn, socket_id, couple_id, user_id, session_id, node_id)
-        if couple_id is not None and not await _others_online(conn, couple_id, user_id, socket_id):
+        if couple_id is not None and not await is_online(
+            conn, couple_id, user_id, besides=socket_id
+        ):
             await notify.presence_changed(conn, [(couple_id, user_id, True)])
         return True
 
@@ -127,22 +137,6 @@ async def register(
         user_id,
         session_id,
         node_id,
-    )
-
-
-async def _others_online(
-    conn: Connection, couple_id: uuid.UUID, user_id: uuid.UUID, socket_id: uuid.UUID
-) -> bool:
-    return bool(
-        await conn.fetchval(
-            f"""SELECT EXISTS (
-                    SELECT 1 FROM live_sockets s JOIN nodes n ON n.id = s.node_id
-                    WHERE s.couple_id = $1 AND s.user_id = $2 AND s.socket_id <> $3
-                      AND {_ALIVE})""",
-            couple_id,
-            user_id,
-            socket_id,
-        )
     )
 
 
