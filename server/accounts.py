@@ -84,15 +84,17 @@ async def refresh(conn: Connection, settings: Settings, clock: Clock, token: str
     new = new_refresh_token()
     async with conn.transaction():
         spent = await q.rotate_refresh_token(conn, refresh_token_hash(token), clock.now())
-        if not isinstance(spent, q.Rotated):
-            # Committed on purpose: a reused token has just revoked its whole session.
-            outcome = spent
-        else:
+        if isinstance(spent, q.Rotated):
             await q.add_refresh_token(conn, spent.session_id, refresh_token_hash(new), clock.now())
             return _tokens(settings, spent.user_id, spent.session_id, clock, new)
-    if outcome == "reused":
-        raise Unauthorized("This refresh token was already used; the session is revoked")
-    raise Unauthorized("Unknown refresh token")
+        if isinstance(spent, q.Spent) and spent.session_live:
+            # Only a copy of a token can be spent twice: the whole session ends, on every
+            # device, committed even though this request fails.
+            await q.revoke_session(conn, spent.session_id, "refresh token reused", clock.now())
+            await notify.session_ended(conn, spent.session_id)
+    if spent is None:
+        raise Unauthorized("Unknown refresh token")
+    raise Unauthorized("This refresh token was already used; the session is revoked")
 
 
 async def sign_out(conn: Connection, clock: Clock, session_id: uuid.UUID) -> None:

@@ -37,6 +37,10 @@ class Phone:
     def seqs(self) -> list[int]:
         return [f["seq"] for f in self.events]
 
+    def twin(self) -> Phone:
+        """Another phone (or tab) of the same person, on the same server."""
+        return Phone(self.person, self.url.replace("ws://", "http://").removesuffix("/v1/sync"))
+
     async def open(self) -> None:
         """Open the socket without saying hello."""
         self.ws = await connect(self.url, compression=None, max_size=2**20, open_timeout=WAIT)

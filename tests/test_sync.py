@@ -51,7 +51,7 @@ async def test_welcome_replays_what_the_phone_missed(phones: tuple[Phone, Phone]
     await b.wait_seq(3)
     assert b.seqs == [2, 3]
     await b.close()
-    b2 = Phone(b.person, b.url.replace("ws://", "http://").removesuffix("/v1/sync"))
+    b2 = b.twin()
     await b2.connect()
     await b2.wait_seq(3)
     assert b2.seqs == [1, 2, 3]
@@ -86,7 +86,7 @@ async def test_presence_follows_the_partners_sockets(phones: tuple[Phone, Phone]
     await a.connect(after=1)
     online = await b.wait_for(lambda f: f["type"] == "presence")
     assert online == {"type": "presence", "user_id": a.person.id, "online": True}
-    second = Phone(a.person, b.url.replace("ws://", "http://").removesuffix("/v1/sync"))
+    second = a.twin()
     await second.connect(after=1)
     await a.close()
     await second.close()
@@ -182,6 +182,19 @@ async def test_signing_out_closes_that_sessions_sockets(
     assert await a.wait_closed() == 4401
     await b.send({"type": "ping"})
     await b.wait_for(lambda f: f["type"] == "pong")
+
+
+async def test_a_stolen_refresh_token_closes_the_sessions_sockets(
+    phones: tuple[Phone, Phone], client: httpx.AsyncClient
+) -> None:
+    """A thief replays Ana's spent refresh token: her whole session ends, socket included."""
+    a, _ = phones
+    await a.connect(after=1)
+    stolen = a.person.tokens["refresh_token"]
+    await a.person.refresh()
+    replay = await client.post("/v1/sessions/refresh", json={"refresh_token": stolen})
+    assert replay.status_code == 401
+    assert await a.wait_closed() == 4401
 
 
 async def test_unlinking_closes_both_sockets_with_4403(phones: tuple[Phone, Phone]) -> None:

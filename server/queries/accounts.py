@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
 
 import asyncpg
 import msgspec
 
 from schemas.accounts import MePatch, User
 from server.db import Connection
-from server.realtime import notify
 
 USER_COLUMNS = "id, email, display_name, timezone, couple_id, created_at"
 
@@ -130,22 +128,26 @@ class Rotated(msgspec.Struct, frozen=True):
     user_id: uuid.UUID
 
 
+class Spent(msgspec.Struct, frozen=True):
+    """A refresh token presented again after it was rotated (or after its session ended)."""
+
+    session_id: uuid.UUID
+    session_live: bool  # the session had not been revoked yet
+
+
 async def rotate_refresh_token(
     conn: Connection, token_hash: bytes, now: datetime
-) -> Rotated | Literal["reused", "unknown"]:
-    """Spend a refresh token. The UPDATE's row lock makes two racing uses of one token
-    resolve to one success and one reuse, never two successes."""
+) -> Rotated | Spent | None:
+    """Spend a refresh token; None when no such token was ever issued. The UPDATE's row lock
+    makes two racing uses of one token resolve to one success and one reuse."""
     row = await conn.fetchrow(ROTATE, token_hash, now)
     if row is not None:
         await conn.execute("UPDATE sessions SET last_used_at = $2 WHERE id = $1", row[0], now)
         return Rotated(session_id=row["session_id"], user_id=row["user_id"])
     seen = await conn.fetchrow(LOOKUP, token_hash)
     if seen is None:
-        return "unknown"
-    if seen["rotated_at"] is not None and seen["revoked_at"] is None:
-        await revoke_session(conn, seen["session_id"], "refresh token reused", now)
-        await notify.session_ended(conn, seen["session_id"])
-    return "reused"
+        return None
+    return Spent(session_id=seen["session_id"], session_live=seen["revoked_at"] is None)
 
 
 async def revoke_session(

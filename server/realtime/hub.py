@@ -190,6 +190,8 @@ class Hub:
     # Joining and leaving.
 
     def join(self, sub: Subscriber) -> None:
+        """Add a socket that holds the log up to ``sub.last_seq``. Its replay reads the log
+        after joining, so nothing committed meanwhile can fall between replay and live."""
         self.by_user.setdefault(sub.user_id, set()).add(sub)
         if sub.couple_id is None:
             self.lobby.setdefault(sub.user_id, set()).add(sub)

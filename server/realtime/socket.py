@@ -33,6 +33,7 @@ from schemas.sync import (
 from server.auth import Caller, authenticate
 from server.errors import TwofoldError, Unauthorized, Unavailable
 from server.ops.pipeline import decode_op
+from server.queries import accounts as accounts_q
 from server.realtime import presence
 from server.realtime.hub import CLOSE_UNAUTHORIZED, Subscriber
 from server.realtime.node import Node, is_database_error
@@ -150,12 +151,22 @@ class _Session:
             if reset is not None:
                 await self.socket.send_text(_text(reset))
             self.node.hub.join(sub)
+            if sub.couple_id is None:
+                await self._linked_meanwhile(sub)
             await self._serve(sub)
         finally:
             self.node.hub.leave(sub)
             self.node.metrics.sockets_open.dec()
             await self.node.forget_socket(sub.socket_id)
         raise _Closed(None if self.client_gone else sub.close_code or 1000)
+
+    async def _linked_meanwhile(self, sub: Subscriber) -> None:
+        """A person linked between our reading of their account and their socket joining the
+        lobby would miss the news: read again, now that the lobby holds the socket."""
+        async with self.node.pool.acquire() as conn:
+            row = await accounts_q.live_session(conn, sub.session_id, sub.user_id)
+        if row is not None and row["couple_id"] is not None:
+            self.node.hub.linked(row["couple_id"], [sub.user_id])
 
     async def _admit(self, sub: Subscriber, hello: Hello) -> tuple[Welcome, Reset | None]:
         """Register the socket (within the per-user limit) and tell it where the log stands."""
