@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -12,6 +15,7 @@ from pathlib import Path
 from tempfile import mkdtemp
 from typing import Any
 
+import httpx
 import uvicorn
 
 from server.serving import uvicorn_config
@@ -74,3 +78,37 @@ async def run_node(
         finally:
             server.should_exit = True
             await task
+
+
+@asynccontextmanager
+async def server_process(database_url: str, log: Path) -> AsyncIterator[str]:
+    """A real `python -m server serve` process on a free loopback port; yields its URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ) | {
+        "DATABASE_URL": database_url,
+        "TWOFOLD_SECRET_KEY": TEST_SECRET,
+        "TWOFOLD_PORT": str(port),
+        "TWOFOLD_LOG_LEVEL": "WARNING",
+    }
+    root = Path(__file__).resolve().parent.parent
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "server", "serve"], cwd=root, env=env, stdout=out, stderr=out
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as client, asyncio.timeout(120):
+            while True:
+                assert proc.poll() is None, log.read_text()
+                try:
+                    if (await client.get(f"{url}/readyz", timeout=2)).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.05)  # a process we do not control; bounded above
+        yield url
+    finally:
+        proc.terminate()
+        await asyncio.to_thread(proc.wait, 60)

@@ -270,3 +270,22 @@ def _pause_from(
         return None
     ends = datetime.fromisoformat(latest["ends_at"])
     return latest if ends > now else None
+
+
+async def test_signing_out_on_one_node_closes_the_socket_on_another(
+    couple: tuple[Person, Person], node: Node, node2: Node
+) -> None:
+    """Ana's phone is on node 2; her sign-out reaches node 1: the socket still closes, and
+    Ben, on node 1, sees her go offline."""
+    ana, ben = couple
+    a, b = Phone(ana, node2.url), Phone(ben, node.url)
+    await b.connect(after=1)
+    await a.connect(after=1)
+    await b.wait_for(lambda f: f["type"] == "presence" and f["online"])
+    async with httpx.AsyncClient(base_url=node.url) as one:
+        r = await one.delete("/v1/sessions/current", headers=ana.auth)
+        assert r.status_code == 204
+    assert await a.wait_closed() == 4401
+    offline = await b.wait_for(lambda f: f["type"] == "presence" and not f["online"])
+    assert offline["user_id"] == ana.id
+    await b.close()
