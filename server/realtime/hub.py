@@ -13,8 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections import deque
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,22 +25,15 @@ from server.db import Pool
 from server.observability import Metrics
 from server.queries import events
 from server.realtime import presence
+from server.realtime.subscriber import QUEUE_FRAMES, Subscriber
 
 log = logging.getLogger("twofold.hub")
 
 PAGE = 500
 CACHE = 256
-# Frames a socket may have waiting. A live couple makes a few events a minute; a socket this far
-# behind is not reading, and holding more for it would only grow our memory.
-QUEUE_FRAMES = 256
-
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_UNLINKED = 4403
-CLOSE_TOO_SLOW = 1013
 CLOSE_RESTART = 1012
-
-# A frame to write: (text, commit instant in epoch seconds, or None).
-Outgoing = tuple[str, float | None]
 
 
 def event_frame(event: Event) -> str:
@@ -49,114 +41,6 @@ def event_frame(event: Event) -> str:
         seq=event.seq, kind=event.kind, actor_id=event.actor_id, at=event.at, body=event.body
     )
     return msgspec.json.encode(frame).decode()
-
-
-class Subscriber:
-    """One socket's place in the hub: what it was last given, and what waits to be written.
-
-    Kept small (slots, a deque, futures made only while someone waits): a node holds tens of
-    thousands of these, most of them idle.
-    """
-
-    __slots__ = (
-        "user_id",
-        "session_id",
-        "couple_id",
-        "last_seq",
-        "socket_id",
-        "catching_up",
-        "close_code",
-        "closing",
-        "ended",
-        "limit",
-        "outbox",
-        "_frames_waiter",
-        "_room_waiter",
-        "on_abort",
-    )
-
-    def __init__(
-        self,
-        user_id: uuid.UUID,
-        session_id: uuid.UUID,
-        couple_id: uuid.UUID | None,
-        last_seq: int,
-        queue_frames: int = QUEUE_FRAMES,
-    ) -> None:
-        self.user_id = user_id
-        self.session_id = session_id
-        self.couple_id = couple_id
-        self.last_seq = last_seq  # the last event given to this socket (queued or written)
-        self.socket_id = uuid.uuid4()
-        self.catching_up = True
-        self.close_code: int | None = None
-        self.closing = False  # close once what is queued is written
-        self.ended = False  # close now
-        self.limit = queue_frames
-        self.outbox: deque[Outgoing] = deque()
-        self._frames_waiter: asyncio.Future[None] | None = None
-        self._room_waiter: asyncio.Future[None] | None = None
-        # Set by the socket: stops its writer even mid-write (a reader too slow to take it).
-        self.on_abort: Callable[[], None] | None = None
-
-    def offer(self, text: str, committed: float | None = None) -> bool:
-        """Queue a frame without waiting; a full outbox means a reader too slow to keep."""
-        if self.close_code is not None:
-            return False
-        if len(self.outbox) >= self.limit:
-            self.abort(CLOSE_TOO_SLOW)
-            return False
-        self.outbox.append((text, committed))
-        self._wake_writer()
-        return True
-
-    async def put(self, text: str) -> bool:
-        """Queue a frame, waiting for room (a replay, which the socket asked for)."""
-        while len(self.outbox) >= self.limit and self.close_code is None:
-            self._room_waiter = asyncio.get_running_loop().create_future()
-            await self._room_waiter
-        return self.offer(text)
-
-    async def next(self) -> Outgoing | None:
-        """The next frame to write, or None when the socket is to close."""
-        while not self.outbox or self.ended:
-            if self.ended or self.closing:
-                return None
-            self._frames_waiter = asyncio.get_running_loop().create_future()
-            await self._frames_waiter
-        item = self.outbox.popleft()
-        self._wake_replay()
-        return item
-
-    def finish(self, code: int) -> None:
-        """Close once what is queued has been written."""
-        if self.close_code is None:
-            self.close_code = code
-            self.closing = True
-            self._wake_writer()
-
-    def _wake_writer(self) -> None:
-        _release(self._frames_waiter)
-        self._frames_waiter = None
-
-    def _wake_replay(self) -> None:
-        _release(self._room_waiter)
-        self._room_waiter = None
-
-    def abort(self, code: int) -> None:
-        """Close now, dropping what is queued."""
-        if self.close_code is None:
-            self.close_code = code
-        self.ended = True
-        self._wake_writer()
-        self._wake_replay()
-        if self.on_abort is not None:
-            self.on_abort()
-
-
-def _release(waiter: asyncio.Future[None] | None) -> None:
-    if waiter is not None and not waiter.done():
-        waiter.set_result(None)
 
 
 @dataclass(eq=False)

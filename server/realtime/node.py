@@ -23,8 +23,9 @@ from server.observability import Metrics
 from server.ops import batcher, pipeline
 from server.queries import events
 from server.realtime import presence
-from server.realtime.hub import Hub, Subscriber
+from server.realtime.hub import Hub
 from server.realtime.listener import Listener
+from server.realtime.subscriber import Subscriber
 
 log = logging.getLogger("twofold.node")
 

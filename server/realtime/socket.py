@@ -35,8 +35,9 @@ from server.errors import TwofoldError, Unauthorized, Unavailable
 from server.ops.pipeline import decode_op
 from server.queries import accounts as accounts_q
 from server.realtime import presence
-from server.realtime.hub import CLOSE_UNAUTHORIZED, Subscriber
+from server.realtime.hub import CLOSE_UNAUTHORIZED
 from server.realtime.node import Node, is_database_error
+from server.realtime.subscriber import Subscriber
 
 log = logging.getLogger("twofold.sync")
 
