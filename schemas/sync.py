@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import datetime
 from typing import Annotated
@@ -82,3 +83,18 @@ class Presence(Frame, tag="presence"):
 
 class Pong(Frame, tag="pong"):
     pass
+
+
+class Close(enum.IntEnum):
+    """Close codes of the socket. After any but UNAUTHORIZED and UNLINKED, a client
+    reconnects (with backoff) and resumes with ``after``."""
+
+    NORMAL = 1000
+    TOO_LARGE = 1009  # a frame over 64 KiB (sent by the protocol layer)
+    INTERNAL = 1011
+    RESTART = 1012  # this server is restarting
+    TRY_AGAIN = 1013  # read too slowly, or the database is away
+    UNAUTHORIZED = 4401  # bad or revoked token, session ended, account erased
+    UNLINKED = 4403  # the couple was unlinked
+    NO_HELLO = 4408  # no hello within 10 s
+    TOO_MANY = 4429  # a sixth socket for one person

@@ -20,7 +20,7 @@ from typing import Any
 import msgspec
 
 from schemas.events import Event
-from schemas.sync import EventFrame, Presence
+from schemas.sync import Close, EventFrame, Presence
 from server.db import Pool
 from server.observability import Metrics
 from server.queries import events
@@ -31,9 +31,6 @@ log = logging.getLogger("twofold.hub")
 
 PAGE = 500
 CACHE = 256
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_UNLINKED = 4403
-CLOSE_RESTART = 1012
 
 
 def event_frame(event: Event) -> str:
@@ -88,7 +85,7 @@ class Hub:
         self._spawn(self._catch_up(room, sub))
 
     def leave(self, sub: Subscriber) -> None:
-        sub.abort(sub.close_code or 1000)
+        sub.abort(sub.close_code or Close.NORMAL)
         _discard(self.by_user, sub.user_id, sub)
         _discard(self.lobby, sub.user_id, sub)
         if sub.couple_id is not None and (room := self.rooms.get(sub.couple_id)) is not None:
@@ -137,11 +134,11 @@ class Hub:
     def close_session(self, session_id: uuid.UUID) -> None:
         for sub in list(self.subscribers()):
             if sub.session_id == session_id:
-                sub.finish(CLOSE_UNAUTHORIZED)
+                sub.finish(Close.UNAUTHORIZED)
 
     def close_user(self, user_id: uuid.UUID) -> None:
         for sub in list(self.by_user.get(user_id, ())):
-            sub.finish(CLOSE_UNAUTHORIZED)
+            sub.finish(Close.UNAUTHORIZED)
 
     def linked(self, couple_id: uuid.UUID, partner_ids: list[uuid.UUID]) -> None:
         """Sockets that were waiting for their person to be linked join the new couple."""
@@ -159,7 +156,7 @@ class Hub:
         if moved:
             self._spawn(self._moved(couple_id, moved))
 
-    def shutdown(self, code: int = CLOSE_RESTART) -> None:
+    def shutdown(self, code: int = Close.RESTART) -> None:
         for sub in list(self.subscribers()):
             sub.abort(code)
         for task in self._tasks:
@@ -243,7 +240,7 @@ class Hub:
                 sub.last_seq += 1
                 sent += 1
                 if kind == "couple.unlinked":
-                    sub.finish(CLOSE_UNLINKED)
+                    sub.finish(Close.UNLINKED)
             if sent:
                 self.metrics.events_fanned_out.inc(sent)
         self._trim(room)
@@ -269,13 +266,13 @@ class Hub:
                         return
                     sub.last_seq = event.seq
                     if event.kind == "couple.unlinked":
-                        sub.finish(CLOSE_UNLINKED)
+                        sub.finish(Close.UNLINKED)
                         return
                 if len(rows) < 200:
                     break
         except Exception:
             log.warning("replay for a socket of couple %s failed", room.couple_id, exc_info=True)
-            sub.abort(1011)
+            sub.abort(Close.INTERNAL)
             return
         sub.catching_up = False
         self._kick(room)

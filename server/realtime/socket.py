@@ -21,6 +21,7 @@ from schemas.ops import OpAnswer
 from schemas.sync import (
     Ack,
     ClientFrame,
+    Close,
     ErrorFrame,
     Hello,
     OpFrame,
@@ -35,15 +36,11 @@ from server.errors import TwofoldError, Unauthorized, Unavailable
 from server.ops.pipeline import decode_op
 from server.queries import accounts as accounts_q
 from server.realtime import presence
-from server.realtime.hub import CLOSE_UNAUTHORIZED
 from server.realtime.node import Node, is_database_error
 from server.realtime.subscriber import Subscriber
 
 log = logging.getLogger("twofold.sync")
 
-CLOSE_NO_HELLO = 4408
-CLOSE_TOO_MANY = 4429
-CLOSE_UNAVAILABLE = 1013
 CLOSE_SECONDS = 5.0
 
 _frames = msgspec.json.Decoder(ClientFrame)
@@ -75,7 +72,7 @@ async def sync(socket: WebSocket[Any, Any, Any]) -> None:
             await _close(socket, closed.code)
     except Exception:
         log.exception("socket failed")
-        await _close(socket, 1011)
+        await _close(socket, Close.INTERNAL)
 
 
 async def _close(socket: WebSocket[Any, Any, Any], code: int) -> None:
@@ -112,7 +109,7 @@ class _Session:
             try:
                 text = await self._receive_text(max(0.0, deadline - time.monotonic()))
             except TimeoutError:
-                raise _Closed(CLOSE_NO_HELLO) from None
+                raise _Closed(Close.NO_HELLO) from None
             try:
                 frame = _frames.decode(text)
             except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
@@ -130,10 +127,10 @@ class _Session:
             async with self.node.pool.acquire() as conn:
                 return await authenticate(conn, state.settings.secret_key, state.clock, token)
         except Unauthorized:
-            raise _Closed(CLOSE_UNAUTHORIZED) from None
+            raise _Closed(Close.UNAUTHORIZED) from None
         except Exception as exc:
             if is_database_error(exc):
-                raise _Closed(CLOSE_UNAVAILABLE) from None
+                raise _Closed(Close.TRY_AGAIN) from None
             raise
 
     async def run(self) -> None:
@@ -159,7 +156,7 @@ class _Session:
             self.node.hub.leave(sub)
             self.node.metrics.sockets_open.dec()
             await self.node.forget_socket(sub.socket_id)
-        raise _Closed(None if self.client_gone else sub.close_code or 1000)
+        raise _Closed(None if self.client_gone else sub.close_code or Close.NORMAL)
 
     async def _linked_meanwhile(self, sub: Subscriber) -> None:
         """A person linked between our reading of their account and their socket joining the
@@ -182,14 +179,14 @@ class _Session:
                     node_id=self.node.id,
                 )
                 if not admitted:
-                    raise _Closed(CLOSE_TOO_MANY)
+                    raise _Closed(Close.TOO_MANY)
                 self.node.metrics.sockets_open.inc()
                 head, partner_online = await self.node.where_we_stand(conn, sub)
         except _Closed:
             raise
         except Exception as exc:
             if is_database_error(exc):
-                raise _Closed(CLOSE_UNAVAILABLE) from None
+                raise _Closed(Close.TRY_AGAIN) from None
             raise
         reset = None
         if hello.after is not None and hello.after > head:

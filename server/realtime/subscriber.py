@@ -11,11 +11,12 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 
+from schemas.sync import Close
+
 # Frames a socket may have waiting. A live couple makes a few events a minute; a socket this far
 # behind is not reading, and holding more for it would only grow our memory.
 QUEUE_FRAMES = 256
 
-CLOSE_TOO_SLOW = 1013
 
 # A frame to write: (text, commit instant in epoch seconds, or None).
 Outgoing = tuple[str, float | None]
@@ -74,7 +75,7 @@ class Subscriber:
         if self.close_code is not None:
             return False
         if len(self.outbox) >= self.limit:
-            self.abort(CLOSE_TOO_SLOW)
+            self.abort(Close.TRY_AGAIN)
             return False
         self.outbox.append((text, committed))
         self._wake_writer()
