@@ -124,3 +124,17 @@ class Phone:
             self.ws.transport.abort()
         if self._reader is not None:
             await self._reader
+
+
+async def take_turns_and_race(a: Phone, b: Phone) -> str:
+    """A pauses; then B acknowledges while both extend it at the same moment. The pause's id."""
+    started = await a.op("pause.start")
+    assert started["type"] == "ack", started
+    pause_id = str(started["result"]["id"])
+    answers = await asyncio.gather(
+        b.op("pause.ack", {"pause_id": pause_id}),
+        a.op("pause.extend", {"pause_id": pause_id, "minutes": 5}),
+        b.op("pause.extend", {"pause_id": pause_id, "minutes": 5}),
+    )
+    assert all(answer["type"] == "ack" for answer in answers), answers
+    return pause_id

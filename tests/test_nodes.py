@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from tests.nodes import FakeClock, Node, run_node
 from tests.people import Person, link, sign_up
 from tests.pg import OwnPostgres
-from tests.phones import Phone
+from tests.phones import Phone, take_turns_and_race
 
 
 @pytest.fixture
@@ -34,13 +34,7 @@ async def test_partners_on_two_nodes_see_every_op_in_the_same_order(
     a, b = Phone(ana, node.url), Phone(ben, node2.url)
     await a.connect(after=1)
     await b.connect(after=1)
-    started = await a.op("pause.start")
-    pause_id = started["result"]["id"]
-    await asyncio.gather(
-        b.op("pause.ack", {"pause_id": pause_id}),
-        a.op("pause.extend", {"pause_id": pause_id, "minutes": 5}),
-        b.op("pause.extend", {"pause_id": pause_id, "minutes": 5}),
-    )
+    pause_id = await take_turns_and_race(a, b)
     ended = await a.op("pause.end", {"pause_id": pause_id})
     await a.wait_seq(ended["seq"])
     await b.wait_seq(ended["seq"])

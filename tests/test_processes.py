@@ -10,7 +10,7 @@ import httpx
 
 from tests.nodes import Node, server_process
 from tests.people import link, sign_up
-from tests.phones import Phone
+from tests.phones import Phone, take_turns_and_race
 
 
 async def test_partners_on_two_server_processes_hold_the_same_log(
@@ -26,13 +26,7 @@ async def test_partners_on_two_server_processes_hold_the_same_log(
         a, b = Phone(ana, one), Phone(ben, two)
         await a.connect(after=1)
         await b.connect(after=1)
-        started = await a.op("pause.start")
-        pause_id = started["result"]["id"]
-        await asyncio.gather(
-            b.op("pause.ack", {"pause_id": pause_id}),
-            a.op("pause.extend", {"pause_id": pause_id, "minutes": 10}),
-            b.op("pause.extend", {"pause_id": pause_id, "minutes": 10}),
-        )
+        pause_id = await take_turns_and_race(a, b)
         op = {"op_id": str(uuid.uuid4()), "kind": "pause.end", "body": {"pause_id": pause_id}}
         async with (
             httpx.AsyncClient(base_url=one) as c1,

@@ -291,14 +291,7 @@ class Hub:
             async with self.pool.acquire() as conn:
                 await presence.beat(conn, self.node_id)
                 for sub in list(self.subscribers()):
-                    await presence.register(
-                        conn,
-                        sub.socket_id,
-                        sub.couple_id,
-                        sub.user_id,
-                        sub.session_id,
-                        self.node_id,
-                    )
+                    await presence.register(conn, sub, self.node_id)
                 for room in list(self.rooms.values()):
                     online = await presence.online_in_couple(conn, room.couple_id)
                     for user_id in {s.user_id for s in room.subs} | set(room.online):

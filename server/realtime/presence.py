@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Protocol
 
 from server.db import Connection
 from server.realtime import notify
@@ -84,32 +85,34 @@ async def online_in_couple(conn: Connection, couple_id: uuid.UUID) -> set[uuid.U
     return {r["user_id"] for r in rows}
 
 
-async def open_socket(
-    conn: Connection,
-    *,
-    socket_id: uuid.UUID,
-    couple_id: uuid.UUID | None,
-    user_id: uuid.UUID,
-    session_id: uuid.UUID,
-    node_id: uuid.UUID,
-) -> bool:
-    """Register a socket; False when the user already has the most sockets allowed."""
+class Socket(Protocol):
+    """What presence needs to know of a socket (the hub's Subscriber is one)."""
+
+    socket_id: uuid.UUID
+    couple_id: uuid.UUID | None
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+
+
+async def open_socket(conn: Connection, sock: Socket, node_id: uuid.UUID) -> bool:
+    """Register a socket; False when its person already has the most sockets allowed."""
     async with conn.transaction():
         # Counting and inserting under one lock per user, so two nodes cannot both admit a
         # sixth socket.
-        await _lock_user(conn, user_id)
+        await _lock_user(conn, sock.user_id)
         count = await conn.fetchval(
             f"""SELECT count(*) FROM live_sockets s JOIN nodes n ON n.id = s.node_id
                 WHERE s.user_id = $1 AND {_ALIVE}""",
-            user_id,
+            sock.user_id,
         )
         if count >= MAX_SOCKETS_PER_USER:
             return False
-        await register(conn, socket_id, couple_id, user_id, session_id, node_id)
+        await register(conn, sock, node_id)
+        couple_id = sock.couple_id
         if couple_id is not None and not await is_online(
-            conn, couple_id, user_id, besides=socket_id
+            conn, couple_id, sock.user_id, besides=sock.socket_id
         ):
-            await notify.presence_changed(conn, [(couple_id, user_id, True)])
+            await notify.presence_changed(conn, [(couple_id, sock.user_id, True)])
         return True
 
 
@@ -119,23 +122,16 @@ async def _lock_user(conn: Connection, user_id: uuid.UUID) -> None:
     )
 
 
-async def register(
-    conn: Connection,
-    socket_id: uuid.UUID,
-    couple_id: uuid.UUID | None,
-    user_id: uuid.UUID,
-    session_id: uuid.UUID,
-    node_id: uuid.UUID,
-) -> None:
+async def register(conn: Connection, sock: Socket, node_id: uuid.UUID) -> None:
     """Insert (or, after a database restart emptied the table, re-insert) a socket's row."""
     await conn.execute(
         """INSERT INTO live_sockets (socket_id, couple_id, user_id, session_id, node_id)
            VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (socket_id) DO UPDATE SET couple_id = excluded.couple_id""",
-        socket_id,
-        couple_id,
-        user_id,
-        session_id,
+        sock.socket_id,
+        sock.couple_id,
+        sock.user_id,
+        sock.session_id,
         node_id,
     )
 

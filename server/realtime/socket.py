@@ -170,15 +170,7 @@ class _Session:
         """Register the socket (within the per-user limit) and tell it where the log stands."""
         try:
             async with self.node.pool.acquire() as conn:
-                admitted = await presence.open_socket(
-                    conn,
-                    socket_id=sub.socket_id,
-                    couple_id=sub.couple_id,
-                    user_id=sub.user_id,
-                    session_id=sub.session_id,
-                    node_id=self.node.id,
-                )
-                if not admitted:
+                if not await presence.open_socket(conn, sub, self.node.id):
                     raise _Closed(Close.TOO_MANY)
                 self.node.metrics.sockets_open.inc()
                 head, partner_online = await self.node.where_we_stand(conn, sub)
