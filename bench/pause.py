@@ -179,7 +179,7 @@ async def run(couples: int = COUPLES) -> Report:
     # Floors: the bare relay, one commit per message, then batching its commits.
     floors: dict[str, Figures] = {}
     relay_db = await fresh_database(admin_url, "bench_relay")
-    for mode in ("commit", "batch"):
+    for mode in ("commit", "batch", "contract"):
         port = free_port()
         relay = await start_script(
             ["bench/relay.py", "--port", str(port), "--database", relay_db, "--mode", mode],
@@ -226,6 +226,7 @@ async def run(couples: int = COUPLES) -> Report:
 
             figures = await steady(clients, start, couples, "pause.started")
             report.add("steady", nodes, figures, floors["steady_commit"])
+            report.add("steady vs relay of 3 frames", nodes, figures, floors["steady_contract"])
             await _end_pauses(clients, couples)
             rounds = []
             for round_ in range(BURSTS):
@@ -235,6 +236,7 @@ async def run(couples: int = COUPLES) -> Report:
             figures = Figures.pooled(rounds)
             report.add("burst", nodes, figures, floors["burst_batch"])
             report.add("burst vs one-commit relay", nodes, figures, floors["burst_commit"])
+            report.add("burst vs relay of 3 frames", nodes, figures, floors["burst_contract"])
             await clients.close()
         finally:
             for server in servers:

@@ -3,6 +3,9 @@ message durable in PostgreSQL before forwarding it to the partner's socket.
 
 ``--mode commit``: one INSERT+COMMIT per message (from a pool, as a server would).
 ``--mode batch``: messages that arrive while a commit is in flight are committed together.
+``--mode contract``: batched like ``batch``, but sending what the Twofold contract sends for an
+op: the message to the partner and back to the sender, and an ack to the sender (three
+frames where the other modes send one). Not a target's floor; it prices the wire work alone.
 Anything Twofold does beyond this (auth, rules, seq, idempotency, fan-out across nodes) is
 what the benchmark's ratio prices.
 """
@@ -26,7 +29,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--database", required=True)
-    parser.add_argument("--mode", choices=["commit", "batch"], required=True)
+    parser.add_argument("--mode", choices=["commit", "batch", "contract"], required=True)
     args = parser.parse_args()
 
     pool: Any = await asyncpg.create_pool(args.database, min_size=1, max_size=20)
@@ -35,12 +38,16 @@ async def main() -> None:
         " body text, at timestamptz NOT NULL DEFAULT now())"
     )
     partners: dict[int, ServerConnection] = {}
+    senders: dict[int, ServerConnection] = {}
     queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
 
     async def forward(couple: int, message: str) -> None:
         partner = partners.get(couple)
         if partner is not None:
             await partner.send(message)
+        if args.mode == "contract" and (sender := senders.get(couple)) is not None:
+            await sender.send(message)
+            await sender.send('{"type":"ack"}')
 
     async def batcher() -> None:
         while True:
@@ -65,6 +72,7 @@ async def main() -> None:
             partners[couple] = ws
             await ws.wait_closed()
             return
+        senders[couple] = ws
         async for message in ws:
             text = str(message)
             if args.mode == "commit":
@@ -73,7 +81,7 @@ async def main() -> None:
             else:
                 queue.put_nowait((couple, text))
 
-    tasks = [asyncio.create_task(batcher())] if args.mode == "batch" else []
+    tasks = [asyncio.create_task(batcher())] if args.mode != "commit" else []
     async with serve(
         handler,
         "127.0.0.1",
