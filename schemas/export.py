@@ -5,10 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+import msgspec
+
 from schemas.accounts import User
 from schemas.base import Base
 from schemas.couples import Couple
 from schemas.events import Event
+from schemas.growth import GrowthEntry
 
 
 class SessionRecord(Base):
@@ -41,3 +44,4 @@ class Export(Base):
     sessions: list[SessionRecord]
     invites: list[InviteRecord]
     couples: list[CoupleRecord]
+    growth: list[GrowthEntry] = msgspec.field(default_factory=list)  # the caller's own only

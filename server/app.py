@@ -21,6 +21,7 @@ from server.realtime.node import Node
 from server.realtime.socket import sync
 from server.routes.accounts import AccountRoutes
 from server.routes.couple import CoupleRoutes
+from server.routes.growth import GrowthRoutes
 from server.routes.health import HealthRoutes
 from server.routes.me import MeRoutes
 from server.routes.resources import ResourceRoutes
@@ -60,6 +61,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             MeRoutes,
             CoupleRoutes,
             StreamRoutes,
+            GrowthRoutes,
             ResourceRoutes,
             HealthRoutes,
             sync,

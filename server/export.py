@@ -12,6 +12,7 @@ from server.errors import NotFound
 from server.queries import accounts as accounts_q
 from server.queries import couples as couples_q
 from server.queries import events as events_q
+from server.queries import growth as growth_q
 
 # How long after unlinking each former partner can still export the couple's shared data.
 FORMER_COUPLE_RETENTION = timedelta(days=30)
@@ -41,5 +42,10 @@ async def export_person(conn: Connection, clock: Clock, user_id: uuid.UUID) -> E
             events = await events_q.page(conn, couple.id, 0, couple.head)
             couples.append(CoupleRecord(couple=couple, unlinked_at=ended, events=events))
         return Export(
-            exported_at=now, user=user, sessions=sessions, invites=invites, couples=couples
+            exported_at=now,
+            user=user,
+            sessions=sessions,
+            invites=invites,
+            couples=couples,
+            growth=await growth_q.all_of(conn, user_id),
         )
