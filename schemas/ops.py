@@ -12,6 +12,7 @@ import msgspec
 
 from schemas.base import Base
 from schemas.pause import PauseExtendBody, PauseRef, PauseStartBody
+from schemas.repair import RepairRef, RepairStartBody, RepairStepSetBody
 
 
 class OpBase(Base, tag_field="kind"):
@@ -34,10 +35,31 @@ class PauseEnd(OpBase, tag="pause.end"):
     body: PauseRef
 
 
-Op = PauseStart | PauseAck | PauseExtend | PauseEnd
+class RepairStart(OpBase, tag="repair.start"):
+    body: RepairStartBody
 
-OP_KINDS: tuple[str, ...] = tuple(
-    str(cls.__struct_config__.tag) for cls in (PauseStart, PauseAck, PauseExtend, PauseEnd)
+
+class RepairStepSet(OpBase, tag="repair.step.set"):
+    body: RepairStepSetBody
+
+
+class RepairFinish(OpBase, tag="repair.finish"):
+    body: RepairRef
+
+
+class RepairAbandon(OpBase, tag="repair.abandon"):
+    body: RepairRef
+
+
+Op = (
+    PauseStart
+    | PauseAck
+    | PauseExtend
+    | PauseEnd
+    | RepairStart
+    | RepairStepSet
+    | RepairFinish
+    | RepairAbandon
 )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from schemas.base import Base
 from schemas.events import Event
 from schemas.pause import Pause
+from schemas.repair import Repair
 
 
 class CoupleState(Base):
@@ -16,7 +17,7 @@ class CoupleState(Base):
     # proposed rituals, the open repairs.
     reading: dict[str, Any] | None
     rituals: list[dict[str, Any]]
-    repairs: list[dict[str, Any]]
+    repairs: list[Repair]
     partner_online: bool
 
 

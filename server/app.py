@@ -24,6 +24,7 @@ from server.routes.couple import CoupleRoutes
 from server.routes.growth import GrowthRoutes
 from server.routes.health import HealthRoutes
 from server.routes.me import MeRoutes
+from server.routes.repairs import RepairRoutes
 from server.routes.resources import ResourceRoutes
 from server.routes.stream import StreamRoutes
 from server.settings import Settings
@@ -62,6 +63,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             CoupleRoutes,
             StreamRoutes,
             GrowthRoutes,
+            RepairRoutes,
             ResourceRoutes,
             HealthRoutes,
             sync,

@@ -9,6 +9,7 @@ from server.clock import Clock
 from server.db import Connection
 from server.ops.pause import is_live
 from server.queries import events, pauses
+from server.queries import repairs as repairs_q
 from server.realtime import presence
 
 
@@ -19,6 +20,7 @@ async def read_state(
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         head = await events.head(conn, couple_id)
         pause = await pauses.active(conn, couple_id)
+        repairs = await repairs_q.open_ones(conn, couple_id)
         online = await presence.online_in_couple(conn, couple_id)
     return CoupleState(
         head=head,
@@ -26,6 +28,6 @@ async def read_state(
         pause=pause if pause is not None and is_live(pause, now) else None,
         reading=None,
         rituals=[],
-        repairs=[],
+        repairs=repairs,
         partner_online=bool(online - {me}),
     )

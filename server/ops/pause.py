@@ -83,11 +83,6 @@ def settle(work: CoupleWork) -> None:
             work.emit("pause.expired", None, expired)
 
 
-def referenced(body: PauseStartBody | PauseRef | PauseExtendBody) -> list[uuid.UUID]:
-    """The pauses an op names, for the batch to load."""
-    return [] if isinstance(body, PauseStartBody) else [body.pause_id]
-
-
 def _wanted(work: CoupleWork, pause_id: uuid.UUID) -> Pause:
     pause = work.pauses.get(pause_id)
     if pause is None:

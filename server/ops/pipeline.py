@@ -16,17 +16,29 @@ import msgspec
 
 from schemas.couples import CoupleSettings
 from schemas.events import Event
-from schemas.ops import Op, OpAnswer, PauseAck, PauseEnd, PauseExtend, PauseStart
+from schemas.ops import (
+    Op,
+    OpAnswer,
+    PauseAck,
+    PauseEnd,
+    PauseExtend,
+    PauseStart,
+    RepairAbandon,
+    RepairFinish,
+    RepairStart,
+    RepairStepSet,
+)
 from server.auth import Caller
 from server.clock import Clock
 from server.db import Connection
 from server.errors import NotLinked, TwofoldError, ValidationFailed, field_errors
-from server.ops import pause
+from server.ops import pause, repair
 from server.ops.work import CoupleWork
 from server.queries import batch as batch_q
 from server.queries import couples as couples_q
 from server.queries import ops as ops_q
 from server.queries import pauses as pauses_q
+from server.queries import repairs as repairs_q
 
 _ops = msgspec.json.Decoder(Op)
 
@@ -62,18 +74,26 @@ def dispatch(work: CoupleWork, actor: uuid.UUID, op: Op) -> msgspec.Struct:
             return pause.extend(work, actor, body)
         case PauseEnd(body=body):
             return pause.end(work, actor, body)
+        case RepairStart(body=body):
+            return repair.start(work, actor, body)
+        case RepairStepSet(body=body):
+            return repair.set_step(work, actor, body)
+        case RepairFinish(body=body):
+            return repair.finish(work, actor, body)
+        case RepairAbandon(body=body):
+            return repair.abandon(work, actor, body)
 
 
-def _pauses_named(op: Op) -> list[uuid.UUID]:
+def _named(op: Op) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    """The pauses and the repairs an op names, for the batch to load."""
     match op:
-        case (
-            PauseStart(body=body)
-            | PauseAck(body=body)
-            | PauseExtend(body=body)
-            | PauseEnd(body=body)
-        ):
-            return pause.referenced(body)
-    return []
+        case PauseAck(body=body) | PauseEnd(body=body) | PauseExtend(body=body):
+            return [body.pause_id], []
+        case RepairStart(body=body):
+            return ([body.pause_id] if body.pause_id else []), []
+        case RepairStepSet(body=body) | RepairFinish(body=body) | RepairAbandon(body=body):
+            return [], [body.repair_id]
+    return [], []
 
 
 class Ran(msgspec.Struct, frozen=True):
@@ -114,10 +134,16 @@ async def apply_batch(conn: Connection, clock: Clock, jobs: list[tuple[Caller, O
             reading_timezone=row["reading_timezone"],
         )
         works[row["id"]] = CoupleWork(row["id"], settings, row["head"], now)
-    named = [p for _, op in jobs for p in _pauses_named(op)]
-    for couple_id, loaded in (await pauses_q.load_all(conn, list(works), named)).items():
+    named = [_named(op) for _, op in jobs]
+    pause_ids = [p for pauses, _ in named for p in pauses]
+    repair_ids = [r for _, repairs in named for r in repairs]
+    for couple_id, loaded in (await pauses_q.load_all(conn, list(works), pause_ids)).items():
         works[couple_id].pauses = {p.id: p for p in loaded}
         pause.settle(works[couple_id])
+    if repair_ids or any(isinstance(op, RepairStart) for _, op in jobs):
+        found = await repairs_q.load_all(conn, list(works), repair_ids)
+        for couple_id, repairs in found.items():
+            works[couple_id].repairs = {r.id: r for r in repairs}
     earlier = [k for k in keys if k not in claimed]
     stored = await ops_q.stored(conn, earlier) if earlier else {}
 
@@ -158,6 +184,7 @@ async def apply_batch(conn: Connection, clock: Clock, jobs: list[tuple[Caller, O
         heads={c: w.head for c, w in works.items() if w.events},
         answers=records,
         released=releases,
+        repairs=[(c, r) for c, w in works.items() for r in w.changed_repairs.values()],
     )
     return Batch(ran=ran, events={c: w.events for c, w in works.items() if w.events})
 

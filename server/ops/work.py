@@ -12,6 +12,7 @@ import msgspec
 from schemas.couples import CoupleSettings
 from schemas.events import Event
 from schemas.pause import Pause
+from schemas.repair import Repair
 
 
 @dataclass
@@ -22,6 +23,8 @@ class CoupleWork:
     now: datetime
     pauses: dict[uuid.UUID, Pause] = field(default_factory=dict)
     changed_pauses: dict[uuid.UUID, Pause] = field(default_factory=dict)
+    repairs: dict[uuid.UUID, Repair] = field(default_factory=dict)
+    changed_repairs: dict[uuid.UUID, Repair] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
 
     def emit(self, kind: str, actor: uuid.UUID | None, body: msgspec.Struct) -> Event:
@@ -42,6 +45,10 @@ class CoupleWork:
         # Re-inserted at the end, so a pause that ends is written before one started after it.
         self.changed_pauses.pop(pause.id, None)
         self.changed_pauses[pause.id] = pause
+
+    def put_repair(self, repair: Repair) -> None:
+        self.repairs[repair.id] = repair
+        self.changed_repairs[repair.id] = repair
 
     def live_pause(self) -> Pause | None:
         for pause in self.pauses.values():

@@ -8,8 +8,10 @@ import uuid
 
 from schemas.events import Event
 from schemas.pause import Pause
+from schemas.repair import Repair
 from server.db import Connection
 from server.queries import events
+from server.queries import repairs as repairs_q
 from server.queries.ops import Key
 
 # Data-modifying CTEs all run, whether or not the final SELECT reads them; they touch
@@ -30,6 +32,16 @@ saved_pauses AS (
         ends_at = excluded.ends_at, minutes = excluded.minutes,
         acknowledged_at = excluded.acknowledged_at, state = excluded.state,
         ended_at = excluded.ended_at, ended_by = excluded.ended_by
+),
+saved_repairs AS (
+    INSERT INTO repairs (couple_id, id, template, title, pause_id, started_by, started_at,
+                         state, ended_at, ended_by, marks)
+    SELECT * FROM unnest($30::uuid[], $31::uuid[], $32::text[], $33::text[], $34::uuid[],
+                         $35::uuid[], $36::timestamptz[], $37::text[], $38::timestamptz[],
+                         $39::uuid[], $40::jsonb[])
+    ON CONFLICT (couple_id, id) DO UPDATE SET
+        state = excluded.state, ended_at = excluded.ended_at, ended_by = excluded.ended_by,
+        marks = excluded.marks
 ),
 appended AS (
     INSERT INTO events (couple_id, seq, kind, actor_id, at, body)
@@ -65,6 +77,7 @@ async def write_back(
     heads: dict[uuid.UUID, int],
     answers: list[tuple[Key, int | None, bytes]],
     released: list[Key],
+    repairs: list[tuple[uuid.UUID, Repair]],
 ) -> None:
     at_ms = time.time_ns() // 1_000_000
     notifications = [
@@ -101,4 +114,15 @@ async def write_back(
         [k[2] for k in released],
         events.CHANNEL,
         notifications,
+        [c for c, _ in repairs],
+        [r.id for _, r in repairs],
+        [r.template for _, r in repairs],
+        [r.title for _, r in repairs],
+        [r.pause_id for _, r in repairs],
+        [r.started_by for _, r in repairs],
+        [r.started_at for _, r in repairs],
+        [r.state for _, r in repairs],
+        [r.ended_at for _, r in repairs],
+        [r.ended_by for _, r in repairs],
+        [repairs_q.marks_of(r) for _, r in repairs],
     )

@@ -10,6 +10,7 @@ import msgspec
 
 from schemas.couples import Couple, CoupleSettings, Partner, SettingsPatch
 from server.db import Connection
+from server.queries import repairs
 
 INSERT_INVITE = """
 INSERT INTO invites (code, inviter_id, created_at, expires_at) VALUES ($1, $2, $3, $4)
@@ -189,6 +190,7 @@ async def erase_person(conn: Connection, user_id: uuid.UUID) -> None:
     A couple nobody else remains in is deleted with all its data."""
     couple_ids = [r["id"] for r in await couples_of(conn, user_id)]
     await conn.execute(REDACT_EVENTS, user_id)
+    await repairs.forget_person(conn, user_id, couple_ids)
     await conn.execute("DELETE FROM couple_partners WHERE user_id = $1", user_id)
     await conn.execute(DROP_ORPHANED_COUPLES, couple_ids, user_id)
 

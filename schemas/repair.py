@@ -1,0 +1,66 @@
+"""Repair checklists the partners step through together, each seeing the other's ticks."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from schemas.base import Base, Note, Title
+
+TemplateKey = Literal["repair", "desc"]
+RepairState = Literal["open", "finished", "abandoned"]
+StepKey = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+
+
+class StepTemplate(Base):
+    key: str
+    title: str
+    prompt: str
+
+
+class RepairTemplate(Base):
+    key: TemplateKey
+    title: str
+    steps: list[StepTemplate]
+
+
+class RepairStep(Base):
+    key: str
+    title: str
+    prompt: str
+    done: dict[str, datetime]  # user_id -> when that partner ticked it
+    notes: dict[str, str]  # user_id -> that partner's note
+
+
+class Repair(Base):
+    id: uuid.UUID
+    template: TemplateKey
+    title: str
+    pause_id: uuid.UUID | None
+    started_by: uuid.UUID | None
+    started_at: datetime
+    state: RepairState
+    steps: list[RepairStep]
+    ended_at: datetime | None = None
+    ended_by: uuid.UUID | None = None
+
+
+class RepairStartBody(Base):
+    template: TemplateKey
+    title: Title | None = None
+    pause_id: uuid.UUID | None = None
+
+
+class RepairStepSetBody(Base):
+    repair_id: uuid.UUID
+    step: StepKey
+    done: bool
+    # Left out: the caller's note stays as it is; null: it is cleared.
+    note: Note | None | msgspec.UnsetType = msgspec.UNSET
+
+
+class RepairRef(Base):
+    repair_id: uuid.UUID
