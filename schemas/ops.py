@@ -12,6 +12,14 @@ import msgspec
 
 from schemas.base import Base
 from schemas.pause import PauseExtendBody, PauseRef, PauseStartBody
+from schemas.reading import (
+    EntryAddBody,
+    EntryEditBody,
+    EntryRef,
+    ReadingRef,
+    ReadingStartBody,
+    SectionDoneBody,
+)
 from schemas.repair import RepairRef, RepairStartBody, RepairStepSetBody
 
 
@@ -35,6 +43,30 @@ class PauseEnd(OpBase, tag="pause.end"):
     body: PauseRef
 
 
+class ReadingStart(OpBase, tag="reading.start"):
+    body: ReadingStartBody = msgspec.field(default_factory=ReadingStartBody)
+
+
+class ReadingEntryAdd(OpBase, tag="reading.entry.add"):
+    body: EntryAddBody
+
+
+class ReadingEntryEdit(OpBase, tag="reading.entry.edit"):
+    body: EntryEditBody
+
+
+class ReadingEntryDelete(OpBase, tag="reading.entry.delete"):
+    body: EntryRef
+
+
+class ReadingSectionDone(OpBase, tag="reading.section.done"):
+    body: SectionDoneBody
+
+
+class ReadingFinish(OpBase, tag="reading.finish"):
+    body: ReadingRef
+
+
 class RepairStart(OpBase, tag="repair.start"):
     body: RepairStartBody
 
@@ -56,6 +88,12 @@ Op = (
     | PauseAck
     | PauseExtend
     | PauseEnd
+    | ReadingStart
+    | ReadingEntryAdd
+    | ReadingEntryEdit
+    | ReadingEntryDelete
+    | ReadingSectionDone
+    | ReadingFinish
     | RepairStart
     | RepairStepSet
     | RepairFinish

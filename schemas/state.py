@@ -7,6 +7,7 @@ from typing import Any
 from schemas.base import Base
 from schemas.events import Event
 from schemas.pause import Pause
+from schemas.reading import Reading
 from schemas.repair import Repair
 
 
@@ -15,7 +16,7 @@ class CoupleState(Base):
     pause: Pause | None
     # Filled as the practices arrive: today's (or the unfinished) reading, the active and
     # proposed rituals, the open repairs.
-    reading: dict[str, Any] | None
+    reading: Reading | None
     rituals: list[dict[str, Any]]
     repairs: list[Repair]
     partner_online: bool

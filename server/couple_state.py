@@ -8,7 +8,10 @@ from schemas.state import CoupleState
 from server.clock import Clock
 from server.db import Connection
 from server.ops.pause import is_live
+from server.ops.reading import reading_date
+from server.queries import couples as couples_q
 from server.queries import events, pauses
+from server.queries import readings as readings_q
 from server.queries import repairs as repairs_q
 from server.realtime import presence
 
@@ -21,12 +24,15 @@ async def read_state(
         head = await events.head(conn, couple_id)
         pause = await pauses.active(conn, couple_id)
         repairs = await repairs_q.open_ones(conn, couple_id)
+        settings = await couples_q.get_couple(conn, couple_id)
+        tonight = reading_date(now, settings.settings.reading_timezone) if settings else None
+        reading = await readings_q.current(conn, couple_id, tonight) if tonight else None
         online = await presence.online_in_couple(conn, couple_id)
     return CoupleState(
         head=head,
         # A pause whose time is up is over, even before its expiry has been recorded.
         pause=pause if pause is not None and is_live(pause, now) else None,
-        reading=None,
+        reading=reading,
         rituals=[],
         repairs=repairs,
         partner_online=bool(online - {me}),

@@ -63,6 +63,10 @@ async def accept_invite(
     code = normalize_code(raw_code)
     now = clock.now()
     async with conn.transaction():
+        # Already linked says more than "that code is no longer valid" (linking revokes both
+        # people's open codes): checked first, so crossed accepts always answer it.
+        if await q.linked_couple(conn, user_id) is not None:
+            raise AlreadyLinked("You are already linked with a partner")
         invite = await q.find_invite(conn, code)
         _check_invite(invite, user_id, now)
         assert invite is not None

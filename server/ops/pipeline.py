@@ -23,6 +23,12 @@ from schemas.ops import (
     PauseEnd,
     PauseExtend,
     PauseStart,
+    ReadingEntryAdd,
+    ReadingEntryDelete,
+    ReadingEntryEdit,
+    ReadingFinish,
+    ReadingSectionDone,
+    ReadingStart,
     RepairAbandon,
     RepairFinish,
     RepairStart,
@@ -32,12 +38,13 @@ from server.auth import Caller
 from server.clock import Clock
 from server.db import Connection
 from server.errors import NotLinked, TwofoldError, ValidationFailed, field_errors
-from server.ops import pause, repair
+from server.ops import pause, reading, repair
 from server.ops.work import CoupleWork
 from server.queries import batch as batch_q
 from server.queries import couples as couples_q
 from server.queries import ops as ops_q
 from server.queries import pauses as pauses_q
+from server.queries import readings as readings_q
 from server.queries import repairs as repairs_q
 
 _ops = msgspec.json.Decoder(Op)
@@ -74,6 +81,18 @@ def dispatch(work: CoupleWork, actor: uuid.UUID, op: Op) -> msgspec.Struct:
             return pause.extend(work, actor, body)
         case PauseEnd(body=body):
             return pause.end(work, actor, body)
+        case ReadingStart():
+            return reading.start(work, actor)
+        case ReadingEntryAdd(body=body):
+            return reading.add_entry(work, actor, body)
+        case ReadingEntryEdit(body=body):
+            return reading.edit_entry(work, actor, body)
+        case ReadingEntryDelete(body=body):
+            return reading.delete_entry(work, actor, body)
+        case ReadingSectionDone(body=body):
+            return reading.section_done(work, actor, body)
+        case ReadingFinish(body=body):
+            return reading.finish(work, actor, body)
         case RepairStart(body=body):
             return repair.start(work, actor, body)
         case RepairStepSet(body=body):
@@ -84,16 +103,33 @@ def dispatch(work: CoupleWork, actor: uuid.UUID, op: Op) -> msgspec.Struct:
             return repair.abandon(work, actor, body)
 
 
-def _named(op: Op) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
-    """The pauses and the repairs an op names, for the batch to load."""
+class Named(msgspec.Struct):
+    """What the ops of a batch name, for the batch to load in one query per kind."""
+
+    pauses: list[uuid.UUID] = []
+    repairs: list[uuid.UUID] = []
+    readings: list[uuid.UUID] = []
+    tonight: set[uuid.UUID] = set()  # couples whose reading of tonight is asked for
+
+
+def _name(named: Named, couple_id: uuid.UUID, op: Op) -> None:
     match op:
         case PauseAck(body=body) | PauseEnd(body=body) | PauseExtend(body=body):
-            return [body.pause_id], []
-        case RepairStart(body=body):
-            return ([body.pause_id] if body.pause_id else []), []
+            named.pauses.append(body.pause_id)
+        case RepairStart(body=body) if body.pause_id is not None:
+            named.pauses.append(body.pause_id)
         case RepairStepSet(body=body) | RepairFinish(body=body) | RepairAbandon(body=body):
-            return [], [body.repair_id]
-    return [], []
+            named.repairs.append(body.repair_id)
+        case ReadingStart():
+            named.tonight.add(couple_id)
+        case (
+            ReadingEntryAdd(body=body)
+            | ReadingEntryEdit(body=body)
+            | ReadingEntryDelete(body=body)
+            | ReadingSectionDone(body=body)
+            | ReadingFinish(body=body)
+        ):
+            named.readings.append(body.reading_id)
 
 
 class Ran(msgspec.Struct, frozen=True):
@@ -134,16 +170,21 @@ async def apply_batch(conn: Connection, clock: Clock, jobs: list[tuple[Caller, O
             reading_timezone=row["reading_timezone"],
         )
         works[row["id"]] = CoupleWork(row["id"], settings, row["head"], now)
-    named = [_named(op) for _, op in jobs]
-    pause_ids = [p for pauses, _ in named for p in pauses]
-    repair_ids = [r for _, repairs in named for r in repairs]
-    for couple_id, loaded in (await pauses_q.load_all(conn, list(works), pause_ids)).items():
+    named = Named()
+    for key, (_, op) in zip(keys, jobs, strict=True):
+        _name(named, key[0], op)
+    for couple_id, loaded in (await pauses_q.load_all(conn, list(works), named.pauses)).items():
         works[couple_id].pauses = {p.id: p for p in loaded}
         pause.settle(works[couple_id])
-    if repair_ids or any(isinstance(op, RepairStart) for _, op in jobs):
-        found = await repairs_q.load_all(conn, list(works), repair_ids)
+    if named.repairs:
+        found = await repairs_q.load_all(conn, list(works), named.repairs)
         for couple_id, repairs in found.items():
             works[couple_id].repairs = {r.id: r for r in repairs}
+    if named.readings or named.tonight:
+        tonight = {c: reading.today(works[c]) for c in named.tonight if c in works}
+        found_readings = await readings_q.load_all(conn, list(works), tonight, named.readings)
+        for couple_id, readings in found_readings.items():
+            works[couple_id].readings = {r.id: r for r in readings}
     earlier = [k for k in keys if k not in claimed]
     stored = await ops_q.stored(conn, earlier) if earlier else {}
 
@@ -185,6 +226,7 @@ async def apply_batch(conn: Connection, clock: Clock, jobs: list[tuple[Caller, O
         answers=records,
         released=releases,
         repairs=[(c, r) for c, w in works.items() for r in w.changed_repairs.values()],
+        readings=[(c, r) for c, w in works.items() for r in w.changed_readings.values()],
     )
     return Batch(ran=ran, events={c: w.events for c, w in works.items() if w.events})
 

@@ -12,6 +12,7 @@ import msgspec
 from schemas.couples import CoupleSettings
 from schemas.events import Event
 from schemas.pause import Pause
+from schemas.reading import Reading
 from schemas.repair import Repair
 
 
@@ -23,6 +24,8 @@ class CoupleWork:
     now: datetime
     pauses: dict[uuid.UUID, Pause] = field(default_factory=dict)
     changed_pauses: dict[uuid.UUID, Pause] = field(default_factory=dict)
+    readings: dict[uuid.UUID, Reading] = field(default_factory=dict)
+    changed_readings: dict[uuid.UUID, Reading] = field(default_factory=dict)
     repairs: dict[uuid.UUID, Repair] = field(default_factory=dict)
     changed_repairs: dict[uuid.UUID, Repair] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
@@ -45,6 +48,10 @@ class CoupleWork:
         # Re-inserted at the end, so a pause that ends is written before one started after it.
         self.changed_pauses.pop(pause.id, None)
         self.changed_pauses[pause.id] = pause
+
+    def put_reading(self, reading: Reading) -> None:
+        self.readings[reading.id] = reading
+        self.changed_readings[reading.id] = reading
 
     def put_repair(self, repair: Repair) -> None:
         self.repairs[repair.id] = repair

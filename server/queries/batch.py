@@ -8,9 +8,11 @@ import uuid
 
 from schemas.events import Event
 from schemas.pause import Pause
+from schemas.reading import Reading
 from schemas.repair import Repair
 from server.db import Connection
 from server.queries import events
+from server.queries import readings as readings_q
 from server.queries import repairs as repairs_q
 from server.queries.ops import Key
 
@@ -42,6 +44,15 @@ saved_repairs AS (
     ON CONFLICT (couple_id, id) DO UPDATE SET
         state = excluded.state, ended_at = excluded.ended_at, ended_by = excluded.ended_by,
         marks = excluded.marks
+),
+saved_readings AS (
+    INSERT INTO readings (couple_id, id, local_date, started_by, started_at, finished_at,
+                          done_by, entries)
+    SELECT * FROM unnest($41::uuid[], $42::uuid[], $43::date[], $44::uuid[],
+                         $45::timestamptz[], $46::timestamptz[], $47::jsonb[], $48::jsonb[])
+    ON CONFLICT (couple_id, id) DO UPDATE SET
+        finished_at = excluded.finished_at, done_by = excluded.done_by,
+        entries = excluded.entries
 ),
 appended AS (
     INSERT INTO events (couple_id, seq, kind, actor_id, at, body)
@@ -78,6 +89,7 @@ async def write_back(
     answers: list[tuple[Key, int | None, bytes]],
     released: list[Key],
     repairs: list[tuple[uuid.UUID, Repair]],
+    readings: list[tuple[uuid.UUID, Reading]],
 ) -> None:
     at_ms = time.time_ns() // 1_000_000
     notifications = [
@@ -125,4 +137,12 @@ async def write_back(
         [r.ended_at for _, r in repairs],
         [r.ended_by for _, r in repairs],
         [repairs_q.marks_of(r) for _, r in repairs],
+        [c for c, _ in readings],
+        [r.id for _, r in readings],
+        [r.local_date for _, r in readings],
+        [r.started_by for _, r in readings],
+        [r.started_at for _, r in readings],
+        [r.finished_at for _, r in readings],
+        [readings_q.done_by_of(r) for _, r in readings],
+        [readings_q.entries_of(r) for _, r in readings],
     )

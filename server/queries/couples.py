@@ -10,7 +10,7 @@ import msgspec
 
 from schemas.couples import Couple, CoupleSettings, Partner, SettingsPatch
 from server.db import Connection
-from server.queries import repairs
+from server.queries import readings, repairs
 
 INSERT_INVITE = """
 INSERT INTO invites (code, inviter_id, created_at, expires_at) VALUES ($1, $2, $3, $4)
@@ -52,6 +52,13 @@ async def mark_invite_used(conn: Connection, code: str, user_id: uuid.UUID, now:
     await conn.execute(
         "UPDATE invites SET used_at = $3, used_by = $2 WHERE code = $1", code, user_id, now
     )
+
+
+async def linked_couple(conn: Connection, user_id: uuid.UUID) -> uuid.UUID | None:
+    value: uuid.UUID | None = await conn.fetchval(
+        "SELECT couple_id FROM users WHERE id = $1", user_id
+    )
+    return value
 
 
 async def lock_users(conn: Connection, user_ids: list[uuid.UUID]) -> list[asyncpg.Record]:
@@ -191,6 +198,7 @@ async def erase_person(conn: Connection, user_id: uuid.UUID) -> None:
     couple_ids = [r["id"] for r in await couples_of(conn, user_id)]
     await conn.execute(REDACT_EVENTS, user_id)
     await repairs.forget_person(conn, user_id, couple_ids)
+    await readings.forget_person(conn, user_id, couple_ids)
     await conn.execute("DELETE FROM couple_partners WHERE user_id = $1", user_id)
     await conn.execute(DROP_ORPHANED_COUPLES, couple_ids, user_id)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from litestar import Controller, get, post
@@ -9,12 +10,14 @@ from litestar.datastructures import State
 from litestar.params import JSONBody, Parameter
 
 from schemas.ops import Op, OpAnswer
+from schemas.reading import ReadingsPage
 from schemas.state import CoupleState, EventsPage
 from server.couple_state import read_state
 from server.deps import CallerDep, ClockDep, Conn
 from server.errors import NotAllowed, NotFound, NotLinked, PauseActive, PauseNotActive
 from server.openapi import BEARER, problems
 from server.queries import events
+from server.queries import readings as readings_q
 from server.realtime.node import Node
 
 
@@ -38,6 +41,19 @@ class StreamRoutes(Controller):
     async def state(self, caller: CallerDep, conn: Conn, clock: ClockDep) -> CoupleState:
         """Everything the home screen needs, with the log's ``head`` it reflects."""
         return await read_state(conn, clock, caller.couple(), caller.user_id)
+
+    @get("/readings", responses=problems(NotLinked))
+    async def readings(
+        self,
+        caller: CallerDep,
+        conn: Conn,
+        before: Annotated[
+            date | None, Parameter(description="Only readings of local dates before this")
+        ] = None,
+        limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
+    ) -> ReadingsPage:
+        """Past readings, newest first, with their entries."""
+        return ReadingsPage(readings=await readings_q.before(conn, caller.couple(), before, limit))
 
     @get("/events", responses=problems(NotLinked))
     async def events(

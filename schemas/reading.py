@@ -1,0 +1,102 @@
+"""The Daily Temperature Reading: five sections the partners go through together."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from schemas.base import Base, EntryText
+
+Section = Literal["appreciations", "new_information", "puzzles", "concerns", "wishes"]
+SECTIONS: tuple[Section, ...] = (
+    "appreciations",
+    "new_information",
+    "puzzles",
+    "concerns",
+    "wishes",
+)
+
+
+class SectionState(Base):
+    name: Section
+    done_by: list[uuid.UUID]
+
+
+class Entry(Base):
+    id: uuid.UUID
+    author_id: uuid.UUID | None
+    section: Section
+    text: str
+    # The recommendation that goes with a concern; null in every other section.
+    request: str | None
+    at: datetime
+
+
+class Reading(Base):
+    id: uuid.UUID
+    local_date: date
+    started_by: uuid.UUID | None
+    started_at: datetime
+    sections: list[SectionState]
+    entries: list[Entry]
+    finished_at: datetime | None
+
+
+class ReadingStartBody(Base):
+    pass
+
+
+class EntryAddBody(Base):
+    reading_id: uuid.UUID
+    section: Section
+    text: EntryText
+    request: EntryText | None = None
+
+
+class EntryEditBody(Base):
+    reading_id: uuid.UUID
+    entry_id: uuid.UUID
+    text: EntryText
+    request: EntryText | None = None
+
+
+class EntryRef(Base):
+    reading_id: uuid.UUID
+    entry_id: uuid.UUID
+
+
+class SectionDoneBody(Base):
+    reading_id: uuid.UUID
+    section: Section
+
+
+class ReadingRef(Base):
+    reading_id: uuid.UUID
+
+
+# Event bodies stay small: an entry event carries the entry, not the whole reading.
+class EntryEvent(Base):
+    reading_id: uuid.UUID
+    entry: Entry
+
+
+class EntryDeleted(Base):
+    reading_id: uuid.UUID
+    entry_id: uuid.UUID
+
+
+class SectionDone(Base):
+    reading_id: uuid.UUID
+    section: Section
+    user_id: uuid.UUID
+
+
+class ReadingFinished(Base):
+    reading_id: uuid.UUID
+    finished_at: datetime
+    finished_by: uuid.UUID
+
+
+class ReadingsPage(Base):
+    readings: list[Reading]

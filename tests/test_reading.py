@@ -1,0 +1,216 @@
+"""The nightly Daily Temperature Reading, done together on two phones."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, date, datetime
+
+import asyncpg
+import httpx
+import pytest
+
+from server.ops.reading import reading_date
+from tests.nodes import FakeClock, Node
+from tests.people import Person, assert_problem
+from tests.phones import Phone
+
+
+async def _op(person: Person, kind: str, body: dict[str, object] | None = None) -> httpx.Response:
+    return await person.post(
+        "/v1/couple/ops", {"op_id": str(uuid.uuid4()), "kind": kind, "body": body or {}}
+    )
+
+
+@pytest.mark.parametrize(
+    ("utc", "zone", "evening"),
+    [
+        ("2026-11-23T20:00:00", "Europe/Berlin", "2026-11-23"),  # 21:00 local
+        ("2026-11-23T22:59:00", "Europe/Berlin", "2026-11-23"),  # 23:59 local
+        ("2026-11-23T23:30:00", "Europe/Berlin", "2026-11-23"),  # 00:30 local, after a long talk
+        ("2026-11-24T02:59:00", "Europe/Berlin", "2026-11-23"),  # 03:59 local
+        ("2026-11-24T03:00:00", "Europe/Berlin", "2026-11-24"),  # 04:00 local: a new day
+        ("2026-11-24T04:30:00", "America/New_York", "2026-11-23"),  # 23:30 the evening before
+        ("2026-11-23T14:30:00", "Pacific/Auckland", "2026-11-23"),  # 03:30 on the 24th there
+    ],
+)
+def test_a_reading_started_before_four_belongs_to_the_evening_before(
+    utc: str, zone: str, evening: str
+) -> None:
+    """Before 04:00 in the couple's reading zone, it is still the previous evening."""
+    at = datetime.fromisoformat(utc).replace(tzinfo=UTC)
+    assert reading_date(at, zone) == date.fromisoformat(evening)
+
+
+async def test_both_tap_start_at_once_and_get_one_reading(
+    couple: tuple[Person, Person], node: Node
+) -> None:
+    """Ana and Ben tap start in the same moment: one reading, one reading.started."""
+    ana, ben = couple
+    b = Phone(ben, node.url)
+    await b.connect(after=1)
+    first, second = await asyncio.gather(_op(ana, "reading.start"), _op(ben, "reading.start"))
+    assert first.status_code == second.status_code == 200
+    assert first.json()["result"]["id"] == second.json()["result"]["id"]
+    assert sorted(r.json()["seq"] is None for r in (first, second)) == [False, True]
+    reading = first.json()["result"]
+    assert reading["local_date"] == "2026-11-23"
+    assert [s["name"] for s in reading["sections"]] == [
+        "appreciations",
+        "new_information",
+        "puzzles",
+        "concerns",
+        "wishes",
+    ]
+    started = await b.wait_for(lambda f: f.get("kind") == "reading.started")
+    assert started["body"]["id"] == reading["id"]
+    log = (await ana.get("/v1/couple/events", params={"after": 1})).json()
+    assert [e["kind"] for e in log["events"]] == ["reading.started"]
+    await b.close()
+
+
+async def test_partners_write_their_reading_live(couple: tuple[Person, Person], node: Node) -> None:
+    """Entries appear on the other phone as written; only their author edits or deletes
+    them; each marks sections done; either finishes."""
+    ana, ben = couple
+    a, b = Phone(ana, node.url), Phone(ben, node.url)
+    await a.connect(after=1)
+    await b.connect(after=1)
+    reading = (await a.op("reading.start"))["result"]
+    rid = reading["id"]
+    thanks = await a.op(
+        "reading.entry.add",
+        {"reading_id": rid, "section": "appreciations", "text": "Thank you for cooking tonight"},
+    )
+    seen = await b.wait_seq(thanks["seq"])
+    assert seen["kind"] == "reading.entry_added"
+    assert seen["body"]["entry"]["text"] == "Thank you for cooking tonight"
+    assert seen["body"]["entry"]["author_id"] == ana.id
+    entry_id = thanks["result"]["id"]
+
+    not_his = await b.op(
+        "reading.entry.edit", {"reading_id": rid, "entry_id": entry_id, "text": "changed"}
+    )
+    assert not_his["type"] == "error" and not_his["code"] == "not_allowed"
+    assert (await b.op("reading.entry.delete", {"reading_id": rid, "entry_id": entry_id}))[
+        "code"
+    ] == "not_allowed"
+    edited = await a.op(
+        "reading.entry.edit",
+        {"reading_id": rid, "entry_id": entry_id, "text": "Thank you for cooking, again"},
+    )
+    assert (await b.wait_seq(edited["seq"]))["kind"] == "reading.entry_edited"
+
+    concern = await b.op(
+        "reading.entry.add",
+        {
+            "reading_id": rid,
+            "section": "concerns",
+            "text": "The dishes pile up",
+            "request": "Could we do them together?",
+        },
+    )
+    assert concern["result"]["request"] == "Could we do them together?"
+    missing = await b.op(
+        "reading.entry.add", {"reading_id": rid, "section": "concerns", "text": "Late again"}
+    )
+    assert missing["code"] == "validation_failed"
+    stray = await b.op(
+        "reading.entry.add",
+        {"reading_id": rid, "section": "wishes", "text": "A trip", "request": "Book it"},
+    )
+    assert stray["code"] == "validation_failed"
+
+    done = await a.op("reading.section.done", {"reading_id": rid, "section": "appreciations"})
+    again = await a.op("reading.section.done", {"reading_id": rid, "section": "appreciations"})
+    assert again["seq"] is None
+    assert done["result"]["sections"][0]["done_by"] == [ana.id]
+    gone = await a.op("reading.entry.delete", {"reading_id": rid, "entry_id": entry_id})
+    assert (await b.wait_seq(gone["seq"]))["body"] == {"reading_id": rid, "entry_id": entry_id}
+
+    state = (await ben.get("/v1/couple/state")).json()
+    assert state["reading"]["id"] == rid
+    assert [e["section"] for e in state["reading"]["entries"]] == ["concerns"]
+    finished = await b.op("reading.finish", {"reading_id": rid})
+    assert finished["result"]["finished_at"] == "2026-11-23T20:00:00Z"
+    assert (await a.op("reading.finish", {"reading_id": rid}))["seq"] is None
+    late = await a.op(
+        "reading.entry.add", {"reading_id": rid, "section": "wishes", "text": "More walks"}
+    )
+    assert late["code"] == "not_allowed"
+    await a.close()
+    await b.close()
+
+
+async def test_past_readings_page_back(couple: tuple[Person, Person], clock: FakeClock) -> None:
+    """Three evenings of readings page back newest first; the state shows tonight's."""
+    ana, ben = couple
+    ids = []
+    for _ in range(3):
+        reading = (await _op(ana, "reading.start")).json()["result"]
+        await _op(ben, "reading.finish", {"reading_id": reading["id"]})
+        ids.append(reading["id"])
+        clock.advance(days=1)
+        await ana.refresh()
+        await ben.refresh()
+    page = (await ana.get("/v1/couple/readings", params={"limit": 2})).json()["readings"]
+    assert [r["local_date"] for r in page] == ["2026-11-25", "2026-11-24"]
+    older = (await ana.get("/v1/couple/readings", params={"before": "2026-11-24"})).json()[
+        "readings"
+    ]
+    assert [r["id"] for r in older] == [ids[0]]
+    assert (await ana.get("/v1/couple/state")).json()["reading"] is None
+    assert_problem(
+        await ana.get("/v1/couple/readings", params={"limit": 101}), 400, "validation_failed"
+    )
+
+
+async def test_reading_refusals(couple: tuple[Person, Person]) -> None:
+    """Unknown reading or entry, an unknown section, text too long."""
+    ana, _ = couple
+    rid = (await _op(ana, "reading.start")).json()["result"]["id"]
+    assert_problem(
+        await _op(
+            ana,
+            "reading.entry.add",
+            {"reading_id": str(uuid.uuid4()), "section": "puzzles", "text": "?"},
+        ),
+        404,
+        "not_found",
+    )
+    assert_problem(
+        await _op(ana, "reading.entry.delete", {"reading_id": rid, "entry_id": str(uuid.uuid4())}),
+        404,
+        "not_found",
+    )
+    assert_problem(
+        await _op(ana, "reading.entry.add", {"reading_id": rid, "section": "gripes", "text": "?"}),
+        400,
+        "validation_failed",
+    )
+    assert_problem(
+        await _op(
+            ana, "reading.entry.add", {"reading_id": rid, "section": "puzzles", "text": "x" * 2001}
+        ),
+        400,
+        "validation_failed",
+    )
+
+
+async def test_an_erased_partners_entries_leave_the_reading(
+    couple: tuple[Person, Person], db: asyncpg.Connection
+) -> None:
+    """Ana erases her account: Ben's copy of their reading keeps only his own entries."""
+    ana, ben = couple
+    rid = (await _op(ana, "reading.start")).json()["result"]["id"]
+    for person in (ana, ben):
+        await _op(
+            person,
+            "reading.entry.add",
+            {"reading_id": rid, "section": "appreciations", "text": f"{person.name} is grateful"},
+        )
+        await _op(person, "reading.section.done", {"reading_id": rid, "section": "appreciations"})
+    assert (await ana.delete("/v1/me", {"password": ana.password})).status_code == 204
+    row = await db.fetchrow("SELECT r::text AS text FROM readings r")
+    assert ana.id not in row["text"] and "Ana is grateful" not in row["text"]
+    assert "Ben is grateful" in row["text"] and ben.id in row["text"]
