@@ -21,6 +21,7 @@ from schemas.reading import (
     SectionDoneBody,
 )
 from schemas.repair import RepairRef, RepairStartBody, RepairStepSetBody
+from schemas.ritual import CheckinBody, ProposeBody, RitualRef, UpdateBody
 
 
 class OpBase(Base, tag_field="kind"):
@@ -67,6 +68,26 @@ class ReadingFinish(OpBase, tag="reading.finish"):
     body: ReadingRef
 
 
+class RitualPropose(OpBase, tag="ritual.propose"):
+    body: ProposeBody
+
+
+class RitualAccept(OpBase, tag="ritual.accept"):
+    body: RitualRef
+
+
+class RitualUpdate(OpBase, tag="ritual.update"):
+    body: UpdateBody
+
+
+class RitualArchive(OpBase, tag="ritual.archive"):
+    body: RitualRef
+
+
+class RitualCheckin(OpBase, tag="ritual.checkin"):
+    body: CheckinBody
+
+
 class RepairStart(OpBase, tag="repair.start"):
     body: RepairStartBody
 
@@ -94,6 +115,11 @@ Op = (
     | ReadingEntryDelete
     | ReadingSectionDone
     | ReadingFinish
+    | RitualPropose
+    | RitualAccept
+    | RitualUpdate
+    | RitualArchive
+    | RitualCheckin
     | RepairStart
     | RepairStepSet
     | RepairFinish

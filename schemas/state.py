@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from schemas.base import Base
 from schemas.events import Event
 from schemas.pause import Pause
 from schemas.reading import Reading
 from schemas.repair import Repair
+from schemas.ritual import Ritual
 
 
 class CoupleState(Base):
@@ -17,7 +16,7 @@ class CoupleState(Base):
     # Filled as the practices arrive: today's (or the unfinished) reading, the active and
     # proposed rituals, the open repairs.
     reading: Reading | None
-    rituals: list[dict[str, Any]]
+    rituals: list[Ritual]
     repairs: list[Repair]
     partner_online: bool
 

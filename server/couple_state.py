@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from schemas.state import CoupleState
 from server.clock import Clock
 from server.db import Connection
+from server.ops import ritual
 from server.ops.pause import is_live
 from server.ops.reading import reading_date
 from server.queries import couples as couples_q
 from server.queries import events, pauses
 from server.queries import readings as readings_q
 from server.queries import repairs as repairs_q
+from server.queries import rituals as rituals_q
 from server.realtime import presence
 
 
@@ -27,13 +30,15 @@ async def read_state(
         settings = await couples_q.get_couple(conn, couple_id)
         tonight = reading_date(now, settings.settings.reading_timezone) if settings else None
         reading = await readings_q.current(conn, couple_id, tonight) if tonight else None
+        since = now.date() - timedelta(days=rituals_q.STREAK_DAYS)
+        kept, checkins = await rituals_q.current(conn, couple_id, since)
         online = await presence.online_in_couple(conn, couple_id)
     return CoupleState(
         head=head,
         # A pause whose time is up is over, even before its expiry has been recorded.
         pause=pause if pause is not None and is_live(pause, now) else None,
         reading=reading,
-        rituals=[],
+        rituals=[ritual.present(r, checkins.get(r.id, []), now) for r in kept],
         repairs=repairs,
         partner_online=bool(online - {me}),
     )

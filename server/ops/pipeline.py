@@ -10,6 +10,7 @@ appends nothing, also when it races the original on another node.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import asyncpg
 import msgspec
@@ -33,12 +34,17 @@ from schemas.ops import (
     RepairFinish,
     RepairStart,
     RepairStepSet,
+    RitualAccept,
+    RitualArchive,
+    RitualCheckin,
+    RitualPropose,
+    RitualUpdate,
 )
 from server.auth import Caller
 from server.clock import Clock
 from server.db import Connection
 from server.errors import NotLinked, TwofoldError, ValidationFailed, field_errors
-from server.ops import pause, reading, repair
+from server.ops import pause, reading, repair, ritual
 from server.ops.work import CoupleWork
 from server.queries import batch as batch_q
 from server.queries import couples as couples_q
@@ -46,6 +52,7 @@ from server.queries import ops as ops_q
 from server.queries import pauses as pauses_q
 from server.queries import readings as readings_q
 from server.queries import repairs as repairs_q
+from server.queries import rituals as rituals_q
 
 _ops = msgspec.json.Decoder(Op)
 
@@ -93,6 +100,16 @@ def dispatch(work: CoupleWork, actor: uuid.UUID, op: Op) -> msgspec.Struct:
             return reading.section_done(work, actor, body)
         case ReadingFinish(body=body):
             return reading.finish(work, actor, body)
+        case RitualPropose(body=body):
+            return ritual.propose(work, actor, body)
+        case RitualAccept(body=body):
+            return ritual.accept(work, actor, body)
+        case RitualUpdate(body=body):
+            return ritual.update(work, actor, body)
+        case RitualArchive(body=body):
+            return ritual.archive(work, actor, body)
+        case RitualCheckin(body=body):
+            return ritual.checkin(work, actor, body)
         case RepairStart(body=body):
             return repair.start(work, actor, body)
         case RepairStepSet(body=body):
@@ -109,6 +126,7 @@ class Named(msgspec.Struct):
     pauses: list[uuid.UUID] = []
     repairs: list[uuid.UUID] = []
     readings: list[uuid.UUID] = []
+    rituals: list[uuid.UUID] = []
     tonight: set[uuid.UUID] = set()  # couples whose reading of tonight is asked for
 
 
@@ -122,6 +140,13 @@ def _name(named: Named, couple_id: uuid.UUID, op: Op) -> None:
             named.repairs.append(body.repair_id)
         case ReadingStart():
             named.tonight.add(couple_id)
+        case (
+            RitualAccept(body=body)
+            | RitualUpdate(body=body)
+            | RitualArchive(body=body)
+            | RitualCheckin(body=body)
+        ):
+            named.rituals.append(body.ritual_id)
         case (
             ReadingEntryAdd(body=body)
             | ReadingEntryEdit(body=body)
@@ -143,6 +168,32 @@ class Ran(msgspec.Struct, frozen=True):
 class Batch(msgspec.Struct, frozen=True):
     ran: list[Ran]  # one per op, in the order given
     events: dict[uuid.UUID, list[Event]]  # what each couple's log gained, to publish
+
+
+async def _load(conn: Connection, works: dict[uuid.UUID, CoupleWork], named: Named) -> None:
+    """What the batch's ops touch, one query per kind of thing for the whole batch. Every
+    couple's running pause is loaded whatever the ops: time may have ended it."""
+    couples = list(works)
+    for couple_id, pauses in (await pauses_q.load_all(conn, couples, named.pauses)).items():
+        works[couple_id].pauses = {p.id: p for p in pauses}
+        pause.settle(works[couple_id])
+    if named.repairs:
+        for couple_id, repairs in (await repairs_q.load_all(conn, couples, named.repairs)).items():
+            works[couple_id].repairs = {r.id: r for r in repairs}
+    if named.rituals:
+        some_work = next(iter(works.values()), None)
+        if some_work is not None:
+            since = some_work.now.date() - timedelta(days=rituals_q.STREAK_DAYS)
+            rituals, checkins = await rituals_q.load_all(conn, couples, named.rituals, since)
+            for couple_id, kept in rituals.items():
+                works[couple_id].rituals = {r.id: r for r in kept}
+                works[couple_id].checkins = {r.id: checkins.get(r.id, []) for r in kept}
+    if named.readings or named.tonight:
+        tonight = {c: reading.today(works[c]) for c in named.tonight if c in works}
+        for couple_id, readings in (
+            await readings_q.load_all(conn, couples, tonight, named.readings)
+        ).items():
+            works[couple_id].readings = {r.id: r for r in readings}
 
 
 def _key(caller: Caller, op: Op) -> ops_q.Key:
@@ -173,18 +224,7 @@ async def apply_batch(conn: Connection, clock: Clock, jobs: list[tuple[Caller, O
     named = Named()
     for key, (_, op) in zip(keys, jobs, strict=True):
         _name(named, key[0], op)
-    for couple_id, loaded in (await pauses_q.load_all(conn, list(works), named.pauses)).items():
-        works[couple_id].pauses = {p.id: p for p in loaded}
-        pause.settle(works[couple_id])
-    if named.repairs:
-        found = await repairs_q.load_all(conn, list(works), named.repairs)
-        for couple_id, repairs in found.items():
-            works[couple_id].repairs = {r.id: r for r in repairs}
-    if named.readings or named.tonight:
-        tonight = {c: reading.today(works[c]) for c in named.tonight if c in works}
-        found_readings = await readings_q.load_all(conn, list(works), tonight, named.readings)
-        for couple_id, readings in found_readings.items():
-            works[couple_id].readings = {r.id: r for r in readings}
+    await _load(conn, works, named)
     earlier = [k for k in keys if k not in claimed]
     stored = await ops_q.stored(conn, earlier) if earlier else {}
 
@@ -227,6 +267,8 @@ async def apply_batch(conn: Connection, clock: Clock, jobs: list[tuple[Caller, O
         released=releases,
         repairs=[(c, r) for c, w in works.items() for r in w.changed_repairs.values()],
         readings=[(c, r) for c, w in works.items() for r in w.changed_readings.values()],
+        rituals=[(c, r) for c, w in works.items() for r in w.changed_rituals.values()],
+        checkins=[(c, k) for c, w in works.items() for k in w.new_checkins],
     )
     return Batch(ran=ran, events={c: w.events for c, w in works.items() if w.events})
 

@@ -14,6 +14,8 @@ from schemas.events import Event
 from schemas.pause import Pause
 from schemas.reading import Reading
 from schemas.repair import Repair
+from schemas.ritual import Checkin
+from server.queries.rituals import Stored as StoredRitual
 
 
 @dataclass
@@ -26,6 +28,10 @@ class CoupleWork:
     changed_pauses: dict[uuid.UUID, Pause] = field(default_factory=dict)
     readings: dict[uuid.UUID, Reading] = field(default_factory=dict)
     changed_readings: dict[uuid.UUID, Reading] = field(default_factory=dict)
+    rituals: dict[uuid.UUID, StoredRitual] = field(default_factory=dict)
+    changed_rituals: dict[uuid.UUID, StoredRitual] = field(default_factory=dict)
+    checkins: dict[uuid.UUID, list[Checkin]] = field(default_factory=dict)
+    new_checkins: list[Checkin] = field(default_factory=list)
     repairs: dict[uuid.UUID, Repair] = field(default_factory=dict)
     changed_repairs: dict[uuid.UUID, Repair] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
@@ -52,6 +58,10 @@ class CoupleWork:
     def put_reading(self, reading: Reading) -> None:
         self.readings[reading.id] = reading
         self.changed_readings[reading.id] = reading
+
+    def put_ritual(self, ritual: StoredRitual) -> None:
+        self.rituals[ritual.id] = ritual
+        self.changed_rituals[ritual.id] = ritual
 
     def put_repair(self, repair: Repair) -> None:
         self.repairs[repair.id] = repair

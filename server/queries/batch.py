@@ -10,10 +10,12 @@ from schemas.events import Event
 from schemas.pause import Pause
 from schemas.reading import Reading
 from schemas.repair import Repair
+from schemas.ritual import Checkin
 from server.db import Connection
 from server.queries import events
 from server.queries import readings as readings_q
 from server.queries import repairs as repairs_q
+from server.queries import rituals as rituals_q
 from server.queries.ops import Key
 
 # Data-modifying CTEs all run, whether or not the final SELECT reads them; they touch
@@ -54,6 +56,23 @@ saved_readings AS (
         finished_at = excluded.finished_at, done_by = excluded.done_by,
         entries = excluded.entries
 ),
+saved_rituals AS (
+    INSERT INTO rituals (couple_id, id, title, description, cadence, at, timezone,
+                         remind_minutes_before, status, proposed_by, created_at)
+    SELECT * FROM unnest($49::uuid[], $50::uuid[], $51::text[], $52::text[], $53::jsonb[],
+                         $54::text[], $55::text[], $56::int[], $57::text[], $58::uuid[],
+                         $59::timestamptz[])
+    ON CONFLICT (couple_id, id) DO UPDATE SET
+        title = excluded.title, description = excluded.description,
+        cadence = excluded.cadence, at = excluded.at, timezone = excluded.timezone,
+        remind_minutes_before = excluded.remind_minutes_before, status = excluded.status
+),
+checked_in AS (
+    INSERT INTO ritual_checkins (couple_id, ritual_id, date, user_id, note, at)
+    SELECT * FROM unnest($60::uuid[], $61::uuid[], $62::date[], $63::uuid[], $64::text[],
+                         $65::timestamptz[])
+    ON CONFLICT DO NOTHING
+),
 appended AS (
     INSERT INTO events (couple_id, seq, kind, actor_id, at, body)
     SELECT * FROM unnest($12::uuid[], $13::bigint[], $14::text[], $15::uuid[],
@@ -90,6 +109,8 @@ async def write_back(
     released: list[Key],
     repairs: list[tuple[uuid.UUID, Repair]],
     readings: list[tuple[uuid.UUID, Reading]],
+    rituals: list[tuple[uuid.UUID, rituals_q.Stored]],
+    checkins: list[tuple[uuid.UUID, Checkin]],
 ) -> None:
     at_ms = time.time_ns() // 1_000_000
     notifications = [
@@ -145,4 +166,21 @@ async def write_back(
         [r.finished_at for _, r in readings],
         [readings_q.done_by_of(r) for _, r in readings],
         [readings_q.entries_of(r) for _, r in readings],
+        [c for c, _ in rituals],
+        [r.id for _, r in rituals],
+        [r.title for _, r in rituals],
+        [r.description for _, r in rituals],
+        [rituals_q.cadence_json(r.cadence) for _, r in rituals],
+        [r.at for _, r in rituals],
+        [r.timezone for _, r in rituals],
+        [r.remind_minutes_before for _, r in rituals],
+        [r.status for _, r in rituals],
+        [r.proposed_by for _, r in rituals],
+        [r.created_at for _, r in rituals],
+        [c for c, _ in checkins],
+        [k.ritual_id for _, k in checkins],
+        [k.date for _, k in checkins],
+        [k.user_id for _, k in checkins],
+        [k.note for _, k in checkins],
+        [k.at for _, k in checkins],
     )

@@ -199,6 +199,12 @@ async def erase_person(conn: Connection, user_id: uuid.UUID) -> None:
     await conn.execute(REDACT_EVENTS, user_id)
     await repairs.forget_person(conn, user_id, couple_ids)
     await readings.forget_person(conn, user_id, couple_ids)
+    await conn.execute(
+        "UPDATE rituals SET proposed_by = NULL WHERE couple_id = ANY($1::uuid[])"
+        " AND proposed_by = $2",
+        couple_ids,
+        user_id,
+    )
     await conn.execute("DELETE FROM couple_partners WHERE user_id = $1", user_id)
     await conn.execute(DROP_ORPHANED_COUPLES, couple_ids, user_id)
 

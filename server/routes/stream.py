@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import date, timedelta
 from typing import Annotated
 
 from litestar import Controller, get, post
 from litestar.datastructures import State
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, Parameter, PathParameter, QueryParameter
 
 from schemas.ops import Op, OpAnswer
 from schemas.reading import ReadingsPage
+from schemas.ritual import CheckinsPage
 from schemas.state import CoupleState, EventsPage
 from server.couple_state import read_state
 from server.deps import CallerDep, ClockDep, Conn
@@ -18,6 +20,7 @@ from server.errors import NotAllowed, NotFound, NotLinked, PauseActive, PauseNot
 from server.openapi import BEARER, problems
 from server.queries import events
 from server.queries import readings as readings_q
+from server.queries import rituals as rituals_q
 from server.realtime.node import Node
 
 
@@ -54,6 +57,25 @@ class StreamRoutes(Controller):
     ) -> ReadingsPage:
         """Past readings, newest first, with their entries."""
         return ReadingsPage(readings=await readings_q.before(conn, caller.couple(), before, limit))
+
+    @get("/rituals/{ritual_id:uuid}/checkins", responses=problems(NotLinked, NotFound))
+    async def checkins(
+        self,
+        caller: CallerDep,
+        conn: Conn,
+        clock: ClockDep,
+        ritual_id: Annotated[uuid.UUID, PathParameter()],
+        first: Annotated[date | None, QueryParameter(name="from")] = None,
+        last: Annotated[date | None, QueryParameter(name="to")] = None,
+    ) -> CheckinsPage:
+        """Both partners' check-ins to one of the couple's rituals, between two dates
+        (default: the last 90 days)."""
+        last = last or clock.now().date()
+        first = first or last - timedelta(days=90)
+        found = await rituals_q.checkins_between(conn, caller.couple(), ritual_id, first, last)
+        if found is None:
+            raise NotFound("No such ritual")
+        return CheckinsPage(checkins=found)
 
     @get("/events", responses=problems(NotLinked))
     async def events(

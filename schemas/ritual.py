@@ -1,0 +1,107 @@
+"""Rituals of connection: recurring moments the partners keep together."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from schemas.base import Base, LocalTime, Note, Patch, TimeZone, Title, check_time_zone
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+RitualStatus = Literal["proposed", "active", "archived"]
+RemindMinutes = Annotated[int, msgspec.Meta(ge=0, le=1440)]
+
+
+class EveryDay(Base, tag="day", tag_field="every"):
+    pass
+
+
+class EveryWeek(Base, tag="week", tag_field="every"):
+    days: Annotated[list[Weekday], msgspec.Meta(min_length=1, max_length=7)]
+
+    def __post_init__(self) -> None:
+        if len(set(self.days)) != len(self.days):
+            raise ValueError("Each day once - at `$.days`")
+
+
+class EveryMonth(Base, tag="month", tag_field="every"):
+    # Up to the 28th, so that every month has it.
+    day: Annotated[int, msgspec.Meta(ge=1, le=28)]
+
+
+Cadence = EveryDay | EveryWeek | EveryMonth
+
+
+class Ritual(Base):
+    id: uuid.UUID
+    title: str
+    description: str | None
+    cadence: Cadence
+    at: str
+    timezone: str
+    remind_minutes_before: int
+    status: RitualStatus
+    proposed_by: uuid.UUID | None
+    streak: int
+    next_at: datetime | None  # the next occurrence, in UTC; null once archived
+
+
+class ProposeBody(Base):
+    title: Title
+    cadence: Cadence
+    at: LocalTime
+    description: Note | None = None
+    # Left out: the couple's reading time zone.
+    timezone: TimeZone | None = None
+    remind_minutes_before: RemindMinutes = 15
+
+    def __post_init__(self) -> None:
+        if self.timezone is not None:
+            check_time_zone(self.timezone, "timezone")
+
+
+class RitualRef(Base):
+    ritual_id: uuid.UUID
+
+
+class UpdateBody(Patch):
+    ritual_id: uuid.UUID
+    title: Title | msgspec.UnsetType = msgspec.UNSET
+    description: Note | None | msgspec.UnsetType = msgspec.UNSET
+    cadence: Cadence | msgspec.UnsetType = msgspec.UNSET
+    at: LocalTime | msgspec.UnsetType = msgspec.UNSET
+    timezone: TimeZone | msgspec.UnsetType = msgspec.UNSET
+    remind_minutes_before: RemindMinutes | msgspec.UnsetType = msgspec.UNSET
+
+    def __post_init__(self) -> None:
+        if isinstance(self.timezone, str):
+            check_time_zone(self.timezone, "timezone")
+
+
+class CheckinBody(Base):
+    ritual_id: uuid.UUID
+    date: date
+    note: Note | None = None
+
+
+class Checkin(Base):
+    ritual_id: uuid.UUID
+    user_id: uuid.UUID | None
+    date: date
+    note: str | None
+    at: datetime
+
+
+class CheckedIn(Base):
+    """The event of a check-in: who, which occurrence, and the ritual as it now stands."""
+
+    checkin: Checkin
+    ritual: Ritual
+
+
+class CheckinsPage(Base):
+    checkins: list[Checkin]
