@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import asyncpg
 import httpx
 
 from tests.nodes import FakeClock
-from tests.people import PASSWORD, assert_problem, link, sign_up
+from tests.people import PASSWORD, Person, assert_problem, link, sign_up
 
 
 async def test_sign_up_returns_user_and_tokens(client: httpx.AsyncClient) -> None:
@@ -268,6 +269,7 @@ async def test_deleted_account_leaves_nothing_behind(
     await link(ana, ben)
     await ana.patch("/v1/couple/settings", {"safe_word": "pineapple"})
     await ana.post("/v1/invites/accept", {"code": "ZZZZZZZZ"})  # a counted try
+    await leave_traces_everywhere(ana, ben)
     await client.post("/v1/sessions", json={"email": ana.email, "password": "wrong" * 3})
 
     r = await ana.delete("/v1/me", {"password": PASSWORD})
@@ -287,7 +289,8 @@ async def test_deleted_account_leaves_nothing_behind(
     export = (await ben.get("/v1/me/export")).json()
     assert len(export["couples"]) == 1
     kinds = [e["kind"] for e in export["couples"][0]["events"]]
-    assert kinds == ["couple.linked", "couple.settings_changed", "couple.unlinked"]
+    assert kinds[:2] == ["couple.linked", "couple.settings_changed"]
+    assert kinds[-1] == "couple.unlinked" and "ritual.checked_in" in kinds
     assert all(e["actor_id"] != ana.id for e in export["couples"][0]["events"])
     signed_in = await client.post("/v1/sessions", json={"email": ana.email, "password": PASSWORD})
     assert_problem(signed_in, 401, "unauthorized")
@@ -311,3 +314,45 @@ async def test_export_holds_everything_about_me(client: httpx.AsyncClient) -> No
     assert [e["seq"] for e in couple["events"]] == [1]
     text = r.text
     assert ana.tokens["refresh_token"] not in text and "argon2" not in text
+
+
+async def leave_traces_everywhere(ana: Person, ben: Person) -> None:
+    """Ana and Ben use every practice, so that erasing Ana has something to find."""
+
+    async def op(person: Person, kind: str, body: dict[str, object]) -> dict[str, object]:
+        r = await person.post(
+            "/v1/couple/ops", {"op_id": str(uuid.uuid4()), "kind": kind, "body": body}
+        )
+        assert r.status_code == 200, r.text
+        result: dict[str, object] = r.json()["result"]
+        return result
+
+    pause = await op(ana, "pause.start", {"note": "Ana needs air"})
+    await op(ben, "pause.ack", {"pause_id": pause["id"]})
+    await op(ana, "pause.end", {"pause_id": pause["id"]})
+    reading = await op(ana, "reading.start", {})
+    await op(
+        ana,
+        "reading.entry.add",
+        {"reading_id": reading["id"], "section": "puzzles", "text": "Ana wonders"},
+    )
+    await op(ana, "reading.section.done", {"reading_id": reading["id"], "section": "puzzles"})
+    repair = await op(ana, "repair.start", {"template": "desc", "pause_id": pause["id"]})
+    await op(
+        ana,
+        "repair.step.set",
+        {"repair_id": repair["id"], "step": "express", "done": True, "note": "Ana felt"},
+    )
+    ritual = await op(
+        ana, "ritual.propose", {"title": "Tea", "cadence": {"every": "day"}, "at": "08:00"}
+    )
+    await op(ben, "ritual.accept", {"ritual_id": ritual["id"]})
+    await op(
+        ana,
+        "ritual.checkin",
+        {"ritual_id": ritual["id"], "date": "2026-11-23", "note": "Ana sipped"},
+    )
+    r = await ana.post(
+        "/v1/me/growth", {"regulation": 2, "needs": 3, "closeness": 4, "note": "Ana private"}
+    )
+    assert r.status_code == 201

@@ -192,6 +192,19 @@ WHERE c.id = ANY($1::uuid[])
 """
 
 
+FORGET_IN_PAUSES_AND_RITUALS = """
+WITH started AS (
+    UPDATE pauses SET started_by = NULL, note = NULL, ended_by = nullif(ended_by, $2)
+    WHERE couple_id = ANY($1::uuid[]) AND started_by = $2
+),
+ended AS (
+    UPDATE pauses SET ended_by = NULL
+    WHERE couple_id = ANY($1::uuid[]) AND ended_by = $2 AND started_by IS DISTINCT FROM $2
+)
+UPDATE rituals SET proposed_by = NULL WHERE couple_id = ANY($1::uuid[]) AND proposed_by = $2
+"""
+
+
 async def erase_person(conn: Connection, user_id: uuid.UUID) -> None:
     """Remove a person from every couple they were in, before their account row goes.
     A couple nobody else remains in is deleted with all its data."""
@@ -199,12 +212,10 @@ async def erase_person(conn: Connection, user_id: uuid.UUID) -> None:
     await conn.execute(REDACT_EVENTS, user_id)
     await repairs.forget_person(conn, user_id, couple_ids)
     await readings.forget_person(conn, user_id, couple_ids)
-    await conn.execute(
-        "UPDATE rituals SET proposed_by = NULL WHERE couple_id = ANY($1::uuid[])"
-        " AND proposed_by = $2",
-        couple_ids,
-        user_id,
-    )
+    await conn.execute(FORGET_IN_PAUSES_AND_RITUALS, couple_ids, user_id)
+    # Stored op answers exist for retries; a former couple takes no more ops, and the
+    # partner's answers may name the erased person.
+    await conn.execute("DELETE FROM op_results WHERE couple_id = ANY($1::uuid[])", couple_ids)
     await conn.execute("DELETE FROM couple_partners WHERE user_id = $1", user_id)
     await conn.execute(DROP_ORPHANED_COUPLES, couple_ids, user_id)
 
