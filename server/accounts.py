@@ -19,7 +19,7 @@ from server.db import Connection
 from server.errors import EmailTaken, Unauthorized
 from server.linking import unlink_couple
 from server.queries import accounts as q
-from server.queries import couples as couples_q
+from server.queries import erasure
 from server.realtime import notify
 from server.settings import Settings
 
@@ -113,7 +113,7 @@ async def erase_account(conn: Connection, clock: Clock, user_id: uuid.UUID, pass
             return
         if user.couple_id is not None:
             await unlink_couple(conn, clock, user.couple_id, user_id)
-        await couples_q.erase_person(conn, user_id)
+        await erasure.erase_person(conn, user_id)
         await ratelimit.forget_subjects(conn, [user.email.lower(), str(user_id)])
         await q.delete_user(conn, user_id)
         await notify.user_gone(conn, user_id)
