@@ -10,6 +10,7 @@ import msgspec
 from schemas.accounts import User
 from schemas.base import Base
 from schemas.couples import Couple
+from schemas.devices import Device, NotificationPrefs
 from schemas.events import Event
 from schemas.growth import GrowthEntry
 
@@ -45,3 +46,5 @@ class Export(Base):
     invites: list[InviteRecord]
     couples: list[CoupleRecord]
     growth: list[GrowthEntry] = msgspec.field(default_factory=list)  # the caller's own only
+    devices: list[Device] = msgspec.field(default_factory=list)
+    notifications: NotificationPrefs = msgspec.field(default_factory=NotificationPrefs)

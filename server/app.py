@@ -21,6 +21,7 @@ from server.realtime.node import Node
 from server.realtime.socket import sync
 from server.routes.accounts import AccountRoutes
 from server.routes.couple import CoupleRoutes
+from server.routes.devices import DeviceRoutes
 from server.routes.growth import GrowthRoutes
 from server.routes.health import HealthRoutes
 from server.routes.me import MeRoutes
@@ -63,6 +64,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             CoupleRoutes,
             StreamRoutes,
             GrowthRoutes,
+            DeviceRoutes,
             RepairRoutes,
             ResourceRoutes,
             HealthRoutes,

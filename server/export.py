@@ -11,6 +11,7 @@ from server.db import Connection
 from server.errors import NotFound
 from server.queries import accounts as accounts_q
 from server.queries import couples as couples_q
+from server.queries import devices as devices_q
 from server.queries import events as events_q
 from server.queries import growth as growth_q
 
@@ -48,4 +49,6 @@ async def export_person(conn: Connection, clock: Clock, user_id: uuid.UUID) -> E
             invites=invites,
             couples=couples,
             growth=await growth_q.all_of(conn, user_id),
+            devices=await devices_q.devices_of(conn, user_id),
+            notifications=await devices_q.prefs(conn, user_id),
         )

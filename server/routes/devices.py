@@ -1,0 +1,56 @@
+"""The caller's devices and notification preferences."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, delete, get, patch, put
+from litestar.params import JSONBody, PathParameter
+
+from schemas.devices import Device, DeviceIn, InstallationId, NotificationPrefs, PrefsPatch
+from server.deps import CallerDep, ClockDep, Conn
+from server.errors import NotFound
+from server.openapi import BEARER, problems
+from server.queries import devices as q
+
+InstallationPath = Annotated[InstallationId, PathParameter(max_length=128)]
+
+
+class DeviceRoutes(Controller):
+    path = "/v1/me"
+    tags = ["devices and notifications"]
+    security = BEARER
+
+    @put("/devices/{installation_id:str}", responses=problems())
+    async def register(
+        self,
+        installation_id: InstallationPath,
+        data: JSONBody[DeviceIn],
+        caller: CallerDep,
+        conn: Conn,
+        clock: ClockDep,
+    ) -> Device:
+        """Register (or refresh) this installation's FCM token. A token another account or
+        installation held moves to this one."""
+        return await q.register(conn, caller.user_id, installation_id, data, clock.now())
+
+    @delete("/devices/{installation_id:str}", status_code=204, responses=problems(NotFound))
+    async def forget(
+        self, installation_id: InstallationPath, caller: CallerDep, conn: Conn
+    ) -> None:
+        """Stop notifying this installation (on sign-out, say)."""
+        if not await q.forget(conn, caller.user_id, installation_id):
+            raise NotFound("No such device")
+
+    @get("/notifications", responses=problems())
+    async def prefs(self, caller: CallerDep, conn: Conn) -> NotificationPrefs:
+        """What the caller wants to be told; everything, until they say otherwise."""
+        return await q.prefs(conn, caller.user_id)
+
+    @patch("/notifications", responses=problems())
+    async def change(
+        self, data: JSONBody[PrefsPatch], caller: CallerDep, conn: Conn
+    ) -> NotificationPrefs:
+        """Change preferences; fields left out stay. Quiet hours hold back reminders and
+        partner activity, never pause alerts."""
+        return await q.change_prefs(conn, caller.user_id, data)
