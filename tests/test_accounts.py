@@ -356,3 +356,10 @@ async def leave_traces_everywhere(ana: Person, ben: Person) -> None:
         "/v1/me/growth", {"regulation": 2, "needs": 3, "closeness": 4, "note": "Ana private"}
     )
     assert r.status_code == 201
+    r = await ana.client.put(
+        "/v1/me/devices/ana-phone",
+        headers=ana.auth,
+        json={"fcm_token": "ana-token", "platform": "android"},
+    )
+    assert r.status_code == 200
+    assert (await ana.patch("/v1/me/notifications", {"pause_alerts": False})).status_code == 200
