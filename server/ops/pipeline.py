@@ -47,7 +47,6 @@ from server.errors import NotLinked, TwofoldError, ValidationFailed, field_error
 from server.ops import pause, reading, repair, ritual
 from server.ops.work import CoupleWork
 from server.queries import batch as batch_q
-from server.queries import couples as couples_q
 from server.queries import ops as ops_q
 from server.queries import pauses as pauses_q
 from server.queries import readings as readings_q
@@ -205,12 +204,12 @@ async def apply_batch(conn: Connection, clock: Clock, jobs: list[tuple[Caller, O
     """Apply ops (of linked callers, in the order given) inside the caller's transaction."""
     now = clock.now()
     keys = [_key(caller, op) for caller, op in jobs]
-    claimed = await ops_q.claim(
+    claimed, locked = await ops_q.claim_and_lock(
         conn, [(key, kind_of(op)) for key, (_, op) in zip(keys, jobs, strict=True)], now
     )
     works: dict[uuid.UUID, CoupleWork] = {}
     unlinked: set[uuid.UUID] = set()
-    for row in await couples_q.lock_for_ops(conn, sorted({k[0] for k in keys})):
+    for row in locked:
         if row["unlinked_at"] is not None:
             unlinked.add(row["id"])
             continue

@@ -173,17 +173,3 @@ async def couples_of(conn: Connection, user_id: uuid.UUID) -> list[asyncpg.Recor
            WHERE p.user_id = $1 ORDER BY c.linked_at""",
         user_id,
     )
-
-
-LOCK_FOR_OPS = """
-SELECT id, unlinked_at, head, safe_word, default_pause_minutes, reading_time, reading_timezone
-FROM couples WHERE id = ANY($1::uuid[])
-ORDER BY id
-FOR UPDATE
-"""
-
-
-async def lock_for_ops(conn: Connection, couple_ids: list[uuid.UUID]) -> list[asyncpg.Record]:
-    """Lock the couples a batch of ops touches, always in id order (no deadlocks between
-    batches), and read what the ops need of them."""
-    return await conn.fetch(LOCK_FOR_OPS, couple_ids)

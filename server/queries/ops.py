@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 
 import asyncpg
+import msgspec
 
 from server.db import Connection
 
@@ -23,16 +24,41 @@ RETURNING couple_id, user_id, op_id
 """
 
 
-async def claim(conn: Connection, ops: list[tuple[Key, str]], now: datetime) -> set[Key]:
+# Claims, then locks the couples, in one round trip. The claim list in the WHERE clause is
+# an init-plan, run before the first couple row is locked, so every batch claims first and
+# locks second (in id order): a global order, and so no deadlocks between batches.
+CLAIM_AND_LOCK = f"""
+WITH claimed AS ({CLAIM}),
+claims AS (
+    SELECT coalesce(json_agg(json_build_array(couple_id, user_id, op_id)), '[]')::text AS list
+    FROM claimed
+)
+SELECT c.id, c.unlinked_at, c.head, c.safe_word, c.default_pause_minutes, c.reading_time,
+       c.reading_timezone, (SELECT list FROM claims) AS claims
+FROM couples c
+WHERE c.id = ANY($6::uuid[]) AND (SELECT list FROM claims) IS NOT NULL
+ORDER BY c.id
+FOR UPDATE OF c
+"""
+
+_claims = msgspec.json.Decoder(list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]])
+
+
+async def claim_and_lock(
+    conn: Connection, ops: list[tuple[Key, str]], now: datetime
+) -> tuple[set[Key], list[asyncpg.Record]]:
+    """Claim the ops' ids and lock their couples; the claims taken, and the couples' rows."""
     rows = await conn.fetch(
-        CLAIM,
+        CLAIM_AND_LOCK,
         [k[0] for k, _ in ops],
         [k[1] for k, _ in ops],
         [k[2] for k, _ in ops],
         [kind for _, kind in ops],
         now,
+        sorted({k[0] for k, _ in ops}),
     )
-    return {(r["couple_id"], r["user_id"], r["op_id"]) for r in rows}
+    claimed = set(_claims.decode(rows[0]["claims"])) if rows else set()
+    return claimed, rows
 
 
 STORED = """
