@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable, Sequence
+from operator import attrgetter
+from typing import Any
 
 from schemas.events import Event
 from schemas.pause import Pause
@@ -118,69 +121,79 @@ async def write_back(
     ]
     await conn.execute(
         WRITE_BACK,
-        [c for c, _ in pauses],
-        [p.id for _, p in pauses],
-        [p.started_by for _, p in pauses],
-        [p.started_at for _, p in pauses],
-        [p.ends_at for _, p in pauses],
-        [p.minutes for _, p in pauses],
-        [p.note for _, p in pauses],
-        [p.acknowledged_at for _, p in pauses],
-        [p.state for _, p in pauses],
-        [p.ended_at for _, p in pauses],
-        [p.ended_by for _, p in pauses],
-        [c for c, _ in appended],
-        [e.seq for _, e in appended],
-        [e.kind for _, e in appended],
-        [e.actor_id for _, e in appended],
-        [e.at for _, e in appended],
-        [bytes(e.body) for _, e in appended],
+        *_columns(
+            pauses,
+            "id",
+            "started_by",
+            "started_at",
+            "ends_at",
+            "minutes",
+            "note",
+            "acknowledged_at",
+            "state",
+            "ended_at",
+            "ended_by",
+        ),
+        *_columns(appended, "seq", "kind", "actor_id", "at", lambda e: bytes(e.body)),
         list(heads),
         list(heads.values()),
-        [k[0] for k, _, _ in answers],
-        [k[1] for k, _, _ in answers],
-        [k[2] for k, _, _ in answers],
-        [seq for _, seq, _ in answers],
-        [result for _, _, result in answers],
-        [k[0] for k in released],
-        [k[1] for k in released],
-        [k[2] for k in released],
+        *_columns(
+            [(k[0], (k, seq, result)) for k, seq, result in answers],
+            lambda a: a[0][1],
+            lambda a: a[0][2],
+            lambda a: a[1],
+            lambda a: a[2],
+        ),
+        *_columns([(k[0], k) for k in released], lambda k: k[1], lambda k: k[2]),
         events.CHANNEL,
         notifications,
-        [c for c, _ in repairs],
-        [r.id for _, r in repairs],
-        [r.template for _, r in repairs],
-        [r.title for _, r in repairs],
-        [r.pause_id for _, r in repairs],
-        [r.started_by for _, r in repairs],
-        [r.started_at for _, r in repairs],
-        [r.state for _, r in repairs],
-        [r.ended_at for _, r in repairs],
-        [r.ended_by for _, r in repairs],
-        [repairs_q.marks_of(r) for _, r in repairs],
-        [c for c, _ in readings],
-        [r.id for _, r in readings],
-        [r.local_date for _, r in readings],
-        [r.started_by for _, r in readings],
-        [r.started_at for _, r in readings],
-        [r.finished_at for _, r in readings],
-        [readings_q.done_by_of(r) for _, r in readings],
-        [readings_q.entries_of(r) for _, r in readings],
-        [c for c, _ in rituals],
-        [r.id for _, r in rituals],
-        [r.title for _, r in rituals],
-        [r.description for _, r in rituals],
-        [rituals_q.cadence_json(r.cadence) for _, r in rituals],
-        [r.at for _, r in rituals],
-        [r.timezone for _, r in rituals],
-        [r.remind_minutes_before for _, r in rituals],
-        [r.status for _, r in rituals],
-        [r.proposed_by for _, r in rituals],
-        [r.created_at for _, r in rituals],
-        [c for c, _ in checkins],
-        [k.ritual_id for _, k in checkins],
-        [k.date for _, k in checkins],
-        [k.user_id for _, k in checkins],
-        [k.note for _, k in checkins],
-        [k.at for _, k in checkins],
+        *_columns(
+            repairs,
+            "id",
+            "template",
+            "title",
+            "pause_id",
+            "started_by",
+            "started_at",
+            "state",
+            "ended_at",
+            "ended_by",
+            repairs_q.marks_of,
+        ),
+        *_columns(
+            readings,
+            "id",
+            "local_date",
+            "started_by",
+            "started_at",
+            "finished_at",
+            readings_q.done_by_of,
+            readings_q.entries_of,
+        ),
+        *_columns(
+            rituals,
+            "id",
+            "title",
+            "description",
+            lambda r: rituals_q.cadence_json(r.cadence),
+            "at",
+            "timezone",
+            "remind_minutes_before",
+            "status",
+            "proposed_by",
+            "created_at",
+        ),
+        *_columns(checkins, "ritual_id", "date", "user_id", "note", "at"),
     )
+
+
+def _columns(
+    rows: Sequence[tuple[uuid.UUID, Any]], *fields: str | Callable[[Any], object]
+) -> list[list[object]]:
+    """Rows of (couple_id, thing) as the column arrays ``unnest`` takes: the couple ids,
+    then one array per field (an attribute name, or a function of the thing)."""
+    out: list[list[object]] = [[couple_id for couple_id, _ in rows]]
+    for field in fields:
+        get = field if callable(field) else attrgetter(field)
+        out.append([get(thing) for _, thing in rows])
+    return out
