@@ -36,7 +36,9 @@ class EveryMonth(Base, tag="month", tag_field="every"):
 Cadence = EveryDay | EveryWeek | EveryMonth
 
 
-class Ritual(Base):
+class RitualPlan(Base):
+    """What a ritual is, as the partners agreed it; ``Ritual`` adds what time makes of it."""
+
     id: uuid.UUID
     title: str
     description: str | None
@@ -46,6 +48,9 @@ class Ritual(Base):
     remind_minutes_before: int
     status: RitualStatus
     proposed_by: uuid.UUID | None
+
+
+class Ritual(RitualPlan):
     streak: int
     next_at: datetime | None  # the next occurrence, in UTC; null once archived
 

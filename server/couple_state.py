@@ -27,9 +27,9 @@ async def read_state(
         head = await events.head(conn, couple_id)
         pause = await pauses.active(conn, couple_id)
         repairs = await repairs_q.open_ones(conn, couple_id)
-        settings = await couples_q.get_couple(conn, couple_id)
-        tonight = reading_date(now, settings.settings.reading_timezone) if settings else None
-        reading = await readings_q.current(conn, couple_id, tonight) if tonight else None
+        zone = await couples_q.reading_timezone(conn, couple_id)
+        tonight = reading_date(now, zone or "UTC")
+        reading = await readings_q.current(conn, couple_id, tonight)
         since = now.date() - timedelta(days=rituals_q.STREAK_DAYS)
         kept, checkins = await rituals_q.current(conn, couple_id, since)
         online = await presence.online_in_couple(conn, couple_id)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator
+import uuid
+from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
 from litestar.datastructures import State
 
 log = logging.getLogger("twofold.db")
+
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant works, as long as every node uses the same one.
@@ -104,6 +107,20 @@ async def migrate(conn: Connection) -> list[str]:
         return ran
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+
+
+def by_couple(
+    rows: list[asyncpg.Record],
+    couple_ids: list[uuid.UUID],
+    convert: Callable[[dict[str, Any]], T],
+) -> dict[uuid.UUID, list[T]]:
+    """Rows of a set-based load grouped by their couple (every couple present, maybe with
+    none); ``convert`` gets each row's fields without ``couple_id``."""
+    out: dict[uuid.UUID, list[T]] = {c: [] for c in couple_ids}
+    for row in rows:
+        fields = dict(row)
+        out[fields.pop("couple_id")].append(convert(fields))
+    return out
 
 
 async def provide_connection(state: State) -> AsyncGenerator[Connection, None]:

@@ -58,6 +58,12 @@ class TwofoldError(Exception):
 class ValidationFailed(TwofoldError):
     status, code, title = 400, "validation_failed", "The request is not valid"
 
+    @classmethod
+    def of(cls, messages: list[str]) -> ValidationFailed:
+        """From msgspec's messages, each field named in ``errors`` and in the detail."""
+        errors = field_errors(messages)
+        return cls("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+
 
 class Unauthorized(TwofoldError):
     status, code, title = 401, "unauthorized", "Not signed in, or the credentials are wrong"
@@ -174,9 +180,7 @@ def _on_twofold(_: Request[Any, Any, Any], exc: TwofoldError) -> Response[bytes]
 
 
 def _on_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:
-    errors = field_errors(_validation_messages(exc))
-    detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
-    return problem_response(ValidationFailed(detail, errors=errors))
+    return problem_response(ValidationFailed.of(_validation_messages(exc)))
 
 
 def _on_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:

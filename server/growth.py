@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-import zoneinfo
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from schemas.base import new_id
 from schemas.growth import GrowthEntry, GrowthIn, GrowthLog, GrowthWeek
@@ -14,14 +13,11 @@ from server.db import Connection
 from server.errors import NotFound, ValidationFailed
 from server.queries import accounts
 from server.queries import growth as q
+from server.ritual_time import local_date
 
 # Without from/to, the log shows the last twelve weeks: enough to see a trajectory.
 DEFAULT_WEEKS = 12
 MAX_DAYS = 366 * 2
-
-
-def local_day(at: datetime, timezone: str) -> date:
-    return at.astimezone(zoneinfo.ZoneInfo(timezone)).date()
 
 
 def week_of(day: date) -> date:
@@ -53,7 +49,7 @@ async def record(conn: Connection, clock: Clock, user_id: uuid.UUID, data: Growt
     entry = GrowthEntry(
         id=new_id(),
         at=now,
-        local_date=local_day(now, user.timezone),
+        local_date=local_date(now, user.timezone),
         regulation=data.regulation,
         needs=data.needs,
         closeness=data.closeness,
@@ -74,7 +70,7 @@ async def read(
     user = await accounts.get_user(conn, user_id)
     if user is None:
         raise NotFound("No such account")
-    today = local_day(clock.now(), user.timezone)
+    today = local_date(clock.now(), user.timezone)
     last = last or today
     first = first or week_of(last) - timedelta(weeks=DEFAULT_WEEKS - 1)
     if first > last:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,22 @@ class Person:
         )
         assert r.status_code == 200, r.text
         self.tokens = r.json()["tokens"]
+
+    async def op(
+        self, kind: str, body: dict[str, Any] | None = None, op_id: str | None = None
+    ) -> httpx.Response:
+        """Send an op over HTTP, with a fresh op_id unless one is given."""
+        return await self.post(
+            "/v1/couple/ops",
+            {"op_id": op_id or str(uuid.uuid4()), "kind": kind, "body": body or {}},
+        )
+
+    async def applied(self, kind: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Send an op that must be applied; its answer ``{op_id, seq, result}``."""
+        r = await self.op(kind, body)
+        assert r.status_code == 200, r.text
+        answer: dict[str, Any] = r.json()
+        return answer
 
     async def get(self, path: str, **kw: Any) -> httpx.Response:
         return await self.client.get(path, headers=self.auth, **kw)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
+from typing import Any
 
 import asyncpg
 import httpx
@@ -319,13 +319,8 @@ async def test_export_holds_everything_about_me(client: httpx.AsyncClient) -> No
 async def leave_traces_everywhere(ana: Person, ben: Person) -> None:
     """Ana and Ben use every practice, so that erasing Ana has something to find."""
 
-    async def op(person: Person, kind: str, body: dict[str, object]) -> dict[str, object]:
-        r = await person.post(
-            "/v1/couple/ops", {"op_id": str(uuid.uuid4()), "kind": kind, "body": body}
-        )
-        assert r.status_code == 200, r.text
-        result: dict[str, object] = r.json()["result"]
-        return result
+    async def op(person: Person, kind: str, body: dict[str, object]) -> dict[str, Any]:
+        return (await person.applied(kind, body))["result"]
 
     pause = await op(ana, "pause.start", {"note": "Ana needs air"})
     await op(ben, "pause.ack", {"pause_id": pause["id"]})

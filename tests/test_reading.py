@@ -7,19 +7,12 @@ import uuid
 from datetime import UTC, date, datetime
 
 import asyncpg
-import httpx
 import pytest
 
 from server.ops.reading import reading_date
 from tests.nodes import FakeClock, Node
 from tests.people import Person, assert_problem
 from tests.phones import Phone
-
-
-async def _op(person: Person, kind: str, body: dict[str, object] | None = None) -> httpx.Response:
-    return await person.post(
-        "/v1/couple/ops", {"op_id": str(uuid.uuid4()), "kind": kind, "body": body or {}}
-    )
 
 
 @pytest.mark.parametrize(
@@ -49,7 +42,7 @@ async def test_both_tap_start_at_once_and_get_one_reading(
     ana, ben = couple
     b = Phone(ben, node.url)
     await b.connect(after=1)
-    first, second = await asyncio.gather(_op(ana, "reading.start"), _op(ben, "reading.start"))
+    first, second = await asyncio.gather(ana.op("reading.start"), ben.op("reading.start"))
     assert first.status_code == second.status_code == 200
     assert first.json()["result"]["id"] == second.json()["result"]["id"]
     assert sorted(r.json()["seq"] is None for r in (first, second)) == [False, True]
@@ -147,8 +140,8 @@ async def test_past_readings_page_back(couple: tuple[Person, Person], clock: Fak
     ana, ben = couple
     ids = []
     for _ in range(3):
-        reading = (await _op(ana, "reading.start")).json()["result"]
-        await _op(ben, "reading.finish", {"reading_id": reading["id"]})
+        reading = (await ana.op("reading.start")).json()["result"]
+        await ben.op("reading.finish", {"reading_id": reading["id"]})
         ids.append(reading["id"])
         clock.advance(days=1)
         await ana.refresh()
@@ -168,10 +161,9 @@ async def test_past_readings_page_back(couple: tuple[Person, Person], clock: Fak
 async def test_reading_refusals(couple: tuple[Person, Person]) -> None:
     """Unknown reading or entry, an unknown section, text too long."""
     ana, _ = couple
-    rid = (await _op(ana, "reading.start")).json()["result"]["id"]
+    rid = (await ana.op("reading.start")).json()["result"]["id"]
     assert_problem(
-        await _op(
-            ana,
+        await ana.op(
             "reading.entry.add",
             {"reading_id": str(uuid.uuid4()), "section": "puzzles", "text": "?"},
         ),
@@ -179,18 +171,18 @@ async def test_reading_refusals(couple: tuple[Person, Person]) -> None:
         "not_found",
     )
     assert_problem(
-        await _op(ana, "reading.entry.delete", {"reading_id": rid, "entry_id": str(uuid.uuid4())}),
+        await ana.op("reading.entry.delete", {"reading_id": rid, "entry_id": str(uuid.uuid4())}),
         404,
         "not_found",
     )
     assert_problem(
-        await _op(ana, "reading.entry.add", {"reading_id": rid, "section": "gripes", "text": "?"}),
+        await ana.op("reading.entry.add", {"reading_id": rid, "section": "gripes", "text": "?"}),
         400,
         "validation_failed",
     )
     assert_problem(
-        await _op(
-            ana, "reading.entry.add", {"reading_id": rid, "section": "puzzles", "text": "x" * 2001}
+        await ana.op(
+            "reading.entry.add", {"reading_id": rid, "section": "puzzles", "text": "x" * 2001}
         ),
         400,
         "validation_failed",
@@ -202,14 +194,13 @@ async def test_an_erased_partners_entries_leave_the_reading(
 ) -> None:
     """Ana erases her account: Ben's copy of their reading keeps only his own entries."""
     ana, ben = couple
-    rid = (await _op(ana, "reading.start")).json()["result"]["id"]
+    rid = (await ana.op("reading.start")).json()["result"]["id"]
     for person in (ana, ben):
-        await _op(
-            person,
+        await person.op(
             "reading.entry.add",
             {"reading_id": rid, "section": "appreciations", "text": f"{person.name} is grateful"},
         )
-        await _op(person, "reading.section.done", {"reading_id": rid, "section": "appreciations"})
+        await person.op("reading.section.done", {"reading_id": rid, "section": "appreciations"})
     assert (await ana.delete("/v1/me", {"password": ana.password})).status_code == 204
     row = await db.fetchrow("SELECT r::text AS text FROM readings r")
     assert ana.id not in row["text"] and "Ana is grateful" not in row["text"]

@@ -13,12 +13,6 @@ from tests.people import Person, assert_problem, link, sign_up
 from tests.phones import Phone
 
 
-async def _op(person: Person, kind: str, body: dict[str, object]) -> httpx.Response:
-    return await person.post(
-        "/v1/couple/ops", {"op_id": str(uuid.uuid4()), "kind": kind, "body": body}
-    )
-
-
 async def test_templates_are_served_in_full(couple: tuple[Person, Person]) -> None:
     """Both templates, every step with a title and a prompt of our own."""
     ana, _ = couple
@@ -97,12 +91,12 @@ async def test_partners_step_through_a_repair_together(
 async def test_two_taps_at_once_converge(couple: tuple[Person, Person]) -> None:
     """Ana taps a step twice at once, Ben taps the same step: one tick each, no toggling."""
     ana, ben = couple
-    repair = (await _op(ana, "repair.start", {"template": "desc"})).json()["result"]
+    repair = (await ana.op("repair.start", {"template": "desc"})).json()["result"]
     tick = {"repair_id": repair["id"], "step": "describe", "done": True}
     answers = await asyncio.gather(
-        _op(ana, "repair.step.set", tick),
-        _op(ana, "repair.step.set", tick),
-        _op(ben, "repair.step.set", tick),
+        ana.op("repair.step.set", tick),
+        ana.op("repair.step.set", tick),
+        ben.op("repair.step.set", tick),
     )
     assert all(r.status_code == 200 for r in answers), [r.text for r in answers]
     assert sorted(r.json()["seq"] is None for r in answers) == [False, False, True]
@@ -115,12 +109,11 @@ async def test_two_taps_at_once_converge(couple: tuple[Person, Person]) -> None:
 async def test_a_tick_and_a_note_are_each_partners_own(couple: tuple[Person, Person]) -> None:
     """Unticking removes only one's own tick; a note left out stays; null clears it."""
     ana, ben = couple
-    repair = (await _op(ana, "repair.start", {"template": "repair", "title": "Sunday"})).json()
+    repair = (await ana.op("repair.start", {"template": "repair", "title": "Sunday"})).json()
     rid = repair["result"]["id"]
     assert repair["result"]["title"] == "Sunday"
     for person in (ana, ben):
-        await _op(
-            person,
+        await person.op(
             "repair.step.set",
             {
                 "repair_id": rid,
@@ -129,12 +122,12 @@ async def test_a_tick_and_a_note_are_each_partners_own(couple: tuple[Person, Per
                 "note": f"{person.name} will ask first",
             },
         )
-    r = await _op(ana, "repair.step.set", {"repair_id": rid, "step": "plan", "done": False})
+    r = await ana.op("repair.step.set", {"repair_id": rid, "step": "plan", "done": False})
     step = r.json()["result"]["steps"][3]
     assert set(step["done"]) == {ben.id}
     assert step["notes"] == {ana.id: "Ana will ask first", ben.id: "Ben will ask first"}
-    r = await _op(
-        ana, "repair.step.set", {"repair_id": rid, "step": "plan", "done": False, "note": None}
+    r = await ana.op(
+        "repair.step.set", {"repair_id": rid, "step": "plan", "done": False, "note": None}
     )
     assert r.json()["result"]["steps"][3]["notes"] == {ben.id: "Ben will ask first"}
 
@@ -142,33 +135,33 @@ async def test_a_tick_and_a_note_are_each_partners_own(couple: tuple[Person, Per
 async def test_repair_refusals(couple: tuple[Person, Person], client: httpx.AsyncClient) -> None:
     """Unknown template, step or repair; another couple's pause; a closed repair."""
     ana, ben = couple
-    assert_problem(await _op(ana, "repair.start", {"template": "nvc"}), 400, "validation_failed")
+    assert_problem(await ana.op("repair.start", {"template": "nvc"}), 400, "validation_failed")
     assert_problem(
-        await _op(ana, "repair.start", {"template": "desc", "title": "x" * 81}),
+        await ana.op("repair.start", {"template": "desc", "title": "x" * 81}),
         400,
         "validation_failed",
     )
     cat, dan = await sign_up(client, "Cat"), await sign_up(client, "Dan")
     await link(cat, dan)
-    their_pause = (await _op(cat, "pause.start", {})).json()["result"]["id"]
+    their_pause = (await cat.op("pause.start", {})).json()["result"]["id"]
     assert_problem(
-        await _op(ana, "repair.start", {"template": "desc", "pause_id": their_pause}),
+        await ana.op("repair.start", {"template": "desc", "pause_id": their_pause}),
         404,
         "not_found",
     )
-    rid = (await _op(ana, "repair.start", {"template": "desc"})).json()["result"]["id"]
+    rid = (await ana.op("repair.start", {"template": "desc"})).json()["result"]["id"]
     assert_problem(
-        await _op(ben, "repair.step.set", {"repair_id": rid, "step": "remorse", "done": True}),
+        await ben.op("repair.step.set", {"repair_id": rid, "step": "remorse", "done": True}),
         400,
         "validation_failed",
     )
-    assert_problem(await _op(cat, "repair.finish", {"repair_id": rid}), 404, "not_found")
+    assert_problem(await cat.op("repair.finish", {"repair_id": rid}), 404, "not_found")
     assert_problem(
-        await _op(ben, "repair.finish", {"repair_id": str(uuid.uuid4())}), 404, "not_found"
+        await ben.op("repair.finish", {"repair_id": str(uuid.uuid4())}), 404, "not_found"
     )
-    abandoned = await _op(ben, "repair.abandon", {"repair_id": rid})
+    abandoned = await ben.op("repair.abandon", {"repair_id": rid})
     assert abandoned.json()["result"]["state"] == "abandoned"
-    assert_problem(await _op(ana, "repair.finish", {"repair_id": rid}), 403, "not_allowed")
+    assert_problem(await ana.op("repair.finish", {"repair_id": rid}), 403, "not_allowed")
 
 
 async def test_an_erased_partners_ticks_and_notes_leave_the_repair(
@@ -176,10 +169,9 @@ async def test_an_erased_partners_ticks_and_notes_leave_the_repair(
 ) -> None:
     """Ana erases her account: Ben's copy keeps his own ticks and notes, none of hers."""
     ana, ben = couple
-    rid = (await _op(ana, "repair.start", {"template": "desc"})).json()["result"]["id"]
+    rid = (await ana.op("repair.start", {"template": "desc"})).json()["result"]["id"]
     for person in (ana, ben):
-        await _op(
-            person,
+        await person.op(
             "repair.step.set",
             {"repair_id": rid, "step": "express", "done": True, "note": f"{person.name} felt"},
         )

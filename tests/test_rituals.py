@@ -18,12 +18,6 @@ COFFEE = {
 }
 
 
-async def _op(person: Person, kind: str, body: dict[str, object]) -> httpx.Response:
-    return await person.post(
-        "/v1/couple/ops", {"op_id": str(uuid.uuid4()), "kind": kind, "body": body}
-    )
-
-
 async def test_a_ritual_is_proposed_then_accepted(
     couple: tuple[Person, Person], node: Node
 ) -> None:
@@ -31,19 +25,19 @@ async def test_a_ritual_is_proposed_then_accepted(
     ana, ben = couple
     b = Phone(ben, node.url)
     await b.connect(after=1)
-    proposed = (await _op(ana, "ritual.propose", COFFEE)).json()
+    proposed = (await ana.op("ritual.propose", COFFEE)).json()
     ritual = proposed["result"]
     assert ritual["status"] == "proposed" and ritual["proposed_by"] == ana.id
     assert ritual["next_at"] == "2026-11-24T06:30:00Z"  # Tuesday 07:30 in Berlin
     assert ritual["remind_minutes_before"] == 15 and ritual["streak"] == 0
     assert (await b.wait_seq(proposed["seq"]))["kind"] == "ritual.proposed"
-    assert_problem(await _op(ana, "ritual.accept", {"ritual_id": ritual["id"]}), 403, "not_allowed")
+    assert_problem(await ana.op("ritual.accept", {"ritual_id": ritual["id"]}), 403, "not_allowed")
     assert_problem(
-        await _op(ana, "ritual.checkin", {"ritual_id": ritual["id"], "date": "2026-11-23"}),
+        await ana.op("ritual.checkin", {"ritual_id": ritual["id"], "date": "2026-11-23"}),
         403,
         "not_allowed",
     )
-    accepted = (await _op(ben, "ritual.accept", {"ritual_id": ritual["id"]})).json()
+    accepted = (await ben.op("ritual.accept", {"ritual_id": ritual["id"]})).json()
     assert accepted["result"]["status"] == "active"
     state = (await ana.get("/v1/couple/state")).json()
     assert [(r["title"], r["status"]) for r in state["rituals"]] == [("Morning coffee", "active")]
@@ -54,24 +48,24 @@ async def test_check_ins_make_a_streak(couple: tuple[Person, Person], clock: Fak
     """Both check in each weekday morning; a second check-in is a no-op; a day one partner
     missed ends the streak."""
     ana, ben = couple
-    rid = (await _op(ana, "ritual.propose", COFFEE)).json()["result"]["id"]
-    await _op(ben, "ritual.accept", {"ritual_id": rid})
+    rid = (await ana.op("ritual.propose", COFFEE)).json()["result"]["id"]
+    await ben.op("ritual.accept", {"ritual_id": rid})
     for day in ("2026-11-23", "2026-11-24", "2026-11-25"):
         if day != "2026-11-23":
             clock.advance(days=1)
             await ana.refresh()
             await ben.refresh()
         first = (
-            await _op(ana, "ritual.checkin", {"ritual_id": rid, "date": day, "note": "oat milk"})
+            await ana.op("ritual.checkin", {"ritual_id": rid, "date": day, "note": "oat milk"})
         ).json()
-        again = (await _op(ana, "ritual.checkin", {"ritual_id": rid, "date": day})).json()
+        again = (await ana.op("ritual.checkin", {"ritual_id": rid, "date": day})).json()
         assert again["seq"] is None and again["result"]["checkin"] == first["result"]["checkin"]
-        done = (await _op(ben, "ritual.checkin", {"ritual_id": rid, "date": day})).json()
+        done = (await ben.op("ritual.checkin", {"ritual_id": rid, "date": day})).json()
     assert done["result"]["ritual"]["streak"] == 3
     # Thursday: only Ana. On Friday evening the streak has ended.
     clock.advance(days=1)
     await ana.refresh()
-    await _op(ana, "ritual.checkin", {"ritual_id": rid, "date": "2026-11-26"})
+    await ana.op("ritual.checkin", {"ritual_id": rid, "date": "2026-11-26"})
     clock.advance(days=1)
     await ana.refresh()
     state = (await ana.get("/v1/couple/state")).json()
@@ -93,20 +87,20 @@ async def test_check_ins_make_a_streak(couple: tuple[Person, Person], clock: Fak
 async def test_check_in_refusals(couple: tuple[Person, Person]) -> None:
     """Only on days the ritual happens, and not ahead of time."""
     ana, ben = couple
-    rid = (await _op(ana, "ritual.propose", COFFEE)).json()["result"]["id"]
-    await _op(ben, "ritual.accept", {"ritual_id": rid})
+    rid = (await ana.op("ritual.propose", COFFEE)).json()["result"]["id"]
+    await ben.op("ritual.accept", {"ritual_id": rid})
     assert_problem(
-        await _op(ana, "ritual.checkin", {"ritual_id": rid, "date": "2026-11-22"}),
+        await ana.op("ritual.checkin", {"ritual_id": rid, "date": "2026-11-22"}),
         400,
         "validation_failed",
     )  # a Sunday
     assert_problem(
-        await _op(ana, "ritual.checkin", {"ritual_id": rid, "date": "2026-11-24"}),
+        await ana.op("ritual.checkin", {"ritual_id": rid, "date": "2026-11-24"}),
         400,
         "validation_failed",
     )  # tomorrow
     assert_problem(
-        await _op(ana, "ritual.checkin", {"ritual_id": str(uuid.uuid4()), "date": "2026-11-23"}),
+        await ana.op("ritual.checkin", {"ritual_id": str(uuid.uuid4()), "date": "2026-11-23"}),
         404,
         "not_found",
     )
@@ -120,13 +114,12 @@ async def test_update_and_archive(couple: tuple[Person, Person]) -> None:
         "cadence": {"every": "week", "days": ["fri"]},
         "at": "19:00",
     }
-    ritual = (await _op(ben, "ritual.propose", date_night)).json()["result"]
+    ritual = (await ben.op("ritual.propose", date_night)).json()["result"]
     assert ritual["timezone"] == "Europe/Berlin"  # the couple's zone when none is given
     assert ritual["next_at"] == "2026-11-27T18:00:00Z"
-    await _op(ana, "ritual.accept", {"ritual_id": ritual["id"]})
+    await ana.op("ritual.accept", {"ritual_id": ritual["id"]})
     moved = (
-        await _op(
-            ana,
+        await ana.op(
             "ritual.update",
             {
                 "ritual_id": ritual["id"],
@@ -137,11 +130,11 @@ async def test_update_and_archive(couple: tuple[Person, Person]) -> None:
     ).json()
     assert moved["result"]["next_at"] == "2026-11-28T19:00:00Z"
     assert moved["result"]["title"] == "Date night"
-    archived = (await _op(ben, "ritual.archive", {"ritual_id": ritual["id"]})).json()
+    archived = (await ben.op("ritual.archive", {"ritual_id": ritual["id"]})).json()
     assert archived["result"]["status"] == "archived" and archived["result"]["next_at"] is None
     assert (await ana.get("/v1/couple/state")).json()["rituals"] == []
     assert_problem(
-        await _op(ana, "ritual.update", {"ritual_id": ritual["id"], "at": "18:00"}),
+        await ana.op("ritual.update", {"ritual_id": ritual["id"], "at": "18:00"}),
         403,
         "not_allowed",
     )
@@ -160,7 +153,7 @@ async def test_ritual_validation(couple: tuple[Person, Person]) -> None:
         {"remind_minutes_before": -5},
         {"title": ""},
     ):
-        assert_problem(await _op(ana, "ritual.propose", COFFEE | bad), 400, "validation_failed")
+        assert_problem(await ana.op("ritual.propose", COFFEE | bad), 400, "validation_failed")
 
 
 async def test_another_couples_ritual_is_out_of_reach(
@@ -170,6 +163,6 @@ async def test_another_couples_ritual_is_out_of_reach(
     ana, _ = couple
     cat, dan = await sign_up(client, "Cat"), await sign_up(client, "Dan")
     await link(cat, dan)
-    rid = (await _op(ana, "ritual.propose", COFFEE)).json()["result"]["id"]
-    assert_problem(await _op(cat, "ritual.accept", {"ritual_id": rid}), 404, "not_found")
+    rid = (await ana.op("ritual.propose", COFFEE)).json()["result"]["id"]
+    assert_problem(await cat.op("ritual.accept", {"ritual_id": rid}), 404, "not_found")
     assert_problem(await cat.get(f"/v1/couple/rituals/{rid}/checkins"), 404, "not_found")

@@ -10,24 +10,13 @@ from tests.nodes import FakeClock
 from tests.people import Person, assert_problem, link, sign_up
 
 
-async def _op(
-    person: Person, kind: str, body: dict[str, object] | None = None
-) -> dict[str, object]:
-    r = await person.post(
-        "/v1/couple/ops", {"op_id": str(uuid.uuid4()), "kind": kind, "body": body or {}}
-    )
-    assert r.status_code == 200, r.text
-    answer: dict[str, object] = r.json()
-    return answer
-
-
 async def test_state_shows_the_running_pause_until_its_time_is_up(
     couple: tuple[Person, Person], clock: FakeClock
 ) -> None:
     """Ben sees Ana's 25-minute pause on the home screen; 25 minutes later it is gone,
     and starting a new one records the old one's expiry first."""
     ana, ben = couple
-    started = await _op(ana, "pause.start", {"minutes": 25, "note": "breathing"})
+    started = await ana.applied("pause.start", {"minutes": 25, "note": "breathing"})
     state = (await ben.get("/v1/couple/state")).json()
     assert state["head"] == 2
     assert state["pause"] == started["result"]
@@ -37,7 +26,7 @@ async def test_state_shows_the_running_pause_until_its_time_is_up(
     await ana.refresh()
     await ben.refresh()
     assert (await ben.get("/v1/couple/state")).json()["pause"] is None
-    again = await _op(ben, "pause.start")
+    again = await ben.applied("pause.start")
     log = (await ana.get("/v1/couple/events", params={"after": 2})).json()
     assert [e["kind"] for e in log["events"]] == ["pause.expired", "pause.started"]
     assert log["events"][0]["actor_id"] is None
@@ -49,8 +38,8 @@ async def test_events_page_in_order(couple: tuple[Person, Person]) -> None:
     """The log pages by after/limit, in seq order, with the head."""
     ana, _ = couple
     for _ in range(3):
-        pause = await _op(ana, "pause.start")
-        await _op(ana, "pause.end", {"pause_id": pause["result"]["id"]})  # type: ignore[index]
+        pause = await ana.applied("pause.start")
+        await ana.applied("pause.end", {"pause_id": pause["result"]["id"]})  # type: ignore[index]
     page = (await ana.get("/v1/couple/events", params={"after": 2, "limit": 3})).json()
     assert [e["seq"] for e in page["events"]] == [3, 4, 5] and page["head"] == 7
     rest = (await ana.get("/v1/couple/events", params={"after": 5})).json()
@@ -93,7 +82,7 @@ async def test_one_couple_cannot_act_on_anothers_pause(
     ana, _ = couple
     cat, dan = await sign_up(client, "Cat"), await sign_up(client, "Dan")
     await link(cat, dan)
-    pause = await _op(ana, "pause.start")
+    pause = await ana.applied("pause.start")
     pause_id = pause["result"]["id"]  # type: ignore[index]
     for kind, body in (
         ("pause.ack", {"pause_id": pause_id}),

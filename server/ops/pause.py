@@ -20,12 +20,6 @@ def is_live(pause: Pause, now: datetime) -> bool:
     return pause.state == "active" and pause.ends_at > now
 
 
-def as_seen(pause: Pause, now: datetime) -> Pause:
-    if pause.state == "active" and not is_live(pause, now):
-        return msgspec.structs.replace(pause, state="expired")
-    return pause
-
-
 def started(actor: uuid.UUID, now: datetime, minutes: int, note: str | None) -> Pause:
     return Pause(
         id=new_id(),

@@ -43,7 +43,7 @@ from schemas.ops import (
 from server.auth import Caller
 from server.clock import Clock
 from server.db import Connection
-from server.errors import NotLinked, TwofoldError, ValidationFailed, field_errors
+from server.errors import NotLinked, TwofoldError, ValidationFailed
 from server.ops import pause, reading, repair, ritual
 from server.ops.work import CoupleWork
 from server.queries import batch as batch_q
@@ -62,9 +62,7 @@ def decode_op(raw: bytes | str) -> Op:
         op: Op = _ops.decode(raw)
         return op
     except msgspec.ValidationError as exc:
-        errors = field_errors([str(exc)])
-        detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
-        raise ValidationFailed(detail, errors=errors) from exc
+        raise ValidationFailed.of([str(exc)]) from exc
     except msgspec.DecodeError as exc:
         raise ValidationFailed(f"The op is not valid JSON: {exc}") from exc
     except RecursionError as exc:

@@ -15,6 +15,7 @@ from schemas.ritual import (
     CheckinBody,
     ProposeBody,
     Ritual,
+    RitualPlan,
     RitualRef,
     UpdateBody,
 )
@@ -44,20 +45,14 @@ def streak(stored: Stored, checkins: list[Checkin], now: datetime) -> int:
 
 def present(stored: Stored, checkins: list[Checkin], now: datetime) -> Ritual:
     """The ritual as the phones see it, with what time makes of it."""
-    live = stored.status != "archived"
+    plan = {name: getattr(stored, name) for name in RitualPlan.__struct_fields__}
     return Ritual(
-        id=stored.id,
-        title=stored.title,
-        description=stored.description,
-        cadence=stored.cadence,
-        at=stored.at,
-        timezone=stored.timezone,
-        remind_minutes_before=stored.remind_minutes_before,
-        status=stored.status,  # type: ignore[arg-type]
-        proposed_by=stored.proposed_by,
+        **plan,
         streak=streak(stored, checkins, now),
         next_at=(
-            ritual_time.next_at(stored.cadence, stored.at, stored.timezone, now) if live else None
+            ritual_time.next_at(stored.cadence, stored.at, stored.timezone, now)
+            if stored.status != "archived"
+            else None
         ),
     )
 

@@ -124,6 +124,13 @@ async def get_couple(conn: Connection, couple_id: uuid.UUID) -> Couple | None:
     )
 
 
+async def reading_timezone(conn: Connection, couple_id: uuid.UUID) -> str | None:
+    value: str | None = await conn.fetchval(
+        "SELECT reading_timezone FROM couples WHERE id = $1", couple_id
+    )
+    return value
+
+
 async def lock_couple(conn: Connection, couple_id: uuid.UUID) -> None:
     await conn.execute("SELECT 1 FROM couples WHERE id = $1 FOR UPDATE", couple_id)
 

@@ -7,7 +7,7 @@ import uuid
 import asyncpg
 
 from schemas.pause import Pause
-from server.db import Connection
+from server.db import Connection, by_couple
 
 COLUMNS = (
     "id, started_by, started_at, ends_at, minutes, note, acknowledged_at, state, ended_at, ended_by"
@@ -37,8 +37,5 @@ async def load_all(
 ) -> dict[uuid.UUID, list[Pause]]:
     """The active pauses of these couples, and the pauses asked for by id (of these couples
     only: an id from another couple finds nothing)."""
-    out: dict[uuid.UUID, list[Pause]] = {c: [] for c in couple_ids}
-    for row in await conn.fetch(LOAD_ALL, couple_ids, pause_ids):
-        fields = dict(row)
-        out[fields.pop("couple_id")].append(Pause(**fields))
-    return out
+    rows = await conn.fetch(LOAD_ALL, couple_ids, pause_ids)
+    return by_couple(rows, couple_ids, lambda fields: Pause(**fields))

@@ -10,7 +10,7 @@ import asyncpg
 import msgspec
 
 from schemas.reading import SECTIONS, Entry, Reading, SectionState
-from server.db import Connection
+from server.db import Connection, by_couple
 
 COLUMNS = "id, local_date, started_by, started_at, finished_at, done_by, entries"
 
@@ -18,7 +18,7 @@ _entries = msgspec.json.Decoder(list[Entry])
 _done = msgspec.json.Decoder(dict[str, list[uuid.UUID]])
 
 
-def from_row(row: asyncpg.Record) -> Reading:
+def from_row(row: asyncpg.Record | dict[str, Any]) -> Reading:
     fields: dict[str, Any] = dict(row)
     fields.pop("couple_id", None)
     done = _done.decode(fields.pop("done_by"))
@@ -53,13 +53,10 @@ async def load_all(
 ) -> dict[uuid.UUID, list[Reading]]:
     """The readings asked for by id (of these couples only) and each couple's reading of
     ``tonight``."""
-    out: dict[uuid.UUID, list[Reading]] = {c: [] for c in couple_ids}
     rows = await conn.fetch(
         LOAD_ALL, couple_ids, list(tonight), list(tonight.values()), reading_ids
     )
-    for row in rows:
-        out[row["couple_id"]].append(from_row(row))
-    return out
+    return by_couple(rows, couple_ids, from_row)
 
 
 async def current(conn: Connection, couple_id: uuid.UUID, tonight: date) -> Reading | None:

@@ -10,7 +10,7 @@ import asyncpg
 import msgspec
 
 from schemas.repair import Repair, RepairStep
-from server.db import Connection
+from server.db import Connection, by_couple
 from server.repair_templates import TEMPLATES
 
 COLUMNS = "id, template, title, pause_id, started_by, started_at, state, ended_at, ended_by, marks"
@@ -24,7 +24,7 @@ class _Marks(msgspec.Struct):
 _marks = msgspec.json.Decoder(dict[str, _Marks])
 
 
-def from_row(row: asyncpg.Record) -> Repair:
+def from_row(row: asyncpg.Record | dict[str, Any]) -> Repair:
     fields: dict[str, Any] = dict(row)
     fields.pop("couple_id", None)
     marks = _marks.decode(fields.pop("marks"))
@@ -58,10 +58,7 @@ async def load_all(
     conn: Connection, couple_ids: list[uuid.UUID], repair_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[Repair]]:
     """The open repairs of these couples, and those asked for by id (of these couples only)."""
-    out: dict[uuid.UUID, list[Repair]] = {c: [] for c in couple_ids}
-    for row in await conn.fetch(LOAD_ALL, couple_ids, repair_ids):
-        out[row["couple_id"]].append(from_row(row))
-    return out
+    return by_couple(await conn.fetch(LOAD_ALL, couple_ids, repair_ids), couple_ids, from_row)
 
 
 async def open_ones(conn: Connection, couple_id: uuid.UUID) -> list[Repair]:

@@ -9,8 +9,8 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from schemas.ritual import Cadence, Checkin
-from server.db import Connection
+from schemas.ritual import Cadence, Checkin, RitualPlan
+from server.db import Connection, by_couple
 
 COLUMNS = (
     "id, title, description, cadence, at, timezone, remind_minutes_before, status,"
@@ -20,22 +20,13 @@ COLUMNS = (
 _cadence = msgspec.json.Decoder(Cadence)
 
 
-class Stored(msgspec.Struct):
-    """A ritual as kept: what it is, not what time makes of it (streak, next_at)."""
+class Stored(RitualPlan):
+    """A ritual as kept: its plan and when it was proposed."""
 
-    id: uuid.UUID
-    title: str
-    description: str | None
-    cadence: Cadence
-    at: str
-    timezone: str
-    remind_minutes_before: int
-    status: str
-    proposed_by: uuid.UUID | None
     created_at: datetime
 
 
-def _stored(row: asyncpg.Record) -> Stored:
+def _stored(row: asyncpg.Record | dict[str, Any]) -> Stored:
     fields: dict[str, Any] = dict(row)
     fields.pop("couple_id", None)
     fields["cadence"] = _cadence.decode(fields["cadence"])
@@ -60,9 +51,7 @@ async def load_all(
     conn: Connection, couple_ids: list[uuid.UUID], ritual_ids: list[uuid.UUID], since: date
 ) -> tuple[dict[uuid.UUID, list[Stored]], dict[uuid.UUID, list[Checkin]]]:
     """The rituals asked for (of these couples only), and their check-ins since ``since``."""
-    rituals: dict[uuid.UUID, list[Stored]] = {c: [] for c in couple_ids}
-    for row in await conn.fetch(LOAD_ALL, couple_ids, ritual_ids):
-        rituals[row["couple_id"]].append(_stored(row))
+    rituals = by_couple(await conn.fetch(LOAD_ALL, couple_ids, ritual_ids), couple_ids, _stored)
     checkins: dict[uuid.UUID, list[Checkin]] = {}
     for row in await conn.fetch(CHECKINS_OF, couple_ids, ritual_ids, since):
         fields = dict(row)
