@@ -1,0 +1,262 @@
+"""A local FCM-compatible server, for tests and benchmarks: the real firebase-admin client is
+pointed at it (``TWOFOLD_FCM_ENDPOINT``) and at its token endpoint (the ``token_uri`` of the
+service-account file ``service_account()`` writes), so everything but Google's machines is
+exercised: OAuth's JWT-bearer grant, bearer tokens, FCM HTTP v1 messages and error bodies.
+
+It records what it receives and can be told to answer with any FCM error, a Retry-After and
+a latency. Run it in a thread (``FakeFcm().start()``) or as ``python -m push.fake_fcm``; the
+same controls are on ``/control/...`` for a process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import uvicorn
+from litestar import Litestar, MediaType, Request, Response, get, post
+
+# FCM's error code -> (HTTP status, canonical status, message), as FCM answers them.
+ERRORS: dict[str, tuple[int, str, str]] = {
+    "UNREGISTERED": (404, "NOT_FOUND", "Requested entity was not found."),
+    "SENDER_ID_MISMATCH": (403, "PERMISSION_DENIED", "SenderId mismatch"),
+    "INVALID_ARGUMENT": (400, "INVALID_ARGUMENT", "Request contains an invalid argument."),
+    "QUOTA_EXCEEDED": (429, "RESOURCE_EXHAUSTED", "Quota exceeded for sending messages."),
+    "UNAVAILABLE": (503, "UNAVAILABLE", "The service is currently unavailable."),
+    "INTERNAL": (500, "INTERNAL", "Internal error encountered."),
+    "THIRD_PARTY_AUTH_ERROR": (401, "UNAUTHENTICATED", "Auth error from APNS or Web Push."),
+    "APNS_AUTH_ERROR": (401, "UNAUTHENTICATED", "APNs certificate or auth key was invalid."),
+}
+
+
+class Rule(msgspec.Struct, kw_only=True):
+    """Answer the next ``times`` sends (to ``token``, or any) with ``error``."""
+
+    error: str
+    times: int = 1
+    token: str | None = None
+    retry_after: str | None = None
+    # INVALID_ARGUMENT about the registration token (FCM then names the field), or not.
+    about_token: bool = True
+
+
+class Received(msgspec.Struct):
+    project: str
+    token: str
+    message: dict[str, Any]
+    answered: str  # "ok" or the error code
+
+
+class FakeFcm:
+    def __init__(self, *, project: str = "twofold-test") -> None:
+        self.project = project
+        self.received: list[Received] = []
+        self.rules: list[Rule] = []
+        self.latency = 0.0
+        self.tokens_issued = 0
+        self._issued: set[str] = set()
+        self._ids = itertools.count(1)
+        self._changed = threading.Condition()
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    # -- what tests and benchmarks call -------------------------------------------------
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def answer(self, rule: Rule) -> None:
+        with self._changed:
+            self.rules.append(rule)
+
+    def reset(self) -> None:
+        with self._changed:
+            self.received.clear()
+            self.rules.clear()
+            self.latency = 0.0
+
+    def wait_for(self, done: Callable[[list[Received]], bool], timeout: float = 30.0) -> None:
+        """Block until ``done(received)`` holds (call through ``asyncio.to_thread``)."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: done(self.received), timeout):
+                raise TimeoutError(f"the FCM server saw {len(self.received)} messages")
+
+    def sent_to(self, token: str) -> list[Received]:
+        with self._changed:
+            return [r for r in self.received if r.token == token and r.answered == "ok"]
+
+    # -- the server ----------------------------------------------------------------------
+    def app(self) -> Litestar:
+        fake = self
+
+        @post("/token", media_type=MediaType.JSON, status_code=200)
+        async def token(request: Request[Any, Any, Any]) -> dict[str, Any]:
+            form = await request.form()
+            if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+                return {"error": "unsupported_grant_type"}
+            issued = f"fake-access-{next(fake._ids)}"
+            with fake._changed:
+                fake._issued.add(issued)
+                fake.tokens_issued += 1
+            return {"access_token": issued, "expires_in": 3600, "token_type": "Bearer"}
+
+        @post("/v1/projects/{project:str}/messages:send", media_type=MediaType.JSON)
+        async def send(request: Request[Any, Any, Any], project: str) -> Response[Any]:
+            auth = request.headers.get("authorization", "")
+            if not auth.startswith("Bearer ") or auth[7:] not in fake._issued:
+                return _error(401, "UNAUTHENTICATED", "Request had invalid credentials.", None)
+            body = msgspec.json.decode(await request.body())
+            message = body.get("message") or {}
+            target = str(message.get("token", ""))
+            if fake.latency:
+                await asyncio.sleep(fake.latency)
+            with fake._changed:
+                rule = fake._take_rule(target)
+                answered = rule.error if rule else "ok"
+                fake.received.append(Received(project, target, message, answered))
+                fake._changed.notify_all()
+            if rule is not None:
+                return fake._rule_error(rule)
+            name = f"projects/{project}/messages/{next(fake._ids)}"
+            return Response({"name": name}, status_code=200)
+
+        @post("/control/answers")
+        async def control_answer(data: Rule) -> None:
+            fake.answer(data)
+
+        @post("/control/reset")
+        async def control_reset() -> None:
+            fake.reset()
+
+        @post("/control/latency")
+        async def control_latency(data: dict[str, float]) -> None:
+            fake.latency = float(data.get("seconds", 0.0))
+
+        @get("/control/received")
+        async def control_received() -> list[Received]:
+            with fake._changed:
+                return list(fake.received)
+
+        return Litestar(
+            [token, send, control_answer, control_reset, control_latency, control_received]
+        )
+
+    def _take_rule(self, token: str) -> Rule | None:
+        for rule in self.rules:
+            if rule.times != 0 and rule.token in (None, token):
+                if rule.times > 0:
+                    rule.times -= 1
+                return rule
+        return None
+
+    def _rule_error(self, rule: Rule) -> Response[Any]:
+        status, canonical, text = ERRORS[rule.error]
+        violations = None
+        if rule.error == "INVALID_ARGUMENT":
+            if rule.about_token:
+                text = "The registration token is not a valid FCM registration token"
+                violations = "message.token"
+            else:
+                text = "Invalid value at 'message.android.ttl'"
+                violations = "message.android.ttl"
+        response = _error(status, canonical, text, rule.error, violations)
+        if rule.retry_after is not None:
+            response.headers["Retry-After"] = rule.retry_after
+        return response
+
+    def start(self) -> FakeFcm:
+        """Serve on a free loopback port from a thread of its own (google-auth fetches tokens
+        synchronously, so it must not share the caller's event loop)."""
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(self.app(), log_config=None, lifespan="off", access_log=False)
+        self._server = uvicorn.Server(config)
+        server = self._server
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started:  # uvicorn has no "started" event; bounded
+            if time.monotonic() > deadline:
+                raise RuntimeError("the fake FCM server did not start")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(30)
+
+
+def _error(
+    status: int,
+    canonical: str,
+    message: str,
+    fcm_code: str | None,
+    field: str | None = None,
+) -> Response[Any]:
+    details: list[dict[str, Any]] = []
+    if field is not None:
+        details.append(
+            {
+                "@type": "type.googleapis.com/google.rpc.BadRequest",
+                "fieldViolations": [{"field": field, "description": message}],
+            }
+        )
+    if fcm_code is not None:
+        details.append(
+            {"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": fcm_code}
+        )
+    body = {"error": {"code": status, "message": message, "status": canonical, "details": details}}
+    return Response(body, status_code=status, media_type=MediaType.JSON)
+
+
+def service_account(path: Path, token_uri: str, project: str = "twofold-test") -> Path:
+    """A service-account file whose token endpoint is ``token_uri``, with a fresh key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    path.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": project,
+                "private_key_id": "fake-key",
+                "private_key": pem,
+                "client_email": f"twofold@{project}.iam.gserviceaccount.com",
+                "client_id": "1",
+                "token_uri": token_uri,
+            }
+        )
+    )
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    uvicorn.run(FakeFcm().app(), host="127.0.0.1", port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()
