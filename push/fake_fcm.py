@@ -19,11 +19,12 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import uvicorn
 from litestar import Litestar, MediaType, Request, Response, get, post
+from litestar.params import JSONBody, PathParameter
 
 # FCM's error code -> (HTTP status, canonical status, message), as FCM answers them.
 ERRORS: dict[str, tuple[int, str, str]] = {
@@ -111,27 +112,30 @@ class FakeFcm:
             return {"access_token": issued, "expires_in": 3600, "token_type": "Bearer"}
 
         @post("/v1/projects/{project:str}/messages:send", media_type=MediaType.JSON)
-        async def send(request: Request[Any, Any, Any], project: str) -> Response[Any]:
+        async def send(
+            request: Request[Any, Any, Any], project: Annotated[str, PathParameter()]
+        ) -> Response[Any]:
             auth = request.headers.get("authorization", "")
             if not auth.startswith("Bearer ") or auth[7:] not in fake._issued:
                 return _error(401, "UNAUTHENTICATED", "Request had invalid credentials.", None)
             body = msgspec.json.decode(await request.body())
             message = body.get("message") or {}
             target = str(message.get("token", ""))
-            if fake.latency:
-                await asyncio.sleep(fake.latency)
             with fake._changed:
                 rule = fake._take_rule(target)
                 answered = rule.error if rule else "ok"
                 fake.received.append(Received(project, target, message, answered))
                 fake._changed.notify_all()
+            # Received first, answered later: a sender can die between the two.
+            if fake.latency:
+                await asyncio.sleep(fake.latency)
             if rule is not None:
                 return fake._rule_error(rule)
             name = f"projects/{project}/messages/{next(fake._ids)}"
             return Response({"name": name}, status_code=200)
 
         @post("/control/answers")
-        async def control_answer(data: Rule) -> None:
+        async def control_answer(data: JSONBody[Rule]) -> None:
             fake.answer(data)
 
         @post("/control/reset")
@@ -139,7 +143,7 @@ class FakeFcm:
             fake.reset()
 
         @post("/control/latency")
-        async def control_latency(data: dict[str, float]) -> None:
+        async def control_latency(data: JSONBody[dict[str, float]]) -> None:
             fake.latency = float(data.get("seconds", 0.0))
 
         @get("/control/received")
@@ -181,7 +185,12 @@ class FakeFcm:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app(), log_config=None, lifespan="off", access_log=False)
+        try:
+            app = self.app()
+        except BaseException:
+            sock.close()
+            raise
+        config = uvicorn.Config(app, log_config=None, lifespan="off", access_log=False)
         self._server = uvicorn.Server(config)
         server = self._server
         self._thread = threading.Thread(

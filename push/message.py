@@ -18,7 +18,18 @@ Platform = Literal["ios", "android", "web"]
 # retry         FCM could not take it now; send again later (retry_after, when FCM said)
 # config_alarm  our credentials are wrong (APNs auth): an operator must act; token kept
 # failed        refused for a reason a retry will not change
-Status = Literal["sent", "recorded", "token_invalid", "retry", "config_alarm", "failed"]
+# quiet_hours   held back: the recipient's quiet hours (never for pause alerts)
+# gave_up       still refused when its grace window ended
+Status = Literal[
+    "sent",
+    "recorded",
+    "token_invalid",
+    "retry",
+    "config_alarm",
+    "failed",
+    "quiet_hours",
+    "gave_up",
+]
 
 
 class Notification(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,4 +1,5 @@
-"""``python -m server`` (or ``twofold``): serve the API, or apply migrations."""
+"""``python -m server`` (or ``twofold``): serve the API, apply migrations, or list the
+notifications recorded (the outbox)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,32 @@ def migrate(settings: Settings) -> int:
     return 0
 
 
+def outbox(settings: Settings) -> int:
+    """Every notification recorded (sent through FCM, or kept by the outbox), oldest first,
+    one JSON object per line."""
+    from server import db
+    from server.queries import due as due_q
+
+    settings, _handle, _where = _database(settings)
+    assert settings.database_url is not None
+    url = settings.database_url
+
+    async def run() -> None:
+        pool = await db.create_pool(url, max_size=1)
+        try:
+            async with pool.acquire() as conn:
+                await db.migrate(conn)
+                for row in await due_q.outbox(conn):
+                    line = dict(row)
+                    line["data"] = msgspec.json.decode(row["data"])
+                    sys.stdout.write(msgspec.json.encode(line).decode() + "\n")
+        finally:
+            await pool.close()
+
+    asyncio.run(run())
+    return 0
+
+
 def serve(settings: Settings) -> int:
     import uvicorn
 
@@ -75,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         "serve", help="apply migrations and serve the API (embedded PostgreSQL if no DATABASE_URL)"
     )
     commands.add_parser("migrate", help="apply pending database migrations and exit")
+    commands.add_parser("outbox", help="list every notification recorded, one JSON object per line")
     args = parser.parse_args(argv)
 
     from server.observability import configure_logging
@@ -86,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
             return serve(settings)
         case "migrate":
             return migrate(settings)
+        case "outbox":
+            return outbox(settings)
     return 2
 
 

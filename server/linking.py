@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 from asyncpg import Record
 
 from schemas.base import new_id
-from schemas.couples import Couple, InviteCreated, SettingsPatch
+from schemas.couples import Couple, CoupleSettings, InviteCreated, SettingsPatch
 from schemas.events import CoupleLinked, CoupleUnlinked, SettingsChanged
 from server import ratelimit
 from server.clock import Clock
 from server.db import Connection
+from server.due import plan
 from server.errors import (
     AlreadyLinked,
     InviteExpired,
@@ -23,6 +24,7 @@ from server.errors import (
     OwnInvite,
 )
 from server.queries import couples as q
+from server.queries import due as due_q
 from server.queries import events
 from server.realtime import notify
 
@@ -83,6 +85,10 @@ async def accept_invite(
         inviter_tz = next(p["timezone"] for p in people if p["id"] == inviter_id)
         couple_id = new_id()
         await q.create_couple(conn, couple_id, [inviter_id, user_id], inviter_tz, now)
+        await due_q.put(
+            conn,
+            [plan.reading_reminder(couple_id, CoupleSettings(reading_timezone=inviter_tz), now)],
+        )
         await q.mark_invite_used(conn, code, user_id, now)
         await q.revoke_open_invites(conn, [user_id, inviter_id], now)
         linked = await events.append(
@@ -125,13 +131,15 @@ async def change_settings(
         couple = await read_couple(conn, couple_id)
         if couple.settings == before.settings:
             return couple
+        now = clock.now()
+        await due_q.put(conn, [plan.reading_reminder(couple_id, couple.settings, now)])
         event = await events.append(
             conn,
             couple_id,
             "couple.settings_changed",
             actor,
             SettingsChanged(settings=couple.settings),
-            clock.now(),
+            now,
         )
         await events.announce(conn, couple_id, event.seq)
         couple.head = event.seq
@@ -146,6 +154,7 @@ async def unlink_couple(
         now = clock.now()
         if not await q.unlink(conn, couple_id, now):
             raise NotLinked("This couple has already been unlinked")
+        await due_q.drop_couple(conn, couple_id)
         event = await events.append(
             conn, couple_id, "couple.unlinked", actor, CoupleUnlinked(by=actor), now
         )

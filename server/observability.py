@@ -83,6 +83,19 @@ class Metrics:
             "Event frames queued to sockets on this node.",
             registry=self.registry,
         )
+        self.due_items = Counter(
+            "twofold_due_items",
+            "Due rows taken by this node's scheduler: handled, late (skipped, recorded), or "
+            "left for the next tick (their couple was busy).",
+            ("result",),
+            registry=self.registry,
+        )
+        self.notifications = Counter(
+            "twofold_notifications",
+            "Notifications decided on, by kind and outcome.",
+            ("kind", "outcome"),
+            registry=self.registry,
+        )
         self.fanout_lag = Histogram(
             "twofold_fanout_lag_seconds",
             "From an event's commit to its frame being written to a socket.",

@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import uvicorn
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import Frame
+from websockets.http11 import Request
 
 from server.app import create_asgi
 from server.clock import Clock
+from server.realtime.subscriber import PONGS, Heard
 from server.settings import Settings
 
 MAX_FRAME = 64 * 1024
@@ -22,15 +26,30 @@ def uvicorn_config(
         port=settings.port,
         lifespan="on",
         log_config=None,
-        ws="websockets-sansio",
+        ws=HeardProtocol,
         # Per-message compression costs tens of KiB per socket; off until measured to pay.
         ws_per_message_deflate=False,
         # Frames over 64 KiB close the socket with 1009.
         ws_max_size=MAX_FRAME,
         # A protocol ping every 20 s; a client that has not answered within 40 s more has been
         # silent for 60 s and is closed.
-        ws_ping_interval=20.0,
+        ws_ping_interval=settings.ws_ping_seconds,
         ws_ping_timeout=40.0,
         timeout_graceful_shutdown=10,
         **extra,
     )
+
+
+class HeardProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's sans-I/O websockets protocol, which also notes when the client last answered
+    a protocol ping: a phone whose app is open but quiet still counts as live, so its person
+    gets no push for what the socket already showed."""
+
+    def handle_connect(self, event: Request) -> None:
+        super().handle_connect(event)
+        self.heard = Heard()
+        self.scope["extensions"][PONGS] = self.heard  # type: ignore[assignment]
+
+    def handle_pong(self, event: Frame) -> None:
+        super().handle_pong(event)
+        self.heard.at = self.loop.time()

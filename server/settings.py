@@ -10,6 +10,8 @@ from pathlib import Path
 
 import msgspec
 
+from push.transport import credentials_path
+
 log = logging.getLogger("twofold.settings")
 
 
@@ -25,6 +27,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # The socket protocol's clocks and bounds; tests shorten them.
     hello_seconds: float = 10.0
     socket_queue_frames: int = 256
+    ws_ping_seconds: float = 20.0
+    # Due work: how often each node looks for it (an alert wakes it at once anyway).
+    due_tick_seconds: float = 1.0
+    # FCM: a service-account file; without one, notifications go to the outbox.
+    firebase_credentials: str | None = None
+    # Where FCM is (tests and benchmarks point it at the local FCM-compatible server).
+    fcm_endpoint: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -43,6 +52,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             secret_key=env.get("TWOFOLD_SECRET_KEY") or development_secret(data_dir),
             log_level=level,
             data_dir=data_dir,
+            firebase_credentials=credentials_path(env),
+            fcm_endpoint=env.get("TWOFOLD_FCM_ENDPOINT") or None,
         )
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
+from push.fake_fcm import FakeFcm, service_account
 from tests.nodes import FakeClock, Node, run_node
 from tests.people import Person, link, sign_up
 
@@ -89,3 +92,48 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(database_url)
     yield conn
     await conn.close()
+
+
+@pytest.fixture(scope="session")
+def fcm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeFcm]:
+    server = FakeFcm().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fcm(fcm_server: FakeFcm, tmp_path: Path) -> FakeFcm:
+    """The local FCM-compatible server, forgetting what earlier tests sent and asked."""
+    fcm_server.reset()
+    return fcm_server
+
+
+@pytest.fixture
+def push_nodes(
+    database_url: str, clock: FakeClock, fcm: FakeFcm, tmp_path: Path
+) -> Callable[..., AbstractAsyncContextManager[list[Node]]]:
+    """Start n nodes that send through firebase-admin to the local FCM server. Their
+    schedulers tick when a test says so (or an alert wakes them), by the test's clock."""
+    credentials = service_account(tmp_path / "service-account.json", f"{fcm.url}/token")
+
+    @asynccontextmanager
+    async def start(count: int = 1, fresh: bool = True, **tuned: Any) -> AsyncIterator[list[Node]]:
+        if fresh:  # not when the test restarts its nodes on what they left
+            await _truncate(database_url)
+        async with AsyncExitStack() as stack:
+            nodes = [
+                await stack.enter_async_context(
+                    run_node(
+                        database_url,
+                        clock,
+                        firebase_credentials=str(credentials),
+                        fcm_endpoint=fcm.url,
+                        due_tick_seconds=3600,
+                        **tuned,
+                    )
+                )
+                for _ in range(count)
+            ]
+            yield nodes
+
+    return start

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from server.realtime.node import Node as TwofoldNode
 from server.serving import uvicorn_config
 from server.settings import Settings
 
@@ -36,6 +37,9 @@ class FakeClock:
     def advance(self, **delta: float) -> None:
         self._now += timedelta(**delta)
 
+    def set(self, at: datetime) -> None:
+        self._now = at
+
 
 @dataclass
 class Node:
@@ -43,6 +47,16 @@ class Node:
     port: int
     server: uvicorn.Server
     settings: Settings
+
+    @property
+    def twofold(self) -> TwofoldNode:
+        """The server's own node object (its hub, its scheduler), for a test to wait on."""
+        node: TwofoldNode = self.server.config.app.app.state.node
+        return node
+
+    async def tick(self) -> None:
+        """Until this node's scheduler has done whatever is due by the test's clock."""
+        await self.twofold.due.next_tick()
 
 
 @asynccontextmanager
@@ -80,18 +94,30 @@ async def run_node(
             await task
 
 
+@dataclass
+class ServerProcess:
+    url: str
+    proc: subprocess.Popen[bytes]
+
+
 @asynccontextmanager
-async def server_process(database_url: str, log: Path) -> AsyncIterator[str]:
-    """A real `python -m server serve` process on a free loopback port; yields its URL."""
+async def server_process(
+    database_url: str, log: Path, extra_env: dict[str, str] | None = None
+) -> AsyncIterator[ServerProcess]:
+    """A real `python -m server serve` process on a free loopback port."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = dict(os.environ) | {
-        "DATABASE_URL": database_url,
-        "TWOFOLD_SECRET_KEY": TEST_SECRET,
-        "TWOFOLD_PORT": str(port),
-        "TWOFOLD_LOG_LEVEL": "WARNING",
-    }
+    env = (
+        dict(os.environ)
+        | {
+            "DATABASE_URL": database_url,
+            "TWOFOLD_SECRET_KEY": TEST_SECRET,
+            "TWOFOLD_PORT": str(port),
+            "TWOFOLD_LOG_LEVEL": "WARNING",
+        }
+        | (extra_env or {})
+    )
     root = Path(__file__).resolve().parent.parent
     with log.open("ab") as out:
         proc = subprocess.Popen(
@@ -108,7 +134,7 @@ async def server_process(database_url: str, log: Path) -> AsyncIterator[str]:
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.05)  # a process we do not control; bounded above
-        yield url
+        yield ServerProcess(url, proc)
     finally:
         proc.terminate()
         await asyncio.to_thread(proc.wait, 60)

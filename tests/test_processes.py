@@ -19,7 +19,8 @@ async def test_partners_on_two_server_processes_hold_the_same_log(
     """Ana's phone talks to one process, Ben's to another: every op either sends reaches both
     phones in the same order, and one op sent to both processes at once is applied once."""
     log = tmp_path / "servers.log"
-    async with server_process(database_url, log) as one, server_process(database_url, log) as two:
+    async with server_process(database_url, log) as p1, server_process(database_url, log) as p2:
+        one, two = p1.url, p2.url
         async with httpx.AsyncClient(base_url=one, timeout=30) as c1:
             ana, ben = await sign_up(c1, "Ana"), await sign_up(c1, "Ben")
             await link(ana, ben)

@@ -57,3 +57,7 @@ CREATE TABLE missed_items (
     found_at   timestamptz NOT NULL
 );
 CREATE INDEX missed_items_couple ON missed_items (couple_id);
+
+-- When each socket was last heard from (a frame, or a pong to a protocol ping), by its node's
+-- clock: a socket silent for 30 s does not count as live when deciding on a push.
+ALTER TABLE live_sockets ADD COLUMN heard_at timestamptz NOT NULL DEFAULT now();

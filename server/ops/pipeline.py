@@ -10,7 +10,7 @@ appends nothing, also when it races the original on another node.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
 import msgspec
@@ -43,6 +43,7 @@ from schemas.ops import (
 from server.auth import Caller
 from server.clock import Clock
 from server.db import Connection
+from server.due import plan
 from server.errors import NotLinked, TwofoldError, ValidationFailed
 from server.ops import pause, reading, repair, ritual
 from server.ops.work import CoupleWork
@@ -205,19 +206,7 @@ async def apply_batch(conn: Connection, clock: Clock, jobs: list[tuple[Caller, O
     claimed, locked = await ops_q.claim_and_lock(
         conn, [(key, kind_of(op)) for key, (_, op) in zip(keys, jobs, strict=True)], now
     )
-    works: dict[uuid.UUID, CoupleWork] = {}
-    unlinked: set[uuid.UUID] = set()
-    for row in locked:
-        if row["unlinked_at"] is not None:
-            unlinked.add(row["id"])
-            continue
-        settings = CoupleSettings(
-            safe_word=row["safe_word"],
-            default_pause_minutes=row["default_pause_minutes"],
-            reading_time=row["reading_time"],
-            reading_timezone=row["reading_timezone"],
-        )
-        works[row["id"]] = CoupleWork(row["id"], settings, row["head"], now)
+    works = _works(locked, now)
     named = Named()
     for key, (_, op) in zip(keys, jobs, strict=True):
         _name(named, key[0], op)
@@ -255,6 +244,32 @@ async def apply_batch(conn: Connection, clock: Clock, jobs: list[tuple[Caller, O
         outcomes[key] = outcome
         ran.append(outcome)
 
+    await _write(conn, works, records, releases)
+    return Batch(ran=ran, events={c: w.events for c, w in works.items() if w.events})
+
+
+def _works(locked: list[asyncpg.Record], now: datetime) -> dict[uuid.UUID, CoupleWork]:
+    """Working state for each locked couple that is still linked."""
+    works: dict[uuid.UUID, CoupleWork] = {}
+    for row in locked:
+        if row["unlinked_at"] is not None:
+            continue
+        settings = CoupleSettings(
+            safe_word=row["safe_word"],
+            default_pause_minutes=row["default_pause_minutes"],
+            reading_time=row["reading_time"],
+            reading_timezone=row["reading_timezone"],
+        )
+        works[row["id"]] = CoupleWork(row["id"], settings, row["head"], now)
+    return works
+
+
+async def _write(
+    conn: Connection,
+    works: dict[uuid.UUID, CoupleWork],
+    records: list[tuple[ops_q.Key, int | None, bytes]],
+    releases: list[ops_q.Key],
+) -> None:
     await batch_q.write_back(
         conn,
         pauses=[(c, p) for c, w in works.items() for p in w.changed_pauses.values()],
@@ -266,8 +281,21 @@ async def apply_batch(conn: Connection, clock: Clock, jobs: list[tuple[Caller, O
         readings=[(c, r) for c, w in works.items() for r in w.changed_readings.values()],
         rituals=[(c, r) for c, w in works.items() for r in w.changed_rituals.values()],
         checkins=[(c, k) for c, w in works.items() for k in w.new_checkins],
+        due=plan.merged(plan.changes(w) for w in works.values()),
     )
-    return Batch(ran=ran, events={c: w.events for c, w in works.items() if w.events})
+
+
+async def settle_couples(
+    conn: Connection, now: datetime, couple_ids: list[uuid.UUID]
+) -> tuple[set[uuid.UUID], dict[uuid.UUID, list[Event]]]:
+    """Let time act on couples (a pause whose end has come expires, with its event), for the
+    scheduler. Couples another transaction holds are skipped, not waited for (that one may
+    be waiting for a due row this transaction holds); the first value is those settled."""
+    locked = await ops_q.lock_couples_skip_locked(conn, couple_ids)
+    works = _works(locked, now)
+    await _load(conn, works, Named())
+    await _write(conn, works, [], [])
+    return {r["id"] for r in locked}, {c: w.events for c, w in works.items() if w.events}
 
 
 def _stored(record: asyncpg.Record | None, op: Op) -> Ran:

@@ -15,6 +15,7 @@ from schemas.reading import Reading
 from schemas.repair import Repair
 from schemas.ritual import Checkin
 from server.db import Connection
+from server.due.plan import Changes
 from server.queries import events
 from server.queries import readings as readings_q
 from server.queries import repairs as repairs_q
@@ -92,6 +93,21 @@ answered AS (
         AS t(c, u, o, s, res)
     WHERE r.couple_id = t.c AND r.user_id = t.u AND r.op_id = t.o
 ),
+planned AS (
+    INSERT INTO due_items (kind, couple_id, subject_id, occurrence, due_at, grace_until,
+                           user_id, payload)
+    SELECT * FROM unnest($66::text[], $67::uuid[], $68::uuid[], $69::text[],
+                         $70::timestamptz[], $71::timestamptz[], $72::uuid[], $73::jsonb[])
+    ON CONFLICT (kind, couple_id, subject_id) DO UPDATE SET
+        occurrence = excluded.occurrence, due_at = excluded.due_at,
+        grace_until = excluded.grace_until, user_id = excluded.user_id,
+        payload = excluded.payload, attempts = 0
+),
+cancelled AS (
+    DELETE FROM due_items d
+    USING unnest($74::text[], $75::uuid[], $76::uuid[]) AS t(k, c, s)
+    WHERE d.kind = t.k AND d.couple_id = t.c AND d.subject_id = t.s
+),
 released AS (
     -- Claims of refused ops: a retry must be judged afresh.
     DELETE FROM op_results r
@@ -114,6 +130,7 @@ async def write_back(
     readings: list[tuple[uuid.UUID, Reading]],
     rituals: list[tuple[uuid.UUID, rituals_q.Stored]],
     checkins: list[tuple[uuid.UUID, Checkin]],
+    due: Changes,
 ) -> None:
     at_ms = time.time_ns() // 1_000_000
     notifications = [
@@ -184,6 +201,19 @@ async def write_back(
             "created_at",
         ),
         *_columns(checkins, "ritual_id", "date", "user_id", "note", "at"),
+        [p.kind for p in due.upserts],
+        *_columns(
+            [(p.couple_id, p) for p in due.upserts],
+            "subject_id",
+            "occurrence",
+            "due_at",
+            "grace_until",
+            "user_id",
+            "payload",
+        ),
+        [k for k, _, _ in due.cancels],
+        [c for _, c, _ in due.cancels],
+        [s for _, _, s in due.cancels],
     )
 
 

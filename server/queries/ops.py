@@ -74,3 +74,17 @@ async def stored(conn: Connection, keys: list[Key]) -> dict[Key, asyncpg.Record]
         STORED, [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]
     )
     return {(r["couple_id"], r["user_id"], r["op_id"]): r for r in rows}
+
+
+LOCK_SKIP_LOCKED = """
+SELECT id, unlinked_at, head, safe_word, default_pause_minutes, reading_time, reading_timezone
+FROM couples WHERE id = ANY($1::uuid[]) ORDER BY id
+FOR UPDATE SKIP LOCKED
+"""
+
+
+async def lock_couples_skip_locked(
+    conn: Connection, couple_ids: list[uuid.UUID]
+) -> list[asyncpg.Record]:
+    """Lock those of the couples no one else holds (for the scheduler, which must not wait)."""
+    return await conn.fetch(LOCK_SKIP_LOCKED, sorted(set(couple_ids)))

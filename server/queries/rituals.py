@@ -17,7 +17,7 @@ COLUMNS = (
     " proposed_by, created_at"
 )
 
-_cadence = msgspec.json.Decoder(Cadence)
+cadence_of = msgspec.json.Decoder(Cadence).decode
 
 
 class Stored(RitualPlan):
@@ -29,7 +29,7 @@ class Stored(RitualPlan):
 def _stored(row: asyncpg.Record | dict[str, Any]) -> Stored:
     fields: dict[str, Any] = dict(row)
     fields.pop("couple_id", None)
-    fields["cadence"] = _cadence.decode(fields["cadence"])
+    fields["cadence"] = cadence_of(fields["cadence"])
     return Stored(**fields)
 
 

@@ -21,6 +21,7 @@ import msgspec
 
 from schemas.events import Event
 from schemas.sync import Close, EventFrame, Presence
+from server.clock import Clock
 from server.db import Pool
 from server.observability import Metrics
 from server.queries import events
@@ -57,8 +58,14 @@ class Room:
 
 class Hub:
     def __init__(
-        self, pool: Pool, metrics: Metrics, node_id: uuid.UUID, queue_frames: int = QUEUE_FRAMES
+        self,
+        pool: Pool,
+        metrics: Metrics,
+        node_id: uuid.UUID,
+        clock: Clock,
+        queue_frames: int = QUEUE_FRAMES,
     ) -> None:
+        self.clock = clock
         self.queue_frames = queue_frames
         self.pool = pool
         self.metrics = metrics
@@ -291,7 +298,7 @@ class Hub:
             async with self.pool.acquire() as conn:
                 await presence.beat(conn, self.node_id)
                 for sub in list(self.subscribers()):
-                    await presence.register(conn, sub, self.node_id)
+                    await presence.register(conn, sub, self.node_id, self.clock.now())
                 for room in list(self.rooms.values()):
                     online = await presence.online_in_couple(conn, room.couple_id)
                     for user_id in {s.user_id for s in room.subs} | set(room.online):

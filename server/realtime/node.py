@@ -8,16 +8,20 @@ import contextlib
 import logging
 import time
 import uuid
+from datetime import timedelta
 
 import asyncpg
 from litestar.datastructures import State
 
+from push import transport
 from schemas.base import new_id
 from schemas.events import Event
 from schemas.ops import Op, OpAnswer
 from server.auth import Caller
 from server.clock import Clock
 from server.db import Connection, Pool, create_pool
+from server.due import plan
+from server.due.scheduler import Scheduler
 from server.errors import TwofoldError
 from server.observability import Metrics
 from server.ops import batcher, pipeline
@@ -53,7 +57,7 @@ class Node:
         self.metrics: Metrics = state.metrics
         self.clock: Clock = state.clock
         settings = state.settings
-        self.hub = Hub(pool, self.metrics, self.id, settings.socket_queue_frames)
+        self.hub = Hub(pool, self.metrics, self.id, self.clock, settings.socket_queue_frames)
         self.listener = Listener(database_url, self.hub)
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -70,8 +74,18 @@ class Node:
         # Serving before the listener is up would miss notifications of the first commits.
         async with asyncio.timeout(30):
             await self.listener.connected.wait()
+        settings = self.state.settings
+        self.due = Scheduler(
+            self.pool,
+            self.clock,
+            transport.choose(settings.firebase_credentials, settings.fcm_endpoint),
+            self.metrics,
+            tick_seconds=settings.due_tick_seconds,
+        )
+        self.due.start()
 
     async def stop(self) -> None:
+        await self.due.stop()
         self.hub.shutdown()
         for task in self._tasks:
             task.cancel()
@@ -88,9 +102,23 @@ class Node:
             try:
                 async with self.pool.acquire() as conn:
                     await presence.beat(conn, self.id)
+                    await self.report_heard(conn)
                     await presence.reap_dead_nodes(conn)
             except Exception as exc:  # noqa: BLE001 - the next beat tries again
                 log.warning("heartbeat failed (%s)", type(exc).__name__)
+
+    async def report_heard(self, conn: Connection) -> None:
+        """Tell the database which sockets were heard from since the last report, and when
+        (by the node's clock): a socket silent for 30 s does not spare its person a push."""
+        mono = asyncio.get_running_loop().time()
+        now = self.clock.now()
+        fresh = []
+        for sub in self.hub.subscribers():
+            last = sub.last_heard()
+            if last > sub.reported:
+                sub.reported = last
+                fresh.append((sub.socket_id, now - timedelta(seconds=mono - last)))
+        await presence.heard(conn, fresh)
 
     async def execute(self, caller: Caller, op: Op) -> OpAnswer:
         """Run an op (batched with whatever else is arriving) and publish what it committed:
@@ -115,6 +143,8 @@ class Node:
     def _publish(self, couple_id: uuid.UUID, appended: list[Event]) -> None:
         # This node's sockets at once; other nodes by the NOTIFY that went with the commit.
         self.hub.committed(couple_id, appended[-1].seq, time.time(), appended)
+        if any(e.kind in plan.ALERTS for e in appended):
+            self.due.wake()  # its alert is due now: a pause must not wait for the next tick
 
     async def where_we_stand(self, conn: Connection, sub: Subscriber) -> tuple[int, bool]:
         """The couple's head and whether the partner is online, for a welcome."""

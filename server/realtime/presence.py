@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Protocol
 
 from server.db import Connection
@@ -94,7 +95,7 @@ class Socket(Protocol):
     session_id: uuid.UUID
 
 
-async def open_socket(conn: Connection, sock: Socket, node_id: uuid.UUID) -> bool:
+async def open_socket(conn: Connection, sock: Socket, node_id: uuid.UUID, now: datetime) -> bool:
     """Register a socket; False when its person already has the most sockets allowed."""
     async with conn.transaction():
         # Counting and inserting under one lock per user, so two nodes cannot both admit a
@@ -107,7 +108,7 @@ async def open_socket(conn: Connection, sock: Socket, node_id: uuid.UUID) -> boo
         )
         if count >= MAX_SOCKETS_PER_USER:
             return False
-        await register(conn, sock, node_id)
+        await register(conn, sock, node_id, now)
         couple_id = sock.couple_id
         if couple_id is not None and not await is_online(
             conn, couple_id, sock.user_id, besides=sock.socket_id
@@ -122,18 +123,32 @@ async def _lock_user(conn: Connection, user_id: uuid.UUID) -> None:
     )
 
 
-async def register(conn: Connection, sock: Socket, node_id: uuid.UUID) -> None:
+async def register(conn: Connection, sock: Socket, node_id: uuid.UUID, heard_at: datetime) -> None:
     """Insert (or, after a database restart emptied the table, re-insert) a socket's row."""
     await conn.execute(
-        """INSERT INTO live_sockets (socket_id, couple_id, user_id, session_id, node_id)
-           VALUES ($1, $2, $3, $4, $5)
+        """INSERT INTO live_sockets (socket_id, couple_id, user_id, session_id, node_id,
+                                     heard_at)
+           VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (socket_id) DO UPDATE SET couple_id = excluded.couple_id""",
         sock.socket_id,
         sock.couple_id,
         sock.user_id,
         sock.session_id,
         node_id,
+        heard_at,
     )
+
+
+async def heard(conn: Connection, sockets: list[tuple[uuid.UUID, datetime]]) -> None:
+    """When sockets last showed signs of life (by the node's clock)."""
+    if sockets:
+        await conn.execute(
+            """UPDATE live_sockets s SET heard_at = t.h
+               FROM unnest($1::uuid[], $2::timestamptz[]) AS t(id, h)
+               WHERE s.socket_id = t.id""",
+            [i for i, _ in sockets],
+            [h for _, h in sockets],
+        )
 
 
 async def close_socket(conn: Connection, socket_id: uuid.UUID) -> None:

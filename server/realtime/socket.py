@@ -37,7 +37,7 @@ from server.ops.pipeline import decode_op
 from server.queries import accounts as accounts_q
 from server.realtime import presence
 from server.realtime.node import Node, is_database_error
-from server.realtime.subscriber import Subscriber
+from server.realtime.subscriber import PONGS, Heard, Subscriber
 
 log = logging.getLogger("twofold.sync")
 
@@ -170,7 +170,7 @@ class _Session:
         """Register the socket (within the per-user limit) and tell it where the log stands."""
         try:
             async with self.node.pool.acquire() as conn:
-                if not await presence.open_socket(conn, sub, self.node.id):
+                if not await presence.open_socket(conn, sub, self.node.id, self.node.clock.now()):
                     raise _Closed(Close.TOO_MANY)
                 self.node.metrics.sockets_open.inc()
                 head, partner_online = await self.node.where_we_stand(conn, sub)
@@ -233,12 +233,17 @@ class _Session:
                 lag.observe(max(0.0, time.time() - committed))
 
     async def _receive_loop(self, sub: Subscriber) -> None:
+        loop = asyncio.get_running_loop()
+        sub.heard = loop.time()
+        pongs = (self.socket.scope.get("extensions") or {}).get(PONGS)
+        sub.pongs = pongs if isinstance(pongs, Heard) else None
         while True:
             try:
                 text = await self._receive_text()
             except _Closed:
                 self.client_gone = True
                 return
+            sub.heard = loop.time()
             sub.offer(await self._answer(text, sub))
 
     async def _answer(self, text: str, sub: Subscriber) -> str:

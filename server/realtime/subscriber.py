@@ -18,6 +18,19 @@ from schemas.sync import Close
 QUEUE_FRAMES = 256
 
 
+# Where the transport leaves its Heard in the connection's scope (server.serving).
+PONGS = "twofold.pongs"
+
+
+class Heard:
+    """When a connection last answered a protocol ping; the transport writes it."""
+
+    __slots__ = ("at",)
+
+    def __init__(self) -> None:
+        self.at = 0.0
+
+
 # A frame to write: (text, commit instant in epoch seconds, or None).
 Outgoing = tuple[str, float | None]
 
@@ -44,6 +57,9 @@ class Subscriber:
         "_frames_waiter",
         "_room_waiter",
         "on_abort",
+        "heard",
+        "reported",
+        "pongs",
     )
 
     def __init__(
@@ -69,6 +85,14 @@ class Subscriber:
         self._room_waiter: asyncio.Future[None] | None = None
         # Set by the socket: stops its writer even mid-write (a reader too slow to take it).
         self.on_abort: Callable[[], None] | None = None
+        # Signs of life on the event loop's clock: the last frame read, the last sign told to
+        # the database, and the transport's record of answered pings (when it keeps one).
+        self.heard = 0.0
+        self.reported = 0.0
+        self.pongs: Heard | None = None
+
+    def last_heard(self) -> float:
+        return max(self.heard, self.pongs.at if self.pongs is not None else 0.0)
 
     def offer(self, text: str, committed: float | None = None) -> bool:
         """Queue a frame without waiting; a full outbox means a reader too slow to keep."""

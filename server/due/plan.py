@@ -1,0 +1,200 @@
+"""When things fall due, as pure functions of the shared state: the next reminder instants
+(from the scheduled local date, never by adding hours), and the due rows a batch of ops
+creates, moves or cancels, derived from what the batch changed, so no practice's rules have
+to remember the scheduler."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+import msgspec
+
+from schemas.couples import CoupleSettings
+from schemas.ritual import Cadence, EveryDay
+from server.ops.reading import reading_date
+from server.ops.work import CoupleWork
+from server.ritual_time import next_at
+
+# Reminders and activity found later than this are skipped, not sent late.
+GRACE = timedelta(minutes=30)
+
+# Events that tell the other partner (or both) something, and what they are called on a phone.
+ALERTS: dict[str, tuple[str, str]] = {
+    # event kind: (notification kind, who: "partner" of the actor, or "both")
+    "pause.started": ("pause_started", "partner"),
+    "pause.ended": ("pause_over", "both"),
+    "pause.expired": ("pause_over", "both"),
+    "reading.started": ("reading_started", "partner"),
+    "ritual.proposed": ("ritual_proposed", "partner"),
+    "repair.started": ("repair_started", "partner"),
+}
+
+
+class Planned(msgspec.Struct, frozen=True, kw_only=True):
+    """A due row as written: ``(kind, couple_id, subject_id)`` is its key."""
+
+    kind: str
+    couple_id: uuid.UUID
+    subject_id: uuid.UUID
+    occurrence: str
+    due_at: datetime
+    grace_until: datetime | None
+    user_id: uuid.UUID | None = None
+    payload: bytes | None = None
+
+
+class Alert(msgspec.Struct, frozen=True, kw_only=True):
+    """An alert row's payload."""
+
+    message: str  # the notification kind
+    to: str  # "partner" (of user_id) or "both"
+    ids: dict[str, str]  # deep-link ids
+
+
+class Changes(msgspec.Struct):
+    upserts: list[Planned] = []
+    cancels: list[tuple[str, uuid.UUID, uuid.UUID]] = []  # (kind, couple_id, subject_id)
+
+
+def collapse_key(*parts: object) -> str:
+    """32 characters from [0-9a-f]: fits FCM's collapse key, APNs' collapse id (64 bytes) and
+    web push's Topic (32 URL-safe characters) alike."""
+    return hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()[:32]
+
+
+# -- recurrence ----------------------------------------------------------------------------
+
+
+def reading_reminder(couple_id: uuid.UUID, settings: CoupleSettings, after: datetime) -> Planned:
+    """The couple's next reading reminder strictly after ``after``."""
+    at = next_at(EveryDay(), settings.reading_time, settings.reading_timezone, after)
+    day = reading_date(at, settings.reading_timezone)
+    return Planned(
+        kind="reading_reminder",
+        couple_id=couple_id,
+        subject_id=couple_id,
+        occurrence=day.isoformat(),
+        due_at=at,
+        grace_until=at + GRACE,
+    )
+
+
+def reading_reminder_after_day(
+    couple_id: uuid.UUID, settings: CoupleSettings, day: date, now: datetime
+) -> Planned:
+    """The first reminder for a reading date after ``day`` (today's reading is done)."""
+    planned = reading_reminder(couple_id, settings, now)
+    while date.fromisoformat(planned.occurrence) <= day:
+        planned = reading_reminder(couple_id, settings, planned.due_at)
+    return planned
+
+
+def ritual_reminder(couple_id: uuid.UUID, ritual: RitualTimes, after: datetime) -> Planned:
+    """The ritual's next reminder strictly after ``after``: ``remind_minutes_before`` the
+    first occurrence whose reminder is still ahead."""
+    before = timedelta(minutes=ritual.remind_minutes_before)
+    occurs = next_at(ritual.cadence, ritual.at, ritual.timezone, after + before)
+    due = occurs - before
+    return Planned(
+        kind="ritual_reminder",
+        couple_id=couple_id,
+        subject_id=ritual.id,
+        occurrence=occurs.isoformat(),
+        due_at=due,
+        grace_until=due + GRACE,
+    )
+
+
+class RitualTimes(Protocol):
+    """What a ritual's reminders depend on (a RitualPlan, or a row the scheduler read)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def cadence(self) -> Cadence: ...
+    @property
+    def at(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def remind_minutes_before(self) -> int: ...
+
+
+# -- what a batch of ops changes -------------------------------------------------------------
+
+
+class _Ids(msgspec.Struct):
+    id: uuid.UUID
+    ends_at: datetime | None = None
+
+
+_ids = msgspec.json.Decoder(_Ids)
+
+
+def changes(work: CoupleWork) -> Changes:
+    out = Changes()
+    c = work.couple_id
+    for pause in work.changed_pauses.values():
+        if pause.state == "active":
+            out.upserts.append(
+                Planned(
+                    kind="pause_expiry",
+                    couple_id=c,
+                    subject_id=pause.id,
+                    occurrence=str(pause.id),
+                    due_at=pause.ends_at,
+                    grace_until=None,  # time always ends a pause, however late
+                )
+            )
+        else:
+            out.cancels.append(("pause_expiry", c, pause.id))
+    for ritual in work.changed_rituals.values():
+        if ritual.status == "active":
+            out.upserts.append(ritual_reminder(c, ritual, work.now))
+        else:
+            out.cancels.append(("ritual_reminder", c, ritual.id))
+    for reading in work.changed_readings.values():
+        if reading.finished_at is not None and reading.local_date >= reading_date(
+            work.now, work.settings.reading_timezone
+        ):
+            out.upserts.append(
+                reading_reminder_after_day(c, work.settings, reading.local_date, work.now)
+            )
+    for event in work.events:
+        alert = ALERTS.get(event.kind)
+        if alert is None:
+            continue
+        message, to = alert
+        ids = _ids.decode(event.body)
+        # A pause alert that arrives after the pause is no use; others keep the usual grace.
+        grace = ids.ends_at if message == "pause_started" and ids.ends_at else work.now + GRACE
+        deep_link = {event.kind.split(".")[0] + "_id": str(ids.id)}
+        out.upserts.append(
+            Planned(
+                kind="alert",
+                couple_id=c,
+                subject_id=uuid.uuid5(c, str(event.seq)),
+                occurrence=str(event.seq),
+                due_at=work.now,
+                grace_until=grace,
+                user_id=event.actor_id,
+                payload=msgspec.json.encode(Alert(message=message, to=to, ids=deep_link)),
+            )
+        )
+    return out
+
+
+def merged(each: Iterable[Changes]) -> Changes:
+    """One batch's changes; a key planned twice (two readings finished at once) keeps the
+    last plan, as one statement may not upsert a row twice."""
+    upserts: dict[tuple[str, uuid.UUID, uuid.UUID], Planned] = {}
+    cancels: list[tuple[str, uuid.UUID, uuid.UUID]] = []
+    for changed in each:
+        for p in changed.upserts:
+            upserts[(p.kind, p.couple_id, p.subject_id)] = p
+        cancels.extend(changed.cancels)
+    return Changes(upserts=list(upserts.values()), cancels=cancels)

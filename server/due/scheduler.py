@@ -1,0 +1,139 @@
+"""Every node's clock for due work: APScheduler 3.x with ONE interval job (in-memory job
+store, coalesced, never two at once) that drains the due rows of PostgreSQL.
+
+The rows, not APScheduler, are the schedule: no job per reminder and no shared job store, so
+any number of nodes tick side by side and ``FOR UPDATE SKIP LOCKED`` hands each row to one
+of them. A node that commits an alert wakes its own tick at once rather than at the next
+interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.job import Job
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from push.transport import Transport
+from server.clock import Clock
+from server.db import Pool
+from server.due import work
+from server.observability import Metrics
+from server.queries import due as due_q
+
+log = logging.getLogger("twofold.due")
+# APScheduler logs every run at INFO, and a tick outlasting its interval as a warning (which is
+# what max_instances=1 is for); neither is news.
+logging.getLogger("apscheduler").setLevel(logging.ERROR)
+
+BATCH = 500
+
+
+class Scheduler:
+    def __init__(
+        self,
+        pool: Pool,
+        clock: Clock,
+        transport: Transport,
+        metrics: Metrics,
+        *,
+        tick_seconds: float,
+        batch: int = BATCH,
+    ) -> None:
+        self.pool = pool
+        self.clock = clock
+        self.transport = transport
+        self.metrics = metrics
+        self.tick_seconds = tick_seconds
+        self.batch = batch
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._job: Job | None = None
+        self._again = False
+        self._busy = False
+        self._task: asyncio.Task[None] | None = None
+        self._started = 0  # ticks begun
+        self._finished = 0  # the last tick completed
+        self._progress = asyncio.Condition()
+
+    def start(self) -> None:
+        self._scheduler.start()
+        self._job = self._scheduler.add_job(
+            self._tick,
+            "interval",
+            seconds=self.tick_seconds,
+            id="due",
+            coalesce=True,
+            max_instances=1,
+            next_run_time=datetime.now(UTC),
+        )
+
+    async def stop(self) -> None:
+        self._scheduler.shutdown(wait=False)
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.transport.close()
+
+    def wake(self) -> None:
+        """Run a tick now (or, if one is running, once more when it ends)."""
+        self._again = True
+        if not self._busy and self._job is not None and self._scheduler.running:
+            self._job.modify(next_run_time=datetime.now(UTC))
+
+    async def next_tick(self) -> None:
+        """Wait until a tick that began after this call has finished (for tests and tools:
+        whatever was due when it was called has then been handled by this node)."""
+        async with self._progress:
+            wanted = self._started + 1
+            self.wake()
+            await self._progress.wait_for(lambda: self._finished >= wanted)
+
+    async def _tick(self) -> None:
+        self._busy = True
+        self._task = asyncio.current_task()
+        try:
+            while True:
+                self._again = False
+                async with self._progress:
+                    self._started += 1
+                    number = self._started
+                try:
+                    await self.drain()
+                except Exception as exc:  # noqa: BLE001 - the next tick tries again
+                    log.warning("due work failed (%s: %s)", type(exc).__name__, exc)
+                async with self._progress:
+                    self._finished = number
+                    self._progress.notify_all()
+                if not self._again:
+                    return
+        finally:
+            self._busy = False
+            self._task = None
+
+    async def drain(self) -> int:
+        """Claim and do due rows, a batch per transaction, until none is left that this node
+        can do now. The number of rows handled."""
+        total = 0
+        async with self.pool.acquire() as conn:
+            await due_q.prune_tokens(conn, self.clock.now())
+            while True:
+                async with conn.transaction():
+                    now = self.clock.now()
+                    rows = await due_q.claim(conn, now, self.batch)
+                    if not rows:
+                        return total
+                    done = await work.handle(conn, rows, now, self.transport)
+                self._count(done)
+                total += done.handled
+                if done.handled == 0:
+                    return total  # only rows of busy couples: the next tick takes them
+
+    def _count(self, done: work.Done) -> None:
+        m = self.metrics
+        m.due_items.labels("handled").inc(done.handled - done.late)
+        m.due_items.labels("late").inc(done.late)
+        m.due_items.labels("left").inc(done.left)
+        for n, o in done.outcomes:
+            m.notifications.labels(n.kind, o.status).inc()

@@ -1,0 +1,247 @@
+"""Due rows and the record of notifications, in plain SQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import asyncpg
+import msgspec
+
+from push.message import Notification, Outcome
+from server.db import Connection
+from server.due.plan import Planned
+
+# Due rows, oldest first; rows another node holds are skipped, never waited for.
+CLAIM = """
+SELECT kind, couple_id, subject_id, occurrence, due_at, grace_until, user_id, payload, attempts
+FROM due_items
+WHERE due_at <= $1
+ORDER BY due_at
+LIMIT $2
+FOR UPDATE SKIP LOCKED
+"""
+
+
+async def claim(conn: Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(CLAIM, now, limit)
+
+
+UPSERT = """
+INSERT INTO due_items (kind, couple_id, subject_id, occurrence, due_at, grace_until, user_id,
+                       payload, attempts)
+SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::timestamptz[],
+                     $6::timestamptz[], $7::uuid[], $8::jsonb[], $9::int[])
+ON CONFLICT (kind, couple_id, subject_id) DO UPDATE SET
+    occurrence = excluded.occurrence, due_at = excluded.due_at,
+    grace_until = excluded.grace_until, user_id = excluded.user_id,
+    payload = excluded.payload, attempts = excluded.attempts
+"""
+
+
+async def put(conn: Connection, planned: Sequence[Planned], attempts: int = 0) -> None:
+    """Plan rows (or move them), in one statement."""
+    await put_each(conn, [(p, attempts) for p in planned])
+
+
+async def put_each(conn: Connection, planned: Sequence[tuple[Planned, int]]) -> None:
+    if not planned:
+        return
+    await conn.execute(
+        UPSERT,
+        [p.kind for p, _ in planned],
+        [p.couple_id for p, _ in planned],
+        [p.subject_id for p, _ in planned],
+        [p.occurrence for p, _ in planned],
+        [p.due_at for p, _ in planned],
+        [p.grace_until for p, _ in planned],
+        [p.user_id for p, _ in planned],
+        [p.payload for p, _ in planned],
+        [a for _, a in planned],
+    )
+
+
+async def drop(conn: Connection, keys: Sequence[tuple[str, uuid.UUID, uuid.UUID]]) -> None:
+    if not keys:
+        return
+    await conn.execute(
+        """DELETE FROM due_items d
+           USING unnest($1::text[], $2::uuid[], $3::uuid[]) AS t(k, c, s)
+           WHERE d.kind = t.k AND d.couple_id = t.c AND d.subject_id = t.s""",
+        [k for k, _, _ in keys],
+        [c for _, c, _ in keys],
+        [s for _, _, s in keys],
+    )
+
+
+async def drop_couple(conn: Connection, couple_id: uuid.UUID) -> None:
+    await conn.execute("DELETE FROM due_items WHERE couple_id = $1", couple_id)
+
+
+async def record_missed(conn: Connection, rows: Sequence[asyncpg.Record], now: datetime) -> None:
+    if not rows:
+        return
+    await conn.execute(
+        """INSERT INTO missed_items (kind, couple_id, subject_id, occurrence, due_at, found_at)
+           SELECT *, $6::timestamptz FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[],
+                                                $5::timestamptz[])""",
+        [r["kind"] for r in rows],
+        [r["couple_id"] for r in rows],
+        [r["subject_id"] for r in rows],
+        [r["occurrence"] for r in rows],
+        [r["due_at"] for r in rows],
+        now,
+    )
+
+
+# -- who is told: couples' people, their devices and wishes ----------------------------------
+
+AUDIENCE = """
+SELECT u.couple_id, u.id AS user_id, u.timezone,
+       coalesce(p.reading_reminder, true) AS reading_reminder,
+       coalesce(p.ritual_reminders, true) AS ritual_reminders,
+       coalesce(p.pause_alerts, true) AS pause_alerts,
+       coalesce(p.partner_activity, true) AS partner_activity,
+       p.quiet_start, p.quiet_end,
+       -- Live: a socket on a live node that has been heard from lately.
+       EXISTS (SELECT 1 FROM live_sockets s JOIN nodes n ON n.id = s.node_id
+               WHERE s.user_id = u.id AND n.heartbeat_at > now() - interval '30 seconds'
+                 AND s.heard_at > $3) AS live,
+       d.installation_id, d.fcm_token, d.platform, d.locale
+FROM users u
+LEFT JOIN notification_prefs p ON p.user_id = u.id
+LEFT JOIN devices d ON d.user_id = u.id AND d.registered_at > $2
+WHERE u.couple_id = ANY($1::uuid[])
+"""
+
+
+async def audience(
+    conn: Connection,
+    couple_ids: Sequence[uuid.UUID],
+    devices_since: datetime,
+    heard_since: datetime,
+) -> list[asyncpg.Record]:
+    return await conn.fetch(AUDIENCE, list(couple_ids), devices_since, heard_since)
+
+
+async def finished_readings(
+    conn: Connection, wanted: Sequence[tuple[uuid.UUID, str]]
+) -> set[tuple[uuid.UUID, str]]:
+    """Of (couple, local date) pairs, those whose reading is finished."""
+    if not wanted:
+        return set()
+    rows = await conn.fetch(
+        """SELECT r.couple_id, r.local_date FROM readings r
+           JOIN unnest($1::uuid[], $2::date[]) AS t(c, d)
+             ON r.couple_id = t.c AND r.local_date = t.d
+           WHERE r.finished_at IS NOT NULL""",
+        [c for c, _ in wanted],
+        [datetime.fromisoformat(d).date() for _, d in wanted],
+    )
+    return {(r["couple_id"], r["local_date"].isoformat()) for r in rows}
+
+
+async def active_rituals(
+    conn: Connection, keys: Sequence[tuple[uuid.UUID, uuid.UUID]]
+) -> dict[tuple[uuid.UUID, uuid.UUID], asyncpg.Record]:
+    if not keys:
+        return {}
+    rows = await conn.fetch(
+        """SELECT r.couple_id, r.id, r.cadence, r.at, r.timezone, r.remind_minutes_before
+           FROM rituals r JOIN unnest($1::uuid[], $2::uuid[]) AS t(c, i)
+             ON r.couple_id = t.c AND r.id = t.i
+           WHERE r.status = 'active'""",
+        [c for c, _ in keys],
+        [i for _, i in keys],
+    )
+    return {(r["couple_id"], r["id"]): r for r in rows}
+
+
+async def linked(
+    conn: Connection, couple_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, asyncpg.Record]:
+    rows = await conn.fetch(
+        """SELECT id, reading_time, reading_timezone FROM couples
+           WHERE id = ANY($1::uuid[]) AND unlinked_at IS NULL""",
+        list(couple_ids),
+    )
+    return {r["id"]: r for r in rows}
+
+
+# -- what was sent ---------------------------------------------------------------------------
+
+RECORD = """
+INSERT INTO notifications (dedupe_key, user_id, installation_id, token, kind, priority, title,
+                           body, data, due_at, sent_at, outcome, detail, recorded_at)
+SELECT *, $14::timestamptz
+FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
+            $7::text[], $8::text[], $9::jsonb[], $10::timestamptz[], $11::timestamptz[],
+            $12::text[], $13::text[])
+ON CONFLICT (dedupe_key) DO UPDATE SET
+    sent_at = coalesce(excluded.sent_at, notifications.sent_at), outcome = excluded.outcome,
+    detail = excluded.detail, attempts = notifications.attempts + 1,
+    recorded_at = excluded.recorded_at
+"""
+
+SENT = {"sent", "recorded"}
+
+
+async def record(
+    conn: Connection,
+    sent: Sequence[tuple[Notification, Outcome]],
+    now: datetime,
+) -> None:
+    """Every notification decided on, with what became of it (one row per dedupe key)."""
+    if not sent:
+        return
+    await conn.execute(
+        RECORD,
+        [n.dedupe_key for n, _ in sent],
+        [n.user_id for n, _ in sent],
+        [n.installation_id for n, _ in sent],
+        [n.token for n, _ in sent],
+        [n.kind for n, _ in sent],
+        [n.priority for n, _ in sent],
+        [n.title for n, _ in sent],
+        [n.body for n, _ in sent],
+        [msgspec.json.encode(n.data) for n, _ in sent],
+        [n.due_at for n, _ in sent],
+        [now if o.status in SENT else None for _, o in sent],
+        [o.status for _, o in sent],
+        [_detail(o) for _, o in sent],
+        now,
+    )
+
+
+def _detail(o: Outcome) -> str | None:
+    if o.error is None and o.detail is None and o.message_id is None:
+        return None
+    return " ".join(x for x in (o.message_id, o.error, o.detail) if x)
+
+
+async def forget_tokens(conn: Connection, tokens: Sequence[str]) -> None:
+    if tokens:
+        await conn.execute("DELETE FROM devices WHERE fcm_token = ANY($1::text[])", list(tokens))
+
+
+# A token the app has not registered again for this long is not used, then pruned.
+TOKEN_DAYS = 60
+
+
+async def prune_tokens(conn: Connection, now: datetime) -> int:
+    status = await conn.execute(
+        "DELETE FROM devices WHERE registered_at <= $1", now - timedelta(days=TOKEN_DAYS)
+    )
+    return int(status.split()[-1])
+
+
+OUTBOX = """
+SELECT user_id, installation_id, token, kind, priority, title, body, data, due_at, sent_at,
+       outcome, detail, attempts
+FROM notifications ORDER BY recorded_at, dedupe_key
+"""
+
+
+async def outbox(conn: Connection) -> list[asyncpg.Record]:
+    return await conn.fetch(OUTBOX)

@@ -1,0 +1,306 @@
+"""Reaching the phones when the app is closed: reminders at local times, pause alerts and
+expiry, partner activity, sent through the real firebase-admin client to a local
+FCM-compatible server, with time moved by the test's clock."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import zoneinfo
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+
+from push.fake_fcm import FakeFcm, Received
+from tests.nodes import FakeClock, Node
+from tests.people import Person, link, sign_up
+from tests.phones import Phone
+
+PushNodes = Callable[..., AbstractAsyncContextManager[list[Node]]]
+
+
+async def phone(
+    person: Person, installation: str, token: str, platform: str = "android", locale: str = "en"
+) -> None:
+    """The person's phone registers for notifications."""
+    r = await person.client.put(
+        f"/v1/me/devices/{installation}",
+        json={"fcm_token": token, "platform": platform, "locale": locale},
+        headers=person.auth,
+    )
+    assert r.status_code == 200, r.text
+
+
+async def tick(*nodes: Node) -> None:
+    """Every node's scheduler has done what is due by the test's clock (at the same time:
+    they compete for the rows as three servers would)."""
+    await asyncio.gather(*(n.tick() for n in nodes))
+
+
+def delivered(fcm: FakeFcm, token: str, kind: str | None = None) -> list[dict[str, Any]]:
+    """Messages FCM accepted for a token (of one notification kind)."""
+    return [
+        r.message for r in fcm.sent_to(token) if kind is None or r.message["data"]["kind"] == kind
+    ]
+
+
+async def couple_in(
+    client: httpx.AsyncClient, names: tuple[str, str], zone: str
+) -> tuple[Person, Person]:
+    a = await sign_up(client, names[0], timezone=zone)
+    b = await sign_up(client, names[1], timezone=zone)
+    await link(a, b)
+    r = await a.patch("/v1/couple/settings", {"reading_timezone": zone})
+    assert r.status_code == 200, r.text
+    return a, b
+
+
+def at_local(day: date, hhmm: time, zone: str) -> datetime:
+    return datetime.combine(day, hhmm, zoneinfo.ZoneInfo(zone)).astimezone(UTC)
+
+
+async def test_reading_reminders_at_nine_local_across_daylight_saving(
+    push_nodes: PushNodes, fcm: FakeFcm, clock: FakeClock
+) -> None:
+    """A couple in Berlin and one in New York get their reading reminder at 21:00 local time
+    on the days around both changes of the clocks, once each, with three nodes competing."""
+    clock.set(datetime(2026, 3, 6, 12, 0, tzinfo=UTC))
+    async with push_nodes(3) as nodes, httpx.AsyncClient(base_url=nodes[0].url) as client:
+        berlin = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
+        new_york = await couple_in(client, ("Cal", "Dee"), "America/New_York")
+        zones = {"berlin": "Europe/Berlin", "new_york": "America/New_York"}
+        people = {"berlin": berlin, "new_york": new_york}
+        windows = [
+            [date(2026, 3, 7), date(2026, 3, 8), date(2026, 3, 9)],  # US springs forward
+            [date(2026, 3, 28), date(2026, 3, 29), date(2026, 3, 30)],  # EU springs forward
+            [date(2026, 10, 24), date(2026, 10, 25), date(2026, 10, 26)],  # EU falls back
+            [date(2026, 10, 31), date(2026, 11, 1), date(2026, 11, 2)],  # US falls back
+        ]
+        expected: dict[str, list[str]] = {city: [] for city in zones}
+        for window in windows:
+            # The apps open now and then and register their tokens again (a token not
+            # refreshed for 60 days is no longer used).
+            clock.set(at_local(window[0], time(12, 0), "UTC"))
+            for pair in people.values():
+                for person in pair:
+                    await person.refresh()
+                    await phone(person, f"{person.name}-phone", f"tok-{person.name}")
+            instants = sorted(
+                (at_local(day, time(21, 0), zone), city, day)
+                for day in window
+                for city, zone in zones.items()
+            )
+            for instant, city, day in instants:
+                clock.set(instant - timedelta(minutes=1))
+                await tick(*nodes)
+                assert _reminder_dates(fcm, people[city]) == expected[city], (city, day)
+                clock.set(instant)
+                await tick(*nodes)
+                expected[city].append(day.isoformat())
+                assert _reminder_dates(fcm, people[city]) == expected[city], (city, day)
+        # Exactly once: every partner's phone got each evening's reminder once, no more.
+        for city, pair in people.items():
+            for person in pair:
+                got = delivered(fcm, f"tok-{person.name}", "reading_reminder")
+                assert [m["data"]["reading_date"] for m in got] == expected[city]
+        assert all(r.answered == "ok" for r in fcm.received)
+
+
+def _reminder_dates(fcm: FakeFcm, pair: tuple[Person, Person]) -> list[str]:
+    """The evenings both partners were reminded of (each must have had it, or neither)."""
+    a, b = (
+        [m["data"]["reading_date"] for m in delivered(fcm, f"tok-{p.name}", "reading_reminder")]
+        for p in pair
+    )
+    assert a == b
+    return a
+
+
+async def test_a_ritual_on_mondays_and_thursdays_is_reminded_fifteen_minutes_before(
+    push_nodes: PushNodes, fcm: FakeFcm, clock: FakeClock
+) -> None:
+    """Morning coffee on Mondays and Thursdays at 07:30 Berlin time: both phones are told at
+    07:15 on those days and on no other."""
+    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+        ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
+        await phone(ana, "ana-phone", "tok-ana")
+        await phone(ben, "ben-phone", "tok-ben")
+        proposed = await ana.applied(
+            "ritual.propose",
+            {
+                "title": "Morning coffee",
+                "cadence": {"every": "week", "days": ["mon", "thu"]},
+                "at": "07:30",
+                "remind_minutes_before": 15,
+            },
+        )
+        await ben.applied("ritual.accept", {"ritual_id": proposed["result"]["id"]})
+        berlin = "Europe/Berlin"
+        start = date(2026, 11, 24)  # Tuesday, after the evening it was agreed
+        told: list[str] = []
+        for offset in range(14):
+            day = start + timedelta(days=offset)
+            clock.set(at_local(day, time(7, 14), berlin))
+            await tick(node)
+            clock.set(at_local(day, time(7, 15), berlin))
+            await tick(node)
+            if day.weekday() in (0, 3):
+                told.append(day.isoformat())
+            for token in ("tok-ana", "tok-ben"):
+                got = delivered(fcm, token, "ritual_reminder")
+                assert [_local_day(m) for m in got] == told
+        message = delivered(fcm, "tok-ben", "ritual_reminder")[0]
+        assert message["data"]["ritual_id"] == proposed["result"]["id"]
+        assert "coffee" not in json.dumps(message).lower()  # what a partner wrote stays off
+
+
+def _local_day(message: dict[str, Any]) -> str:
+    """The Berlin date of the occurrence a reminder is for."""
+    occurs = datetime.fromisoformat(message["data"]["occurs_at"])
+    assert occurs.astimezone(zoneinfo.ZoneInfo("Europe/Berlin")).time() == time(7, 30)
+    return occurs.astimezone(zoneinfo.ZoneInfo("Europe/Berlin")).date().isoformat()
+
+
+async def until_delivered(fcm: FakeFcm, token: str, kind: str, count: int = 1) -> None:
+    """Wait (in a thread: the FCM server lives in one) until FCM accepted ``count`` of them."""
+
+    def enough(got: list[Received]) -> bool:
+        return (
+            sum(
+                1
+                for r in got
+                if r.token == token and r.answered == "ok" and r.message["data"]["kind"] == kind
+            )
+            >= count
+        )
+
+    await asyncio.to_thread(fcm.wait_for, enough)
+
+
+async def test_a_pause_reaches_the_offline_partners_two_phones_at_once(
+    push_nodes: PushNodes, fcm: FakeFcm
+) -> None:
+    """Ana calls a pause while Ben's app is closed: both his phones are told at once (no
+    tick of the clock needed), as a high-priority, time-sensitive alert in his language,
+    without Ana's note."""
+    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+        ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
+        await phone(ana, "ana-phone", "tok-ana")
+        await phone(ben, "ben-android", "tok-ben-android", "android", "de-DE")
+        await phone(ben, "ben-iphone", "tok-ben-iphone", "ios", "en-GB")
+        started = await ana.applied("pause.start", {"minutes": 30, "note": "I need some air"})
+        await until_delivered(fcm, "tok-ben-android", "pause_started")
+        await until_delivered(fcm, "tok-ben-iphone", "pause_started")
+        (android,) = delivered(fcm, "tok-ben-android")
+        assert android["android"]["priority"] == "high"
+        assert android["android"]["ttl"] == "1800s"  # useless once the pause is over
+        assert android["android"]["notification"]["channel_id"] == "pause_alerts"
+        assert android["notification"]["title"] == "Dein Partner bittet um eine Pause"
+        (iphone,) = delivered(fcm, "tok-ben-iphone")
+        assert iphone["apns"]["headers"]["apns-priority"] == "10"
+        assert iphone["apns"]["payload"]["aps"]["interruption-level"] == "time-sensitive"
+        assert iphone["notification"]["title"] == "Your partner asked for a pause"
+        assert iphone["data"]["pause_id"] == started["result"]["id"]
+        for message in (android, iphone):
+            assert "air" not in json.dumps(message)
+        await node.tick()
+        assert delivered(fcm, "tok-ana") == []  # the one who asked for it is not alerted
+
+
+async def test_no_push_while_the_partners_socket_is_live(
+    push_nodes: PushNodes, fcm: FakeFcm, db: asyncpg.Connection
+) -> None:
+    """Ben has the app open: the pause shows on his socket, and his phone gets no push."""
+    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+        ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
+        await phone(ben, "ben-phone", "tok-ben")
+        bens = Phone(ben, node.url)
+        await bens.connect()
+        started = await ana.applied("pause.start")
+        await bens.wait_seq(started["seq"])
+        await node.tick()
+        assert delivered(fcm, "tok-ben") == []
+        assert await db.fetchval("SELECT count(*) FROM notifications") == 0
+        await bens.close()
+
+
+async def test_a_phone_silent_for_thirty_seconds_does_not_count_as_live(
+    push_nodes: PushNodes, fcm: FakeFcm, clock: FakeClock
+) -> None:
+    """Ben's socket is open but has said nothing (not even a pong) for 31 s: his phone may
+    have lost the network without closing it, so the pause goes by push too."""
+    async with (
+        push_nodes(1, ws_ping_seconds=3600) as (node,),
+        httpx.AsyncClient(base_url=node.url) as client,
+    ):
+        ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
+        await phone(ben, "ben-phone", "tok-ben")
+        bens = Phone(ben, node.url)
+        await bens.connect()
+        async with node.twofold.pool.acquire() as conn:
+            await node.twofold.report_heard(conn)  # what the heartbeat does every 5 s
+        clock.advance(seconds=31)
+        await ana.applied("pause.start")
+        await until_delivered(fcm, "tok-ben", "pause_started")
+        await bens.close()
+
+
+async def test_a_pause_ends_on_its_own_and_both_are_called_back(
+    push_nodes: PushNodes, fcm: FakeFcm, clock: FakeClock
+) -> None:
+    """Twenty minutes after Ana's pause began, with no one doing anything, both sockets see
+    it expire (no actor: time ended it) and both phones are called back."""
+    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+        ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
+        await phone(ana, "ana-phone", "tok-ana")
+        await phone(ben, "ben-phone", "tok-ben")
+        anas, bens = Phone(ana, node.url), Phone(ben, node.url)
+        await anas.connect()
+        await bens.connect()
+        started = await anas.op("pause.start", {"minutes": 20})
+        clock.advance(minutes=19, seconds=59)
+        await node.tick()
+        assert not any(f["kind"] == "pause.expired" for f in anas.events)
+        clock.advance(seconds=1)
+        await node.tick()
+        for p in (anas, bens):
+            expired = await p.wait_seq(started["seq"] + 1)
+            assert expired["kind"] == "pause.expired" and expired["actor_id"] is None
+            assert expired["body"]["id"] == started["result"]["id"]
+        for token in ("tok-ana", "tok-ben"):
+            await until_delivered(fcm, token, "pause_over")
+            (over,) = delivered(fcm, token, "pause_over")
+            assert over["apns"]["headers"]["apns-priority"] == "10"
+        await ana.refresh()
+        state = (await ana.get("/v1/couple/state")).json()
+        assert state["pause"] is None or state["pause"]["state"] == "expired"
+        await anas.close()
+        await bens.close()
+
+
+async def test_quiet_hours_hold_a_reminder_but_not_a_pause_alert(
+    push_nodes: PushNodes, fcm: FakeFcm, clock: FakeClock, db: asyncpg.Connection
+) -> None:
+    """Ben keeps 20:00 to 08:00 quiet: the 21:00 reading reminder reaches Ana only (his is
+    recorded as held), but Ana's pause still reaches him."""
+    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+        ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
+        await phone(ana, "ana-phone", "tok-ana")
+        await phone(ben, "ben-phone", "tok-ben")
+        r = await ben.patch(
+            "/v1/me/notifications", {"quiet_hours": {"start": "20:00", "end": "08:00"}}
+        )
+        assert r.status_code == 200, r.text
+        clock.advance(days=1)  # Tuesday 21:00 in Berlin
+        await node.tick()
+        assert len(delivered(fcm, "tok-ana", "reading_reminder")) == 1
+        assert delivered(fcm, "tok-ben") == []
+        held = await db.fetch("SELECT user_id, outcome FROM notifications WHERE outcome <> 'sent'")
+        assert [(str(h["user_id"]), h["outcome"]) for h in held] == [(ben.id, "quiet_hours")]
+        await ana.refresh()
+        await ana.applied("pause.start")
+        await until_delivered(fcm, "tok-ben", "pause_started")
