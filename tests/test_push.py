@@ -6,17 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 import zoneinfo
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
+import msgspec
 
-from push.fake_fcm import FakeFcm, Received
-from tests.nodes import FakeClock, Node
+from push.fake_fcm import FakeFcm, Received, Rule, service_account
+from tests.nodes import FakeClock, Node, server_process
 from tests.people import Person, link, sign_up
 from tests.phones import Phone
 
@@ -304,3 +309,311 @@ async def test_quiet_hours_hold_a_reminder_but_not_a_pause_alert(
         await ana.refresh()
         await ana.applied("pause.start")
         await until_delivered(fcm, "tok-ben", "pause_started")
+
+
+FCM_ANSWERS = {
+    # token: (what FCM answers, what must become of the device)
+    "tok-unregistered": (Rule(error="UNREGISTERED"), "forgotten"),
+    "tok-mismatch": (Rule(error="SENDER_ID_MISMATCH"), "forgotten"),
+    "tok-invalid": (Rule(error="INVALID_ARGUMENT"), "forgotten"),
+    "tok-bad-message": (Rule(error="INVALID_ARGUMENT", about_token=False), "kept"),
+    "tok-apns-auth": (Rule(error="THIRD_PARTY_AUTH_ERROR", times=-1), "kept"),
+    "tok-quota": (Rule(error="QUOTA_EXCEEDED", retry_after="120"), "kept"),
+    "tok-internal": (Rule(error="INTERNAL"), "kept"),
+    "tok-unavailable": (Rule(error="UNAVAILABLE", times=-1), "kept"),
+}
+
+
+async def test_every_fcm_answer_is_handled(
+    push_nodes: PushNodes, fcm: FakeFcm, clock: FakeClock, db: asyncpg.Connection
+) -> None:
+    """Ben's phones get Ana's pause alert, and FCM answers each with another error: dead
+    tokens are forgotten, a message FCM calls malformed and APNs auth trouble are recorded
+    without losing the device, and passing trouble is retried (after Retry-After when FCM
+    gives one) until the pause is over."""
+    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+        ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
+        for token, (rule, _) in FCM_ANSWERS.items():
+            await phone(ben, token.removeprefix("tok-"), token, "ios")
+            fcm.answer(msgspec.structs.replace(rule, token=token))
+        await ana.applied("pause.start", {"minutes": 20})
+        await node.tick()
+
+        devices = {r["fcm_token"] for r in await db.fetch("SELECT fcm_token FROM devices")}
+        for token, (_, fate) in FCM_ANSWERS.items():
+            assert (token in devices) == (fate == "kept"), token
+        outcomes = await _outcomes(db)
+        assert outcomes == {
+            "tok-unregistered": ("token_invalid", 1),
+            "tok-mismatch": ("token_invalid", 1),
+            "tok-invalid": ("token_invalid", 1),
+            "tok-bad-message": ("failed", 1),
+            "tok-apns-auth": ("config_alarm", 1),
+            "tok-quota": ("retry", 1),
+            "tok-internal": ("retry", 1),
+            "tok-unavailable": ("retry", 1),
+        }
+        quota_due = await db.fetchval(
+            "SELECT due_at FROM due_items WHERE kind = 'retry' AND occurrence LIKE '%quota'"
+        )
+        assert quota_due == clock.now() + timedelta(seconds=120)  # FCM's Retry-After
+
+        clock.advance(seconds=119)
+        await node.tick()
+        assert len(_answers(fcm, "tok-quota")) == 1  # not before FCM said
+        assert _answers(fcm, "tok-internal") == ["INTERNAL", "ok"]
+        clock.advance(seconds=1)
+        await node.tick()
+        assert _answers(fcm, "tok-quota") == ["QUOTA_EXCEEDED", "ok"]
+
+        # UNAVAILABLE every time: retried, further apart each time, until the pause is over.
+        for _ in range(30):
+            if not await db.fetchval("SELECT count(*) FROM due_items WHERE kind = 'retry'"):
+                break
+            clock.advance(minutes=1)
+            await node.tick()
+        outcomes = await _outcomes(db)
+        assert outcomes["tok-quota"] == ("sent", 2)
+        assert outcomes["tok-internal"] == ("sent", 2)
+        assert outcomes["tok-unavailable"][0] == "gave_up"
+        tries = _answers(fcm, "tok-unavailable")
+        assert set(tries) == {"UNAVAILABLE"} and len(tries) >= 4
+        assert len(_answers(fcm, "tok-apns-auth")) > 1  # firebase-admin refreshes and retries
+        assert "tok-apns-auth" in {
+            r["fcm_token"] for r in await db.fetch("SELECT fcm_token FROM devices")
+        }
+
+
+def _answers(fcm: FakeFcm, token: str) -> list[str]:
+    """What FCM answered each time the pause alert was sent to this token."""
+    return [
+        r.answered
+        for r in fcm.received
+        if r.token == token and r.message["data"]["kind"] == "pause_started"
+    ]
+
+
+async def _outcomes(db: asyncpg.Connection) -> dict[str, tuple[str, int]]:
+    rows = await db.fetch(
+        "SELECT token, outcome, attempts FROM notifications WHERE kind = 'pause_started'"
+    )
+    return {r["token"]: (r["outcome"], r["attempts"]) for r in rows}
+
+
+async def test_with_every_node_down_for_an_hour_reminders_are_skipped_pauses_still_end(
+    push_nodes: PushNodes, fcm: FakeFcm, clock: FakeClock, db: asyncpg.Connection
+) -> None:
+    """Every server is down from 20:55 to 22:10 in Berlin: the 21:00 reminder is not sent an
+    hour late but recorded as missed, while the pause that ran out meanwhile is ended (and
+    both are called back) as soon as a node is back."""
+    clock.set(datetime(2026, 11, 24, 19, 30, tzinfo=UTC))
+    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+        ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
+        await phone(ana, "ana-phone", "tok-ana")
+        await phone(ben, "ben-phone", "tok-ben")
+        clock.set(datetime(2026, 11, 24, 19, 55, tzinfo=UTC))
+        await ana.refresh()
+        started = await ana.applied("pause.start", {"minutes": 20})
+        await until_delivered(fcm, "tok-ben", "pause_started")
+    clock.set(datetime(2026, 11, 24, 21, 10, tzinfo=UTC))
+    async with push_nodes(2, fresh=False) as nodes:
+        await tick(*nodes)
+        missed = await db.fetch("SELECT kind, occurrence FROM missed_items")
+        assert [(m["kind"], m["occurrence"]) for m in missed] == [
+            ("reading_reminder", "2026-11-24")
+        ]
+        assert delivered(fcm, "tok-ana", "reading_reminder") == []
+        next_due = await db.fetchval("SELECT due_at FROM due_items WHERE kind = 'reading_reminder'")
+        assert next_due == datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
+        expired = await db.fetchrow(
+            "SELECT kind, actor_id FROM events WHERE seq = $1", started["seq"] + 1
+        )
+        assert dict(expired) == {"kind": "pause.expired", "actor_id": None}
+        for token in ("tok-ana", "tok-ben"):
+            assert len(delivered(fcm, token, "pause_over")) == 1
+
+
+async def test_partner_activity_tells_the_closed_app_once_per_burst(
+    push_nodes: PushNodes, fcm: FakeFcm, db: asyncpg.Connection
+) -> None:
+    """Ana starts tonight's reading, proposes a ritual and starts a repair while Ben's app is
+    closed: his phone is told each time with normal priority and one collapse key, so the
+    burst shows as one notification. Once he turns activity off, or has the app open, no
+    more."""
+    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+        ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
+        await phone(ben, "ben-iphone", "tok-ben", "ios")
+        await ana.applied("reading.start")
+        await ana.applied(
+            "ritual.propose",
+            {"title": "Walk", "cadence": {"every": "day"}, "at": "18:00"},
+        )
+        await ana.applied("repair.start", {"template": "desc"})
+        await node.tick()
+        got = delivered(fcm, "tok-ben")
+        assert [m["data"]["kind"] for m in got] == [
+            "reading_started",
+            "ritual_proposed",
+            "repair_started",
+        ]
+        assert len({m["apns"]["headers"]["apns-collapse-id"] for m in got}) == 1
+        assert {m["apns"]["headers"]["apns-priority"] for m in got} == {"5"}
+        assert all(m["android"]["priority"] == "normal" for m in got) is True
+
+        r = await ben.patch("/v1/me/notifications", {"partner_activity": False})
+        assert r.status_code == 200
+        await ana.applied("repair.start", {"template": "repair"})
+        await node.tick()
+        assert len(delivered(fcm, "tok-ben")) == 3
+
+        await ben.patch("/v1/me/notifications", {"partner_activity": True})
+        bens = Phone(ben, node.url)
+        await bens.connect()
+        await ana.applied(
+            "ritual.propose", {"title": "Tea", "cadence": {"every": "day"}, "at": "17:00"}
+        )
+        await node.tick()
+        assert len(delivered(fcm, "tok-ben")) == 3
+        await bens.close()
+
+
+async def test_due_rows_follow_the_couples_changes(
+    push_nodes: PushNodes, clock: FakeClock, db: asyncpg.Connection
+) -> None:
+    """Moving the reading time moves tonight's reminder; finishing tonight's reading moves it
+    to tomorrow; archiving a ritual ends its reminders; unlinking ends everything."""
+    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+        clock.set(datetime(2026, 11, 24, 12, 0, tzinfo=UTC))  # Tuesday, 13:00 in Berlin
+        ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
+
+        async def due(kind: str) -> list[datetime]:
+            rows = await db.fetch("SELECT due_at FROM due_items WHERE kind = $1", kind)
+            return [r["due_at"] for r in rows]
+
+        assert await due("reading_reminder") == [datetime(2026, 11, 24, 20, 0, tzinfo=UTC)]
+        await ana.patch("/v1/couple/settings", {"reading_time": "20:30"})
+        assert await due("reading_reminder") == [datetime(2026, 11, 24, 19, 30, tzinfo=UTC)]
+
+        reading = (await ana.applied("reading.start"))["result"]
+        await ana.applied("reading.finish", {"reading_id": reading["id"]})
+        assert await due("reading_reminder") == [datetime(2026, 11, 25, 19, 30, tzinfo=UTC)]
+
+        ritual = (
+            await ana.applied(
+                "ritual.propose",
+                {
+                    "title": "Walk",
+                    "cadence": {"every": "day"},
+                    "at": "18:00",
+                    "remind_minutes_before": 10,
+                },
+            )
+        )["result"]
+        assert await due("ritual_reminder") == []  # not until Ben agrees
+        await ben.applied("ritual.accept", {"ritual_id": ritual["id"]})
+        assert await due("ritual_reminder") == [datetime(2026, 11, 24, 16, 50, tzinfo=UTC)]
+        await ben.applied("ritual.archive", {"ritual_id": ritual["id"]})
+        assert await due("ritual_reminder") == []
+
+        pause = (await ana.applied("pause.start", {"minutes": 20}))["result"]
+        assert await due("pause_expiry") == [datetime(2026, 11, 24, 12, 20, tzinfo=UTC)]
+        await ana.applied("pause.extend", {"pause_id": pause["id"], "minutes": 10})
+        assert await due("pause_expiry") == [datetime(2026, 11, 24, 12, 30, tzinfo=UTC)]
+        await ana.applied("pause.end", {"pause_id": pause["id"]})
+        assert await due("pause_expiry") == []
+
+        assert (await ana.delete("/v1/couple")).status_code == 204
+        assert await db.fetchval("SELECT count(*) FROM due_items") == 0
+
+
+async def test_tokens_not_refreshed_for_sixty_days_are_pruned(
+    push_nodes: PushNodes, fcm: FakeFcm, clock: FakeClock, db: asyncpg.Connection
+) -> None:
+    """Ben's old tablet registered its token 60 days ago and never again: it is not told of
+    the pause, and it is gone; his phone, refreshed yesterday, is told."""
+    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+        ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
+        await phone(ben, "ben-tablet", "tok-tablet")
+        clock.advance(days=59)
+        await ben.refresh()
+        await phone(ben, "ben-phone", "tok-phone")
+        clock.advance(days=1)
+        await ana.refresh()
+        await ana.applied("pause.start")
+        await node.tick()
+        assert len(delivered(fcm, "tok-phone", "pause_started")) == 1
+        assert delivered(fcm, "tok-tablet") == []
+        left = await db.fetch("SELECT installation_id FROM devices")
+        assert [d["installation_id"] for d in left] == ["ben-phone"]
+
+
+async def test_a_node_killed_between_sending_and_committing_repeats_under_the_same_key(
+    push_nodes: PushNodes,
+    fcm: FakeFcm,
+    clock: FakeClock,
+    database_url: str,
+    tmp_path: Path,
+    db: asyncpg.Connection,
+) -> None:
+    """A server process hands Ben's pause alert to FCM and is killed (SIGKILL) before its
+    transaction commits. Another node sends it again, under the same dedupe key and
+    collapse key, so Ben's phone shows it once; one row records it."""
+    clock.set(datetime.now(UTC) - timedelta(hours=1))  # this node sees nothing due yet
+    credentials = service_account(tmp_path / "sa.json", f"{fcm.url}/token")
+    env = {"TWOFOLD_FIREBASE_CREDENTIALS": str(credentials), "TWOFOLD_FCM_ENDPOINT": fcm.url}
+    async with (
+        push_nodes(1) as (node,),
+        server_process(database_url, tmp_path / "server.log", env) as doomed,
+        httpx.AsyncClient(base_url=doomed.url, timeout=30) as client,
+    ):
+        ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
+        await phone(ben, "ben-phone", "tok-ben")
+        fcm.latency = 5.0  # FCM takes the message, then is slow to answer
+        await ana.applied("pause.start")
+        await asyncio.to_thread(fcm.wait_for, lambda got: any(r.token == "tok-ben" for r in got))
+        doomed.proc.kill()
+        await asyncio.to_thread(doomed.proc.wait, 30)
+        fcm.latency = 0.0
+        clock.set(datetime.now(UTC) + timedelta(minutes=1))
+        async with asyncio.timeout(60):
+            # Until PostgreSQL has seen the dead connection go and let its rows loose.
+            while len(fcm.sent_to("tok-ben")) < 2:
+                await node.tick()
+        first, second = (r.message for r in fcm.sent_to("tok-ben"))
+        assert first["data"]["dedupe_key"] == second["data"]["dedupe_key"]
+        assert first["android"]["notification"]["tag"] == second["android"]["notification"]["tag"]
+        assert (
+            first["apns"]["headers"]["apns-collapse-id"]
+            == (second["apns"]["headers"]["apns-collapse-id"])
+        )
+        rows = await db.fetch("SELECT outcome, attempts FROM notifications")
+        assert [(r["outcome"], r["attempts"]) for r in rows] == [("sent", 1)]
+        assert await db.fetchval("SELECT count(*) FROM due_items WHERE kind = 'alert'") == 0
+
+
+async def test_the_outbox_lists_what_would_have_been_sent(
+    node: Node, client: httpx.AsyncClient, database_url: str
+) -> None:
+    """Without Firebase credentials nothing leaves the machine: `python -m server outbox`
+    shows the pause alert Ben's phone would have had, one JSON object per line."""
+    ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
+    await phone(ben, "ben-phone", "tok-ben", "ios", "fr-FR")
+    pause = (await ana.applied("pause.start"))["result"]
+    await node.tick()
+    listed = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "server", "outbox"],
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    lines = [json.loads(line) for line in listed.stdout.decode().splitlines()]
+    assert len(lines) == 1
+    (line,) = lines
+    assert line["user_id"] == ben.id and line["installation_id"] == "ben-phone"
+    assert line["token"] == "tok-ben" and line["kind"] == "pause_started"
+    assert line["priority"] == "high" and line["outcome"] == "recorded"
+    assert line["title"] == "Ton partenaire demande une pause"
+    assert line["data"]["pause_id"] == pause["id"]
+    assert line["due_at"] == line["sent_at"] == "2026-11-23T20:00:00Z"
