@@ -1,24 +1,31 @@
-"""``python -m bench [--only NAME] [--couples N]``: run the benchmarks, print and keep figures."""
+"""``python -m bench [--only NAME] [--couples N] [--people N]``: run the benchmarks, print
+and keep figures."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Awaitable, Callable
 
-from bench import pause
+from bench import pause, wave
+from bench.common import Report
 
-BENCHMARKS = {"pause": pause.run}
+BENCHMARKS: dict[str, Callable[[argparse.Namespace], Awaitable[Report]]] = {
+    "pause": lambda args: pause.run(args.couples),
+    "wave": lambda args: wave.run(args.people),
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="bench")
     parser.add_argument("--only", choices=sorted(BENCHMARKS), help="run just this benchmark")
-    parser.add_argument("--couples", type=int, default=pause.COUPLES)
+    parser.add_argument("--couples", type=int, default=pause.COUPLES, help="pause: couples")
+    parser.add_argument("--people", type=int, default=wave.PEOPLE, help="wave: reminders")
     args = parser.parse_args()
     for name, run in BENCHMARKS.items():
         if args.only and name != args.only:
             continue
-        report = asyncio.run(run(args.couples))
+        report = asyncio.run(run(args))
         report.print()
         print(f"written to {report.write()}")
 

@@ -55,7 +55,9 @@ class Process:
             self.proc.wait()
 
 
-async def start_server(database_url: str, secret: str, log: Path) -> Process:
+async def start_server(
+    database_url: str, secret: str, log: Path, extra_env: dict[str, str] | None = None
+) -> Process:
     """A real Twofold node, as `python -m server serve` runs it."""
     port = free_port()
     env = dict(os.environ)
@@ -64,7 +66,7 @@ async def start_server(database_url: str, secret: str, log: Path) -> Process:
         "TWOFOLD_SECRET_KEY": secret,
         "TWOFOLD_PORT": str(port),
         "TWOFOLD_LOG_LEVEL": os.environ.get("BENCH_SERVER_LOG_LEVEL", "WARNING"),
-    }
+    } | (extra_env or {})
     with log.open("ab") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "server", "serve"], cwd=ROOT, env=env, stdout=out, stderr=out

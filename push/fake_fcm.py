@@ -55,6 +55,7 @@ class Received(msgspec.Struct):
     token: str
     message: dict[str, Any]
     answered: str  # "ok" or the error code
+    at: float  # when it arrived (epoch seconds)
 
 
 class FakeFcm:
@@ -124,7 +125,7 @@ class FakeFcm:
             with fake._changed:
                 rule = fake._take_rule(target)
                 answered = rule.error if rule else "ok"
-                fake.received.append(Received(project, target, message, answered))
+                fake.received.append(Received(project, target, message, answered, time.time()))
                 fake._changed.notify_all()
             # Received first, answered later: a sender can die between the two.
             if fake.latency:
@@ -151,8 +152,23 @@ class FakeFcm:
             with fake._changed:
                 return list(fake.received)
 
+        @get("/control/arrivals")
+        async def control_arrivals() -> list[float]:
+            """When each message arrived (a benchmark's 100,000 messages are too many to
+            fetch whole)."""
+            with fake._changed:
+                return [r.at for r in fake.received]
+
         return Litestar(
-            [token, send, control_answer, control_reset, control_latency, control_received]
+            [
+                token,
+                send,
+                control_answer,
+                control_reset,
+                control_latency,
+                control_received,
+                control_arrivals,
+            ]
         )
 
     def _take_rule(self, token: str) -> Rule | None:
@@ -264,7 +280,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
-    uvicorn.run(FakeFcm().app(), host="127.0.0.1", port=args.port, log_level="warning")
+    uvicorn.run(
+        FakeFcm().app(), host="127.0.0.1", port=args.port, log_level="warning", access_log=False
+    )
 
 
 if __name__ == "__main__":
