@@ -29,6 +29,10 @@ from push.message import Notification, Outcome
 log = logging.getLogger("twofold.fcm")
 
 BATCH = 500  # FCM's limit for one send_each
+# Requests in flight at once: firebase-admin sends a whole batch at once, and its httpx pool
+# holds 100 connections; more than that only queues inside httpx, which costs CPU per waiting
+# request (measured against the local FCM server: 500 at once, 158 msg/s; 100, 501 msg/s).
+IN_FLIGHT = 100
 TIMEOUT_SECONDS = 10
 
 CHANNELS = {
@@ -122,8 +126,8 @@ class FcmTransport:
 
     async def send(self, notifications: Sequence[Notification]) -> list[Outcome]:
         outcomes: list[Outcome] = []
-        for start in range(0, len(notifications), BATCH):
-            chunk = notifications[start : start + BATCH]
+        for start in range(0, len(notifications), min(BATCH, IN_FLIGHT)):
+            chunk = notifications[start : start + min(BATCH, IN_FLIGHT)]
             batch = await self._service.send_each_async([message(n) for n in chunk], False)
             outcomes.extend(outcome(n, r) for n, r in zip(chunk, batch.responses, strict=True))
         return outcomes

@@ -30,6 +30,20 @@ class Device(Base):
     registered_at: datetime
 
 
+class SentNotification(Base):
+    """A notification decided on for this person, and what became of it."""
+
+    installation_id: str | None
+    kind: str
+    priority: str
+    title: str
+    body: str
+    data: dict[str, str]
+    due_at: datetime
+    sent_at: datetime | None
+    outcome: str
+
+
 class QuietHours(Base):
     """Local times in the person's zone; ``start`` after ``end`` spans midnight."""
 

@@ -10,7 +10,7 @@ import msgspec
 from schemas.accounts import User
 from schemas.base import Base
 from schemas.couples import Couple
-from schemas.devices import Device, NotificationPrefs
+from schemas.devices import Device, NotificationPrefs, SentNotification
 from schemas.events import Event
 from schemas.growth import GrowthEntry
 
@@ -48,3 +48,4 @@ class Export(Base):
     growth: list[GrowthEntry] = msgspec.field(default_factory=list)  # the caller's own only
     devices: list[Device] = msgspec.field(default_factory=list)
     notifications: NotificationPrefs = msgspec.field(default_factory=NotificationPrefs)
+    notifications_sent: list[SentNotification] = msgspec.field(default_factory=list)

@@ -12,6 +12,7 @@ from server.errors import NotFound
 from server.queries import accounts as accounts_q
 from server.queries import couples as couples_q
 from server.queries import devices as devices_q
+from server.queries import due as due_q
 from server.queries import events as events_q
 from server.queries import growth as growth_q
 
@@ -51,4 +52,5 @@ async def export_person(conn: Connection, clock: Clock, user_id: uuid.UUID) -> E
             growth=await growth_q.all_of(conn, user_id),
             devices=await devices_q.devices_of(conn, user_id),
             notifications=await devices_q.prefs(conn, user_id),
+            notifications_sent=await due_q.sent_to(conn, user_id),
         )

@@ -214,6 +214,11 @@ async def test_a_pause_reaches_the_offline_partners_two_phones_at_once(
             assert "air" not in json.dumps(message)
         await node.tick()
         assert delivered(fcm, "tok-ana") == []  # the one who asked for it is not alerted
+        # Each export holds the notifications meant for its owner only, without tokens.
+        bens = (await ben.get("/v1/me/export")).json()["notifications_sent"]
+        assert sorted(n["installation_id"] for n in bens) == ["ben-android", "ben-iphone"]
+        assert {n["kind"] for n in bens} == {"pause_started"} and "tok-" not in json.dumps(bens)
+        assert (await ana.get("/v1/me/export")).json()["notifications_sent"] == []
 
 
 async def test_no_push_while_the_partners_socket_is_live(

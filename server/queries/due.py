@@ -10,6 +10,7 @@ import asyncpg
 import msgspec
 
 from push.message import Notification, Outcome
+from schemas.devices import SentNotification
 from server.db import Connection
 from server.due.plan import Planned
 
@@ -245,3 +246,16 @@ FROM notifications ORDER BY recorded_at, dedupe_key
 
 async def outbox(conn: Connection) -> list[asyncpg.Record]:
     return await conn.fetch(OUTBOX)
+
+
+_data = msgspec.json.Decoder(dict[str, str])
+
+
+async def sent_to(conn: Connection, user_id: uuid.UUID) -> list[SentNotification]:
+    """The notifications decided on for one person (their export; no tokens)."""
+    rows = await conn.fetch(
+        """SELECT installation_id, kind, priority, title, body, data, due_at, sent_at, outcome
+           FROM notifications WHERE user_id = $1 ORDER BY recorded_at, dedupe_key""",
+        user_id,
+    )
+    return [SentNotification(**(dict(r) | {"data": _data.decode(r["data"])})) for r in rows]
