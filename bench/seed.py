@@ -16,6 +16,17 @@ import asyncpg
 from schemas.base import new_id
 from server.auth import issue_access_token
 
+# What sign-up writes of a person (seeded people have no usable password).
+USER_COLUMNS = [
+    "id",
+    "email",
+    "password_hash",
+    "display_name",
+    "timezone",
+    "couple_id",
+    "created_at",
+]
+
 
 @dataclass
 class SeededCouple:
@@ -64,19 +75,7 @@ async def seed_couples(url: str, secret: str, count: int) -> list[SeededCouple]:
                     "reading_timezone",
                 ],
             )
-            await conn.copy_records_to_table(
-                "users",
-                records=users,
-                columns=[
-                    "id",
-                    "email",
-                    "password_hash",
-                    "display_name",
-                    "timezone",
-                    "couple_id",
-                    "created_at",
-                ],
-            )
+            await conn.copy_records_to_table("users", records=users, columns=USER_COLUMNS)
             await conn.copy_records_to_table(
                 "couple_partners", records=partners, columns=["couple_id", "user_id", "joined_at"]
             )

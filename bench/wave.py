@@ -23,6 +23,7 @@ import msgspec
 
 from bench.common import Figures, Process, Report, free_port, start_script, start_server
 from bench.pause import fresh_database
+from bench.seed import USER_COLUMNS
 from push.fake_fcm import service_account
 from push.fcm import message
 from push.message import Notification
@@ -60,19 +61,7 @@ async def seed(url: str, people: int) -> None:
                 records=couples,
                 columns=["id", "linked_at", "reading_time", "reading_timezone"],
             )
-            await conn.copy_records_to_table(
-                "users",
-                records=users,
-                columns=[
-                    "id",
-                    "email",
-                    "password_hash",
-                    "display_name",
-                    "timezone",
-                    "couple_id",
-                    "created_at",
-                ],
-            )
+            await conn.copy_records_to_table("users", records=users, columns=USER_COLUMNS)
             await conn.copy_records_to_table(
                 "devices",
                 records=devices,

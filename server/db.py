@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Sequence
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -128,3 +129,13 @@ async def provide_connection(state: State) -> AsyncGenerator[Connection, None]:
     pool: Pool = state.pool
     async with pool.acquire() as conn:
         yield conn
+
+
+def arrays(items: Sequence[Any], *fields: str | Callable[[Any], object]) -> list[list[object]]:
+    """Items as the column arrays ``unnest`` takes, one array per field (an attribute name, or
+    a function of the item): a set-based write is one statement however many rows it holds."""
+    out: list[list[object]] = []
+    for field in fields:
+        get = field if callable(field) else attrgetter(field)
+        out.append([get(item) for item in items])
+    return out

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from operator import attrgetter
 from typing import Any
 
 from schemas.events import Event
@@ -14,8 +13,9 @@ from schemas.pause import Pause
 from schemas.reading import Reading
 from schemas.repair import Repair
 from schemas.ritual import Checkin
-from server.db import Connection
+from server.db import Connection, arrays
 from server.due.plan import Changes
+from server.queries import due as due_q
 from server.queries import events
 from server.queries import readings as readings_q
 from server.queries import repairs as repairs_q
@@ -201,16 +201,7 @@ async def write_back(
             "created_at",
         ),
         *_columns(checkins, "ritual_id", "date", "user_id", "note", "at"),
-        [p.kind for p in due.upserts],
-        *_columns(
-            [(p.couple_id, p) for p in due.upserts],
-            "subject_id",
-            "occurrence",
-            "due_at",
-            "grace_until",
-            "user_id",
-            "payload",
-        ),
+        *arrays(due.upserts, *due_q.PLANNED_COLUMNS),
         [k for k, _, _ in due.cancels],
         [c for _, c, _ in due.cancels],
         [s for _, _, s in due.cancels],
@@ -221,9 +212,5 @@ def _columns(
     rows: Sequence[tuple[uuid.UUID, Any]], *fields: str | Callable[[Any], object]
 ) -> list[list[object]]:
     """Rows of (couple_id, thing) as the column arrays ``unnest`` takes: the couple ids,
-    then one array per field (an attribute name, or a function of the thing)."""
-    out: list[list[object]] = [[couple_id for couple_id, _ in rows]]
-    for field in fields:
-        get = field if callable(field) else attrgetter(field)
-        out.append([get(thing) for _, thing in rows])
-    return out
+    then one array per field of the thing."""
+    return [[couple_id for couple_id, _ in rows], *arrays([thing for _, thing in rows], *fields)]

@@ -11,7 +11,7 @@ import msgspec
 
 from push.message import Notification, Outcome
 from schemas.devices import SentNotification
-from server.db import Connection
+from server.db import Connection, arrays
 from server.due.plan import Planned
 
 # Due rows, oldest first; rows another node holds are skipped, never waited for.
@@ -28,6 +28,18 @@ FOR UPDATE SKIP LOCKED
 async def claim(conn: Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
     return await conn.fetch(CLAIM, now, limit)
 
+
+# A Planned row's fields in the order the statements below (and the batch's) take them.
+PLANNED_COLUMNS = (
+    "kind",
+    "couple_id",
+    "subject_id",
+    "occurrence",
+    "due_at",
+    "grace_until",
+    "user_id",
+    "payload",
+)
 
 UPSERT = """
 INSERT INTO due_items (kind, couple_id, subject_id, occurrence, due_at, grace_until, user_id,
@@ -50,16 +62,7 @@ async def put_each(conn: Connection, planned: Sequence[tuple[Planned, int]]) -> 
     if not planned:
         return
     await conn.execute(
-        UPSERT,
-        [p.kind for p, _ in planned],
-        [p.couple_id for p, _ in planned],
-        [p.subject_id for p, _ in planned],
-        [p.occurrence for p, _ in planned],
-        [p.due_at for p, _ in planned],
-        [p.grace_until for p, _ in planned],
-        [p.user_id for p, _ in planned],
-        [p.payload for p, _ in planned],
-        [a for _, a in planned],
+        UPSERT, *arrays([p for p, _ in planned], *PLANNED_COLUMNS), [a for _, a in planned]
     )
 
 
@@ -196,21 +199,24 @@ async def record(
     """Every notification decided on, with what became of it (one row per dedupe key)."""
     if not sent:
         return
+    notifications = [n for n, _ in sent]
+    outcomes = [o for _, o in sent]
     await conn.execute(
         RECORD,
-        [n.dedupe_key for n, _ in sent],
-        [n.user_id for n, _ in sent],
-        [n.installation_id for n, _ in sent],
-        [n.token for n, _ in sent],
-        [n.kind for n, _ in sent],
-        [n.priority for n, _ in sent],
-        [n.title for n, _ in sent],
-        [n.body for n, _ in sent],
-        [msgspec.json.encode(n.data) for n, _ in sent],
-        [n.due_at for n, _ in sent],
-        [now if o.status in SENT else None for _, o in sent],
-        [o.status for _, o in sent],
-        [_detail(o) for _, o in sent],
+        *arrays(
+            notifications,
+            "dedupe_key",
+            "user_id",
+            "installation_id",
+            "token",
+            "kind",
+            "priority",
+            "title",
+            "body",
+            lambda n: msgspec.json.encode(n.data),
+            "due_at",
+        ),
+        *arrays(outcomes, lambda o: now if o.status in SENT else None, "status", _detail),
         now,
     )
 
