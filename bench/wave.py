@@ -25,7 +25,7 @@ from bench.common import Figures, Process, Report, free_port, start_script, star
 from bench.pause import fresh_database
 from bench.seed import USER_COLUMNS
 from push.fake_fcm import service_account
-from push.fcm import message
+from push.fcm import messages
 from push.message import Notification
 from server import db
 from server.embedded import start_embedded
@@ -167,7 +167,7 @@ async def _plain_client(fcm_url: str, count: int, in_flight: int) -> Figures:
     from firebase_admin import messaging
 
     body = msgspec.json.encode(
-        {"message": messaging._MessagingService.encode_message(message(sample))}
+        {"message": messaging._MessagingService.encode_message(messages([sample])[0])}
     )
     limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
