@@ -19,8 +19,8 @@ migrate: $(STAMP)
 	$(BIN)/python -m server migrate
 
 lint: $(STAMP)
-	$(BIN)/ruff check server schemas push tests
-	$(BIN)/ruff format --check server schemas push tests
+	$(BIN)/ruff check server schemas push tests bench
+	$(BIN)/ruff format --check server schemas push tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

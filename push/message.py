@@ -20,6 +20,7 @@ Platform = Literal["ios", "android", "web"]
 # failed        refused for a reason a retry will not change
 # quiet_hours   held back: the recipient's quiet hours (never for pause alerts)
 # gave_up       still refused when its grace window ended
+# throttled     a pause alert to someone who had one minutes ago (no flooding a partner)
 Status = Literal[
     "sent",
     "recorded",
@@ -29,6 +30,7 @@ Status = Literal[
     "failed",
     "quiet_hours",
     "gave_up",
+    "throttled",
 ]
 
 

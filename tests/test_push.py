@@ -622,3 +622,29 @@ async def test_the_outbox_lists_what_would_have_been_sent(
     assert line["title"] == "Ton partenaire demande une pause"
     assert line["data"]["pause_id"] == pause["id"]
     assert line["due_at"] == line["sent_at"] == "2026-11-23T20:00:00Z"
+
+
+async def test_a_partner_cannot_flood_the_other_with_pause_alerts(
+    push_nodes: PushNodes, fcm: FakeFcm, clock: FakeClock, db: asyncpg.Connection
+) -> None:
+    """Ana starts and ends pause after pause: Ben's phone is alerted once, and called back
+    once, in five minutes; the rest are recorded as throttled. Five minutes on, the next
+    pause reaches him again."""
+    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+        ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
+        await phone(ben, "ben-phone", "tok-ben")
+        for _ in range(4):
+            pause = (await ana.applied("pause.start"))["result"]
+            await ana.applied("pause.end", {"pause_id": pause["id"]})
+            await node.tick()
+        assert len(delivered(fcm, "tok-ben", "pause_started")) == 1
+        assert len(delivered(fcm, "tok-ben", "pause_over")) == 1
+        throttled = await db.fetchval(
+            "SELECT count(*) FROM notifications WHERE outcome = 'throttled'"
+        )
+        assert throttled == 6
+        clock.advance(minutes=5, seconds=1)
+        await ana.refresh()
+        await ana.applied("pause.start")
+        await node.tick()
+        assert len(delivered(fcm, "tok-ben", "pause_started")) == 2

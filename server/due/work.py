@@ -28,6 +28,9 @@ log = logging.getLogger("twofold.due")
 
 # A socket not heard from for this long does not count as live when deciding on a push.
 LIVE_SECONDS = 30
+# However many pauses are started, a person's phones get at most one pause alert this often.
+PAUSE_ALERT_GAP = timedelta(minutes=5)
+PAUSE_ALERTS = ("pause_started", "pause_over")
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 300.0
 
@@ -109,6 +112,7 @@ async def handle(
         by_couple[p["couple_id"]].append(p)
 
     told: list[audience.Told] = []
+    retries: set[str] = set()  # dedupe keys being sent again (never throttled)
     origin: dict[str, asyncpg.Record] = {}  # dedupe key -> the row it came from
 
     def tell(row: asyncpg.Record, more: list[audience.Told]) -> None:
@@ -173,14 +177,30 @@ async def handle(
         elif kind == "retry":
             drops.append(key(r))
             n = _notifications.decode(r["payload"])
+            retries.add(n.dedupe_key)
             tell(r, [audience.Told(n, held=False)])
 
-    held = [
-        (t.notification, Outcome(dedupe_key=t.notification.dedupe_key, status="quiet_hours"))
-        for t in told
-        if t.held
-    ]
-    sending = [t.notification for t in told if not t.held]
+    # Pause alerts: one of each kind per person per few minutes, however many pauses begin.
+    alerted = await due_q.alerted_lately(
+        conn,
+        list({t.notification.user_id for t in told if t.notification.kind in PAUSE_ALERTS}),
+        now - PAUSE_ALERT_GAP,
+    )
+    alerted_now: dict[tuple[uuid.UUID, str], str] = {}  # (person, kind) -> the item told
+    held: list[tuple[Notification, Outcome]] = []
+    sending: list[Notification] = []
+    for t in told:
+        n = t.notification
+        item = n.dedupe_key.rsplit(":", 2)[0]
+        if t.held:
+            held.append((n, Outcome(dedupe_key=n.dedupe_key, status="quiet_hours")))
+            continue
+        if n.kind in PAUSE_ALERTS and n.dedupe_key not in retries:
+            if (n.user_id, n.kind) in alerted or alerted_now.get((n.user_id, n.kind), item) != item:
+                held.append((n, Outcome(dedupe_key=n.dedupe_key, status="throttled")))
+                continue
+            alerted_now[(n.user_id, n.kind)] = item
+        sending.append(n)
     outcomes = await transport.send(sending) if sending else []
     results = held + list(zip(sending, outcomes, strict=True))
 

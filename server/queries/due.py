@@ -227,6 +227,22 @@ def _detail(o: Outcome) -> str | None:
     return " ".join(x for x in (o.message_id, o.error, o.detail) if x)
 
 
+async def alerted_lately(
+    conn: Connection, user_ids: Sequence[uuid.UUID], since: datetime
+) -> set[tuple[uuid.UUID, str]]:
+    """Of these people, who was sent which kind of pause alert since ``since``."""
+    if not user_ids:
+        return set()
+    rows = await conn.fetch(
+        """SELECT DISTINCT user_id, kind FROM notifications
+           WHERE user_id = ANY($1::uuid[]) AND kind IN ('pause_started', 'pause_over')
+             AND sent_at > $2""",
+        list(user_ids),
+        since,
+    )
+    return {(r["user_id"], r["kind"]) for r in rows}
+
+
 async def forget_tokens(conn: Connection, tokens: Sequence[str]) -> None:
     if tokens:
         await conn.execute("DELETE FROM devices WHERE fcm_token = ANY($1::text[])", list(tokens))
