@@ -74,6 +74,8 @@ class ErrorFrame(Frame, tag="error"):
     op_id: uuid.UUID | None
     code: str
     detail: str
+    # With rate_limited and unavailable: seconds to wait before sending again.
+    retry_after: int | msgspec.UnsetType = msgspec.UNSET
 
 
 class Presence(Frame, tag="presence"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 from datetime import datetime, timedelta
 
 import msgspec
@@ -71,3 +72,34 @@ async def forget_subjects(conn: Connection, subjects: list[str]) -> None:
 def _describe(window: timedelta) -> str:
     minutes = int(window.total_seconds() // 60)
     return "hour" if minutes == 60 else f"{minutes} minutes"
+
+
+class OpBudget:
+    """Ops per person on this node: a burst of ``burst``, then ``per_second`` (a token bucket
+    in memory, on the node's clock). Per node, not across nodes: counting every op in the
+    database would cost each op a round trip, and a person's sockets are few (at most 5)."""
+
+    def __init__(self, burst: int, per_second: float) -> None:
+        self.burst = burst
+        self.per_second = per_second
+        self._buckets: dict[uuid.UUID, tuple[float, datetime]] = {}
+
+    def spend(self, user_id: uuid.UUID, now: datetime) -> None:
+        tokens, then = self._buckets.get(user_id, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - then).total_seconds() * self.per_second)
+        if tokens < 1.0:
+            wait = (1.0 - tokens) / self.per_second
+            raise RateLimited(
+                f"At most {self.burst} ops at once, then {self.per_second:g} a second",
+                retry_after=max(1, math.ceil(wait)),
+            )
+        self._buckets[user_id] = (tokens - 1.0, now)
+        if len(self._buckets) > 100_000:
+            self._forget_full(now)
+
+    def _forget_full(self, now: datetime) -> None:
+        """Buckets that have refilled say nothing a fresh one would not: drop them."""
+        full = self.burst / self.per_second
+        self._buckets = {
+            u: (t, at) for u, (t, at) in self._buckets.items() if (now - at).total_seconds() < full
+        }

@@ -28,6 +28,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     hello_seconds: float = 10.0
     socket_queue_frames: int = 256
     ws_ping_seconds: float = 20.0
+    # Ops per person and node: a burst, then a steady rate.
+    op_burst: int = 40
+    op_rate: float = 2.0
     # Due work: how often each node looks for it (an alert wakes it at once anyway).
     due_tick_seconds: float = 1.0
     # FCM: a service-account file; without one, notifications go to the outbox.

@@ -26,6 +26,7 @@ from server.errors import TwofoldError
 from server.observability import Metrics
 from server.ops import batcher, pipeline
 from server.queries import events
+from server.ratelimit import OpBudget
 from server.realtime import presence
 from server.realtime.hub import Hub
 from server.realtime.listener import Listener
@@ -59,6 +60,7 @@ class Node:
         settings = state.settings
         self.hub = Hub(pool, self.metrics, self.id, self.clock, settings.socket_queue_frames)
         self.listener = Listener(database_url, self.hub)
+        self.op_budget = OpBudget(settings.op_burst, settings.op_rate)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -126,6 +128,7 @@ class Node:
         kind = pipeline.kind_of(op)
         try:
             caller.couple()
+            self.op_budget.spend(caller.user_id, self.clock.now())
             ran = await self.batcher.run(caller, op)
         except TwofoldError as exc:
             self.metrics.ops.labels(kind, exc.code).inc()

@@ -52,8 +52,9 @@ def _text(frame: msgspec.Struct) -> str:
     return _encode(frame).decode()
 
 
-def _error(op_id: Any, code: str, detail: str) -> str:
-    return _text(ErrorFrame(op_id=op_id, code=code, detail=detail))
+def _error(op_id: Any, code: str, detail: str, retry_after: int | None = None) -> str:
+    wait = msgspec.UNSET if retry_after is None else retry_after
+    return _text(ErrorFrame(op_id=op_id, code=code, detail=detail, retry_after=wait))
 
 
 class _Closed(Exception):
@@ -260,7 +261,7 @@ class _Session:
                 try:
                     answer = await self._op(text, sub)
                 except TwofoldError as exc:
-                    return _error(op_id, exc.code, exc.detail)
+                    return _error(op_id, exc.code, exc.detail, exc.retry_after)
                 return _text(Ack(op_id=answer.op_id, seq=answer.seq, result=answer.result))
         raise AssertionError(frame)  # pragma: no cover - the union is exhaustive
 
