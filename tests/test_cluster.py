@@ -1,0 +1,127 @@
+"""Faults on the local cluster (deploy/local-cluster: server processes behind HAProxy, as in
+production): nothing committed is lost, repeated or reordered, whatever dies."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+import asyncpg
+
+from bench.seed import seed_couples
+from tests.cluster import ResilientPhone, local_cluster
+from tests.conftest import _truncate
+
+COUPLES = 200
+ROUNDS = 6
+
+
+async def test_a_node_killed_mid_evening_loses_and_repeats_nothing(
+    database_url: str, tmp_path: Path, db: asyncpg.Connection
+) -> None:
+    """200 couples on two nodes behind the balancer: partner A pauses and ends pauses, partner
+    B writes reading entries. Node 1 is killed (SIGKILL) a third of the way in. Every phone
+    reconnects through the balancer and resumes with ``after``; in the end each holds every
+    event of its couple exactly once and in order, and every op was applied once."""
+    await _truncate(database_url)
+    async with local_cluster(database_url, tmp_path / "cluster") as cluster:
+        seeded = await seed_couples(database_url, cluster["secret_key"], COUPLES)
+        ws_url = cluster["lb_url"].replace("http://", "ws://") + "/v1/sync"
+        pairs = [
+            (ResilientPhone(ws_url, c.token_a, 1), ResilientPhone(ws_url, c.token_b, 1))
+            for c in seeded
+        ]
+        phones = [p for pair in pairs for p in pair]
+        for start in range(0, len(phones), 100):
+            await asyncio.gather(*(p.connect() for p in phones[start : start + 100]))
+
+        answered = 0
+        third = asyncio.Event()
+        total = COUPLES * (2 * ROUNDS + 1 + 2 * ROUNDS)
+
+        def one_more() -> None:
+            nonlocal answered
+            answered += 1
+            if answered >= total // 3:
+                third.set()
+
+        async def pauses(a: ResilientPhone) -> None:
+            for _ in range(ROUNDS):
+                started = await a.op("pause.start", {})
+                one_more()
+                await a.op("pause.end", {"pause_id": started["result"]["id"]})
+                one_more()
+
+        async def reading(b: ResilientPhone) -> None:
+            opened = await b.op("reading.start", {})
+            one_more()
+            for i in range(2 * ROUNDS):
+                body = {
+                    "reading_id": opened["result"]["id"],
+                    "section": "appreciations",
+                    "text": f"thank you, {i}",
+                }
+                await b.op("reading.entry.add", body)
+                one_more()
+
+        evening = asyncio.gather(*(f(p) for a, b in pairs for f, p in ((pauses, a), (reading, b))))
+        async with asyncio.timeout(300):
+            await third.wait()
+        os.kill(cluster["nodes"][0]["pid"], signal.SIGKILL)
+        async with asyncio.timeout(600):
+            await evening
+
+        heads = {
+            r["id"]: r["head"]
+            for r in await db.fetch(
+                "SELECT id, head FROM couples WHERE id = ANY($1::uuid[])",
+                [c.couple_id for c in seeded],
+            )
+        }
+        for couple, (a, b) in zip(seeded, pairs, strict=True):
+            head = heads[couple.couple_id]
+            assert head == 1 + 2 * ROUNDS + 1 + 2 * ROUNDS  # linked + A's ops + B's ops
+            for phone in (a, b):
+                await phone.wait_seq(head)
+                assert phone.seqs == list(range(2, head + 1)), phone.problems
+                assert phone.problems == []
+        kinds = {
+            (r["kind"]): r["n"]
+            for r in await db.fetch("SELECT kind, count(*) AS n FROM events GROUP BY kind")
+        }
+        assert kinds["pause.started"] == kinds["pause.ended"] == COUPLES * ROUNDS
+        assert kinds["reading.started"] == COUPLES
+        assert kinds["reading.entry_added"] == COUPLES * 2 * ROUNDS
+        sent = sum(len(p.answers) for p in phones)
+        assert sent == total == await db.fetchval("SELECT count(*) FROM op_results")
+        assert sum(p.reconnects for p in phones) > 0  # the kill did cut phones off
+        await asyncio.gather(*(p.close() for p in phones))
+
+
+async def test_a_reconnect_storm_of_two_thousand_sockets_is_served(
+    database_url: str, tmp_path: Path
+) -> None:
+    """2,000 phones on the cluster lose their connections at once and all come back within
+    the same second: every one of them is welcomed and resumes where it was."""
+    await _truncate(database_url)
+    async with local_cluster(database_url, tmp_path / "cluster") as cluster:
+        seeded = await seed_couples(database_url, cluster["secret_key"], 1000)
+        ws_url = cluster["lb_url"].replace("http://", "ws://") + "/v1/sync"
+        phones = [ResilientPhone(ws_url, t, 1) for c in seeded for t in (c.token_a, c.token_b)]
+        for start in range(0, len(phones), 200):
+            await asyncio.gather(*(p.connect() for p in phones[start : start + 200]))
+        for p in phones:
+            assert p.ws is not None
+            p.ws.transport.abort()  # the network drops, no goodbye
+        await asyncio.gather(*(p._drop() for p in phones))
+        # All 2,000 start again in the same instant (speed is for the benchmarks to say).
+        async with asyncio.timeout(120):
+            await asyncio.gather(*(p.connect() for p in phones))
+        assert all(p.ws is not None for p in phones)
+        a, b = phones[0], phones[1]
+        await a.op("pause.start", {})
+        await b.wait_seq(2)
+        assert b.seqs == [2]
+        await asyncio.gather(*(p.close() for p in phones))
