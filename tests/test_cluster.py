@@ -6,13 +6,16 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import uuid
 from pathlib import Path
 
 import asyncpg
+import httpx
 
 from bench.seed import seed_couples
 from tests.cluster import ResilientPhone, local_cluster
 from tests.conftest import _truncate
+from tests.pg import OwnPostgres
 
 COUPLES = 200
 ROUNDS = 6
@@ -125,3 +128,76 @@ async def test_a_reconnect_storm_of_two_thousand_sockets_is_served(
         await b.wait_seq(2)
         assert b.seqs == [2]
         await asyncio.gather(*(p.close() for p in phones))
+
+
+async def _until_status(client: httpx.AsyncClient, url: str, status: int) -> None:
+    """Until ``url`` answers ``status``: the nodes find out about the database by trying it,
+    and say so on /readyz (bounded)."""
+    async with asyncio.timeout(60):
+        while (await client.get(url)).status_code != status:
+            await asyncio.sleep(0.1)  # a server process we can only ask; bounded above
+
+
+async def test_the_database_away_for_ten_seconds_loses_nothing(tmp_path: Path) -> None:
+    """PostgreSQL stops for 10 s under a running cluster: both nodes say not ready, an op
+    meanwhile gets a clear retryable 503 (from the balancer, in the API's problem+json), the
+    sockets stay, and once the database is back the nodes (never restarted) take ops again
+    and every phone catches up, nothing lost."""
+    pg = await asyncio.to_thread(OwnPostgres, tmp_path / "own")
+    try:
+        async with (
+            local_cluster(pg.url, tmp_path / "cluster") as cluster,
+            httpx.AsyncClient(timeout=30) as http,
+        ):
+            seeded = await seed_couples(pg.url, cluster["secret_key"], 20)
+            ws_url = cluster["lb_url"].replace("http://", "ws://") + "/v1/sync"
+            pairs = [
+                (ResilientPhone(ws_url, c.token_a, 1), ResilientPhone(ws_url, c.token_b, 1))
+                for c in seeded
+            ]
+            await asyncio.gather(*(p.connect() for pair in pairs for p in pair))
+            started = await asyncio.gather(*(a.op("pause.start", {}) for a, _ in pairs))
+
+            await asyncio.to_thread(pg.stop)
+            for node in cluster["nodes"]:
+                await _until_status(http, f"{node['url']}/readyz", 503)
+            await _until_status(http, f"{cluster['lb_url']}/readyz", 503)
+            refused = await http.post(
+                f"{cluster['lb_url']}/v1/couple/ops",
+                json={"op_id": str(uuid.uuid4()), "kind": "pause.start", "body": {}},
+                headers={"Authorization": f"Bearer {seeded[0].token_a}"},
+            )
+            assert refused.status_code == 503
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert refused.json()["code"] == "unavailable" and "Retry-After" in refused.headers
+            direct = await http.post(
+                f"{cluster['nodes'][1]['url']}/v1/couple/ops",
+                json={"op_id": str(uuid.uuid4()), "kind": "pause.start", "body": {}},
+                headers={"Authorization": f"Bearer {seeded[0].token_a}"},
+            )
+            assert direct.status_code == 503 and direct.json()["code"] == "unavailable"
+            await asyncio.sleep(10)  # the outage itself: ten seconds, as the story says
+
+            await asyncio.to_thread(pg.start)
+            for node in cluster["nodes"]:
+                await _until_status(http, f"{node['url']}/readyz", 200)
+            ended = await asyncio.gather(
+                *(
+                    a.op("pause.end", {"pause_id": s["result"]["id"]})
+                    for (a, _), s in zip(pairs, started, strict=True)
+                )
+            )
+            for (a, b), end in zip(pairs, ended, strict=True):
+                for phone in (a, b):
+                    await phone.wait_seq(end["seq"])
+                    assert phone.seqs == list(range(2, end["seq"] + 1)), phone.problems
+            conn = await asyncpg.connect(pg.url)
+            try:
+                kinds = await conn.fetch("SELECT kind, count(*) AS n FROM events GROUP BY kind")
+            finally:
+                await conn.close()
+            counts = {r["kind"]: r["n"] for r in kinds}
+            assert counts["pause.started"] == counts["pause.ended"] == len(pairs)
+            await asyncio.gather(*(p.close() for pair in pairs for p in pair))
+    finally:
+        await asyncio.to_thread(pg.close)
