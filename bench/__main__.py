@@ -7,12 +7,13 @@ import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from bench import pause, wave
+from bench import notify, pause, wave
 from bench.common import Report
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], Awaitable[Report]]] = {
     "pause": lambda args: pause.run(args.couples),
     "wave": lambda args: wave.run(args.people),
+    "notify": lambda args: notify.run(),
 }
 
 

@@ -189,7 +189,7 @@ class Report:
             "ratio",
             "met",
         ]
-        widths = {c: max(len(c), *(len(str(r[c])) for r in self.rows)) for c in cols}
+        widths = {c: max([len(c), *(len(str(r[c])) for r in self.rows)]) for c in cols}
         print(f"\n{self.name}")
         print("  ".join(c.rjust(widths[c]) for c in cols))
         for row in self.rows:

@@ -1,0 +1,220 @@
+"""Who may touch what: for every route and op kind, a stranger, the partner, a former partner,
+a deleted account and a revoked token each get exactly their answer, and nothing of another
+couple (or of the partner's private log) ever comes back."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.people import Person, assert_problem, link, sign_up
+
+SECRET_NOTE = "only Ana and Ben know this"
+PRIVATE = "Ana's private words"
+
+
+@dataclass
+class Things:
+    """What Ana and Ben's couple holds, by id."""
+
+    couple_id: str
+    pause_id: str
+    reading_id: str
+    entry_id: str
+    ritual_id: str
+    repair_id: str
+
+
+async def _their_evening(ana: Person, ben: Person) -> Things:
+    couple = (await ana.get("/v1/couple")).json()
+    pause = (await ana.applied("pause.start", {"note": SECRET_NOTE}))["result"]
+    reading = (await ana.applied("reading.start"))["result"]
+    entry = (
+        await ana.applied(
+            "reading.entry.add",
+            {"reading_id": reading["id"], "section": "appreciations", "text": SECRET_NOTE},
+        )
+    )["result"]
+    ritual = (
+        await ana.applied(
+            "ritual.propose", {"title": SECRET_NOTE, "cadence": {"every": "day"}, "at": "08:00"}
+        )
+    )["result"]
+    await ben.applied("ritual.accept", {"ritual_id": ritual["id"]})
+    repair = (await ben.applied("repair.start", {"template": "repair"}))["result"]
+    r = await ana.post(
+        "/v1/me/growth", {"regulation": 3, "needs": 4, "closeness": 2, "note": PRIVATE}
+    )
+    assert r.status_code == 201, r.text
+    return Things(couple["id"], pause["id"], reading["id"], entry["id"], ritual["id"], repair["id"])
+
+
+def ops_naming(t: Things) -> list[tuple[str, dict[str, Any]]]:
+    """Every op kind, aimed at Ana and Ben's things where the op names one."""
+    reading, ritual, repair = t.reading_id, t.ritual_id, t.repair_id
+    return [
+        ("pause.start", {}),
+        ("pause.ack", {"pause_id": t.pause_id}),
+        ("pause.extend", {"pause_id": t.pause_id, "minutes": 10}),
+        ("pause.end", {"pause_id": t.pause_id}),
+        ("reading.start", {}),
+        ("reading.entry.add", {"reading_id": reading, "section": "puzzles", "text": "x"}),
+        ("reading.entry.edit", {"reading_id": reading, "entry_id": t.entry_id, "text": "x"}),
+        ("reading.entry.delete", {"reading_id": reading, "entry_id": t.entry_id}),
+        ("reading.section.done", {"reading_id": reading, "section": "appreciations"}),
+        ("reading.finish", {"reading_id": reading}),
+        ("ritual.propose", {"title": "x", "cadence": {"every": "day"}, "at": "09:00"}),
+        ("ritual.accept", {"ritual_id": ritual}),
+        ("ritual.update", {"ritual_id": ritual, "at": "10:00"}),
+        ("ritual.archive", {"ritual_id": ritual}),
+        ("ritual.checkin", {"ritual_id": ritual, "date": "2026-11-23"}),
+        ("repair.start", {"template": "desc"}),
+        ("repair.step.set", {"repair_id": repair, "step": "impact", "done": True}),
+        ("repair.finish", {"repair_id": repair}),
+        ("repair.abandon", {"repair_id": repair}),
+    ]
+
+
+def names_a_thing(body: dict[str, Any]) -> bool:
+    return any(key.endswith("_id") for key in body)
+
+
+COUPLE_READS = [
+    "/v1/couple",
+    "/v1/couple/state",
+    "/v1/couple/events",
+    "/v1/couple/readings",
+]
+
+
+def _leaks(response: httpx.Response, t: Things) -> bool:
+    text = response.text
+    return any(
+        secret in text
+        for secret in (SECRET_NOTE, PRIVATE, t.couple_id, t.pause_id, t.ritual_id, t.repair_id)
+    )
+
+
+@pytest.fixture
+async def scene(client: httpx.AsyncClient) -> dict[str, Any]:
+    ana, ben = await sign_up(client, "Ana"), await sign_up(client, "Ben")
+    await link(ana, ben)
+    things = await _their_evening(ana, ben)
+    head = (await ana.get("/v1/couple/state")).json()["head"]
+
+    cal, dee = await sign_up(client, "Cal"), await sign_up(client, "Dee")
+    await link(cal, dee)
+
+    ivy, jon = await sign_up(client, "Ivy"), await sign_up(client, "Jon")
+    await link(ivy, jon)
+    former = await _their_evening(ivy, jon)
+    assert (await jon.delete("/v1/couple")).status_code == 204
+
+    kim = await sign_up(client, "Kim")
+    kims_token = dict(kim.tokens)
+    assert (await kim.delete("/v1/me", {"password": kim.password})).status_code == 204
+    kim.tokens = kims_token
+
+    signed_out = await sign_up(client, "Lou")
+    assert (await signed_out.delete("/v1/sessions/current")).status_code == 204
+    return {
+        "ana": ana,
+        "ben": ben,
+        "things": things,
+        "head": head,
+        "stranger": cal,
+        "former": ivy,
+        "former_things": former,
+        "deleted": kim,
+        "revoked": signed_out,
+    }
+
+
+async def test_a_stranger_reaches_none_of_another_couples_things(scene: dict[str, Any]) -> None:
+    """Cal, linked with Dee, names Ana and Ben's pause, reading, ritual and repair in every op
+    kind: each is not found (ops that name nothing act on his own couple), nothing he reads
+    holds anything of theirs, and their log did not move."""
+    cal: Person = scene["stranger"]
+    t: Things = scene["things"]
+    for kind, body in ops_naming(t):
+        r = await cal.op(kind, body)
+        if names_a_thing(body):
+            assert_problem(r, 404, "not_found")
+        else:
+            assert r.status_code == 200, (kind, r.text)
+        assert not _leaks(r, t), kind
+    for path in COUPLE_READS:
+        r = await cal.get(path)
+        assert r.status_code == 200 and not _leaks(r, t), path
+    assert_problem(await cal.get(f"/v1/couple/rituals/{t.ritual_id}/checkins"), 404, "not_found")
+    assert not _leaks(await cal.get("/v1/me/export"), t)
+    ana: Person = scene["ana"]
+    assert (await ana.get("/v1/couple/state")).json()["head"] == scene["head"]
+
+
+async def test_a_former_partner_is_told_they_are_not_linked(scene: dict[str, Any]) -> None:
+    """Ivy, whose couple with Jon ended, can no longer read or change it through any couple
+    route or op (only her own export keeps it for 30 days)."""
+    ivy: Person = scene["former"]
+    old: Things = scene["former_things"]
+    for kind, body in ops_naming(old):
+        assert_problem(await ivy.op(kind, body), 404, "not_linked")
+    for path in [*COUPLE_READS, f"/v1/couple/rituals/{old.ritual_id}/checkins"]:
+        assert_problem(await ivy.get(path), 404, "not_linked")
+    assert_problem(await ivy.patch("/v1/couple/settings", {"safe_word": "x"}), 404, "not_linked")
+    assert_problem(await ivy.delete("/v1/couple"), 404, "not_linked")
+    assert (await ivy.get("/v1/me")).status_code == 200
+
+
+@pytest.mark.parametrize("who", ["deleted", "revoked"])
+async def test_a_dead_token_opens_nothing(scene: dict[str, Any], who: str) -> None:
+    """The token of a deleted account, or of a session signed out, is refused everywhere,
+    the same way, before anything is looked at."""
+    person: Person = scene[who]
+    t: Things = scene["things"]
+    routes: list[tuple[str, str, Any]] = [
+        ("GET", "/v1/me", None),
+        ("PATCH", "/v1/me", {"display_name": "x"}),
+        ("GET", "/v1/me/export", None),
+        ("GET", "/v1/me/growth", None),
+        ("POST", "/v1/me/growth", {"regulation": 3, "needs": 3, "closeness": 3}),
+        ("PUT", "/v1/me/devices/phone", {"fcm_token": "t", "platform": "ios"}),
+        ("DELETE", "/v1/me/devices/phone", None),
+        ("GET", "/v1/me/notifications", None),
+        ("PATCH", "/v1/me/notifications", {"pause_alerts": False}),
+        ("POST", "/v1/invites", None),
+        ("POST", "/v1/invites/accept", {"code": "ABCDEFGH"}),
+        *[("GET", path, None) for path in COUPLE_READS],
+        ("GET", f"/v1/couple/rituals/{t.ritual_id}/checkins", None),
+        ("PATCH", "/v1/couple/settings", {"safe_word": "x"}),
+        ("DELETE", "/v1/couple", None),
+        ("DELETE", "/v1/sessions/current", None),
+        ("DELETE", "/v1/me", {"password": person.password}),
+        *[
+            (
+                "POST",
+                "/v1/couple/ops",
+                {"op_id": "0190a5a0-0000-7000-8000-00000000000a", "kind": k, "body": b},
+            )
+            for k, b in ops_naming(t)
+        ],
+    ]
+    for method, path, body in routes:
+        r = await person.client.request(
+            method, path, headers=person.auth, content=None if body is None else json.dumps(body)
+        )
+        assert_problem(r, 401, "unauthorized")
+        assert not _leaks(r, t), (method, path)
+
+
+async def test_the_partner_never_reads_the_private_log(scene: dict[str, Any]) -> None:
+    """Ben shares everything with Ana but her growth log: not in his log, his export, the
+    couple's state or events."""
+    ben: Person = scene["ben"]
+    for path in ["/v1/me/growth", "/v1/me/export", "/v1/couple/state", "/v1/couple/events"]:
+        r = await ben.get(path)
+        assert r.status_code == 200 and PRIVATE not in r.text, path
