@@ -15,7 +15,7 @@ from litestar.types import ASGIApp
 from server import db
 from server.clock import Clock, SystemClock
 from server.deps import dependencies
-from server.errors import exception_handlers
+from server.errors import exception_handlers, refuse_nul
 from server.observability import Metrics, observed
 from server.realtime.node import Node
 from server.realtime.socket import sync
@@ -74,6 +74,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         state=State({"settings": settings, "clock": the_clock, "metrics": Metrics()}),
         dependencies=dependencies(settings, the_clock),
         exception_handlers=exception_handlers,
+        before_request=refuse_nul,
         request_max_body_size=MAX_BODY,
         openapi_config=OpenAPIConfig(
             title="Twofold",

@@ -215,6 +215,32 @@ def _on_too_deep(_: Request[Any, Any, Any], exc: RecursionError) -> Response[byt
     return problem_response(ValidationFailed("The request is nested too deeply"))
 
 
+# A JSON string can carry U+0000 only as the escape \u0000 (preceded by an even number of
+# backslashes); PostgreSQL text cannot hold it at all.
+_NUL_ESCAPE = re.compile(rb"(?:^|[^\\])(?:\\\\)*\\u0000")
+NUL_DETAIL = "Text may not contain the NUL character (\\u0000)"
+
+
+def reject_nul(raw: bytes) -> None:
+    """Refuse a JSON document (or query string) that carries a NUL character, before it is
+    decoded: one such string would otherwise fail the whole batch of ops it joins."""
+    if b"\x00" in raw or _NUL_ESCAPE.search(raw):
+        raise ValidationFailed(NUL_DETAIL)
+
+
+async def refuse_nul(request: Request[Any, Any, Any]) -> None:
+    """Litestar's before-request hook: bodies and query strings with NUL are refused."""
+    if b"%00" in request.scope.get("query_string", b""):
+        raise ValidationFailed(NUL_DETAIL)
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        reject_nul(await request.body())
+
+
+def _on_unstorable_text(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    # The backstop, should text reach the database by a way that was not checked.
+    return problem_response(ValidationFailed(NUL_DETAIL))
+
+
 def _on_database_down(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     log.warning("database unavailable: %s", type(exc).__name__)
     return problem_response(Unavailable("The database cannot be reached", retry_after=5))
@@ -231,6 +257,8 @@ exception_handlers: ExceptionHandlersMap = {
     HTTPException: _on_http,
     UnicodeDecodeError: _on_bad_encoding,
     RecursionError: _on_too_deep,
+    asyncpg.CharacterNotInRepertoireError: _on_unstorable_text,
+    asyncpg.UntranslatableCharacterError: _on_unstorable_text,
     asyncpg.PostgresConnectionError: _on_database_down,
     asyncpg.CannotConnectNowError: _on_database_down,
     asyncpg.TooManyConnectionsError: _on_database_down,

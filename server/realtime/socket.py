@@ -32,7 +32,7 @@ from schemas.sync import (
     Welcome,
 )
 from server.auth import Caller, authenticate
-from server.errors import TwofoldError, Unauthorized, Unavailable
+from server.errors import TwofoldError, Unauthorized, Unavailable, ValidationFailed, reject_nul
 from server.ops.pipeline import decode_op
 from server.queries import accounts as accounts_q
 from server.realtime import presence
@@ -248,6 +248,10 @@ class _Session:
             sub.offer(await self._answer(text, sub))
 
     async def _answer(self, text: str, sub: Subscriber) -> str:
+        try:
+            reject_nul(text.encode())
+        except ValidationFailed as exc:
+            return _error(_salvage_op_id(text), exc.code, exc.detail)
         try:
             frame = _frames.decode(text)
         except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:

@@ -16,7 +16,14 @@ from schemas.ritual import CheckinsPage
 from schemas.state import CoupleState, EventsPage
 from server.couple_state import read_state
 from server.deps import CallerDep, ClockDep, Conn
-from server.errors import NotAllowed, NotFound, NotLinked, PauseActive, PauseNotActive
+from server.errors import (
+    NotAllowed,
+    NotFound,
+    NotLinked,
+    PauseActive,
+    PauseNotActive,
+    RateLimited,
+)
 from server.openapi import BEARER, problems
 from server.queries import events
 from server.queries import readings as readings_q
@@ -32,7 +39,9 @@ class StreamRoutes(Controller):
     @post(
         "/ops",
         status_code=200,
-        responses=problems(NotLinked, NotFound, NotAllowed, PauseActive, PauseNotActive),
+        responses=problems(
+            NotLinked, NotFound, NotAllowed, PauseActive, PauseNotActive, RateLimited
+        ),
     )
     async def op(self, data: JSONBody[Op], caller: CallerDep, state: State) -> OpAnswer:
         """Apply one op. Sending the same ``op_id`` again returns the first answer and changes
