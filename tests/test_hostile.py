@@ -4,10 +4,13 @@ the cost of everyone else."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from pathlib import Path
 
 import httpx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.nodes import FakeClock, Node
 from tests.people import Person, assert_problem
@@ -131,3 +134,117 @@ async def test_a_nul_character_is_refused_and_hurts_no_one_elses_op(
     shown = await phone.op("pause.start", {"note": "type \\u0000 to end"})
     assert shown["type"] == "ack", shown
     await phone.close()
+
+
+KINDS = [
+    "pause.start",
+    "pause.ack",
+    "pause.extend",
+    "pause.end",
+    "reading.start",
+    "reading.entry.add",
+    "reading.entry.edit",
+    "reading.entry.delete",
+    "reading.section.done",
+    "reading.finish",
+    "ritual.propose",
+    "ritual.accept",
+    "ritual.update",
+    "ritual.archive",
+    "ritual.checkin",
+    "repair.start",
+    "repair.step.set",
+    "repair.finish",
+    "repair.abandon",
+]
+wild = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats()
+    | st.text(),
+    lambda kids: (
+        st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=8), kids, max_size=4)
+    ),
+    max_leaves=16,
+)
+op_like = st.fixed_dictionaries(
+    {"type": st.just("op")},
+    optional={
+        "op_id": st.uuids().map(str) | wild,
+        "kind": st.sampled_from(KINDS) | wild,
+        "body": wild
+        | st.fixed_dictionaries(
+            {},
+            optional={
+                "pause_id": st.uuids().map(str) | wild,
+                "minutes": st.integers(-5, 500) | wild,
+                "note": st.text(max_size=400) | wild,
+                "text": st.text(max_size=2000),
+                "section": st.sampled_from(["appreciations", "puzzles", "nope"]),
+                "template": st.sampled_from(["repair", "desc", "nope"]),
+                "cadence": wild,
+            },
+        ),
+    },
+)
+
+
+def _twice(key: str, first: object, second: object) -> str:
+    """An op frame naming ``key`` twice (the last one wins in most JSON readers)."""
+    return '{"type": "op", ' + f'"{key}": {json.dumps(first)}, "{key}": {json.dumps(second)}' + "}"
+
+
+duplicate_keys = st.builds(_twice, st.sampled_from(["type", "op_id", "kind", "body"]), wild, wild)
+frames = st.one_of(
+    wild.map(json.dumps),
+    op_like.map(json.dumps),
+    duplicate_keys,
+    st.text(max_size=300),
+    st.binary(max_size=300),
+    st.integers(1, 6000).map(lambda n: "[" * n + "]" * n),
+    st.just('{"type": "hello", "token": "again"}'),
+)
+
+
+@settings(
+    deadline=None,
+    max_examples=80,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(frame=frames)
+async def test_no_socket_frame_breaks_the_socket(
+    node: Node, couple: tuple[Person, Person], frame: str | bytes
+) -> None:
+    """Whatever a socket is sent (any JSON, any op body, duplicate keys, unicode, huge
+    numbers, deep nesting, binary, a second hello), it answers with error or ack frames and
+    stays open: a ping right after still gets its pong."""
+    ana, _ = couple
+    phone = Phone(ana, node.url)
+    await phone.connect()
+    await phone.send(frame)
+    await phone.send({"type": "ping"})
+    await phone.wait_for(lambda f: f["type"] == "pong")
+    answers = [f for f in phone.frames if f["type"] not in ("welcome", "pong", "event", "presence")]
+    assert all(f["type"] in ("error", "ack") for f in answers), answers
+    assert all(f.get("code") != "internal" for f in answers), answers
+    await phone.close()
+
+
+async def test_a_frame_over_64_kib_closes_only_its_socket(
+    node: Node, couple: tuple[Person, Person]
+) -> None:
+    """A frame past the size limit closes that socket with 1009; the partner's socket does
+    not notice, and the sender reconnects and resumes."""
+    ana, ben = couple
+    a, b = Phone(ana, node.url), Phone(ben, node.url)
+    await a.connect()
+    await b.connect()
+    await a.send(json.dumps({"type": "op", "note": "x" * (65 * 1024)}))
+    assert await a.wait_closed() == 1009
+    await b.send({"type": "ping"})
+    await b.wait_for(lambda f: f["type"] == "pong")
+    welcome = await a.connect()
+    assert welcome["type"] == "welcome"
+    await a.close()
+    await b.close()
