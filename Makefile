@@ -19,8 +19,8 @@ migrate: $(STAMP)
 	$(BIN)/python -m server migrate
 
 lint: $(STAMP)
-	$(BIN)/ruff check server schemas push tests bench
-	$(BIN)/ruff format --check server schemas push tests bench
+	$(BIN)/ruff check server schemas push tests bench deploy/local-cluster
+	$(BIN)/ruff format --check server schemas push tests bench deploy/local-cluster
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -8,8 +8,8 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from bench.common import Report, free_port, rss_kib, start_script, start_server
-from bench.pause import connect_relay, connect_twofold, fresh_database
+from bench.common import Report, rss_kib, start_server
+from bench.pause import connect_relay, connect_twofold, fresh_database, start_relay
 from bench.seed import seed_couples
 from server.embedded import start_embedded
 
@@ -26,13 +26,7 @@ async def run(sockets: int = SOCKETS) -> Report:
     figures: dict[str, float] = {}
 
     relay_db = await fresh_database(admin_url, "bench_relay")
-    port = free_port()
-    relay = await start_script(
-        ["bench/relay.py", "--port", str(port), "--database", relay_db, "--mode", "commit"],
-        port,
-        log,
-        "/ready",
-    )
+    relay = await start_relay(relay_db, "commit", log)
     try:
         before = rss_kib(relay.proc.pid)
         clients = await connect_relay(relay, couples)

@@ -158,6 +158,13 @@ async def burst(
     return Figures(latencies, max(received) - min(sent_at))
 
 
+async def start_relay(database_url: str, mode: str, log: Path) -> Process:
+    """The bare websockets relay (bench/relay.py): the floor's server."""
+    port = free_port()
+    args = ["bench/relay.py", "--port", str(port), "--database", database_url, "--mode", mode]
+    return await start_script(args, port, log, "/ready")
+
+
 async def fresh_database(admin_url: str, name: str) -> str:
     conn = await asyncpg.connect(admin_url)
     try:
@@ -180,13 +187,7 @@ async def run(couples: int = COUPLES) -> Report:
     floors: dict[str, Figures] = {}
     relay_db = await fresh_database(admin_url, "bench_relay")
     for mode in ("commit", "batch", "contract"):
-        port = free_port()
-        relay = await start_script(
-            ["bench/relay.py", "--port", str(port), "--database", relay_db, "--mode", mode],
-            port,
-            log,
-            "/ready",
-        )
+        relay = await start_relay(relay_db, mode, log)
         try:
             before = rss_kib(relay.proc.pid)
             clients = await connect_relay(relay, couples)
