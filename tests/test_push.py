@@ -416,6 +416,18 @@ async def test_with_every_node_down_for_an_hour_reminders_are_skipped_pauses_sti
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
         await phone(ana, "ana-phone", "tok-ana")
         await phone(ben, "ben-phone", "tok-ben")
+        walk = (
+            await ana.applied(
+                "ritual.propose",
+                {
+                    "title": "Walk",
+                    "cadence": {"every": "day"},
+                    "at": "21:30",
+                    "remind_minutes_before": 10,
+                },
+            )
+        )["result"]
+        await ben.applied("ritual.accept", {"ritual_id": walk["id"]})
         clock.set(datetime(2026, 11, 24, 19, 55, tzinfo=UTC))
         await ana.refresh()
         started = await ana.applied("pause.start", {"minutes": 20})
@@ -423,10 +435,11 @@ async def test_with_every_node_down_for_an_hour_reminders_are_skipped_pauses_sti
     clock.set(datetime(2026, 11, 24, 21, 10, tzinfo=UTC))
     async with push_nodes(2, fresh=False) as nodes:
         await tick(*nodes)
-        missed = await db.fetch("SELECT kind, occurrence FROM missed_items")
-        assert [(m["kind"], m["occurrence"]) for m in missed] == [
-            ("reading_reminder", "2026-11-24")
-        ]
+        missed = await db.fetch("SELECT kind FROM missed_items ORDER BY kind")
+        assert [m["kind"] for m in missed] == ["reading_reminder", "ritual_reminder"]
+        # The walk's reminder (21:20 Berlin, during the outage) waits for tomorrow's walk.
+        walk_due = await db.fetchval("SELECT due_at FROM due_items WHERE kind = 'ritual_reminder'")
+        assert walk_due == datetime(2026, 11, 25, 20, 20, tzinfo=UTC)
         assert delivered(fcm, "tok-ana", "reading_reminder") == []
         next_due = await db.fetchval("SELECT due_at FROM due_items WHERE kind = 'reading_reminder'")
         assert next_due == datetime(2026, 11, 25, 20, 0, tzinfo=UTC)

@@ -81,22 +81,22 @@ async def handle(
                 done.left += 1
 
     couples = await due_q.linked(conn, list({r["couple_id"] for r in rows}))
+    rituals = await due_q.active_rituals(
+        conn,
+        [(r["couple_id"], r["subject_id"]) for r in rows if r["kind"] == "ritual_reminder"],
+    )
 
     if late:
         await due_q.record_missed(conn, late, now)
         log.warning("skipped %d due items found past their grace window", len(late))
         done.late = len(late)
     for r in late:
-        nxt = _next(r, couples, now, rituals={})
+        nxt = _next(r, couples, now, rituals)
         if nxt is None:
             drops.append(key(r))
         else:
             plans.append((nxt, 0))
 
-    rituals = await due_q.active_rituals(
-        conn,
-        [(r["couple_id"], r["subject_id"]) for r in rows if r["kind"] == "ritual_reminder"],
-    )
     finished = await due_q.finished_readings(
         conn,
         [(r["couple_id"], r["occurrence"]) for r in on_time if r["kind"] == "reading_reminder"],
