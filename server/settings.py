@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeVar
 
 import msgspec
 
 from push.transport import credentials_path
 
 log = logging.getLogger("twofold.settings")
+T = TypeVar("T", int, float)
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -55,9 +57,24 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             secret_key=env.get("TWOFOLD_SECRET_KEY") or development_secret(data_dir),
             log_level=level,
             data_dir=data_dir,
+            op_burst=_number(env, "TWOFOLD_OP_BURST", 40, int),
+            op_rate=_number(env, "TWOFOLD_OP_RATE", 2.0, float),
             firebase_credentials=credentials_path(env),
             fcm_endpoint=env.get("TWOFOLD_FCM_ENDPOINT") or None,
         )
+
+
+def _number(env: Mapping[str, str], name: str, default: T, kind: Callable[[str], T]) -> T:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a number, not {raw!r}") from None
+    if not value > 0:
+        raise SystemExit(f"{name} must be above zero, not {raw!r}")
+    return value
 
 
 def development_secret(data_dir: Path) -> str:

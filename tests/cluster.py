@@ -24,10 +24,10 @@ WAIT = 60.0
 
 @asynccontextmanager
 async def local_cluster(
-    database_url: str, work: Path, nodes: int = 2
+    database_url: str, work: Path, nodes: int = 2, extra_env: dict[str, str] | None = None
 ) -> AsyncIterator[dict[str, Any]]:
     """``deploy/local-cluster start`` on the test database; stopped (by PID) at the end."""
-    env = {"DATABASE_URL": database_url, "PATH": "/usr/sbin:/usr/bin:/bin"}
+    env = {"DATABASE_URL": database_url, "PATH": "/usr/sbin:/usr/bin:/bin"} | (extra_env or {})
     args = [sys.executable, str(ROOT / "deploy" / "local-cluster")]
     where = ["--dir", str(work)]
     started = await asyncio.to_thread(
