@@ -218,3 +218,24 @@ async def test_the_partner_never_reads_the_private_log(scene: dict[str, Any]) ->
     for path in ["/v1/me/growth", "/v1/me/export", "/v1/couple/state", "/v1/couple/events"]:
         r = await ben.get(path)
         assert r.status_code == 200 and PRIVATE not in r.text, path
+
+
+async def test_the_partner_reaches_every_shared_thing(scene: dict[str, Any]) -> None:
+    """Ben names the couple's own pause, reading, ritual and repair in every op kind: each is
+    found (applied, or refused by the practice's own rule — never not found, never
+    unauthorized), and he reads every couple route."""
+    ben: Person = scene["ben"]
+    t: Things = scene["things"]
+    for kind, body in ops_naming(t):
+        r = await ben.op(kind, body)
+        assert r.status_code not in (401, 404), (kind, r.text)
+        if r.status_code != 200:
+            assert r.json()["code"] in {
+                "not_allowed",
+                "pause_active",
+                "pause_not_active",
+                "validation_failed",
+            }, (kind, r.text)
+    for path in [*COUPLE_READS, f"/v1/couple/rituals/{t.ritual_id}/checkins"]:
+        assert (await ben.get(path)).status_code == 200, path
+    assert (await ben.get("/v1/couple")).json()["id"] == t.couple_id
