@@ -4,7 +4,8 @@
 Steady: one couple at a time. Burst: every partner A at once. Floors, in the same run: a bare
 websockets relay making each message durable with one INSERT+COMMIT (steady, burst), and the
 same relay batching the commits of a burst; and the memory of a bare websockets server per
-idle socket.
+idle socket. For reference, the relay sending the contract's three frames per op, on bare
+websockets and on the stack Twofold runs on (Litestar under uvicorn).
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ COUPLES = 1000
 BURSTS = 3
 NOTE = "a walk around the block"
 CONNECT_BATCH = 100
+IDLE_FIGURE = {
+    "commit": "bare_websockets_kib_per_socket",
+    "contract_stack": "litestar_uvicorn_kib_per_socket",
+}
 
 
 class Clients:
@@ -158,11 +163,11 @@ async def burst(
     return Figures(latencies, max(received) - min(sent_at))
 
 
-async def start_relay(database_url: str, mode: str, log: Path) -> Process:
-    """The bare websockets relay (bench/relay.py): the floor's server."""
+async def start_relay(database_url: str, mode: str, log: Path, on: str = "websockets") -> Process:
+    """The relay (bench/relay.py): the floor's server, bare websockets or Twofold's stack."""
     port = free_port()
-    args = ["bench/relay.py", "--port", str(port), "--database", database_url, "--mode", mode]
-    return await start_script(args, port, log, "/ready")
+    args = ["-m", "bench.relay", "--port", str(port), "--database", database_url]
+    return await start_script([*args, "--mode", mode, "--server", on], port, log, "/ready")
 
 
 async def fresh_database(admin_url: str, name: str) -> str:
@@ -183,27 +188,31 @@ async def run(couples: int = COUPLES) -> Report:
     report = Report("pause")
     idle: dict[str, float] = {}
 
-    # Floors: the bare relay, one commit per message, then batching its commits.
+    # Floors: the bare relay, one commit per message, then batching its commits; then the
+    # contract's three frames, on bare websockets and on the stack Twofold runs on.
     floors: dict[str, Figures] = {}
     relay_db = await fresh_database(admin_url, "bench_relay")
-    for mode in ("commit", "batch", "contract"):
-        relay = await start_relay(relay_db, mode, log)
+    relays = [("commit", "websockets"), ("batch", "websockets"), ("contract", "websockets")]
+    for mode, on in [*relays, ("contract", "stack")]:
+        relay = await start_relay(relay_db, mode, log, on)
+        name = mode if on == "websockets" else f"{mode}_{on}"
         try:
             before = rss_kib(relay.proc.pid)
             clients = await connect_relay(relay, couples)
-            if mode == "commit":
-                idle["bare_websockets_kib_per_socket"] = round(
+            # Memory per idle socket: the bare server's (the target's floor), and the stack's.
+            if name in IDLE_FIGURE:
+                idle[IDLE_FIGURE[name]] = round(
                     (rss_kib(relay.proc.pid) - before) / (2 * couples), 2
                 )
 
             async def relay_send(i: int, clients: Clients = clients) -> None:
                 await clients.senders[i].send(op_frame("pause.start", {"note": NOTE}))
 
-            floors[f"steady_{mode}"] = await steady(clients, relay_send, couples, "relayed")
+            floors[f"steady_{name}"] = await steady(clients, relay_send, couples, "relayed")
             rounds = []
             for _ in range(BURSTS):
                 rounds.append(await burst(clients, relay_send, couples, "relayed"))
-            floors[f"burst_{mode}"] = Figures.pooled(rounds)
+            floors[f"burst_{name}"] = Figures.pooled(rounds)
             await clients.close()
         finally:
             relay.stop()
@@ -228,6 +237,9 @@ async def run(couples: int = COUPLES) -> Report:
             figures = await steady(clients, start, couples, "pause.started")
             report.add("steady", nodes, figures, floors["steady_commit"])
             report.add("steady vs relay of 3 frames", nodes, figures, floors["steady_contract"])
+            report.add(
+                "steady vs stack relay of 3 frames", nodes, figures, floors["steady_contract_stack"]
+            )
             await _end_pauses(clients, couples)
             rounds = []
             for round_ in range(BURSTS):
@@ -238,6 +250,9 @@ async def run(couples: int = COUPLES) -> Report:
             report.add("burst", nodes, figures, floors["burst_batch"])
             report.add("burst vs one-commit relay", nodes, figures, floors["burst_commit"])
             report.add("burst vs relay of 3 frames", nodes, figures, floors["burst_contract"])
+            report.add(
+                "burst vs stack relay of 3 frames", nodes, figures, floors["burst_contract_stack"]
+            )
             await clients.close()
         finally:
             for server in servers:

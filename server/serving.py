@@ -26,18 +26,25 @@ def uvicorn_config(
         port=settings.port,
         lifespan="on",
         log_config=None,
-        ws=HeardProtocol,
-        # Per-message compression costs tens of KiB per socket; off until measured to pay.
-        ws_per_message_deflate=False,
-        # Frames over 64 KiB close the socket with 1009.
-        ws_max_size=MAX_FRAME,
-        # A protocol ping every 20 s; a client that has not answered within 40 s more has been
-        # silent for 60 s and is closed.
-        ws_ping_interval=settings.ws_ping_seconds,
-        ws_ping_timeout=40.0,
         timeout_graceful_shutdown=10,
+        **socket_options(settings.ws_ping_seconds),
         **extra,
     )
+
+
+def socket_options(ping_seconds: float) -> dict[str, Any]:
+    """How uvicorn runs Twofold's sockets (the benchmarks' relay on this stack uses them too)."""
+    return {
+        "ws": HeardProtocol,
+        # Per-message compression costs tens of KiB per socket; off until measured to pay.
+        "ws_per_message_deflate": False,
+        # Frames over 64 KiB close the socket with 1009.
+        "ws_max_size": MAX_FRAME,
+        # A protocol ping every 20 s; a client that has not answered within 40 s more has
+        # been silent for 60 s and is closed.
+        "ws_ping_interval": ping_seconds,
+        "ws_ping_timeout": 40.0,
+    }
 
 
 class HeardProtocol(WebSocketsSansIOProtocol):

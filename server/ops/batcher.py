@@ -17,8 +17,8 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from schemas.events import Event
 from schemas.ops import Op
@@ -32,7 +32,15 @@ log = logging.getLogger("twofold.batcher")
 MAX_BATCH = 200
 WORKERS = 2
 
-Publish = Callable[[uuid.UUID, list[Event]], None]
+
+class Fanout(Protocol):
+    """Where a batch's events go: told before the commit, and after it (or its failure)."""
+
+    def committing(self, couple_id: uuid.UUID, new: list[Event]) -> None: ...
+
+    def published(self, couple_id: uuid.UUID, new: list[Event]) -> None: ...
+
+    def abandoned(self, couple_id: uuid.UUID, new: list[Event]) -> None: ...
 
 
 @dataclass(eq=False)
@@ -43,10 +51,10 @@ class _Job:
 
 
 class Batcher:
-    def __init__(self, pool: Pool, clock: Clock, publish: Publish, workers: int = WORKERS):
+    def __init__(self, pool: Pool, clock: Clock, fanout: Fanout, workers: int = WORKERS):
         self.pool = pool
         self.clock = clock
-        self.publish = publish
+        self.fanout = fanout
         self.queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._workers = [asyncio.create_task(self._work()) for _ in range(workers)]
 
@@ -88,15 +96,23 @@ class Batcher:
         # Stable: a couple's ops keep their order of arrival.
         batch.sort(key=lambda job: job.caller.couple_id.int if job.caller.couple_id else 0)
         started = time.perf_counter()
+        told: dict[uuid.UUID, list[Event]] = {}
         async with self.pool.acquire() as conn:
-            async with conn.transaction():
-                done = await pipeline.apply_batch(
-                    conn, self.clock, [(job.caller, job.op) for job in batch]
-                )
-            # Published the moment the commit returns, before anything else is awaited: the
-            # commit's own NOTIFY then finds the events already handed out here.
+            try:
+                async with conn.transaction():
+                    done = await pipeline.apply_batch(
+                        conn, self.clock, [(job.caller, job.op) for job in batch]
+                    )
+                    told = done.events
+                    for couple_id, appended in told.items():
+                        self.fanout.committing(couple_id, appended)
+            except BaseException:
+                for couple_id, appended in told.items():
+                    self.fanout.abandoned(couple_id, appended)
+                raise
+            # Published the moment the commit returns, before anything else is awaited.
             for couple_id, appended in done.events.items():
-                self.publish(couple_id, appended)
+                self.fanout.published(couple_id, appended)
         if log.isEnabledFor(logging.DEBUG):
             ms = (time.perf_counter() - started) * 1e3
             log.debug("batch of %d ops in %.1f ms", len(batch), ms)

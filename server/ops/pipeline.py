@@ -216,7 +216,7 @@ async def apply_batch(conn: Connection, clock: Clock, jobs: list[tuple[Caller, O
 
     outcomes: dict[ops_q.Key, Ran] = {}
     ran: list[Ran] = []
-    records: list[tuple[ops_q.Key, int | None, bytes]] = []
+    records: list[tuple[ops_q.Key, str, int | None, bytes]] = []
     releases: list[ops_q.Key] = []
     for key, (caller, op) in zip(keys, jobs, strict=True):
         if key in outcomes:  # the same op twice in one batch: the second is a repeat
@@ -238,7 +238,7 @@ async def apply_batch(conn: Connection, clock: Clock, jobs: list[tuple[Caller, O
                 outcome = Ran(answer=None, error=refused)
             else:
                 seq = work.events[-1].seq if len(work.events) > before else None
-                records.append((key, seq, result))
+                records.append((key, kind_of(op), seq, result))
                 answer = OpAnswer(op_id=op.op_id, seq=seq, result=msgspec.Raw(result))
                 outcome = Ran(answer=answer, error=None)
         outcomes[key] = outcome
@@ -267,7 +267,7 @@ def _works(locked: list[asyncpg.Record], now: datetime) -> dict[uuid.UUID, Coupl
 async def _write(
     conn: Connection,
     works: dict[uuid.UUID, CoupleWork],
-    records: list[tuple[ops_q.Key, int | None, bytes]],
+    records: list[tuple[ops_q.Key, str, int | None, bytes]],
     releases: list[ops_q.Key],
 ) -> None:
     await batch_q.write_back(

@@ -88,10 +88,14 @@ heads AS (
     WHERE c.id = t.id
 ),
 answered AS (
-    UPDATE op_results r SET seq = t.s, result = t.res
-    FROM unnest($20::uuid[], $21::uuid[], $22::uuid[], $23::bigint[], $24::jsonb[])
-        AS t(c, u, o, s, res)
-    WHERE r.couple_id = t.c AND r.user_id = t.u AND r.op_id = t.o
+    -- An upsert of the rows the claim inserted: each found through the primary key, where a
+    -- join would hash the whole table.
+    INSERT INTO op_results (couple_id, user_id, op_id, kind, at, seq, result)
+    SELECT c, u, o, k, now(), s, res
+    FROM unnest($20::uuid[], $21::uuid[], $22::uuid[], $77::text[], $23::bigint[],
+                $24::jsonb[]) AS t(c, u, o, k, s, res)
+    ON CONFLICT (couple_id, user_id, op_id) DO UPDATE SET
+        seq = excluded.seq, result = excluded.result
 ),
 planned AS (
     INSERT INTO due_items (kind, couple_id, subject_id, occurrence, due_at, grace_until,
@@ -124,7 +128,7 @@ async def write_back(
     pauses: list[tuple[uuid.UUID, Pause]],
     appended: list[tuple[uuid.UUID, Event]],
     heads: dict[uuid.UUID, int],
-    answers: list[tuple[Key, int | None, bytes]],
+    answers: list[tuple[Key, str, int | None, bytes]],
     released: list[Key],
     repairs: list[tuple[uuid.UUID, Repair]],
     readings: list[tuple[uuid.UUID, Reading]],
@@ -155,7 +159,7 @@ async def write_back(
         list(heads),
         list(heads.values()),
         *_columns(
-            [(k[0], (k, seq, result)) for k, seq, result in answers],
+            [(k[0], (k, seq, result)) for k, _, seq, result in answers],
             lambda a: a[0][1],
             lambda a: a[0][2],
             lambda a: a[1],
@@ -205,6 +209,7 @@ async def write_back(
         [k for k, _, _ in due.cancels],
         [c for _, c, _ in due.cancels],
         [s for _, _, s in due.cancels],
+        [kind for _, kind, _, _ in answers],
     )
 
 

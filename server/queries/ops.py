@@ -24,21 +24,31 @@ RETURNING couple_id, user_id, op_id
 """
 
 
-# Claims, then locks the couples, in one round trip. The claim list in the WHERE clause is
-# an init-plan, run before the first couple row is locked, so every batch claims first and
-# locks second (in id order): a global order, and so no deadlocks between batches.
+# Claims, then locks the couples, in one round trip. The first row carries the claims taken
+# (and no couple); the couples' rows follow. The claim list in the couples' WHERE clause is an
+# init-plan, run before the first couple row is locked, so every batch claims first and locks
+# second (in id order): a global order, and so no deadlocks between batches. The list is in
+# one row only: in every row it would make the result grow with the square of the batch.
 CLAIM_AND_LOCK = f"""
 WITH claimed AS ({CLAIM}),
 claims AS (
     SELECT coalesce(json_agg(json_build_array(couple_id, user_id, op_id)), '[]')::text AS list
     FROM claimed
+),
+locked AS (
+    SELECT c.id, c.unlinked_at, c.head, c.safe_word, c.default_pause_minutes, c.reading_time,
+           c.reading_timezone
+    FROM couples c
+    WHERE c.id = ANY($6::uuid[]) AND (SELECT list FROM claims) IS NOT NULL
+    ORDER BY c.id
+    FOR UPDATE OF c
 )
-SELECT c.id, c.unlinked_at, c.head, c.safe_word, c.default_pause_minutes, c.reading_time,
-       c.reading_timezone, (SELECT list FROM claims) AS claims
-FROM couples c
-WHERE c.id = ANY($6::uuid[]) AND (SELECT list FROM claims) IS NOT NULL
-ORDER BY c.id
-FOR UPDATE OF c
+SELECT NULL::uuid AS id, NULL::timestamptz AS unlinked_at, NULL::bigint AS head,
+       NULL::text AS safe_word, NULL::integer AS default_pause_minutes,
+       NULL::text AS reading_time, NULL::text AS reading_timezone, list AS claims
+FROM claims
+UNION ALL
+SELECT *, NULL FROM locked
 """
 
 _claims = msgspec.json.Decoder(list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]])
@@ -48,7 +58,7 @@ async def claim_and_lock(
     conn: Connection, ops: list[tuple[Key, str]], now: datetime
 ) -> tuple[set[Key], list[asyncpg.Record]]:
     """Claim the ops' ids and lock their couples; the claims taken, and the couples' rows."""
-    rows = await conn.fetch(
+    first, *couples = await conn.fetch(
         CLAIM_AND_LOCK,
         [k[0] for k, _ in ops],
         [k[1] for k, _ in ops],
@@ -57,8 +67,7 @@ async def claim_and_lock(
         now,
         sorted({k[0] for k, _ in ops}),
     )
-    claimed = set(_claims.decode(rows[0]["claims"])) if rows else set()
-    return claimed, rows
+    return set(_claims.decode(first["claims"])), couples
 
 
 STORED = """

@@ -54,6 +54,8 @@ class Room:
     online: dict[uuid.UUID, bool] = field(default_factory=dict)
     # Commit instants of events known only by notification, for the fan-out lag figure.
     notified: dict[int, float] = field(default_factory=dict)
+    # Seqs of this node's events whose transaction is committing: cached, not yet handed out.
+    committing: set[int] = field(default_factory=set)
 
 
 class Hub:
@@ -106,6 +108,30 @@ class Hub:
 
     # Nudges.
 
+    def committing(self, couple_id: uuid.UUID, new: list[Event]) -> None:
+        """This node is committing these events (it holds the couple's row until it knows
+        whether they were). Their frames wait in the cache: the commit's own notification can
+        reach the listener before the commit's answer reaches the batcher, and must then not
+        send the room to the database for events this node has in hand."""
+        room = self.rooms.get(couple_id)
+        if room is None:
+            return
+        for event in new:
+            room.frames[event.seq] = (event_frame(event), event.kind, None)
+            room.committing.add(event.seq)
+
+    def abandoned(self, couple_id: uuid.UUID, new: list[Event]) -> None:
+        """The transaction of ``committing`` failed, or its outcome is unknown: forget the
+        frames; the log, read afresh, says what happened."""
+        room = self.rooms.get(couple_id)
+        if room is None:
+            return
+        for event in new:
+            room.committing.discard(event.seq)
+            room.frames.pop(event.seq, None)
+        room.stale = True
+        self._kick(room)
+
     def committed(
         self, couple_id: uuid.UUID, seq: int, at: float, new: list[Event] | None = None
     ) -> None:
@@ -115,10 +141,15 @@ class Hub:
         if room is None:
             return
         for event in new or ():
-            room.frames[event.seq] = (event_frame(event), event.kind, at)
+            cached = room.frames.get(event.seq)
+            text = cached[0] if cached is not None else event_frame(event)
+            room.frames[event.seq] = (text, event.kind, at)
+            room.committing.discard(event.seq)
         if seq not in room.frames:
             room.notified[seq] = at
         room.known_head = max(room.known_head, seq)
+        if seq in room.committing:
+            return  # this node's own commit, told first by its notification: its batcher kicks
         self._kick(room)
 
     def resync(self) -> None:
@@ -241,6 +272,8 @@ class Hub:
         for sub in self._live(room):
             sent = 0
             while sub.close_code is None and (cached := room.frames.get(sub.last_seq + 1)):
+                if sub.last_seq + 1 in room.committing:
+                    break  # not known to be committed yet
                 text, kind, committed = cached
                 if not sub.offer(text, committed):
                     break

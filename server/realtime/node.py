@@ -68,7 +68,7 @@ class Node:
             await presence.beat(conn, self.id)
         # Its own connections: an HTTP request waiting for its op holds one of the main pool's.
         self.batch_pool = await create_pool(self.database_url, max_size=batcher.WORKERS)
-        self.batcher = batcher.Batcher(self.batch_pool, self.clock, self._publish)
+        self.batcher = batcher.Batcher(self.batch_pool, self.clock, self)
         self._tasks = [
             asyncio.create_task(self.listener.run(), name="twofold-listener"),
             asyncio.create_task(self._heartbeat(), name="twofold-heartbeat"),
@@ -143,8 +143,16 @@ class Node:
         self.metrics.ops.labels(kind, "repeated" if ran.repeated else "applied").inc()
         return ran.answer
 
-    def _publish(self, couple_id: uuid.UUID, appended: list[Event]) -> None:
-        # This node's sockets at once; other nodes by the NOTIFY that went with the commit.
+    # The batcher's fan-out: this node's sockets at once; other nodes by the NOTIFY that went
+    # with the commit.
+
+    def committing(self, couple_id: uuid.UUID, appended: list[Event]) -> None:
+        self.hub.committing(couple_id, appended)
+
+    def abandoned(self, couple_id: uuid.UUID, appended: list[Event]) -> None:
+        self.hub.abandoned(couple_id, appended)
+
+    def published(self, couple_id: uuid.UUID, appended: list[Event]) -> None:
         self.hub.committed(couple_id, appended[-1].seq, time.time(), appended)
         if any(e.kind in plan.ALERTS for e in appended):
             self.due.wake()  # its alert is due now: a pause must not wait for the next tick

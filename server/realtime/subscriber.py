@@ -80,7 +80,9 @@ class Subscriber:
         self.closing = False  # close once what is queued is written
         self.ended = False  # close now
         self.limit = queue_frames
-        self.outbox: deque[Outgoing] = deque()
+        # Made when a frame waits, dropped when none does: an empty deque is most of a KiB,
+        # and most sockets wait for nothing most of the time.
+        self.outbox: deque[Outgoing] | None = None
         self._frames_waiter: asyncio.Future[None] | None = None
         self._room_waiter: asyncio.Future[None] | None = None
         # Set by the socket: stops its writer even mid-write (a reader too slow to take it).
@@ -94,20 +96,25 @@ class Subscriber:
     def last_heard(self) -> float:
         return max(self.heard, self.pongs.at if self.pongs is not None else 0.0)
 
+    def waiting(self) -> int:
+        return 0 if self.outbox is None else len(self.outbox)
+
     def offer(self, text: str, committed: float | None = None) -> bool:
         """Queue a frame without waiting; a full outbox means a reader too slow to keep."""
         if self.close_code is not None:
             return False
-        if len(self.outbox) >= self.limit:
+        if self.waiting() >= self.limit:
             self.abort(Close.TRY_AGAIN)
             return False
+        if self.outbox is None:
+            self.outbox = deque()
         self.outbox.append((text, committed))
         self._wake_writer()
         return True
 
     async def put(self, text: str) -> bool:
         """Queue a frame, waiting for room (a replay, which the socket asked for)."""
-        while len(self.outbox) >= self.limit and self.close_code is None:
+        while self.waiting() >= self.limit and self.close_code is None:
             self._room_waiter = asyncio.get_running_loop().create_future()
             await self._room_waiter
         return self.offer(text)
@@ -120,6 +127,8 @@ class Subscriber:
             self._frames_waiter = asyncio.get_running_loop().create_future()
             await self._frames_waiter
         item = self.outbox.popleft()
+        if not self.outbox:
+            self.outbox = None
         self._wake_replay()
         return item
 
