@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import httpx
+import msgspec
 import pytest
 
+from schemas.events import Event
 from tests.nodes import Node
 from tests.people import Person, link, sign_up
 from tests.phones import Phone
@@ -342,3 +346,40 @@ async def test_metrics_show_the_stream(phones: tuple[Phone, Phone], node: Node) 
     assert 'twofold_ops_total{kind="pause.start",outcome="pause_active"} 1.0' in text
     assert "twofold_events_fanned_out_total 2.0" in text
     assert "twofold_fanout_lag_seconds_count 2.0" in text
+
+
+async def test_a_commit_that_fails_after_its_notification_never_reaches_a_phone(
+    phones: tuple[Phone, Phone], node: Node
+) -> None:
+    """The node caches the events of a batch while its commit is in flight. If the commit
+    fails while a notification for the same seq arrives (another node's commit took that
+    seq), the cached events are never handed out: the phones get what the log holds."""
+    a, b = phones
+    welcome = await a.connect(after=1)
+    await b.connect(after=1)
+    started = await a.op("pause.start", {"minutes": 25})
+    await a.wait_seq(started["seq"])
+    await b.wait_seq(started["seq"])
+    hub = node.twofold.hub
+    couple_id = uuid.UUID(welcome["couple_id"])
+    room = hub.rooms[couple_id]
+    never = Event(
+        seq=started["seq"] + 1,
+        kind="pause.ended",
+        actor_id=uuid.UUID(a.person.id),
+        at=datetime.now(UTC),
+        body=msgspec.Raw(b'{"never": "committed"}'),
+    )
+
+    hub.committing(couple_id, [never])
+    hub.committed(couple_id, never.seq, 0.0)  # the notification, before the commit's answer
+    assert {s.last_seq for s in room.subs} == {started["seq"]}  # held back, not handed out
+    hub.abandoned(couple_id, [never])
+
+    extended = await a.op("pause.extend", {"pause_id": started["result"]["id"], "minutes": 5})
+    assert extended["seq"] == never.seq
+    for phone in (a, b):
+        seen = await phone.wait_seq(never.seq)
+        assert seen["kind"] == "pause.extended", seen
+        assert all("never" not in json.dumps(f) for f in phone.frames)
+        assert phone.seqs == [started["seq"], never.seq]
