@@ -64,6 +64,11 @@ async def couple_in(
     return a, b
 
 
+def daily_walk(at: str) -> dict[str, Any]:
+    """A ritual.propose body: a walk every day at ``at``, reminded ten minutes before."""
+    return {"title": "Walk", "cadence": {"every": "day"}, "at": at, "remind_minutes_before": 10}
+
+
 def at_local(day: date, hhmm: time, zone: str) -> datetime:
     return datetime.combine(day, hhmm, zoneinfo.ZoneInfo(zone)).astimezone(UTC)
 
@@ -416,17 +421,7 @@ async def test_with_every_node_down_for_an_hour_reminders_are_skipped_pauses_sti
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
         await phone(ana, "ana-phone", "tok-ana")
         await phone(ben, "ben-phone", "tok-ben")
-        walk = (
-            await ana.applied(
-                "ritual.propose",
-                {
-                    "title": "Walk",
-                    "cadence": {"every": "day"},
-                    "at": "21:30",
-                    "remind_minutes_before": 10,
-                },
-            )
-        )["result"]
+        walk = (await ana.applied("ritual.propose", daily_walk("21:30")))["result"]
         await ben.applied("ritual.accept", {"ritual_id": walk["id"]})
         clock.set(datetime(2026, 11, 24, 19, 55, tzinfo=UTC))
         await ana.refresh()
@@ -516,17 +511,7 @@ async def test_due_rows_follow_the_couples_changes(
         await ana.applied("reading.finish", {"reading_id": reading["id"]})
         assert await due("reading_reminder") == [datetime(2026, 11, 25, 19, 30, tzinfo=UTC)]
 
-        ritual = (
-            await ana.applied(
-                "ritual.propose",
-                {
-                    "title": "Walk",
-                    "cadence": {"every": "day"},
-                    "at": "18:00",
-                    "remind_minutes_before": 10,
-                },
-            )
-        )["result"]
+        ritual = (await ana.applied("ritual.propose", daily_walk("18:00")))["result"]
         assert await due("ritual_reminder") == []  # not until Ben agrees
         await ben.applied("ritual.accept", {"ritual_id": ritual["id"]})
         assert await due("ritual_reminder") == [datetime(2026, 11, 24, 16, 50, tzinfo=UTC)]
