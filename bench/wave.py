@@ -42,7 +42,7 @@ async def seed(url: str, people: int) -> None:
     """Couples, people and phones straight into the database (signing 100,000 people up
     would measure argon2); the rows are the ones sign-up, linking and devices write."""
     now = datetime.now(UTC)
-    couples, users, devices = [], [], []
+    couples, users, sessions, devices = [], [], [], []
     for i in range(people // 2):
         couple_id = uuid.uuid4()
         couples.append((couple_id, now, "21:00", "UTC"))
@@ -51,7 +51,9 @@ async def seed(url: str, people: int) -> None:
             users.append(
                 (user, f"wave-{i}-{role}@example.org", "seeded", role, "UTC", couple_id, now)
             )
-            devices.append((user, "phone", f"token-{i}-{role}", "android", "en", now))
+            session = uuid.uuid4()  # a device belongs to the session that registered it
+            sessions.append((session, user, now, now))
+            devices.append((user, "phone", f"token-{i}-{role}", "android", "en", now, session))
     conn = await asyncpg.connect(url)
     try:
         await db.migrate(conn)
@@ -63,6 +65,11 @@ async def seed(url: str, people: int) -> None:
             )
             await conn.copy_records_to_table("users", records=users, columns=USER_COLUMNS)
             await conn.copy_records_to_table(
+                "sessions",
+                records=sessions,
+                columns=["id", "user_id", "created_at", "last_used_at"],
+            )
+            await conn.copy_records_to_table(
                 "devices",
                 records=devices,
                 columns=[
@@ -72,6 +79,7 @@ async def seed(url: str, people: int) -> None:
                     "platform",
                     "locale",
                     "registered_at",
+                    "session_id",
                 ],
             )
     finally:

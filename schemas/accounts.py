@@ -18,6 +18,7 @@ from schemas.base import (
     check_not_blank,
     check_time_zone,
 )
+from schemas.devices import Device, InstallationId
 
 
 class SignUp(Base):
@@ -25,6 +26,9 @@ class SignUp(Base):
     password: Password
     display_name: Name
     timezone: TimeZone
+    # The app's own id for this installation (the one devices use): a sign-up is its first
+    # sign-in, so the installation is known to this account from then on.
+    installation_id: InstallationId | None = None
 
     def __post_init__(self) -> None:
         check_not_blank(self.display_name, "display_name")
@@ -35,6 +39,9 @@ class SignIn(Base):
     # Not checked against the sign-up rules: a wrong shape is just a failed sign-in.
     email: Annotated[str, msgspec.Meta(max_length=254)]
     password: Annotated[str, msgspec.Meta(max_length=1024)]
+    # An installation that signed in to this account before is never locked out by failures
+    # from elsewhere; without it, failures are counted by the client's address.
+    installation_id: InstallationId | None = None
 
 
 class RefreshRequest(Base):
@@ -78,3 +85,25 @@ class MePatch(Patch):
 
 class DeleteMe(Base):
     password: Annotated[str, msgspec.Meta(max_length=1024)]
+
+
+class PasswordChange(Base):
+    current_password: Annotated[str, msgspec.Meta(max_length=1024)]
+    new_password: Password
+
+
+class Leave(Base):
+    """The safety exit: one step out of the couple, every session and every device."""
+
+    password: Annotated[str, msgspec.Meta(max_length=1024)]
+    erase: bool = False
+
+
+class SessionView(Base):
+    """One signed-in session of the caller's, as the sessions list shows it."""
+
+    id: uuid.UUID
+    current: bool  # the session this request was made with
+    created_at: datetime
+    last_used_at: datetime
+    device: Device | None  # the device this session registered for notifications

@@ -21,6 +21,7 @@ class SessionRecord(Base):
     last_used_at: datetime
     revoked_at: datetime | None
     revoked_reason: str | None
+    installation_id: str | None = None  # the installation that signed in, when it said
 
 
 class InviteRecord(Base):

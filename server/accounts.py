@@ -6,8 +6,9 @@ import uuid
 
 from schemas.accounts import SignedIn, SignIn, SignUp, Tokens, User
 from schemas.base import new_id
-from server import ratelimit
+from server import lockout, ratelimit
 from server.auth import (
+    Caller,
     hash_password,
     issue_access_token,
     new_refresh_token,
@@ -36,10 +37,18 @@ def _tokens(
     )
 
 
-async def _open_session(conn: Connection, settings: Settings, clock: Clock, user: User) -> SignedIn:
+async def _open_session(
+    conn: Connection,
+    settings: Settings,
+    clock: Clock,
+    user: User,
+    installation_id: str | None,
+) -> SignedIn:
     refresh = new_refresh_token()
     session_id = new_id()
-    await q.start_session(conn, session_id, user.id, refresh_token_hash(refresh), clock.now())
+    await q.start_session(
+        conn, session_id, user.id, refresh_token_hash(refresh), clock.now(), installation_id
+    )
     return SignedIn(user=user, tokens=_tokens(settings, user.id, session_id, clock, refresh))
 
 
@@ -57,27 +66,35 @@ async def sign_up(conn: Connection, settings: Settings, clock: Clock, data: Sign
         )
         if user is None:
             raise EmailTaken("An account with that email already exists; sign in instead")
-        return await _open_session(conn, settings, clock, user)
+        return await _open_session(conn, settings, clock, user, data.installation_id)
 
 
 _WRONG = "The email or the password is wrong"
 
 
-async def sign_in(conn: Connection, settings: Settings, clock: Clock, data: SignIn) -> SignedIn:
+async def sign_in(
+    conn: Connection, settings: Settings, clock: Clock, data: SignIn, address: str
+) -> SignedIn:
     email = data.email.strip().lower()
-    await ratelimit.spend(conn, ratelimit.SIGN_IN, email, clock.now())
+    now = clock.now()
+    client = lockout.Client(data.installation_id, address)
     row = await q.credentials_by_email(conn, email)
+    user_id = None if row is None else row["id"]
+    # Asked whether or not the account exists, so the answer's timing says nothing of it.
+    known = await lockout.known_installation(conn, user_id, data.installation_id)
+    await lockout.admit(conn, email, client, known, now)
     # Verified whether or not the account exists, so the answer and its timing say nothing
     # about which emails have accounts.
     ok = await verify_password(None if row is None else row["password_hash"], data.password)
     if row is None or not ok:
+        await lockout.failed(conn, email, client, known, now)
         raise Unauthorized(_WRONG)
     async with conn.transaction():
         user = await q.get_user(conn, row["id"])
         if user is None:  # erased between the two reads
             raise Unauthorized(_WRONG)
-        await ratelimit.forget(conn, ratelimit.SIGN_IN, email)
-        return await _open_session(conn, settings, clock, user)
+        await lockout.succeeded(conn, client)
+        return await _open_session(conn, settings, clock, user, data.installation_id)
 
 
 async def refresh(conn: Connection, settings: Settings, clock: Clock, token: str) -> Tokens:
@@ -90,7 +107,7 @@ async def refresh(conn: Connection, settings: Settings, clock: Clock, token: str
         if isinstance(spent, q.Spent) and spent.session_live:
             # Only a copy of a token can be spent twice: the whole session ends, on every
             # device, committed even though this request fails.
-            await q.revoke_session(conn, spent.session_id, "refresh token reused", clock.now())
+            await q.end_session(conn, spent.session_id, q.STOLEN, clock.now())
             await notify.session_ended(conn, spent.session_id)
     if spent is None:
         raise Unauthorized("Unknown refresh token")
@@ -99,21 +116,29 @@ async def refresh(conn: Connection, settings: Settings, clock: Clock, token: str
 
 async def sign_out(conn: Connection, clock: Clock, session_id: uuid.UUID) -> None:
     async with conn.transaction():
-        await q.revoke_session(conn, session_id, "signed out", clock.now())
+        await q.end_session(conn, session_id, q.SIGNED_OUT, clock.now())
         await notify.session_ended(conn, session_id)
 
 
-async def erase_account(conn: Connection, clock: Clock, user_id: uuid.UUID, password: str) -> None:
+async def erase_account(
+    conn: Connection, clock: Clock, caller: Caller, password: str, address: str
+) -> None:
     """Check the password, unlink, then remove the account and everything that is theirs."""
-    if not await verify_password(await q.password_hash(conn, user_id), password):
-        raise Unauthorized("The password is wrong")
+    await lockout.confirm_password(conn, caller, password, address, clock.now())
     async with conn.transaction():
-        user = await q.get_user(conn, user_id)
+        user = await q.get_user(conn, caller.user_id)
         if user is None:
             return
         if user.couple_id is not None:
-            await unlink_couple(conn, clock, user.couple_id, user_id)
-        await erasure.erase_person(conn, user_id)
-        await ratelimit.forget_subjects(conn, [user.email.lower(), str(user_id)])
-        await q.delete_user(conn, user_id)
-        await notify.user_gone(conn, user_id)
+            await unlink_couple(conn, clock, user.couple_id, user.id)
+        await erase(conn, user)
+
+
+async def erase(conn: Connection, user: User) -> None:
+    """Remove an account (already unlinked) and everything that is theirs, inside the caller's
+    transaction; every socket of theirs closes at commit."""
+    traces = await q.client_keys(conn, user.id)
+    await erasure.erase_person(conn, user.id)
+    await ratelimit.forget_subjects(conn, [user.email.lower(), str(user.id), *traces])
+    await q.delete_user(conn, user.id)
+    await notify.user_gone(conn, user.id)

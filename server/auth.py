@@ -103,9 +103,17 @@ class Caller(msgspec.Struct, frozen=True):
         return self.couple_id
 
 
+# How stale a session's last_used_at may get before a call writes it again: the sessions list
+# needs it to the minute at best, and a write per call would cost every request a row lock.
+TOUCH_AFTER = timedelta(minutes=5)
+
+
 async def authenticate(conn: Connection, secret: str, clock: Clock, token: str) -> Caller:
-    claims = read_access_token(secret, token, clock.now())
+    now = clock.now()
+    claims = read_access_token(secret, token, now)
     row = await q.live_session(conn, claims.sid, claims.sub)
     if row is None:
         raise Unauthorized("This session has ended; sign in again")
+    if now - row["last_used_at"] > TOUCH_AFTER:
+        await q.touch_session(conn, claims.sid, now)
     return Caller(user_id=claims.sub, session_id=claims.sid, couple_id=row["couple_id"])

@@ -18,6 +18,8 @@ Conn: TypeAlias = NamedDependency[db.Connection]
 CallerDep: TypeAlias = NamedDependency[Caller]
 SettingsDep: TypeAlias = NamedDependency[Settings]
 ClockDep: TypeAlias = NamedDependency[Clock]
+# The client's address, as failed passwords are counted by it when no installation is named.
+AddressDep: TypeAlias = NamedDependency[str]
 
 
 def bearer_token(request: Request[object, object, State]) -> str:
@@ -33,6 +35,10 @@ async def provide_caller(request: Request[object, object, State], conn: Conn) ->
     return await authenticate(conn, state.settings.secret_key, state.clock, bearer_token(request))
 
 
+def provide_address(request: Request[object, object, State]) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
 def dependencies(settings: Settings, clock: Clock) -> dict[str, Provide]:
     def provide_settings() -> Settings:
         return settings
@@ -43,6 +49,7 @@ def dependencies(settings: Settings, clock: Clock) -> dict[str, Provide]:
     return {
         "conn": Provide(db.provide_connection),
         "caller": Provide(provide_caller),
+        "address": Provide(provide_address, sync_to_thread=False),
         "settings": Provide(provide_settings, sync_to_thread=False),
         "clock": Provide(provide_clock, sync_to_thread=False),
     }

@@ -147,7 +147,7 @@ async def change_settings(
 
 
 async def unlink_couple(
-    conn: Connection, clock: Clock, couple_id: uuid.UUID, actor: uuid.UUID
+    conn: Connection, clock: Clock, couple_id: uuid.UUID, actor: uuid.UUID | None
 ) -> None:
     """Either partner alone ends the couple, at once."""
     async with conn.transaction():

@@ -19,7 +19,13 @@ class Limit(msgspec.Struct, frozen=True):
 
 
 ACCEPT_INVITE = Limit("invite.accept", 10, timedelta(hours=1))
-SIGN_IN = Limit("session.create", 10, timedelta(hours=1))
+# Wrong passwords, counted twice: per client (an installation, else an address), which refuses
+# that client, and per email across all clients, which refuses only clients the account has
+# never seen. So someone else's failures never lock the owner out of a known installation.
+SIGN_IN_CLIENT = Limit("sign_in.client", 10, timedelta(hours=1))
+SIGN_IN_EMAIL = Limit("sign_in.email", 20, timedelta(hours=1))
+# Every limit, for the sweep that drops counts past their window.
+LIMITS = (ACCEPT_INVITE, SIGN_IN_CLIENT, SIGN_IN_EMAIL)
 
 _RECENT = """
 SELECT at FROM rate_limit_hits
@@ -29,6 +35,20 @@ LIMIT $4
 """
 
 
+async def _refusal(
+    conn: Connection, limit: Limit, subject: str, now: datetime
+) -> RateLimited | None:
+    """Why one more attempt is refused now (the window is full), or None."""
+    recent = await conn.fetch(_RECENT, limit.scope, subject, now - limit.window, limit.count)
+    if len(recent) < limit.count:
+        return None
+    wait = (recent[0]["at"] + limit.window - now).total_seconds()
+    return RateLimited(
+        f"At most {limit.count} attempts per {_describe(limit.window)}",
+        retry_after=max(1, math.ceil(wait)),
+    )
+
+
 async def spend(conn: Connection, limit: Limit, subject: str, now: datetime) -> None:
     """Count one attempt, or raise ``RateLimited`` (with the seconds until the oldest attempt
     in the window ages out) when the window is full. Commits on its own, so an attempt counts
@@ -36,26 +56,33 @@ async def spend(conn: Connection, limit: Limit, subject: str, now: datetime) -> 
     async with conn.transaction():
         # Two nodes counting the same subject at once take turns, so neither sees a stale count.
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"{limit.scope}:{subject}")
-        start = now - limit.window
         await conn.execute(
             "DELETE FROM rate_limit_hits WHERE scope = $1 AND subject = $2 AND at <= $3",
             limit.scope,
             subject,
-            start,
+            now - limit.window,
         )
-        recent = await conn.fetch(_RECENT, limit.scope, subject, start, limit.count)
-        if len(recent) >= limit.count:
-            wait = (recent[0]["at"] + limit.window - now).total_seconds()
-            raise RateLimited(
-                f"At most {limit.count} attempts per {_describe(limit.window)}",
-                retry_after=max(1, math.ceil(wait)),
-            )
-        await conn.execute(
-            "INSERT INTO rate_limit_hits (scope, subject, at) VALUES ($1, $2, $3)",
-            limit.scope,
-            subject,
-            now,
-        )
+        refused = await _refusal(conn, limit, subject, now)
+        if refused is not None:
+            raise refused
+        await hit(conn, limit, subject, now)
+
+
+async def check(conn: Connection, limit: Limit, subject: str, now: datetime) -> None:
+    """Raise ``RateLimited`` when the window is full, counting nothing."""
+    refused = await _refusal(conn, limit, subject, now)
+    if refused is not None:
+        raise refused
+
+
+async def hit(conn: Connection, limit: Limit, subject: str, now: datetime) -> None:
+    """Count one attempt (a failure found after the fact)."""
+    await conn.execute(
+        "INSERT INTO rate_limit_hits (scope, subject, at) VALUES ($1, $2, $3)",
+        limit.scope,
+        subject,
+        now,
+    )
 
 
 async def forget(conn: Connection, limit: Limit, subject: str) -> None:

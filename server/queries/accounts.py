@@ -85,13 +85,20 @@ async def delete_user(conn: Connection, user_id: uuid.UUID) -> None:
 
 
 async def start_session(
-    conn: Connection, session_id: uuid.UUID, user_id: uuid.UUID, token_hash: bytes, now: datetime
+    conn: Connection,
+    session_id: uuid.UUID,
+    user_id: uuid.UUID,
+    token_hash: bytes,
+    now: datetime,
+    installation_id: str | None = None,
 ) -> None:
     await conn.execute(
-        "INSERT INTO sessions (id, user_id, created_at, last_used_at) VALUES ($1, $2, $3, $3)",
+        """INSERT INTO sessions (id, user_id, created_at, last_used_at, installation_id)
+           VALUES ($1, $2, $3, $3, $4)""",
         session_id,
         user_id,
         now,
+        installation_id,
     )
     await add_refresh_token(conn, session_id, token_hash, now)
 
@@ -150,32 +157,141 @@ async def rotate_refresh_token(
     return Spent(session_id=seen["session_id"], session_live=seen["revoked_at"] is None)
 
 
-async def revoke_session(
-    conn: Connection, session_id: uuid.UUID, reason: str, now: datetime
-) -> None:
-    await conn.execute(
-        """UPDATE sessions SET revoked_at = $2, revoked_reason = $3
-           WHERE id = $1 AND revoked_at IS NULL""",
-        session_id,
-        now,
-        reason,
-    )
+# Why a session ended. Sessions ended by their own device (or by time) leave the installation
+# known to the account; those ended by the owner from elsewhere, or as stolen, do not.
+SIGNED_OUT = "signed out"
+EXPIRED = "expired"
+STOLEN = "refresh token reused"
+ENDED_ELSEWHERE = "ended from another session"
+PASSWORD_CHANGED = "password changed"
+LEFT = "left"
+
+# Ending sessions forgets the devices they registered, in the same statement.
+END_SESSION = """
+WITH ended AS (
+    UPDATE sessions SET revoked_at = $3, revoked_reason = $4
+    WHERE id = $1 AND ($2::uuid IS NULL OR user_id = $2) AND revoked_at IS NULL
+    RETURNING id
+), forgotten AS (
+    DELETE FROM devices d USING ended WHERE d.session_id = ended.id
+)
+SELECT id FROM ended
+"""
+
+END_SESSIONS_OF = """
+WITH ended AS (
+    UPDATE sessions SET revoked_at = $3, revoked_reason = $4
+    WHERE user_id = $1 AND id IS DISTINCT FROM $2::uuid AND revoked_at IS NULL
+    RETURNING id
+), forgotten AS (
+    DELETE FROM devices d USING ended WHERE d.session_id = ended.id
+)
+SELECT id FROM ended
+"""
+
+
+async def end_session(
+    conn: Connection,
+    session_id: uuid.UUID,
+    reason: str,
+    now: datetime,
+    user_id: uuid.UUID | None = None,
+) -> bool:
+    """End one live session (only if it is ``user_id``'s, when given); False when there was
+    none to end."""
+    return await conn.fetchval(END_SESSION, session_id, user_id, now, reason) is not None
+
+
+async def end_sessions_of(
+    conn: Connection, user_id: uuid.UUID, reason: str, now: datetime, keep: uuid.UUID | None
+) -> list[uuid.UUID]:
+    """End every live session of a person but ``keep``; the ids ended."""
+    return [r["id"] for r in await conn.fetch(END_SESSIONS_OF, user_id, keep, now, reason)]
 
 
 async def live_session(
     conn: Connection, session_id: uuid.UUID, user_id: uuid.UUID
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        """SELECT u.couple_id FROM sessions s JOIN users u ON u.id = s.user_id
+        """SELECT u.couple_id, s.last_used_at FROM sessions s JOIN users u ON u.id = s.user_id
            WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL""",
         session_id,
         user_id,
     )
 
 
+async def touch_session(conn: Connection, session_id: uuid.UUID, now: datetime) -> None:
+    await conn.execute(
+        "UPDATE sessions SET last_used_at = $2 WHERE id = $1 AND last_used_at < $2",
+        session_id,
+        now,
+    )
+
+
+LIVE_SESSIONS = """
+SELECT s.id, s.created_at, s.last_used_at,
+       d.installation_id, d.platform, d.locale, d.app_version, d.registered_at
+FROM sessions s
+LEFT JOIN LATERAL (
+    SELECT installation_id, platform, locale, app_version, registered_at FROM devices
+    WHERE session_id = s.id ORDER BY registered_at DESC LIMIT 1
+) d ON true
+WHERE s.user_id = $1 AND s.revoked_at IS NULL
+ORDER BY s.created_at, s.id
+"""
+
+
+async def live_sessions(conn: Connection, user_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(LIVE_SESSIONS, user_id)
+
+
+async def password_check(
+    conn: Connection, user_id: uuid.UUID, session_id: uuid.UUID
+) -> asyncpg.Record | None:
+    """What confirming a signed-in person's password needs: their email and hash, and the
+    installation their session signed in from."""
+    return await conn.fetchrow(
+        """SELECT u.email, u.password_hash, s.installation_id
+           FROM users u JOIN sessions s ON s.user_id = u.id
+           WHERE u.id = $1 AND s.id = $2 AND s.revoked_at IS NULL""",
+        user_id,
+        session_id,
+    )
+
+
+async def set_password(conn: Connection, user_id: uuid.UUID, password_hash: str) -> None:
+    await conn.execute("UPDATE users SET password_hash = $2 WHERE id = $1", user_id, password_hash)
+
+
+async def installation_known(
+    conn: Connection, user_id: uuid.UUID | None, installation_id: str
+) -> bool:
+    """Whether this installation signed in to the account before, in a session that is live or
+    was ended by that device itself (signed out, or timed out)."""
+    return bool(
+        await conn.fetchval(
+            """SELECT EXISTS (
+                   SELECT 1 FROM sessions
+                   WHERE user_id = $1 AND installation_id = $2
+                     AND (revoked_at IS NULL OR revoked_reason = ANY($3::text[])))""",
+            user_id,
+            installation_id,
+            [SIGNED_OUT, EXPIRED],
+        )
+    )
+
+
 async def sessions_of(conn: Connection, user_id: uuid.UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
-        """SELECT id, created_at, last_used_at, revoked_at, revoked_reason
+        """SELECT id, created_at, last_used_at, revoked_at, revoked_reason, installation_id
            FROM sessions WHERE user_id = $1 ORDER BY created_at""",
         user_id,
     )
+
+
+async def client_keys(conn: Connection, user_id: uuid.UUID) -> list[str]:
+    """The rate-limit subjects that stand for this person's sessions and installations."""
+    rows = await conn.fetch("SELECT id, installation_id FROM sessions WHERE user_id = $1", user_id)
+    keys = [f"session:{r['id']}" for r in rows]
+    keys += [f"installation:{r['installation_id']}" for r in rows if r["installation_id"]]
+    return keys

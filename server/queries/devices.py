@@ -17,19 +17,27 @@ DELETE FROM devices
 WHERE fcm_token = $1 AND NOT (user_id = $2 AND installation_id = $3)
 """
 
+# The device belongs to the session that registered it last: when that session ends, the
+# device is forgotten with it.
 UPSERT = """
 INSERT INTO devices (user_id, installation_id, fcm_token, platform, locale, app_version,
-                     registered_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     registered_at, session_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (user_id, installation_id) DO UPDATE SET
     fcm_token = excluded.fcm_token, platform = excluded.platform, locale = excluded.locale,
-    app_version = excluded.app_version, registered_at = excluded.registered_at
+    app_version = excluded.app_version, registered_at = excluded.registered_at,
+    session_id = excluded.session_id
 RETURNING installation_id, platform, locale, app_version, registered_at
 """
 
 
 async def register(
-    conn: Connection, user_id: uuid.UUID, installation_id: str, data: DeviceIn, now: datetime
+    conn: Connection,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID,
+    installation_id: str,
+    data: DeviceIn,
+    now: datetime,
 ) -> Device:
     async with conn.transaction():
         await conn.execute(RELEASE_TOKEN, data.fcm_token, user_id, installation_id)
@@ -42,6 +50,7 @@ async def register(
             data.locale,
             data.app_version,
             now,
+            session_id,
         )
     assert row is not None
     return Device(**dict(row))
@@ -54,6 +63,10 @@ async def forget(conn: Connection, user_id: uuid.UUID, installation_id: str) -> 
         installation_id,
     )
     return status != "DELETE 0"
+
+
+async def forget_all(conn: Connection, user_id: uuid.UUID) -> None:
+    await conn.execute("DELETE FROM devices WHERE user_id = $1", user_id)
 
 
 async def devices_of(conn: Connection, user_id: uuid.UUID) -> list[Device]:

@@ -83,6 +83,11 @@ async def drop_couple(conn: Connection, couple_id: uuid.UUID) -> None:
     await conn.execute("DELETE FROM due_items WHERE couple_id = $1", couple_id)
 
 
+async def drop_person(conn: Connection, user_id: uuid.UUID) -> None:
+    """Every alert and retry about one person (their couple's own rows go with the couple)."""
+    await conn.execute("DELETE FROM due_items WHERE user_id = $1", user_id)
+
+
 async def record_missed(conn: Connection, rows: Sequence[asyncpg.Record], now: datetime) -> None:
     if not rows:
         return

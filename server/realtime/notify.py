@@ -34,7 +34,17 @@ async def presence_changed(
 
 async def session_ended(conn: Connection, session_id: uuid.UUID) -> None:
     """At commit, every node closes the session's sockets (4401)."""
-    await conn.execute("SELECT pg_notify($1, $2)", CONTROL, f"session:{session_id}")
+    await sessions_ended(conn, [session_id])
+
+
+async def sessions_ended(conn: Connection, session_ids: list[uuid.UUID]) -> None:
+    """At commit, every node closes these sessions' sockets (4401); one round trip."""
+    if session_ids:
+        await conn.execute(
+            "SELECT pg_notify($1, 'session:' || s::text) FROM unnest($2::uuid[]) AS s",
+            CONTROL,
+            session_ids,
+        )
 
 
 async def user_gone(conn: Connection, user_id: uuid.UUID) -> None:

@@ -7,7 +7,7 @@ from litestar.params import JSONBody
 
 from schemas.accounts import Refreshed, RefreshRequest, SignedIn, SignIn, SignUp
 from server import accounts
-from server.deps import CallerDep, ClockDep, Conn, SettingsDep
+from server.deps import AddressDep, CallerDep, ClockDep, Conn, SettingsDep
 from server.errors import EmailTaken, RateLimited
 from server.openapi import BEARER, problems
 
@@ -25,10 +25,17 @@ class AccountRoutes(Controller):
 
     @post("/sessions", status_code=200, responses=problems(RateLimited))
     async def sign_in(
-        self, data: JSONBody[SignIn], conn: Conn, settings: SettingsDep, clock: ClockDep
+        self,
+        data: JSONBody[SignIn],
+        conn: Conn,
+        settings: SettingsDep,
+        clock: ClockDep,
+        address: AddressDep,
     ) -> SignedIn:
-        """Sign in. A wrong email and a wrong password get the same answer."""
-        return await accounts.sign_in(conn, settings, clock, data)
+        """Sign in. A wrong email and a wrong password get the same answer. Wrong passwords
+        are limited per client (``installation_id``, else the address) and per email; an
+        installation that signed in to the account before is never refused a correct one."""
+        return await accounts.sign_in(conn, settings, clock, data, address)
 
     @post("/sessions/refresh", status_code=200, responses=problems())
     async def refresh(
@@ -40,5 +47,6 @@ class AccountRoutes(Controller):
 
     @delete("/sessions/current", status_code=204, responses=problems(), security=BEARER)
     async def sign_out(self, caller: CallerDep, conn: Conn, clock: ClockDep) -> None:
-        """Sign out this device: its refresh token stops working."""
+        """Sign out this device: its refresh token stops working, its sockets close and the
+        device it registered gets no more notifications."""
         await accounts.sign_out(conn, clock, caller.session_id)

@@ -31,8 +31,11 @@ class DeviceRoutes(Controller):
         clock: ClockDep,
     ) -> Device:
         """Register (or refresh) this installation's FCM token. A token another account or
-        installation held moves to this one."""
-        return await q.register(conn, caller.user_id, installation_id, data, clock.now())
+        installation held moves to this one. The device belongs to this session: when the
+        session ends (sign-out, revocation, a password change) the device is forgotten."""
+        return await q.register(
+            conn, caller.user_id, caller.session_id, installation_id, data, clock.now()
+        )
 
     @delete("/devices/{installation_id:str}", status_code=204, responses=problems(NotFound))
     async def forget(

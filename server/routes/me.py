@@ -1,15 +1,19 @@
-"""The caller's own account: read, change, export, erase."""
+"""The caller's own account: read, change, export, erase; its sessions and password; the
+safety exit."""
 
 from __future__ import annotations
 
-from litestar import Controller, delete, get, patch
-from litestar.params import JSONBody
+import uuid
+from typing import Annotated
 
-from schemas.accounts import DeleteMe, MePatch, User
+from litestar import Controller, delete, get, patch, post
+from litestar.params import JSONBody, PathParameter
+
+from schemas.accounts import DeleteMe, Leave, MePatch, PasswordChange, SessionView, User
 from schemas.export import Export
-from server import accounts, export
-from server.deps import CallerDep, ClockDep, Conn
-from server.errors import NotFound
+from server import accounts, export, leaving, sessions
+from server.deps import AddressDep, CallerDep, ClockDep, Conn
+from server.errors import NotFound, RateLimited
 from server.openapi import BEARER, problems
 from server.queries import accounts as q
 
@@ -35,12 +39,68 @@ class MeRoutes(Controller):
             raise NotFound("No such account")
         return user
 
-    @delete("/", status_code=204, responses=problems())
+    @delete("/", status_code=204, responses=problems(RateLimited))
     async def erase(
-        self, data: JSONBody[DeleteMe], caller: CallerDep, conn: Conn, clock: ClockDep
+        self,
+        data: JSONBody[DeleteMe],
+        caller: CallerDep,
+        conn: Conn,
+        clock: ClockDep,
+        address: AddressDep,
     ) -> None:
         """Unlink, then erase the account and its personal data. Asks for the password."""
-        await accounts.erase_account(conn, clock, caller.user_id, data.password)
+        await accounts.erase_account(conn, clock, caller, data.password, address)
+
+    @post("/password", status_code=204, responses=problems(RateLimited))
+    async def password(
+        self,
+        data: JSONBody[PasswordChange],
+        caller: CallerDep,
+        conn: Conn,
+        clock: ClockDep,
+        address: AddressDep,
+    ) -> None:
+        """Change the password. Every other session ends at once: its tokens stop working,
+        its sockets close and its devices are forgotten. A wrong ``current_password`` counts
+        as a failed sign-in."""
+        await sessions.change_password(conn, clock, caller, data, address)
+
+    @get("/sessions", responses=problems())
+    async def list_sessions(self, caller: CallerDep, conn: Conn) -> list[SessionView]:
+        """Where the account is signed in: each live session, the one asking marked
+        ``current``, with the device it registered for notifications."""
+        return await sessions.list_sessions(conn, caller)
+
+    @delete("/sessions/{session_id:uuid}", status_code=204, responses=problems(NotFound))
+    async def end_session(
+        self,
+        session_id: Annotated[uuid.UUID, PathParameter()],
+        caller: CallerDep,
+        conn: Conn,
+        clock: ClockDep,
+    ) -> None:
+        """End one of your sessions: its tokens stop working, its sockets close and its
+        device is forgotten."""
+        await sessions.end_one(conn, clock, caller, session_id)
+
+    @delete("/sessions", status_code=204, responses=problems())
+    async def end_other_sessions(self, caller: CallerDep, conn: Conn, clock: ClockDep) -> None:
+        """End every session but this one."""
+        await sessions.end_others(conn, clock, caller)
+
+    @post("/leave", status_code=204, responses=problems(RateLimited))
+    async def leave(
+        self,
+        data: JSONBody[Leave],
+        caller: CallerDep,
+        conn: Conn,
+        clock: ClockDep,
+        address: AddressDep,
+    ) -> None:
+        """The safety exit, in one step: unlink (the former partner learns only that the
+        couple ended, never who left), end every session including this one, forget every
+        device, cancel every reminder; with ``erase``, erase the account too."""
+        await leaving.leave(conn, clock, caller, data, address)
 
     @get("/export", responses=problems())
     async def export(self, caller: CallerDep, conn: Conn, clock: ClockDep) -> Export:

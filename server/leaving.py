@@ -1,0 +1,41 @@
+"""``POST /v1/me/leave``: the safety exit, for someone who needs to be gone in one step.
+
+One transaction unlinks the couple (with no actor: nothing tells the former partner who left,
+or why), ends every session of the person, this one included, forgets every device and
+cancels every due row about them. At commit every node closes the person's sockets (4401) and
+the partner's (4403, after ``couple.unlinked``). No notification is sent about it.
+"""
+
+from __future__ import annotations
+
+from schemas.accounts import Leave
+from server import accounts, lockout
+from server.auth import Caller
+from server.clock import Clock
+from server.db import Connection
+from server.errors import NotLinked
+from server.linking import unlink_couple
+from server.queries import accounts as q
+from server.queries import devices as devices_q
+from server.queries import due as due_q
+from server.realtime import notify
+
+
+async def leave(conn: Connection, clock: Clock, caller: Caller, data: Leave, address: str) -> None:
+    await lockout.confirm_password(conn, caller, data.password, address, clock.now())
+    async with conn.transaction():
+        user = await q.get_user(conn, caller.user_id)
+        if user is None:
+            return
+        if user.couple_id is not None:
+            try:
+                await unlink_couple(conn, clock, user.couple_id, None)
+            except NotLinked:
+                pass  # the partner unlinked a moment ago: out already
+        ended = await q.end_sessions_of(conn, user.id, q.LEFT, clock.now(), keep=None)
+        await devices_q.forget_all(conn, user.id)
+        await due_q.drop_person(conn, user.id)
+        await notify.sessions_ended(conn, ended)
+        await notify.user_gone(conn, user.id)
+        if data.erase:
+            await accounts.erase(conn, user)

@@ -1,0 +1,73 @@
+"""Taking an account back: the sessions list, ending sessions, and changing the password.
+
+Ending a session forgets the devices it registered in the same transaction, and every node
+closes its sockets (4401) when that transaction commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from schemas.accounts import PasswordChange, SessionView
+from schemas.devices import Device
+from server import lockout
+from server.auth import Caller, hash_password
+from server.clock import Clock
+from server.db import Connection
+from server.errors import NotFound
+from server.queries import accounts as q
+from server.realtime import notify
+
+
+async def list_sessions(conn: Connection, caller: Caller) -> list[SessionView]:
+    rows = await q.live_sessions(conn, caller.user_id)
+    return [
+        SessionView(
+            id=r["id"],
+            current=r["id"] == caller.session_id,
+            created_at=r["created_at"],
+            last_used_at=r["last_used_at"],
+            device=None
+            if r["installation_id"] is None
+            else Device(
+                installation_id=r["installation_id"],
+                platform=r["platform"],
+                locale=r["locale"],
+                app_version=r["app_version"],
+                registered_at=r["registered_at"],
+            ),
+        )
+        for r in rows
+    ]
+
+
+async def end_one(conn: Connection, clock: Clock, caller: Caller, session_id: uuid.UUID) -> None:
+    """End one of the caller's own sessions (another person's is not found)."""
+    async with conn.transaction():
+        reason = q.SIGNED_OUT if session_id == caller.session_id else q.ENDED_ELSEWHERE
+        if not await q.end_session(conn, session_id, reason, clock.now(), caller.user_id):
+            raise NotFound("No such session")
+        await notify.session_ended(conn, session_id)
+
+
+async def end_others(conn: Connection, clock: Clock, caller: Caller) -> None:
+    """End every session of the caller's but the one this request came with."""
+    async with conn.transaction():
+        ended = await q.end_sessions_of(
+            conn, caller.user_id, q.ENDED_ELSEWHERE, clock.now(), keep=caller.session_id
+        )
+        await notify.sessions_ended(conn, ended)
+
+
+async def change_password(
+    conn: Connection, clock: Clock, caller: Caller, data: PasswordChange, address: str
+) -> None:
+    """A new password; every other session ends at once (whoever knew the old one is out)."""
+    await lockout.confirm_password(conn, caller, data.current_password, address, clock.now())
+    new_hash = await hash_password(data.new_password)
+    async with conn.transaction():
+        await q.set_password(conn, caller.user_id, new_hash)
+        ended = await q.end_sessions_of(
+            conn, caller.user_id, q.PASSWORD_CHANGED, clock.now(), keep=caller.session_id
+        )
+        await notify.sessions_ended(conn, ended)

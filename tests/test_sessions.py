@@ -1,0 +1,229 @@
+"""Taking an account back: the sessions list, ending sessions, changing the password, and
+sign-in limits that nobody can turn against the account's owner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import asyncpg
+import httpx
+
+from push.fake_fcm import FakeFcm
+from tests.nodes import FakeClock, Node
+from tests.people import PASSWORD, Person, assert_problem, link, sign_up
+from tests.phones import Phone
+
+PushNodes = Callable[..., AbstractAsyncContextManager[list[Node]]]
+NEW_PASSWORD = "a brand new passphrase"
+
+
+async def signs_in(
+    client: httpx.AsyncClient,
+    person: Person,
+    installation: str | None = None,
+    password: str | None = None,
+) -> httpx.Response:
+    body: dict[str, Any] = {"email": person.email, "password": password or person.password}
+    if installation is not None:
+        body["installation_id"] = installation
+    return await client.post("/v1/sessions", json=body)
+
+
+async def as_another_device(client: httpx.AsyncClient, person: Person, installation: str) -> Person:
+    """The same account signed in on another installation (perhaps not the owner's)."""
+    r = await signs_in(client, person, installation)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    return Person(client, person.name, person.email, person.password, body["user"], body["tokens"])
+
+
+async def registers(person: Person, installation: str, token: str) -> None:
+    r = await person.client.put(
+        f"/v1/me/devices/{installation}",
+        json={"fcm_token": token, "platform": "android", "locale": "en"},
+        headers=person.auth,
+    )
+    assert r.status_code == 200, r.text
+
+
+async def pong(phone: Phone) -> None:
+    """The socket is still served: a ping is answered."""
+    start = len(phone.frames)
+    await phone.send({"type": "ping"})
+    await phone.wait_for(lambda f: f["type"] == "pong", start=start)
+
+
+async def test_ana_changes_her_password_and_ben_signed_in_as_her_is_out(
+    push_nodes: PushNodes, fcm: FakeFcm, clock: FakeClock, db: asyncpg.Connection
+) -> None:
+    """Ben knows Ana's password and is signed in as her on his phone (through another
+    server). Ana changes her password: Ben's next call is refused, his socket closes with
+    4401 on the other node, his phone gets no more of Ana's pushes; Ana carries on."""
+    async with (
+        push_nodes(2) as (one, two),
+        httpx.AsyncClient(base_url=one.url) as c1,
+        httpx.AsyncClient(base_url=two.url) as c2,
+    ):
+        ana = await sign_up(c1, "Ana")
+        cal = await sign_up(c1, "Cal")
+        await link(ana, cal)
+        await registers(ana, "ana-phone", "tok-ana")
+        ben_as_ana = await as_another_device(c2, ana, "ben-phone")
+        await registers(ben_as_ana, "ben-phone", "tok-ben")
+        anas, bens = Phone(ana, one.url), Phone(ben_as_ana, two.url)
+        await anas.connect()
+        await bens.connect()
+
+        wrong = {"current_password": "not her password", "new_password": NEW_PASSWORD}
+        assert_problem(await ana.post("/v1/me/password", wrong), 401, "unauthorized")
+        short = {"current_password": PASSWORD, "new_password": "short"}
+        assert_problem(await ana.post("/v1/me/password", short), 400, "validation_failed")
+        right = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+        assert (await ana.post("/v1/me/password", right)).status_code == 204
+
+        assert await bens.wait_closed() == 4401
+        assert_problem(await ben_as_ana.get("/v1/me"), 401, "unauthorized")
+        r = await c2.post(
+            "/v1/sessions/refresh", json={"refresh_token": ben_as_ana.tokens["refresh_token"]}
+        )
+        assert_problem(r, 401, "unauthorized")
+        assert_problem(await signs_in(c2, ana, "ben-phone"), 401, "unauthorized")
+        await pong(anas)
+        assert (await ana.get("/v1/me")).status_code == 200
+        assert (await signs_in(c1, ana, password=NEW_PASSWORD)).status_code == 200
+        installations = await db.fetch("SELECT installation_id FROM devices")
+        assert [r["installation_id"] for r in installations] == ["ana-phone"]
+
+        clock.advance(days=1)  # tomorrow's reading reminder goes to Ana's phones only
+        await one.tick()
+        await two.tick()
+        assert [m.message["data"]["kind"] for m in fcm.sent_to("tok-ana")] == ["reading_reminder"]
+        assert fcm.sent_to("tok-ben") == []
+        await anas.close()
+
+
+async def test_ana_ends_one_session_from_her_list(client: httpx.AsyncClient, node: Node) -> None:
+    """Ana sees where she is signed in, each with the device it registered, and ends the
+    tablet's session: its token, socket and device go; nobody else can end her sessions."""
+    ana = await sign_up(client, "Ana")
+    ben = await sign_up(client, "Ben")
+    await link(ana, ben)
+    tablet = await as_another_device(client, ana, "ana-tablet")
+    await registers(tablet, "ana-tablet", "tok-tablet")
+    tablets = Phone(tablet, node.url)
+    await tablets.connect()
+
+    r = await ana.get("/v1/me/sessions")
+    assert r.status_code == 200, r.text
+    listed = r.json()
+    assert [s["current"] for s in listed] == [True, False]
+    assert listed[0]["device"] is None
+    assert listed[1]["device"]["installation_id"] == "ana-tablet"
+    assert set(listed[1]) >= {"id", "created_at", "last_used_at"}
+    theirs = (await ben.get("/v1/me/sessions")).json()
+    assert len(theirs) == 1 and not {s["id"] for s in theirs} & {s["id"] for s in listed}
+
+    tablet_session = listed[1]["id"]
+    assert_problem(await ben.delete(f"/v1/me/sessions/{tablet_session}"), 404, "not_found")
+    assert (await tablet.get("/v1/me")).status_code == 200
+    assert (await ana.delete(f"/v1/me/sessions/{tablet_session}")).status_code == 204
+    assert await tablets.wait_closed() == 4401
+    assert_problem(await tablet.get("/v1/me"), 401, "unauthorized")
+    assert_problem(await ana.delete(f"/v1/me/sessions/{tablet_session}"), 404, "not_found")
+    assert [s["current"] for s in (await ana.get("/v1/me/sessions")).json()] == [True]
+    assert (await ana.get("/v1/me/export")).json()["devices"] == []
+
+
+async def test_ana_ends_every_session_but_this_one(client: httpx.AsyncClient) -> None:
+    """Ana, worried, signs out everywhere else at once; this phone stays signed in."""
+    ana = await sign_up(client, "Ana")
+    others = [await as_another_device(client, ana, f"device-{i}") for i in range(3)]
+    assert len((await ana.get("/v1/me/sessions")).json()) == 4
+    assert (await ana.delete("/v1/me/sessions")).status_code == 204
+    for other in others:
+        assert_problem(await other.get("/v1/me"), 401, "unauthorized")
+    [left] = (await ana.get("/v1/me/sessions")).json()
+    assert left["current"] is True
+
+
+async def test_nobody_can_lock_ana_out_of_her_phone(client: httpx.AsyncClient) -> None:
+    """Ben sends a hundred wrong passwords for Ana's email from his phone: he is refused,
+    and Ana, on the phone she signed in with before, signs in at once."""
+    ana = await sign_up(client, "Ana")
+    assert (await signs_in(client, ana, "ana-phone")).status_code == 200
+    answers = [
+        (await signs_in(client, ana, "ben-phone", "not her password")).status_code
+        for _ in range(100)
+    ]
+    assert answers == [401] * 10 + [429] * 90
+    r = await signs_in(client, ana, "ben-phone")
+    assert_problem(r, 429, "rate_limited")
+    assert 1 <= int(r.headers["Retry-After"]) <= 3600
+    assert (await signs_in(client, ana, "ana-phone")).status_code == 200
+
+
+async def test_failures_from_many_devices_slow_only_new_ones(client: httpx.AsyncClient) -> None:
+    """Someone guesses at Ana's password from twenty new installations: a phone never seen
+    before is then refused even with the right password, her own phone is not."""
+    ana = await sign_up(client, "Ana")
+    assert (await signs_in(client, ana, "ana-phone")).status_code == 200
+    for i in range(20):
+        r = await signs_in(client, ana, f"stranger-{i}", "not her password")
+        assert_problem(r, 401, "unauthorized")
+    assert_problem(await signs_in(client, ana, "new-phone"), 429, "rate_limited")
+    assert_problem(await signs_in(client, ana), 429, "rate_limited")
+    assert (await signs_in(client, ana, "ana-phone")).status_code == 200
+    # Her own phone's wrong guesses are answered as wrong, not refused.
+    assert_problem(await signs_in(client, ana, "ana-phone", "typo typo typo"), 401, "unauthorized")
+
+
+async def test_a_correct_sign_in_clears_that_phones_count(client: httpx.AsyncClient) -> None:
+    """Ana mistypes nine times on a new phone, then gets it right: the count starts again."""
+    ana = await sign_up(client, "Ana")
+    for _ in range(9):
+        assert_problem(
+            await signs_in(client, ana, "new-phone", "typo typo typo"), 401, "unauthorized"
+        )
+    assert (await signs_in(client, ana, "new-phone")).status_code == 200
+    for _ in range(9):
+        assert_problem(
+            await signs_in(client, ana, "new-phone", "typo typo typo"), 401, "unauthorized"
+        )
+
+
+async def test_an_installation_signed_out_by_its_owner_is_no_longer_trusted(
+    client: httpx.AsyncClient,
+) -> None:
+    """Ben's phone once signed in as Ana; Ana ended that session. His phone is then a
+    stranger again: after ten wrong guesses it is refused, whatever password it sends."""
+    ana = await sign_up(client, "Ana")
+    ben_as_ana = await as_another_device(client, ana, "ben-phone")
+    assert (await ana.delete("/v1/me/sessions")).status_code == 204
+    for _ in range(10):
+        r = await signs_in(client, ben_as_ana, "ben-phone", "guess guess guess")
+        assert_problem(r, 401, "unauthorized")
+    assert_problem(await signs_in(client, ana, "ben-phone"), 429, "rate_limited")
+
+
+async def test_wrong_passwords_to_change_leave_or_erase_count_as_failed_sign_ins(
+    client: httpx.AsyncClient,
+) -> None:
+    """Someone holding Ana's unlocked phone guesses at her password through the password
+    change, the safety exit and erasure: ten guesses, then refused."""
+    ana = await sign_up(client, "Ana")
+    guess = "maybe this one"
+    for i in range(10):
+        match i % 3:
+            case 0:
+                body = {"current_password": guess, "new_password": NEW_PASSWORD}
+                r = await ana.post("/v1/me/password", body)
+            case 1:
+                r = await ana.post("/v1/me/leave", {"password": guess})
+            case _:
+                r = await ana.delete("/v1/me", {"password": guess})
+        assert_problem(r, 401, "unauthorized")
+    right = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    assert_problem(await ana.post("/v1/me/password", right), 429, "rate_limited")
+    assert (await ana.get("/v1/me")).status_code == 200
