@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from schemas.base import Base
+
+# What a line is for: someone in emotional crisis, or someone being hurt at home. An app shows
+# the second kind apart, since the person asking may be afraid of the one they live with.
+LineKind = Literal["crisis", "domestic_violence"]
 
 
 class CrisisLine(Base):
@@ -11,6 +17,7 @@ class CrisisLine(Base):
     text: str | None = None
     url: str | None = None
     hours: str = "24/7"
+    kind: LineKind = "crisis"
 
 
 class CrisisResources(Base):

@@ -109,10 +109,18 @@ async def test_schema_documents_every_route_with_its_errors(client: httpx.AsyncC
         assert "400" in errors, (method, path)
         for response in errors.values():
             assert "application/problem+json" in response["content"], (method, path)
-        public = path in ("/v1/accounts", "/v1/sessions", "/v1/sessions/refresh")
+        public = path in (
+            "/v1/accounts",
+            "/v1/sessions",
+            "/v1/sessions/refresh",
+            "/v1/resources/crisis",
+        )
         assert bool(operation.get("security")) is not public, (method, path)
     body = schema["paths"]["/v1/accounts"]["post"]["requestBody"]["content"]["application/json"]
     assert body["schema"]["$ref"].endswith("SignUp")
+
+
+CRISIS_COUNTRIES = ["US", "ca", "UK", "GB", "IE", "AU", "NZ"]
 
 
 @pytest.mark.parametrize(
@@ -130,22 +138,74 @@ async def test_schema_documents_every_route_with_its_errors(client: httpx.AsyncC
 async def test_crisis_lines_by_country(
     client: httpx.AsyncClient, country: str, number: str
 ) -> None:
-    """Each supported country gets its own national line first."""
-    ana = await sign_up(client, "Ana")
-    body = (await ana.get("/v1/resources/crisis", params={"country": country})).json()
+    """Each supported country gets its own national crisis line first, asked without a token."""
+    body = (await client.get("/v1/resources/crisis", params={"country": country})).json()
     assert body["national"] is True
     assert body["lines"][0]["phone"] == number
+    assert body["lines"][0]["kind"] == "crisis"
     assert body["international"]
+
+
+async def test_crisis_lines_need_no_token(client: httpx.AsyncClient) -> None:
+    """Someone in Australia with no account asks for help and gets both a crisis line and
+    1800RESPECT; a stale token in the request stands in no one's way either."""
+    for headers in ({}, {"authorization": "Bearer not-a-token"}):
+        r = await client.get("/v1/resources/crisis", params={"country": "AU"}, headers=headers)
+        assert r.status_code == 200, r.text
+        lines = r.json()["lines"]
+        assert {line["kind"] for line in lines} == {"crisis", "domestic_violence"}
+        respect = [line for line in lines if line["kind"] == "domestic_violence"]
+        assert respect[0]["phone"] == "1800 737 732"
+
+
+@pytest.mark.parametrize("country", CRISIS_COUNTRIES)
+async def test_each_country_has_a_crisis_and_a_domestic_violence_line(
+    client: httpx.AsyncClient, country: str
+) -> None:
+    """In each supported country there is at least one line of each kind, and every line
+    says how to reach it."""
+    body = (await client.get("/v1/resources/crisis", params={"country": country})).json()
+    assert body["national"] is True
+    kinds = [line["kind"] for line in body["lines"]]
+    assert "crisis" in kinds and "domestic_violence" in kinds, kinds
+    for line in body["lines"]:
+        assert line["phone"] or line["text"] or line["url"], line
+
+
+async def test_a_signed_in_person_gets_the_same_lines(client: httpx.AsyncClient) -> None:
+    """Ana, signed in, is answered exactly as someone without an account."""
+    ana = await sign_up(client, "Ana")
+    mine = (await ana.get("/v1/resources/crisis", params={"country": "NZ"})).json()
+    anyone = (await client.get("/v1/resources/crisis", params={"country": "NZ"})).json()
+    assert mine == anyone
 
 
 async def test_crisis_lines_fall_back_to_international(client: httpx.AsyncClient) -> None:
     """A country without its own entry, or none given, gets the international lines."""
-    ana = await sign_up(client, "Ana")
     for params in ({"country": "BR"}, {}):
-        body = (await ana.get("/v1/resources/crisis", params=params)).json()
+        body = (await client.get("/v1/resources/crisis", params=params)).json()
         assert body["national"] is False
         assert body["lines"] == body["international"]
         assert any("findahelpline" in (line["url"] or "") for line in body["lines"])
+        assert all(line["kind"] == "crisis" for line in body["lines"])
+
+
+@pytest.mark.parametrize("country", ["USA1", "U", "1A", "G B"])
+async def test_a_malformed_country_code_is_refused(client: httpx.AsyncClient, country: str) -> None:
+    """A country code that is not two letters is validation_failed, naming the parameter."""
+    r = await client.get("/v1/resources/crisis", params={"country": country})
+    problem = assert_problem(r, 400, "validation_failed")
+    assert problem["errors"][0]["field"] == "country"
+
+
+async def test_the_schema_asks_no_token_for_crisis_lines(client: httpx.AsyncClient) -> None:
+    """/schema documents the crisis route with no security and no 401, and each line's kind."""
+    schema = (await client.get("/schema")).json()
+    operation = schema["paths"]["/v1/resources/crisis"]["get"]
+    assert not operation.get("security")
+    assert "401" not in operation["responses"]
+    kind = schema["components"]["schemas"]["CrisisLine"]["properties"]["kind"]
+    assert set(kind["enum"]) == {"crisis", "domestic_violence"}
 
 
 async def test_logs_hold_no_secrets(

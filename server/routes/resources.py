@@ -9,19 +9,18 @@ from litestar.params import Parameter
 
 from schemas.resources import CrisisResources
 from server.crisis import crisis_resources
-from server.deps import CallerDep
-from server.openapi import BEARER, problems
+from server.openapi import problems
 
 
 class ResourceRoutes(Controller):
     path = "/v1/resources"
     tags = ["resources"]
-    security = BEARER
 
-    @get("/crisis", responses=problems())
+    # No token: the person who needs these lines may be signed out, locked out of a shared
+    # phone, or have never signed up, and asking must never depend on an account.
+    @get("/crisis", responses=problems(auth=False))
     async def crisis(
         self,
-        caller: CallerDep,
         country: Annotated[
             str | None,
             Parameter(
@@ -31,5 +30,6 @@ class ResourceRoutes(Controller):
             ),
         ] = None,
     ) -> CrisisResources:
-        """Crisis lines for the country, with international lines as a fallback."""
+        """Crisis and domestic-violence lines for the country (each line's `kind` says which),
+        with international lines as a fallback. Needs no token."""
         return crisis_resources(country)
