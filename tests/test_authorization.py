@@ -121,7 +121,9 @@ async def scene(client: httpx.AsyncClient) -> dict[str, Any]:
 
     signed_out = await sign_up(client, "Lou")
     assert (await signed_out.delete("/v1/sessions/current")).status_code == 204
+    [anas_session] = (await ana.get("/v1/me/sessions")).json()
     return {
+        "ana_session": anas_session["id"],
         "ana": ana,
         "ben": ben,
         "things": things,
@@ -193,6 +195,15 @@ async def test_a_dead_token_opens_nothing(scene: dict[str, Any], who: str) -> No
         ("PATCH", "/v1/couple/settings", {"safe_word": "x"}),
         ("DELETE", "/v1/couple", None),
         ("DELETE", "/v1/sessions/current", None),
+        ("GET", "/v1/me/sessions", None),
+        ("DELETE", "/v1/me/sessions", None),
+        ("DELETE", f"/v1/me/sessions/{scene['ana_session']}", None),
+        (
+            "POST",
+            "/v1/me/password",
+            {"current_password": person.password, "new_password": "another long one"},
+        ),
+        ("POST", "/v1/me/leave", {"password": person.password}),
         ("DELETE", "/v1/me", {"password": person.password}),
         *[
             (
@@ -239,3 +250,18 @@ async def test_the_partner_reaches_every_shared_thing(scene: dict[str, Any]) -> 
     for path in [*COUPLE_READS, f"/v1/couple/rituals/{t.ritual_id}/checkins"]:
         assert (await ben.get(path)).status_code == 200, path
     assert (await ben.get("/v1/couple")).json()["id"] == t.couple_id
+
+
+async def test_nobody_else_sees_or_ends_anas_sessions(scene: dict[str, Any]) -> None:
+    """Ben (her partner), Cal (a stranger) and Ivy (someone's former partner) each try to end
+    Ana's session by its id: not found for all of them, none of them lists it, and Ana is
+    still signed in."""
+    ana: Person = scene["ana"]
+    session = scene["ana_session"]
+    for other in (scene["ben"], scene["stranger"], scene["former"]):
+        assert_problem(await other.delete(f"/v1/me/sessions/{session}"), 404, "not_found")
+        listed = (await other.get("/v1/me/sessions")).json()
+        assert len(listed) == 1 and listed[0]["id"] != session and listed[0]["current"]
+        assert (await other.delete("/v1/me/sessions")).status_code == 204
+    assert [s["id"] for s in (await ana.get("/v1/me/sessions")).json()] == [session]
+    assert (await ana.get("/v1/couple")).status_code == 200
