@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
 from push.fake_fcm import FakeFcm
 from tests.nodes import FakeClock, Node
@@ -55,12 +56,33 @@ async def pong(phone: Phone) -> None:
     await phone.wait_for(lambda f: f["type"] == "pong", start=start)
 
 
-async def test_ana_changes_her_password_and_ben_signed_in_as_her_is_out(
-    push_nodes: PushNodes, fcm: FakeFcm, clock: FakeClock, db: asyncpg.Connection
+async def shuts_out(ana: Person, how: str) -> None:
+    """Ana ends the other session on her account, one of three ways."""
+    match how:
+        case "password":
+            wrong = {"current_password": "not her password", "new_password": NEW_PASSWORD}
+            assert_problem(await ana.post("/v1/me/password", wrong), 401, "unauthorized")
+            short = {"current_password": PASSWORD, "new_password": "short"}
+            assert_problem(await ana.post("/v1/me/password", short), 400, "validation_failed")
+            right = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+            assert (await ana.post("/v1/me/password", right)).status_code == 204
+        case "one":
+            listed = (await ana.get("/v1/me/sessions")).json()
+            [his] = [s for s in listed if not s["current"]]
+            assert his["device"]["installation_id"] == "ben-phone"
+            assert (await ana.delete(f"/v1/me/sessions/{his['id']}")).status_code == 204
+        case "others":
+            assert (await ana.delete("/v1/me/sessions")).status_code == 204
+
+
+@pytest.mark.parametrize("how", ["password", "one", "others"])
+async def test_ana_shuts_out_ben_who_is_signed_in_as_her(
+    push_nodes: PushNodes, fcm: FakeFcm, clock: FakeClock, db: asyncpg.Connection, how: str
 ) -> None:
     """Ben knows Ana's password and is signed in as her on his phone (through another
-    server). Ana changes her password: Ben's next call is refused, his socket closes with
-    4401 on the other node, his phone gets no more of Ana's pushes; Ana carries on."""
+    server). Ana changes her password (or ends his session from her list, or every other
+    session): Ben's next call is refused, his socket closes with 4401 on the other node, his
+    phone gets no more of Ana's pushes; Ana carries on."""
     async with (
         push_nodes(2) as (one, two),
         httpx.AsyncClient(base_url=one.url) as c1,
@@ -76,12 +98,7 @@ async def test_ana_changes_her_password_and_ben_signed_in_as_her_is_out(
         await anas.connect()
         await bens.connect()
 
-        wrong = {"current_password": "not her password", "new_password": NEW_PASSWORD}
-        assert_problem(await ana.post("/v1/me/password", wrong), 401, "unauthorized")
-        short = {"current_password": PASSWORD, "new_password": "short"}
-        assert_problem(await ana.post("/v1/me/password", short), 400, "validation_failed")
-        right = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
-        assert (await ana.post("/v1/me/password", right)).status_code == 204
+        await shuts_out(ana, how)
 
         assert await bens.wait_closed() == 4401
         assert_problem(await ben_as_ana.get("/v1/me"), 401, "unauthorized")
@@ -89,10 +106,11 @@ async def test_ana_changes_her_password_and_ben_signed_in_as_her_is_out(
             "/v1/sessions/refresh", json={"refresh_token": ben_as_ana.tokens["refresh_token"]}
         )
         assert_problem(r, 401, "unauthorized")
-        assert_problem(await signs_in(c2, ana, "ben-phone"), 401, "unauthorized")
         await pong(anas)
         assert (await ana.get("/v1/me")).status_code == 200
-        assert (await signs_in(c1, ana, password=NEW_PASSWORD)).status_code == 200
+        if how == "password":
+            assert_problem(await signs_in(c2, ana, "ben-phone"), 401, "unauthorized")
+            assert (await signs_in(c1, ana, password=NEW_PASSWORD)).status_code == 200
         installations = await db.fetch("SELECT installation_id FROM devices")
         assert [r["installation_id"] for r in installations] == ["ana-phone"]
 
