@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -14,10 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from server.realtime.subscriber import Subscriber
 from tests.nodes import FakeClock, Node, run_node
 from tests.people import Person, link, sign_up
 from tests.pg import OwnPostgres
-from tests.phones import Phone, take_turns_and_race
+from tests.phones import WAIT, Phone, take_turns_and_race
 
 
 @pytest.fixture
@@ -282,4 +285,49 @@ async def test_signing_out_on_one_node_closes_the_socket_on_another(
     assert await a.wait_closed() == 4401
     offline = await b.wait_for(lambda f: f["type"] == "presence" and not f["online"])
     assert offline["user_id"] == ana.id
+    await b.close()
+
+
+async def test_no_nodes_cache_hands_forgotten_words_to_a_replay_begun_before(
+    couple: tuple[Person, Person], node: Node, node2: Node
+) -> None:
+    """A socket on each node read the log (its replay) before Ana wrote, edited and deleted
+    an entry, and goes live only after the deletion: neither node's cache of frames hands it
+    the old words; it gets what the log holds now."""
+    ana, ben = couple
+    a, b = Phone(ana, node.url), Phone(ben, node2.url)
+    couple_id = uuid.UUID((await a.connect(after=1))["couple_id"])
+    await b.connect(after=1)
+    started = await a.op("reading.start")
+    await b.wait_seq(started["seq"])
+    # Each socket's replay has handed it the log so far and not yet gone live: the frames
+    # that follow wait in its node's cache for it.
+    replays = [
+        (n.twofold.hub, Subscriber(uuid.UUID(ben.id), uuid.uuid4(), couple_id, started["seq"]))
+        for n in (node, node2)
+    ]
+    for hub, sub in replays:
+        hub.rooms[couple_id].subs.add(sub)
+
+    rid = started["result"]["id"]
+    said = ["You never ask", "You rarely ask"]
+    add = {"reading_id": rid, "section": "puzzles", "text": said[0]}
+    entry_id = (await a.op("reading.entry.add", add))["result"]["id"]
+    await a.op("reading.entry.edit", {"reading_id": rid, "entry_id": entry_id, "text": said[1]})
+    gone = await a.op("reading.entry.delete", {"reading_id": rid, "entry_id": entry_id})
+    await b.wait_seq(gone["seq"])
+
+    for hub, sub in replays:
+        sub.catching_up = False  # its replay is done: the next nudge hands it what follows
+        hub.committed(couple_id, gone["seq"], time.time())
+        frames = []
+        async with asyncio.timeout(WAIT):
+            while not frames or frames[-1]["seq"] < gone["seq"]:
+                outgoing = await sub.next()
+                assert outgoing is not None
+                frames.append(json.loads(outgoing[0]))
+        assert [f["seq"] for f in frames] == list(range(started["seq"] + 1, gone["seq"] + 1))
+        assert not [t for t in said if t in json.dumps(frames)], frames
+        hub.leave(sub)
+    await a.close()
     await b.close()

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any
 
 import asyncpg
+import msgspec
 import pytest
 
+from schemas.ops import Op
+from server.auth import Caller
+from server.ops.pipeline import apply_batch, decode_op
 from server.ops.reading import reading_date
-from tests.nodes import FakeClock, Node
+from server.ops.scrub import EntryWords, scrub_json, scrubbed
+from tests.nodes import FakeClock, Node, run_node
 from tests.people import Person, assert_problem
 from tests.phones import Phone
+from tests.traces import assert_nowhere
 
 
 @pytest.mark.parametrize(
@@ -205,3 +213,126 @@ async def test_an_erased_partners_entries_leave_the_reading(
     row = await db.fetchrow("SELECT r::text AS text FROM readings r")
     assert ana.id not in row["text"] and "Ana is grateful" not in row["text"]
     assert "Ben is grateful" in row["text"] and ben.id in row["text"]
+
+
+def test_forgotten_entry_words_are_nulled_wherever_the_entry_is() -> None:
+    """An entry's text and request are nulled in an entry event and in a whole reading, and
+    nothing else in them changes: not another entry, not a reading whose id is the same."""
+    rid, gone, kept = (str(uuid.uuid4()) for _ in range(3))
+    words = [EntryWords(reading_id=uuid.UUID(rid), entry_id=uuid.UUID(gone))]
+
+    def entry(entry_id: str, text: str | None, request: str | None) -> dict[str, Any]:
+        return {"id": entry_id, "section": "concerns", "text": text, "request": request}
+
+    event = {"reading_id": rid, "entry": entry(gone, "Late again", "Call me")}
+    reading = {"id": rid, "entries": [entry(kept, "Dishes", "Together?"), event["entry"]]}
+    assert scrubbed(event, words) == {"reading_id": rid, "entry": entry(gone, None, None)}
+    assert scrubbed(reading, words)["entries"] == [
+        entry(kept, "Dishes", "Together?"),
+        entry(gone, None, None),
+    ]
+    assert event["entry"]["text"] == "Late again"  # the document given is left as it was
+    assert scrub_json(msgspec.json.encode(reading), []) is None
+    only_kept = {"id": rid, "entries": [entry(kept, "Dishes", "Together?")]}
+    assert scrub_json(msgspec.json.encode(only_kept), words) is None
+
+
+async def test_a_deleted_entry_leaves_no_words_behind(
+    couple: tuple[Person, Person],
+    node: Node,
+    database_url: str,
+    clock: FakeClock,
+    db: asyncpg.Connection,
+) -> None:
+    """A reading entry edited twice and then deleted: no event, state, export, page of
+    /v1/couple/events or socket replay (from seq 0, on either node) holds any of its three
+    texts; Ben's phone was told each as it happened; a retry of the add answers its seq with
+    the text null; Ben's own entry keeps its words."""
+    ana, ben = couple
+    said = [("I felt alone at dinner", "Ask me how I am")]
+    said += [("I felt unheard at dinner", "Put the phone away"), ("Dinner was hard", "Talk")]
+    async with run_node(database_url, clock) as node2:
+        a, b = Phone(ana, node.url), Phone(ben, node2.url)
+        await a.connect(after=1)
+        await b.connect(after=1)
+        rid = (await a.op("reading.start"))["result"]["id"]
+        mine = await b.op(
+            "reading.entry.add", {"reading_id": rid, "section": "wishes", "text": "A walk"}
+        )
+        add = {"reading_id": rid, "section": "concerns", "text": said[0][0], "request": said[0][1]}
+        add_id = str(uuid.uuid4())
+        added = await a.op("reading.entry.add", add, op_id=add_id)
+        entry_id = added["result"]["id"]
+        # Answers that hold the whole reading, entries and all.
+        await b.op("reading.section.done", {"reading_id": rid, "section": "concerns"})
+        assert (await b.op("reading.start"))["seq"] is None
+        for text, request in said[1:]:
+            edit = {"reading_id": rid, "entry_id": entry_id, "text": text, "request": request}
+            edited = await a.op("reading.entry.edit", edit)
+            told = await b.wait_seq(edited["seq"])
+            assert told["body"]["entry"]["text"] == text
+        gone = await a.op("reading.entry.delete", {"reading_id": rid, "entry_id": entry_id})
+        assert (await b.wait_seq(gone["seq"]))["kind"] == "reading.entry_deleted"
+        assert [f["body"]["entry"]["text"] for f in b.events if "entry" in f["body"]] == [
+            "A walk",
+            *(text for text, _ in said),
+        ]
+
+        retried = await ana.op("reading.entry.add", add, op_id=add_id)
+        assert retried.status_code == 200, retried.text
+        assert retried.json()["seq"] == added["seq"]
+        assert (
+            retried.json()["result"] | {"text": None, "request": None} == retried.json()["result"]
+        )
+        assert retried.json()["result"]["id"] == entry_id
+
+        [kept] = (await ana.get("/v1/couple/state")).json()["reading"]["entries"]
+        assert kept["id"] == mine["result"]["id"] and kept["text"] == "A walk"
+        log = (await ana.get("/v1/couple/events")).json()["events"]
+        [first] = [e for e in log if e["seq"] == added["seq"]]
+        assert first["kind"] == "reading.entry_added"
+        assert first["body"]["entry"] | {"text": None, "request": None} == first["body"]["entry"]
+        await a.close()
+        await b.close()
+        texts = [t for pair in said for t in pair]
+        await assert_nowhere(texts, couple, [node.url, node2.url], db)
+
+
+async def test_in_one_batch_answers_before_an_edit_lose_the_old_words(
+    couple: tuple[Person, Person], node: Node, clock: FakeClock
+) -> None:
+    """Ops applied in one batch: the answer and event before an edit hold the old text
+    nulled, those after it the new text."""
+    ana, ben = couple
+    rid = (await ana.op("reading.start")).json()["result"]["id"]
+    add = {"reading_id": rid, "section": "puzzles", "text": "Why so quiet?"}
+    entry_id = (await ana.applied("reading.entry.add", add))["result"]["id"]
+    couple_id = uuid.UUID((await ana.get("/v1/couple")).json()["id"])
+    ana_calls = Caller(uuid.UUID(ana.id), uuid.uuid4(), couple_id)
+    ben_calls = Caller(uuid.UUID(ben.id), uuid.uuid4(), couple_id)
+
+    def op(kind: str, body: dict[str, Any]) -> Op:
+        return decode_op(json.dumps({"op_id": str(uuid.uuid4()), "kind": kind, "body": body}))
+
+    edit = {"reading_id": rid, "entry_id": entry_id}
+    jobs = [
+        (ben_calls, op("reading.section.done", {"reading_id": rid, "section": "puzzles"})),
+        (ana_calls, op("reading.entry.edit", edit | {"text": "Why so tired?"})),
+        (ana_calls, op("reading.entry.edit", edit | {"text": "Are you tired?"})),
+        (ben_calls, op("reading.section.done", {"reading_id": rid, "section": "wishes"})),
+    ]
+    async with node.twofold.pool.acquire() as conn, conn.transaction():
+        done = await apply_batch(conn, clock, jobs)
+    answers = [msgspec.json.decode(r.answer.result) for r in done.ran if r.answer is not None]
+    assert answers[0]["entries"][0]["text"] is None
+    assert [a["text"] for a in answers[1:3]] == [None, "Are you tired?"]
+    assert answers[3]["entries"][0]["text"] == "Are you tired?"
+    [events] = done.events.values()
+    bodies = [msgspec.json.decode(e.body) for e in events if e.kind == "reading.entry_edited"]
+    assert [b["entry"]["text"] for b in bodies] == [None, "Are you tired?"]
+    stored = (await ana.get("/v1/couple/events")).json()["events"]
+    assert [e["body"]["entry"]["text"] for e in stored if "entry" in e["body"]] == [
+        None,
+        None,
+        "Are you tired?",
+    ]

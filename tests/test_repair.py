@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import asyncpg
 import httpx
+import msgspec
 
-from tests.nodes import Node
+from server.ops.scrub import NoteWords, scrub_json, scrubbed
+from tests.nodes import FakeClock, Node, run_node
 from tests.people import Person, assert_problem, link, sign_up
 from tests.phones import Phone
+from tests.traces import assert_nowhere
 
 
 async def test_templates_are_served_in_full(couple: tuple[Person, Person]) -> None:
@@ -179,3 +183,70 @@ async def test_an_erased_partners_ticks_and_notes_leave_the_repair(
     row = await db.fetchrow("SELECT r::text AS text, marks FROM repairs r")
     assert ana.id not in row["text"] and "Ana felt" not in row["text"]
     assert ben.id in row["text"] and "Ben felt" in row["text"]
+
+
+def test_a_forgotten_note_is_nulled_on_its_step_only() -> None:
+    """One person's note on one step is nulled in a whole repair; their other notes, the
+    partner's note on the same step, ticks and other repairs stay as they were."""
+    ana, ben, rid = (str(uuid.uuid4()) for _ in range(3))
+    words = [NoteWords(repair_id=uuid.UUID(rid), step="plan", user_id=uuid.UUID(ana))]
+
+    def repair(repair_id: str, plan_note: str | None) -> dict[str, Any]:
+        plan = {"key": "plan", "done": {ana: "2026-11-23T20:00:00Z"}}
+        return {
+            "id": repair_id,
+            "steps": [
+                {"key": "impact", "done": {}, "notes": {ana: "I was sharp"}},
+                plan | {"notes": {ana: plan_note, ben: "Walk first"}},
+            ],
+        }
+
+    assert scrubbed(repair(rid, "Ask first"), words) == repair(rid, None)
+    other = repair(str(uuid.uuid4()), "Ask first")
+    assert scrub_json(msgspec.json.encode(other), words) is None
+    assert scrub_json(msgspec.json.encode(repair(rid, None)), words) is None  # already null
+
+
+async def test_a_changed_then_cleared_note_leaves_no_words_behind(
+    couple: tuple[Person, Person],
+    node: Node,
+    database_url: str,
+    clock: FakeClock,
+    db: asyncpg.Connection,
+) -> None:
+    """A repair note changed and then cleared: no event, state, export, page of
+    /v1/couple/events or socket replay (from seq 0, on either node) holds either text; Ben
+    was told each as it happened; his note on the same step and Ana's ticks stay."""
+    ana, ben = couple
+    said = ["I raised my voice", "I raised my voice and left"]
+    async with run_node(database_url, clock) as node2:
+        a, b = Phone(ana, node.url), Phone(ben, node2.url)
+        await a.connect(after=1)
+        await b.connect(after=1)
+        rid = (await a.op("repair.start", {"template": "repair"}))["result"]["id"]
+        step = {"repair_id": rid, "step": "responsibility"}
+        for note in said:
+            noted = await a.op("repair.step.set", step | {"done": True, "note": note})
+            told = await b.wait_seq(noted["seq"])
+            assert told["body"]["steps"][0]["notes"][ana.id] == note
+        theirs = await b.op("repair.step.set", step | {"done": True, "note": "I shut down"})
+        assert theirs["result"]["steps"][0]["notes"] == {ana.id: said[1], ben.id: "I shut down"}
+        cleared = await a.op("repair.step.set", step | {"done": True, "note": None})
+        await b.wait_seq(cleared["seq"])
+        finished = await b.op("repair.finish", {"repair_id": rid})
+        await a.wait_seq(finished["seq"])
+        for phone in (a, b):
+            await phone.close()
+
+        log = (await ben.get("/v1/couple/events", params={"after": 1})).json()["events"]
+        notes = [e["body"]["steps"][0]["notes"] for e in log]
+        assert notes == [
+            {},
+            {ana.id: None},
+            {ana.id: None},
+            {ana.id: None, ben.id: "I shut down"},
+            {ben.id: "I shut down"},
+            {ben.id: "I shut down"},
+        ]
+        assert all(e["body"]["steps"][0]["done"].get(ana.id) for e in log[1:])
+        await assert_nowhere(said, couple, [node.url, node2.url], db)

@@ -2,9 +2,11 @@
 
 Ops are applied in batches (``server.ops.batcher``), each batch in one transaction and with a
 fixed number of statements however many ops it holds: claim every op_id, lock every couple
-(in id order), load what the ops touch, apply the practices' rules in memory, write back,
-record the answers, notify. A repeated op_id from the same user gets the stored answer and
-appends nothing, also when it races the original on another node.
+(in id order), load what the ops touch, apply the practices' rules in memory, null the words
+an edit or a deletion forgot in what the log and the stored answers already hold (only in a
+batch that has such ops), write back, record the answers, notify. A repeated op_id from the
+same user gets the stored answer and appends nothing, also when it races the original on
+another node.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from server.clock import Clock
 from server.db import Connection
 from server.due import plan
 from server.errors import NotLinked, TwofoldError, ValidationFailed
-from server.ops import pause, reading, repair, ritual
+from server.ops import pause, reading, repair, ritual, scrub
 from server.ops.work import CoupleWork
 from server.queries import batch as batch_q
 from server.queries import ops as ops_q
@@ -53,6 +55,7 @@ from server.queries import pauses as pauses_q
 from server.queries import readings as readings_q
 from server.queries import repairs as repairs_q
 from server.queries import rituals as rituals_q
+from server.queries import scrub as scrub_q
 
 _ops = msgspec.json.Decoder(Op)
 
@@ -215,13 +218,10 @@ async def apply_batch(conn: Connection, clock: Clock, jobs: list[tuple[Caller, O
     stored = await ops_q.stored(conn, earlier) if earlier else {}
 
     outcomes: dict[ops_q.Key, Ran] = {}
-    ran: list[Ran] = []
     records: list[tuple[ops_q.Key, str, int | None, bytes]] = []
     releases: list[ops_q.Key] = []
     for key, (caller, op) in zip(keys, jobs, strict=True):
-        if key in outcomes:  # the same op twice in one batch: the second is a repeat
-            first = outcomes[key]
-            ran.append(Ran(answer=first.answer, error=first.error, repeated=True))
+        if key in outcomes:
             continue
         if key not in claimed:
             outcome = _stored(stored.get(key), op)
@@ -230,22 +230,64 @@ async def apply_batch(conn: Connection, clock: Clock, jobs: list[tuple[Caller, O
             outcome = Ran(answer=None, error=NotLinked("This couple has been unlinked"))
         else:
             work = works[key[0]]
-            before = len(work.events)
+            before, forgot = len(work.events), len(work.forgotten)
             try:
                 result = msgspec.json.encode(dispatch(work, caller.user_id, op))
             except TwofoldError as refused:
                 releases.append(key)
                 outcome = Ran(answer=None, error=refused)
             else:
+                if len(work.forgotten) > forgot:
+                    _forget_in_answers(records, outcomes, key[0], work.forgotten[forgot:])
                 seq = work.events[-1].seq if len(work.events) > before else None
                 records.append((key, kind_of(op), seq, result))
                 answer = OpAnswer(op_id=op.op_id, seq=seq, result=msgspec.Raw(result))
                 outcome = Ran(answer=answer, error=None)
         outcomes[key] = outcome
-        ran.append(outcome)
 
+    forgotten = {c: w.forgotten for c, w in works.items() if w.forgotten}
+    if forgotten:  # only then: a batch that forgets nothing costs no more statements
+        await scrub_q.forget(conn, forgotten)
+        # A stored answer predates the whole batch: every word it forgets is older.
+        for key, outcome in outcomes.items():
+            if outcome.repeated and key[0] in forgotten:
+                outcomes[key] = _scrubbed(outcome, forgotten[key[0]])
     await _write(conn, works, records, releases)
+    ran: list[Ran] = []
+    seen: set[ops_q.Key] = set()
+    for key in keys:  # the same op twice in one batch: the second is a repeat
+        outcome = outcomes[key]
+        ran.append(msgspec.structs.replace(outcome, repeated=True) if key in seen else outcome)
+        seen.add(key)
     return Batch(ran=ran, events={c: w.events for c, w in works.items() if w.events})
+
+
+def _forget_in_answers(
+    records: list[tuple[ops_q.Key, str, int | None, bytes]],
+    outcomes: dict[ops_q.Key, Ran],
+    couple_id: uuid.UUID,
+    words: list[scrub.Words],
+) -> None:
+    """Null the words in the answers this batch gave the couple's earlier ops: the one just
+    applied replaced or removed them (a section marked done, whose answer holds the whole
+    reading, and then an entry of it edited)."""
+    for i, (key, kind, seq, result) in enumerate(records):
+        if key[0] == couple_id and (new := scrub.scrub_json(result, words)) is not None:
+            records[i] = (key, kind, seq, new)
+            outcomes[key] = _with_result(outcomes[key], new)
+
+
+def _scrubbed(outcome: Ran, words: list[scrub.Words]) -> Ran:
+    if outcome.answer is None:
+        return outcome
+    new = scrub.scrub_json(bytes(outcome.answer.result), words)
+    return outcome if new is None else _with_result(outcome, new)
+
+
+def _with_result(outcome: Ran, result: bytes) -> Ran:
+    assert outcome.answer is not None
+    answer = msgspec.structs.replace(outcome.answer, result=msgspec.Raw(result))
+    return msgspec.structs.replace(outcome, answer=answer)
 
 
 def _works(locked: list[asyncpg.Record], now: datetime) -> dict[uuid.UUID, CoupleWork]:

@@ -26,6 +26,7 @@ from schemas.reading import (
     SectionState,
 )
 from server.errors import NotAllowed, NotFound, ValidationFailed
+from server.ops.scrub import EntryWords
 from server.ops.work import CoupleWork
 
 # A reading started in the small hours, after a long talk, belongs to the evening before.
@@ -112,6 +113,7 @@ def edit_entry(work: CoupleWork, actor: uuid.UUID, body: EntryEditBody) -> Entry
         return entry
     entries = [edited if e.id == entry.id else e for e in reading.entries]
     work.put_reading(msgspec.structs.replace(reading, entries=entries))
+    work.forget(EntryWords(reading_id=reading.id, entry_id=entry.id))
     work.emit("reading.entry_edited", actor, EntryEvent(reading_id=reading.id, entry=edited))
     return edited
 
@@ -121,6 +123,7 @@ def delete_entry(work: CoupleWork, actor: uuid.UUID, body: EntryRef) -> EntryDel
     entry = _entry(reading, body.entry_id, actor)
     entries = [e for e in reading.entries if e.id != entry.id]
     work.put_reading(msgspec.structs.replace(reading, entries=entries))
+    work.forget(EntryWords(reading_id=reading.id, entry_id=entry.id))
     deleted = EntryDeleted(reading_id=reading.id, entry_id=entry.id)
     work.emit("reading.entry_deleted", actor, deleted)
     return deleted

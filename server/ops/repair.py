@@ -11,6 +11,7 @@ import msgspec
 from schemas.base import new_id
 from schemas.repair import Repair, RepairRef, RepairStartBody, RepairStep, RepairStepSetBody
 from server.errors import NotAllowed, NotFound, ValidationFailed
+from server.ops.scrub import NoteWords
 from server.ops.work import CoupleWork
 from server.repair_templates import TEMPLATES
 
@@ -81,8 +82,17 @@ def set_step(work: CoupleWork, actor: uuid.UUID, body: RepairStepSetBody) -> Rep
     if changed == repair:
         return repair  # the same tap again: nothing to tell the partner
     work.put_repair(changed)
+    if _note(repair, body.step, actor) not in (None, _note(changed, body.step, actor)):
+        work.forget(NoteWords(repair_id=repair.id, step=body.step, user_id=actor))
     work.emit("repair.step_set", actor, changed)
     return changed
+
+
+def _note(repair: Repair, key: str, user: uuid.UUID) -> str | None:
+    for step in repair.steps:
+        if step.key == key:
+            return step.notes.get(str(user))
+    return None
 
 
 def finish(work: CoupleWork, actor: uuid.UUID, body: RepairRef) -> Repair:

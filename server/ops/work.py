@@ -15,6 +15,7 @@ from schemas.pause import Pause
 from schemas.reading import Reading
 from schemas.repair import Repair
 from schemas.ritual import Checkin
+from server.ops import scrub
 from server.queries.rituals import Stored as StoredRitual
 
 
@@ -35,6 +36,7 @@ class CoupleWork:
     repairs: dict[uuid.UUID, Repair] = field(default_factory=dict)
     changed_repairs: dict[uuid.UUID, Repair] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
+    forgotten: list[scrub.Words] = field(default_factory=list)
 
     def emit(self, kind: str, actor: uuid.UUID | None, body: msgspec.Struct) -> Event:
         """Append an event; its seq is the next of the couple, whose row the batch holds."""
@@ -48,6 +50,13 @@ class CoupleWork:
         )
         self.events.append(event)
         return event
+
+    def forget(self, words: scrub.Words) -> None:
+        """Words the op being applied replaces or removes, called before it emits: nulled at
+        once in the batch's events so far; the pipeline nulls them in the answers given
+        before this op, and in what the log and the stored answers already hold."""
+        self.forgotten.append(words)
+        self.events = [scrub.scrub_event(e, [words]) for e in self.events]
 
     def put_pause(self, pause: Pause) -> None:
         self.pauses[pause.id] = pause

@@ -24,6 +24,7 @@ from schemas.sync import Close, EventFrame, Presence
 from server.clock import Clock
 from server.db import Pool
 from server.observability import Metrics
+from server.ops.scrub import FORGETTING
 from server.queries import events
 from server.realtime import presence
 from server.realtime.subscriber import QUEUE_FRAMES, Subscriber
@@ -56,6 +57,9 @@ class Room:
     notified: dict[int, float] = field(default_factory=dict)
     # Seqs of this node's events whose transaction is committing: cached, not yet handed out.
     committing: set[int] = field(default_factory=set)
+    # Times cached frames were dropped for words the log forgot: a read begun before may
+    # bring back the old rows, and must not cache them.
+    forgets: int = 0
 
 
 class Hub:
@@ -140,6 +144,8 @@ class Hub:
         room = self.rooms.get(couple_id)
         if room is None:
             return
+        if new and any(event.kind in FORGETTING for event in new):
+            _forget_before(room, new[0].seq)  # the batch's own frames were scrubbed already
         for event in new or ():
             cached = room.frames.get(event.seq)
             text = cached[0] if cached is not None else event_frame(event)
@@ -256,8 +262,15 @@ class Hub:
             return
         low = min(s.last_seq for s in live)
         if self._needs_reading(room):
+            forgets = room.forgets
             async with self.pool.acquire() as conn:
                 rows = await events.page(conn, room.couple_id, low, PAGE)
+            if room.forgets != forgets:
+                room.again = True  # read before words were forgotten: read again
+                return
+            forgot = [event.seq for event in rows if event.kind in FORGETTING]
+            if forgot:
+                _forget_before(room, max(forgot))
             for event in rows:
                 if event.seq not in room.frames:
                     committed = room.notified.pop(event.seq, None)
@@ -338,6 +351,14 @@ class Hub:
                         self.presence_changed(room.couple_id, user_id, user_id in online)
         except Exception:
             log.warning("re-registering sockets failed", exc_info=True)
+
+
+def _forget_before(room: Room, seq: int) -> None:
+    """Words were forgotten at ``seq``: cached frames before it may hold them, and only the
+    log, read afresh, serves those seqs again (frames of a commit in flight are newer)."""
+    for old in [s for s in room.frames if s < seq and s not in room.committing]:
+        del room.frames[old]
+    room.forgets += 1
 
 
 def _discard(index: dict[uuid.UUID, set[Subscriber]], key: uuid.UUID, sub: Subscriber) -> None:
