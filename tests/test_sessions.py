@@ -3,6 +3,7 @@ sign-in limits that nobody can turn against the account's owner."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from push.fake_fcm import FakeFcm
+from server.db import migration_files
 from tests.nodes import FakeClock, Node
 from tests.people import PASSWORD, Person, assert_problem, link, sign_up
 from tests.phones import Phone
@@ -245,3 +247,58 @@ async def test_wrong_passwords_to_change_leave_or_erase_count_as_failed_sign_ins
     right = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
     assert_problem(await ana.post("/v1/me/password", right), 429, "rate_limited")
     assert (await ana.get("/v1/me")).status_code == 200
+
+
+async def test_the_migration_binds_todays_devices_to_their_owners_newest_live_session(
+    database_url: str,
+) -> None:
+    """Phones registered before devices belonged to sessions: each goes to its owner's newest
+    live session (and ends with it); the phones of someone signed out everywhere are
+    forgotten, since they should no longer have been told anything."""
+    admin = await asyncpg.connect(database_url)
+    name = f"twofold_migration_{uuid.uuid4().hex[:12]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        conn = await asyncpg.connect(database_url, database=name)
+        try:
+            files = migration_files()
+            binding = next(p for p in files if p.name == "0010_sessions.sql")
+            for path in files[: files.index(binding)]:
+                await conn.execute(path.read_text())
+            ana, ben = uuid.uuid4(), uuid.uuid4()
+            old, new, revoked = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+            await conn.execute(
+                """INSERT INTO users (id, email, password_hash, display_name, timezone,
+                                      created_at)
+                   VALUES ($1, 'ana@example.org', 'x', 'Ana', 'UTC', now()),
+                          ($2, 'ben@example.org', 'x', 'Ben', 'UTC', now())""",
+                ana,
+                ben,
+            )
+            await conn.execute(
+                """INSERT INTO sessions (id, user_id, created_at, last_used_at, revoked_at)
+                   VALUES ($1, $4, now() - interval '2 days', now(), NULL),
+                          ($2, $4, now() - interval '1 day', now(), NULL),
+                          ($3, $5, now(), now(), now())""",
+                old,
+                new,
+                revoked,
+                ana,
+                ben,
+            )
+            await conn.execute(
+                """INSERT INTO devices (user_id, installation_id, fcm_token, platform,
+                                        registered_at)
+                   VALUES ($1, 'ana-phone', 'tok-ana', 'ios', now()),
+                          ($2, 'ben-phone', 'tok-ben', 'ios', now())""",
+                ana,
+                ben,
+            )
+            await conn.execute(binding.read_text())
+            rows = await conn.fetch("SELECT installation_id, session_id FROM devices")
+            assert [(r["installation_id"], r["session_id"]) for r in rows] == [("ana-phone", new)]
+        finally:
+            await conn.close()
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}"')
+        await admin.close()
