@@ -113,7 +113,7 @@ async def erase_account(conn: Connection, clock: Clock, user_id: uuid.UUID, pass
             return
         if user.couple_id is not None:
             await unlink_couple(conn, clock, user.couple_id, user_id)
-        await erasure.erase_person(conn, user_id)
+        await erasure.erase_person(conn, user_id, unlinked_now=user.couple_id)
         await ratelimit.forget_subjects(conn, [user.email.lower(), str(user_id)])
         await q.delete_user(conn, user_id)
         await notify.user_gone(conn, user_id)

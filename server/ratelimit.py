@@ -17,6 +17,13 @@ class Limit(msgspec.Struct, frozen=True):
     count: int
     window: timedelta
 
+    def __post_init__(self) -> None:
+        # Every limit is known to the sweep that deletes counts past their window, without
+        # anyone having to remember to list it.
+        LIMITS[self.scope] = self
+
+
+LIMITS: dict[str, Limit] = {}
 
 ACCEPT_INVITE = Limit("invite.accept", 10, timedelta(hours=1))
 SIGN_IN = Limit("session.create", 10, timedelta(hours=1))
@@ -67,6 +74,26 @@ async def forget(conn: Connection, limit: Limit, subject: str) -> None:
 async def forget_subjects(conn: Connection, subjects: list[str]) -> None:
     """Drop every count about these subjects, in all scopes (an erased account's traces)."""
     await conn.execute("DELETE FROM rate_limit_hits WHERE subject = ANY($1::text[])", subjects)
+
+
+SWEEP = """
+DELETE FROM rate_limit_hits WHERE ctid = ANY(ARRAY(
+    SELECT h.ctid
+    FROM unnest($1::text[], $2::timestamptz[]) AS l(scope, before)
+    CROSS JOIN LATERAL (SELECT ctid FROM rate_limit_hits
+                        WHERE scope = l.scope AND at <= l.before LIMIT $3) AS h
+))
+"""
+
+
+async def sweep(conn: Connection, now: datetime, limit: int) -> int:
+    """Delete counts past their limit's window (of subjects that never tried again), at most
+    ``limit`` per limit; the number deleted."""
+    limits = list(LIMITS.values())
+    status = await conn.execute(
+        SWEEP, [x.scope for x in limits], [now - x.window for x in limits], limit
+    )
+    return int(status.split()[-1])
 
 
 def _describe(window: timedelta) -> str:
