@@ -23,9 +23,12 @@ class AcceptInvite(Base):
 
 
 class Partner(Base):
+    """A person of the couple. Once the couple is unlinked, each is shown as they were at
+    that moment: the name they had then, and no time zone (left out of the answer)."""
+
     id: uuid.UUID
     display_name: str
-    timezone: str
+    timezone: str | msgspec.UnsetType = msgspec.UNSET
 
 
 class CoupleSettings(Base):

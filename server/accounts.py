@@ -131,14 +131,15 @@ async def erase_account(
             return
         if user.couple_id is not None:
             await unlink_couple(conn, clock, user.couple_id, user.id)
-        await erase(conn, user)
+        await erase(conn, user, unlinked_now=user.couple_id)
 
 
-async def erase(conn: Connection, user: User) -> None:
-    """Remove an account (already unlinked) and everything that is theirs, inside the caller's
-    transaction; every socket of theirs closes at commit."""
+async def erase(conn: Connection, user: User, *, unlinked_now: uuid.UUID | None) -> None:
+    """Remove an account and everything that is theirs, inside the caller's transaction, once
+    it is unlinked (``unlinked_now``: the couple this very erasure unlinked, whose copy loses
+    the person's words at once); every socket of theirs closes at commit."""
     traces = await q.client_keys(conn, user.id)
-    await erasure.erase_person(conn, user.id)
+    await erasure.erase_person(conn, user.id, unlinked_now=unlinked_now)
     await ratelimit.forget_subjects(conn, [user.email.lower(), str(user.id), *traces])
     await q.delete_user(conn, user.id)
     await notify.user_gone(conn, user.id)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 from schemas.export import CoupleRecord, Export, InviteRecord, SessionRecord
 from server.clock import Clock
 from server.db import Connection
+from server.due.plan import FORMER_COUPLE_RETENTION
 from server.errors import NotFound
 from server.queries import accounts as accounts_q
 from server.queries import couples as couples_q
@@ -15,9 +15,6 @@ from server.queries import devices as devices_q
 from server.queries import due as due_q
 from server.queries import events as events_q
 from server.queries import growth as growth_q
-
-# How long after unlinking each former partner can still export the couple's shared data.
-FORMER_COUPLE_RETENTION = timedelta(days=30)
 
 INVITES = """
 SELECT code, created_at, expires_at, used_at, revoked_at
@@ -36,6 +33,8 @@ async def export_person(conn: Connection, clock: Clock, user_id: uuid.UUID) -> E
         couples = []
         for row in await couples_q.couples_of(conn, user_id):
             ended = row["unlinked_at"]
+            # The erasure (due work) removes the couple on this day; until it has run, the
+            # couple is already out of the export.
             if ended is not None and ended + FORMER_COUPLE_RETENTION <= now:
                 continue
             couple = await couples_q.get_couple(conn, row["id"])

@@ -27,15 +27,16 @@ async def leave(conn: Connection, clock: Clock, caller: Caller, data: Leave, add
         user = await q.get_user(conn, caller.user_id)
         if user is None:
             return
-        if user.couple_id is not None:
+        left = user.couple_id
+        if left is not None:
             try:
-                await unlink_couple(conn, clock, user.couple_id, None)
+                await unlink_couple(conn, clock, left, None)
             except NotLinked:
-                pass  # the partner unlinked a moment ago: out already
+                left = None  # the partner unlinked a moment ago: out already
         ended = await q.end_sessions_of(conn, user.id, q.LEFT, clock.now(), keep=None)
         await devices_q.forget_all(conn, user.id)
         await due_q.drop_person(conn, user.id)
         await notify.sessions_ended(conn, ended)
         await notify.user_gone(conn, user.id)
         if data.erase:
-            await accounts.erase(conn, user)
+            await accounts.erase(conn, user, unlinked_now=left)

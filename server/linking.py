@@ -149,12 +149,15 @@ async def change_settings(
 async def unlink_couple(
     conn: Connection, clock: Clock, couple_id: uuid.UUID, actor: uuid.UUID | None
 ) -> None:
-    """Either partner alone ends the couple, at once."""
+    """Either partner alone ends the couple, at once (``actor`` None: the event does not tell
+    who). Each is then seen by the other as they are now, and the couple's shared data is
+    erased 30 days later."""
     async with conn.transaction():
         now = clock.now()
         if not await q.unlink(conn, couple_id, now):
             raise NotLinked("This couple has already been unlinked")
         await due_q.drop_couple(conn, couple_id)
+        await due_q.put(conn, [plan.couple_erasure(couple_id, now)])
         event = await events.append(
             conn, couple_id, "couple.unlinked", actor, CoupleUnlinked(by=actor), now
         )

@@ -90,6 +90,17 @@ class Metrics:
             ("result",),
             registry=self.registry,
         )
+        self.couple_erasures = Counter(
+            "twofold_couple_erasures",
+            "Former couples erased by this node, 30 days after their unlinking.",
+            registry=self.registry,
+        )
+        self.records_swept = Counter(
+            "twofold_records_swept",
+            "Records deleted by this node's sweeps because they were kept long enough, by kind.",
+            ("kind",),
+            registry=self.registry,
+        )
         self.notifications = Counter(
             "twofold_notifications",
             "Notifications decided on, by kind and outcome.",

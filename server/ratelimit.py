@@ -25,7 +25,7 @@ ACCEPT_INVITE = Limit("invite.accept", 10, timedelta(hours=1))
 SIGN_IN_CLIENT = Limit("sign_in.client", 10, timedelta(hours=1))
 SIGN_IN_EMAIL = Limit("sign_in.email", 20, timedelta(hours=1))
 # Every limit, for the sweep that drops counts past their window.
-LIMITS = (ACCEPT_INVITE, SIGN_IN_CLIENT, SIGN_IN_EMAIL)
+LIMITS = {limit.scope: limit for limit in (ACCEPT_INVITE, SIGN_IN_CLIENT, SIGN_IN_EMAIL)}
 
 _RECENT = """
 SELECT at FROM rate_limit_hits
@@ -94,6 +94,26 @@ async def forget(conn: Connection, limit: Limit, subject: str) -> None:
 async def forget_subjects(conn: Connection, subjects: list[str]) -> None:
     """Drop every count about these subjects, in all scopes (an erased account's traces)."""
     await conn.execute("DELETE FROM rate_limit_hits WHERE subject = ANY($1::text[])", subjects)
+
+
+SWEEP = """
+DELETE FROM rate_limit_hits WHERE ctid = ANY(ARRAY(
+    SELECT h.ctid
+    FROM unnest($1::text[], $2::timestamptz[]) AS l(scope, before)
+    CROSS JOIN LATERAL (SELECT ctid FROM rate_limit_hits
+                        WHERE scope = l.scope AND at <= l.before LIMIT $3) AS h
+))
+"""
+
+
+async def sweep(conn: Connection, now: datetime, limit: int) -> int:
+    """Delete counts past their limit's window (of subjects that never tried again), at most
+    ``limit`` per limit; the number deleted."""
+    limits = list(LIMITS.values())
+    status = await conn.execute(
+        SWEEP, [x.scope for x in limits], [now - x.window for x in limits], limit
+    )
+    return int(status.split()[-1])
 
 
 def _describe(window: timedelta) -> str:

@@ -494,7 +494,8 @@ async def test_due_rows_follow_the_couples_changes(
     push_nodes: PushNodes, clock: FakeClock, db: asyncpg.Connection
 ) -> None:
     """Moving the reading time moves tonight's reminder; finishing tonight's reading moves it
-    to tomorrow; archiving a ritual ends its reminders; unlinking ends everything."""
+    to tomorrow; archiving a ritual ends its reminders; unlinking ends everything but the
+    former couple's erasure, 30 days later."""
     async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
         clock.set(datetime(2026, 11, 24, 12, 0, tzinfo=UTC))  # Tuesday, 13:00 in Berlin
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
@@ -526,7 +527,10 @@ async def test_due_rows_follow_the_couples_changes(
         assert await due("pause_expiry") == []
 
         assert (await ana.delete("/v1/couple")).status_code == 204
-        assert await db.fetchval("SELECT count(*) FROM due_items") == 0
+        left = await db.fetch("SELECT kind, due_at FROM due_items")
+        assert [(r["kind"], r["due_at"]) for r in left] == [
+            ("couple_erasure", clock.now() + timedelta(days=30))
+        ]
 
 
 async def test_tokens_not_refreshed_for_sixty_days_are_pruned(

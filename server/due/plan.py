@@ -21,6 +21,9 @@ from server.ritual_time import next_at
 
 # Reminders and activity found later than this are skipped, not sent late.
 GRACE = timedelta(minutes=30)
+# How long after unlinking the former couple's shared data is kept (each former partner can
+# export it until then), before it is erased.
+FORMER_COUPLE_RETENTION = timedelta(days=30)
 
 # Events that tell the other partner (or both) something, and what they are called on a phone.
 ALERTS: dict[str, tuple[str, str]] = {
@@ -122,6 +125,18 @@ class RitualTimes(Protocol):
     def timezone(self) -> str: ...
     @property
     def remind_minutes_before(self) -> int: ...
+
+
+def couple_erasure(couple_id: uuid.UUID, unlinked_at: datetime) -> Planned:
+    """The former couple's erasure, done however late it is found."""
+    return Planned(
+        kind="couple_erasure",
+        couple_id=couple_id,
+        subject_id=couple_id,
+        occurrence=str(couple_id),
+        due_at=unlinked_at + FORMER_COUPLE_RETENTION,
+        grace_until=None,
+    )
 
 
 # -- what a batch of ops changes -------------------------------------------------------------

@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from push.transport import Transport
+from server import ratelimit
 from server.clock import Clock
-from server.db import Pool
+from server.db import Connection, Pool
 from server.due import work
 from server.observability import Metrics
 from server.queries import due as due_q
+from server.queries import retention
 
 log = logging.getLogger("twofold.due")
 # APScheduler logs every run at INFO, and a tick outlasting its interval as a warning (which is
@@ -29,6 +31,10 @@ log = logging.getLogger("twofold.due")
 logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
 BATCH = 500
+# Old records are swept at most this often per node (by its clock), each sweep deleting at
+# most SWEEP_ROWS rows of each kind: enough for a day's notifications in a few sweeps.
+SWEEP_EVERY = timedelta(minutes=10)
+SWEEP_ROWS = 10_000
 
 
 class Scheduler:
@@ -56,6 +62,7 @@ class Scheduler:
         self._started = 0  # ticks begun
         self._finished = 0  # the last tick completed
         self._progress = asyncio.Condition()
+        self._swept_at: datetime | None = None
 
     def start(self) -> None:
         self._scheduler.start()
@@ -117,7 +124,7 @@ class Scheduler:
         can do now. The number of rows handled."""
         total = 0
         async with self.pool.acquire() as conn:
-            await due_q.prune_tokens(conn, self.clock.now())
+            await self._sweep(conn)
             while True:
                 async with conn.transaction():
                     now = self.clock.now()
@@ -130,10 +137,34 @@ class Scheduler:
                 if done.handled == 0:
                     return total  # only rows of busy couples: the next tick takes them
 
+    async def _sweep(self, conn: Connection) -> None:
+        """Delete records kept long enough, unless this node did so lately. Each DELETE is
+        its own short transaction; a failed sweep waits for the next turn and holds up no
+        due work."""
+        now = self.clock.now()
+        last = self._swept_at
+        if last is not None and last <= now < last + SWEEP_EVERY:
+            return
+        self._swept_at = now
+        try:
+            swept = {
+                "devices": await due_q.prune_tokens(conn, now),
+                "notifications": await retention.old_notifications(conn, now, SWEEP_ROWS),
+                "rate_limit_hits": await ratelimit.sweep(conn, now, SWEEP_ROWS),
+                "invites": await retention.spent_invites(conn, now, SWEEP_ROWS),
+                "missed_items": await retention.old_missed(conn, now, SWEEP_ROWS),
+            }
+        except Exception as exc:  # noqa: BLE001 - the next turn tries again
+            log.warning("sweeping old records failed (%s: %s)", type(exc).__name__, exc)
+            return
+        for kind, count in swept.items():
+            self.metrics.records_swept.labels(kind).inc(count)
+
     def _count(self, done: work.Done) -> None:
         m = self.metrics
         m.due_items.labels("handled").inc(done.handled - done.late)
         m.due_items.labels("late").inc(done.late)
         m.due_items.labels("left").inc(done.left)
+        m.couple_erasures.inc(done.erased)
         for n, o in done.outcomes:
             m.notifications.labels(n.kind, o.status).inc()

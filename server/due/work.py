@@ -1,7 +1,8 @@
 """Doing a claimed batch of due rows, inside the transaction that claimed them: expire
 pauses, decide and send notifications, record what FCM (or the outbox) made of them, and
-write each row's next instant, or drop it. A row whose couple another transaction holds is
-left for the next tick; a row found past its grace window is recorded as missed, not done."""
+write each row's next instant, or drop it; and erase former couples whose day has come. A row
+whose couple another transaction holds is left for the next tick; a row found past its grace
+window is recorded as missed, not done."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from server.db import Connection
 from server.due import audience, plan
 from server.ops import pipeline
 from server.queries import due as due_q
+from server.queries import erasure
 from server.queries.rituals import cadence_of
 
 log = logging.getLogger("twofold.due")
@@ -50,6 +52,7 @@ class Done(msgspec.Struct):
     handled: int = 0  # rows done (or found late), no longer due as they were
     left: int = 0  # rows whose couple was busy: due again next tick
     late: int = 0
+    erased: int = 0  # former couples erased
     outcomes: list[tuple[Notification, Outcome]] = []
 
 
@@ -65,10 +68,17 @@ async def handle(
     conn: Connection, rows: list[asyncpg.Record], now: datetime, transport: Transport
 ) -> Done:
     done = Done()
+    claimed = len(rows)
+    drops: list[Key] = []
+    # Former couples whose 30 days are over; the row goes even if its couple is gone already.
+    erasures = [r for r in rows if r["kind"] == "couple_erasure"]
+    if erasures:
+        done.erased = await erasure.erase_couples(conn, [r["couple_id"] for r in erasures])
+        drops.extend(key(r) for r in erasures)
+        rows = [r for r in rows if r["kind"] != "couple_erasure"]
     late = [r for r in rows if r["grace_until"] is not None and now > r["grace_until"]]
     on_time = [r for r in rows if not (r["grace_until"] is not None and now > r["grace_until"])]
     plans: list[tuple[plan.Planned, int]] = []  # next instants of recurring rows
-    drops: list[Key] = []
 
     # Time ends pauses, however late it is noticed.
     expiries = [r for r in on_time if r["kind"] == "pause_expiry"]
@@ -219,7 +229,7 @@ async def handle(
     await due_q.record(conn, final, now)
     await due_q.drop(conn, drops)
     await due_q.put_each(conn, plans)
-    done.handled = len(rows) - done.left
+    done.handled = claimed - done.left
     done.outcomes = final
     return done
 

@@ -92,11 +92,11 @@ async def create_couple(
 
 
 COUPLE = """
-SELECT id, linked_at, head, safe_word, default_pause_minutes, reading_time, reading_timezone
+SELECT id, linked_at, unlinked_at, head, safe_word, default_pause_minutes, reading_time,
+       reading_timezone
 FROM couples WHERE id = $1
 """
 
-# Current partners while linked; after unlinking, the people who were in the couple.
 PARTNERS = """
 SELECT u.id, u.display_name, u.timezone
 FROM couple_partners p JOIN users u ON u.id = p.user_id
@@ -104,12 +104,23 @@ WHERE p.couple_id = $1
 ORDER BY p.joined_at, u.id
 """
 
+# After unlinking, the people who were in the couple, as they were at that moment: never the
+# live account (which may have a new name, a new zone, or be gone), and no time zone.
+FORMER_PARTNERS = """
+SELECT p.user_id AS id, p.display_name
+FROM couple_partners p
+WHERE p.couple_id = $1
+ORDER BY p.joined_at, p.user_id
+"""
+
 
 async def get_couple(conn: Connection, couple_id: uuid.UUID) -> Couple | None:
     row = await conn.fetchrow(COUPLE, couple_id)
     if row is None:
         return None
-    partners = [Partner(**dict(p)) for p in await conn.fetch(PARTNERS, couple_id)]
+    former = row["unlinked_at"] is not None
+    rows = await conn.fetch(FORMER_PARTNERS if former else PARTNERS, couple_id)
+    partners = [Partner(**dict(p)) for p in rows]
     return Couple(
         id=row["id"],
         partners=partners,
@@ -161,13 +172,20 @@ async def update_settings(conn: Connection, couple_id: uuid.UUID, patch: Setting
 
 
 async def unlink(conn: Connection, couple_id: uuid.UUID, now: datetime) -> bool:
-    """End the couple; False when it had already ended (the other partner was first)."""
+    """End the couple, keeping each partner's name as it is now; False when it had already
+    ended (the other partner was first)."""
     done = await conn.fetchval(
         """UPDATE couples SET unlinked_at = $2 WHERE id = $1 AND unlinked_at IS NULL
            RETURNING id""",
         couple_id,
         now,
     )
+    if done is not None:
+        await conn.execute(
+            """UPDATE couple_partners p SET display_name = u.display_name
+               FROM users u WHERE p.couple_id = $1 AND u.id = p.user_id""",
+            couple_id,
+        )
     await conn.execute("UPDATE users SET couple_id = NULL WHERE couple_id = $1", couple_id)
     return done is not None
 

@@ -182,11 +182,11 @@ async def linked(
 
 RECORD = """
 INSERT INTO notifications (dedupe_key, user_id, installation_id, token, kind, priority, title,
-                           body, data, due_at, sent_at, outcome, detail, recorded_at)
-SELECT *, $14::timestamptz
+                           body, data, due_at, sent_at, outcome, detail, couple_id, recorded_at)
+SELECT *, $15::timestamptz
 FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
             $7::text[], $8::text[], $9::jsonb[], $10::timestamptz[], $11::timestamptz[],
-            $12::text[], $13::text[])
+            $12::text[], $13::text[], $14::uuid[])
 ON CONFLICT (dedupe_key) DO UPDATE SET
     sent_at = coalesce(excluded.sent_at, notifications.sent_at), outcome = excluded.outcome,
     detail = excluded.detail, attempts = notifications.attempts + 1,
@@ -222,8 +222,15 @@ async def record(
             "due_at",
         ),
         *arrays(outcomes, lambda o: now if o.status in SENT else None, "status", _detail),
+        # Kept beside data so that the couple's erasure finds every record about it.
+        [_couple_of(n) for n in notifications],
         now,
     )
+
+
+def _couple_of(n: Notification) -> uuid.UUID | None:
+    couple = n.data.get("couple_id")
+    return None if couple is None else uuid.UUID(couple)
 
 
 def _detail(o: Outcome) -> str | None:
