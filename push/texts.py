@@ -49,11 +49,21 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
+# What a discreet person's lock screen shows for every kind: one line that names neither the
+# partner nor what happened, and no body (any second line would be one more thing to read).
+NEUTRAL: dict[str, tuple[str, str]] = {
+    "en": ("You have an update", ""),
+    "de": ("Es gibt Neues für dich", ""),
+    "es": ("Tienes una novedad", ""),
+    "fr": ("Tu as du nouveau", ""),
+}
+
 FALLBACK = "en"
 
 
-def text(kind: str, locale: str | None) -> tuple[str, str]:
-    """Title and body for a device's locale ("de-AT" reads as German), English otherwise."""
-    by_language = TEXTS[kind]
+def text(kind: str, locale: str | None, discreet: bool = False) -> tuple[str, str]:
+    """Title and body for a device's locale ("de-AT" reads as German), English otherwise;
+    the neutral line for every kind when the person asked to be discreet."""
+    by_language = NEUTRAL if discreet else TEXTS[kind]
     language = (locale or FALLBACK).replace("_", "-").split("-")[0].lower()
     return by_language.get(language, by_language[FALLBACK])

@@ -61,6 +61,8 @@ class User(Base):
     timezone: str
     couple_id: uuid.UUID | None
     created_at: datetime
+    # False: the partner sees this person as offline, whatever their sockets.
+    share_presence: bool = True
 
 
 class SignedIn(Base):
@@ -75,6 +77,7 @@ class Refreshed(Base):
 class MePatch(Patch):
     display_name: Name | msgspec.UnsetType = msgspec.UNSET
     timezone: TimeZone | msgspec.UnsetType = msgspec.UNSET
+    share_presence: bool | msgspec.UnsetType = msgspec.UNSET
 
     def __post_init__(self) -> None:
         if self.display_name is not msgspec.UNSET:

@@ -57,6 +57,8 @@ class NotificationPrefs(Base):
     pause_alerts: bool = True
     partner_activity: bool = True
     quiet_hours: QuietHours | None = None
+    # Every lock-screen text becomes one neutral line that names neither partner nor event.
+    discreet: bool = False
 
 
 class PrefsPatch(Patch):
@@ -65,3 +67,4 @@ class PrefsPatch(Patch):
     pause_alerts: bool | msgspec.UnsetType = msgspec.UNSET
     partner_activity: bool | msgspec.UnsetType = msgspec.UNSET
     quiet_hours: QuietHours | None | msgspec.UnsetType = msgspec.UNSET
+    discreet: bool | msgspec.UnsetType = msgspec.UNSET

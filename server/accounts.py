@@ -1,10 +1,12 @@
-"""Signing up, signing in, refreshing and ending sessions, and erasing an account."""
+"""Signing up, signing in, refreshing and ending sessions, changing and erasing an account."""
 
 from __future__ import annotations
 
 import uuid
 
-from schemas.accounts import SignedIn, SignIn, SignUp, Tokens, User
+import msgspec
+
+from schemas.accounts import MePatch, SignedIn, SignIn, SignUp, Tokens, User
 from schemas.base import new_id
 from server import lockout, ratelimit
 from server.auth import (
@@ -17,11 +19,11 @@ from server.auth import (
 )
 from server.clock import Clock
 from server.db import Connection
-from server.errors import EmailTaken, Unauthorized
+from server.errors import EmailTaken, NotFound, Unauthorized
 from server.linking import unlink_couple
 from server.queries import accounts as q
 from server.queries import erasure
-from server.realtime import notify
+from server.realtime import notify, presence
 from server.settings import Settings
 
 
@@ -118,6 +120,24 @@ async def sign_out(conn: Connection, clock: Clock, session_id: uuid.UUID) -> Non
     async with conn.transaction():
         await q.end_session(conn, session_id, q.SIGNED_OUT, clock.now())
         await notify.session_ended(conn, session_id)
+
+
+async def change_account(conn: Connection, user_id: uuid.UUID, patch: MePatch) -> User:
+    """Change what the patch holds. Turning presence sharing on or off tells the partner's
+    sockets on every node at the commit, if the person is online at all."""
+    async with conn.transaction():
+        shared_before = None
+        if patch.share_presence is not msgspec.UNSET:
+            # The lock sockets open and close under: one opening now is either counted here,
+            # or reads the new setting once this commits.
+            await presence.lock_user(conn, user_id)
+            shared_before = await presence.shares_presence(conn, user_id)
+        user = await q.update_user(conn, user_id, patch)
+        if user is None:
+            raise NotFound("No such account")
+        if shared_before is not None and shared_before != user.share_presence:
+            await presence.sharing_changed(conn, user.couple_id, user_id, user.share_presence)
+    return user
 
 
 async def erase_account(

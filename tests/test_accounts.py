@@ -251,6 +251,21 @@ async def test_patch_me_changes_only_what_is_sent(client: httpx.AsyncClient) -> 
     assert_problem(await ana.patch("/v1/me", {"display_name": None}), 400, "validation_failed")
 
 
+async def test_presence_sharing_is_on_until_turned_off(client: httpx.AsyncClient) -> None:
+    """Ana's partner may see her online until she says otherwise; turning it off keeps the
+    rest of her account as it was, and null is no answer."""
+    ana = await sign_up(client, "Ana")
+    assert ana.user["share_presence"] is True
+    r = await ana.patch("/v1/me", {"share_presence": False})
+    assert r.status_code == 200, r.text
+    assert r.json() == ana.user | {"share_presence": False}
+    assert (await ana.get("/v1/me")).json()["share_presence"] is False
+    r = await ana.patch("/v1/me", {"display_name": "Ana B."})
+    assert r.json()["share_presence"] is False
+    for bad in (None, "sometimes", 3):
+        assert_problem(await ana.patch("/v1/me", {"share_presence": bad}), 400, "validation_failed")
+
+
 async def test_delete_me_needs_the_password(client: httpx.AsyncClient) -> None:
     """Erasing an account asks for its password again."""
     ana = await sign_up(client, "Ana")

@@ -70,7 +70,8 @@ async def test_forgetting_a_device(client: httpx.AsyncClient) -> None:
 
 
 async def test_notification_preferences(client: httpx.AsyncClient) -> None:
-    """Everything is on until changed; fields left out stay; quiet hours can be cleared."""
+    """Everything is told, plainly, until changed; fields left out stay; quiet hours can be
+    cleared."""
     ana = await sign_up(client, "Ana")
     assert (await ana.get("/v1/me/notifications")).json() == {
         "reading_reminder": True,
@@ -78,6 +79,7 @@ async def test_notification_preferences(client: httpx.AsyncClient) -> None:
         "pause_alerts": True,
         "partner_activity": True,
         "quiet_hours": None,
+        "discreet": False,
     }
     r = await ana.patch(
         "/v1/me/notifications",
@@ -88,8 +90,14 @@ async def test_notification_preferences(client: httpx.AsyncClient) -> None:
     r = await ana.patch("/v1/me/notifications", {"reading_reminder": False})
     assert r.json()["quiet_hours"] == {"start": "22:30", "end": "07:00"}
     assert r.json()["partner_activity"] is False and r.json()["reading_reminder"] is False
+    r = await ana.patch("/v1/me/notifications", {"discreet": True})
+    assert r.json()["discreet"] is True and r.json()["reading_reminder"] is False
     r = await ana.patch("/v1/me/notifications", {"quiet_hours": None})
-    assert r.json()["quiet_hours"] is None
+    assert r.json()["quiet_hours"] is None and r.json()["discreet"] is True
     assert (await ana.get("/v1/me/export")).json()["notifications"] == r.json()
-    for bad in ({"pause_alerts": "yes"}, {"quiet_hours": {"start": "25:00", "end": "07:00"}}):
+    for bad in (
+        {"pause_alerts": "yes"},
+        {"discreet": None},
+        {"quiet_hours": {"start": "25:00", "end": "07:00"}},
+    ):
         assert_problem(await ana.patch("/v1/me/notifications", bad), 400, "validation_failed")

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -331,3 +332,73 @@ async def test_no_nodes_cache_hands_forgotten_words_to_a_replay_begun_before(
         hub.leave(sub)
     await a.close()
     await b.close()
+
+
+def _presence(phone: Phone, about: Person) -> list[bool]:
+    """What the phone was told of a person's presence, in order."""
+    return [
+        f["online"] for f in phone.frames if f["type"] == "presence" and f["user_id"] == about.id
+    ]
+
+
+async def _until_sockets(db: asyncpg.Connection, person: Person, count: int) -> None:
+    """Until the servers hold ``count`` sockets of the person (a closed one is let go just
+    after the closing handshake the phone waited for)."""
+    async with asyncio.timeout(30):
+        while count != await db.fetchval(
+            "SELECT count(*) FROM live_sockets WHERE user_id = $1", uuid.UUID(person.id)
+        ):
+            await asyncio.sleep(0.02)  # a server task finishing; bounded above
+
+
+async def test_presence_sharing_off_hides_ana_from_bens_sockets_on_both_nodes(
+    couple: tuple[Person, Person], node: Node, node2: Node, db: asyncpg.Connection
+) -> None:
+    """Ana turns presence sharing off: Ben's sockets (one on each node) see her offline and
+    get no presence frame about her, while her pause still reaches him; she turns it on
+    again."""
+    ana, ben = couple
+    b1, b2 = Phone(ben, node.url), Phone(ben, node2.url)
+    await b1.connect(after=1)
+    await b2.connect(after=1)
+    a = Phone(ana, node2.url)
+    await a.connect(after=1)
+    for b in (b1, b2):
+        await b.wait_for(lambda f: f["type"] == "presence" and f["online"])
+
+    r = await ana.patch("/v1/me", {"share_presence": False})
+    assert r.status_code == 200 and r.json()["share_presence"] is False, r.text
+    for b in (b1, b2):
+        await b.wait_for(lambda f: f["type"] == "presence" and not f["online"])
+    paused = await a.op("pause.start")
+    for b in (b1, b2):
+        assert (await b.wait_seq(paused["seq"]))["actor_id"] == ana.id
+    # Her socket is open, and Ben's state, and a new socket's welcome, say she is not; Ben,
+    # who shares, is still shown to her.
+    assert (await ben.get("/v1/couple/state")).json()["partner_online"] is False
+    assert (await ana.get("/v1/couple/state")).json()["partner_online"] is True
+    await b1.close()
+    await _until_sockets(db, ben, 1)
+    b3 = Phone(ben, node.url)  # node 1 now holds no earlier word about Ana
+    assert (await b3.connect(after=paused["seq"]))["partner_online"] is False
+
+    # Her first socket and her last come and go unseen.
+    await a.close()
+    await _until_sockets(db, ana, 0)
+    a2 = Phone(ana, node.url)
+    await a2.connect(after=1)
+    await a2.close()
+    await _until_sockets(db, ana, 0)
+    a3 = Phone(ana, node2.url)
+    await a3.connect(after=1)
+
+    told = {b: len(b.frames) for b in (b2, b3)}
+    r = await ana.patch("/v1/me", {"share_presence": True})
+    assert r.status_code == 200 and r.json()["share_presence"] is True, r.text
+    for b in (b2, b3):
+        await b.wait_for(lambda f: f["type"] == "presence" and f["online"], start=told[b])
+    assert _presence(b2, ana) == [True, False, True]
+    assert _presence(b3, ana) == [True]  # the first word about her since it joined
+    assert (await ben.get("/v1/couple/state")).json()["partner_online"] is True
+    for p in (a3, b2, b3):
+        await p.close()

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 import zoneinfo
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -21,6 +22,8 @@ import httpx
 import msgspec
 
 from push.fake_fcm import FakeFcm, Received, Rule, service_account
+from push.texts import NEUTRAL, TEXTS, text
+from server.due.audience import RULES, as_wished_now, notifications
 from tests.nodes import FakeClock, Node, server_process
 from tests.people import Person, link, sign_up
 from tests.phones import Phone
@@ -650,3 +653,149 @@ async def test_a_partner_cannot_flood_the_other_with_pause_alerts(
         await ana.applied("pause.start")
         await node.tick()
         assert len(delivered(fcm, "tok-ben", "pause_started")) == 2
+
+
+LANGUAGES = {"en": "en-US", "de": "de-DE", "es": "es-MX", "fr": "fr-FR"}
+
+
+def _beside(message: dict[str, Any]) -> dict[str, Any]:
+    """A message without what differs by person and device: its text, token and dedupe key."""
+    data = {k: v for k, v in message["data"].items() if k != "dedupe_key"}
+    return {k: v for k, v in message.items() if k not in ("notification", "token")} | {"data": data}
+
+
+async def test_a_discreet_persons_pushes_read_one_neutral_line_in_every_locale(
+    push_nodes: PushNodes, fcm: FakeFcm, clock: FakeClock
+) -> None:
+    """Ben asks to be discreet: Ana's pause, its end and the evening's reminder reach his
+    phones in English, German, Spanish and French as one line that names neither Ana nor
+    what happened, with the same data, priority and collapse keys as Ana's phones get."""
+    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+        ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
+        for lang, locale in LANGUAGES.items():
+            await phone(ana, f"ana-{lang}", f"tok-ana-{lang}", "ios", locale)
+            await phone(ben, f"ben-{lang}", f"tok-ben-{lang}", "ios", locale)
+        r = await ben.patch("/v1/me/notifications", {"discreet": True})
+        assert r.status_code == 200 and r.json()["discreet"] is True, r.text
+
+        pause = (await ana.applied("pause.start"))["result"]
+        for lang in LANGUAGES:
+            await until_delivered(fcm, f"tok-ben-{lang}", "pause_started")
+        await ana.applied("pause.end", {"pause_id": pause["id"]})
+        tokens = [f"tok-{who}-{lang}" for who in ("ana", "ben") for lang in LANGUAGES]
+        for token in tokens:
+            await until_delivered(fcm, token, "pause_over")
+        clock.advance(days=1)  # the next evening, 21:00 in Berlin: the reading reminder
+        await node.tick()
+        for token in tokens:
+            await until_delivered(fcm, token, "reading_reminder")
+
+        for lang in LANGUAGES:
+            bens = delivered(fcm, f"tok-ben-{lang}")
+            assert [m["data"]["kind"] for m in bens] == [
+                "pause_started",
+                "pause_over",
+                "reading_reminder",
+            ]
+            for message in bens:
+                assert message["notification"] == {"title": NEUTRAL[lang][0], "body": ""}
+            assert bens[0]["data"]["pause_id"] == pause["id"]
+            assert bens[0]["apns"]["headers"]["apns-priority"] == "10"
+            # Ana is told the same things in plain words, and otherwise the same message.
+            anas = delivered(fcm, f"tok-ana-{lang}")
+            assert [m["data"]["kind"] for m in anas] == ["pause_over", "reading_reminder"]
+            for hers, his in zip(anas, bens[1:], strict=True):
+                kind = hers["data"]["kind"]
+                assert hers["notification"]["title"] == TEXTS[kind][lang][0]
+                assert _beside(hers) == _beside(his)
+
+
+async def test_a_pause_alert_sent_again_reads_as_the_person_now_wants(
+    push_nodes: PushNodes, fcm: FakeFcm, clock: FakeClock, db: asyncpg.Connection
+) -> None:
+    """FCM cannot take Ben's pause alert, and Ben turns discreet on before it is sent again:
+    the second attempt shows the neutral line, under the same dedupe and collapse keys."""
+    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+        ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
+        await phone(ben, "ben-phone", "tok-ben", "android", "de-DE")
+        fcm.answer(Rule(error="UNAVAILABLE", token="tok-ben"))
+        await ana.applied("pause.start")
+        async with asyncio.timeout(30):
+            while not await db.fetchval("SELECT count(*) FROM due_items WHERE kind = 'retry'"):
+                await asyncio.sleep(0.02)  # the first attempt's transaction; bounded above
+        r = await ben.patch("/v1/me/notifications", {"discreet": True})
+        assert r.status_code == 200, r.text
+        clock.advance(minutes=1)
+        await node.tick()
+        first, second = (r.message for r in fcm.received if r.token == "tok-ben")
+        assert first["notification"]["title"] == "Dein Partner bittet um eine Pause"
+        assert second["notification"] == {"title": NEUTRAL["de"][0], "body": ""}
+        assert second["data"] == first["data"]
+        assert second["android"] == first["android"]
+        assert [r.answered for r in fcm.received] == ["UNAVAILABLE", "ok"]
+
+
+def test_the_neutral_line_is_the_same_for_every_kind_and_names_nothing() -> None:
+    """Discreet, every kind reads as one line in the device's language (English when there
+    is none of ours), naming neither a partner nor what happened."""
+    told_of = {
+        word.lower().strip(".,'")
+        for by_language in TEXTS.values()
+        for title, body in by_language.values()
+        for word in f"{title} {body}".split()
+        if len(word) > 4
+    }
+    for kind in TEXTS:
+        for locale, lang in [("de-AT", "de"), ("es_ES", "es"), ("FR", "fr"), ("pt-BR", "en")]:
+            assert text(kind, locale, discreet=True) == NEUTRAL[lang]
+        assert text(kind, None, discreet=True) == NEUTRAL["en"]
+        assert text(kind, "de", discreet=False) == TEXTS[kind]["de"]
+    assert set(NEUTRAL) == {lang for by_language in TEXTS.values() for lang in by_language}
+    for title, body in NEUTRAL.values():
+        assert body == ""
+        assert not {w.lower() for w in title.split()} & told_of, title
+
+
+def _person(discreet: bool, locale: str) -> dict[str, Any]:
+    """A row of the audience query: someone with one phone, who wants to be told everything."""
+    return {
+        "user_id": uuid.UUID(int=2),
+        "installation_id": "phone",
+        "fcm_token": "tok",
+        "platform": "ios",
+        "locale": locale,
+        "timezone": "Europe/Berlin",
+        "quiet_start": None,
+        "quiet_end": None,
+        "live": False,
+        "discreet": discreet,
+        **{rule.pref: True for rule in RULES.values()},
+    }
+
+
+def test_discreet_changes_only_the_words() -> None:
+    """For every kind, a discreet person's notification is a plain one with other words:
+    the same data, priority, collapse key, lifetime and dedupe key."""
+    now = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)
+    for kind in RULES:
+        made = {
+            discreet: notifications(
+                message=kind,
+                item_key=f"{kind}:item",
+                couple_id=uuid.UUID(int=1),
+                people=[_person(discreet, "fr-CA")],
+                ids={"pause_id": "p"},
+                now=now,
+                due_at=now,
+            )
+            for discreet in (False, True)
+        }
+        (plain,), (discreet,) = made[False], made[True]
+        assert (plain.notification.title, plain.notification.body) == TEXTS[kind]["fr"]
+        assert (discreet.notification.title, discreet.notification.body) == NEUTRAL["fr"]
+        assert msgspec.structs.replace(discreet.notification, title="", body="") == (
+            msgspec.structs.replace(plain.notification, title="", body="")
+        )
+        again = as_wished_now(plain.notification, [_person(True, "es")])
+        assert (again.title, again.body) == NEUTRAL["es"]
+        assert again.dedupe_key == plain.notification.dedupe_key

@@ -8,11 +8,13 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import asyncpg
 import httpx
 import msgspec
 import pytest
 
 from schemas.events import Event
+from server.realtime.notify import PRESENCE, parse_presence
 from tests.nodes import Node
 from tests.people import Person, link, sign_up
 from tests.phones import Phone
@@ -97,6 +99,72 @@ async def test_presence_follows_the_partners_sockets(phones: tuple[Phone, Phone]
     offline = await b.wait_for(lambda f: f["type"] == "presence" and not f["online"])
     assert offline["user_id"] == a.person.id
     assert [f["online"] for f in b.frames if f["type"] == "presence"] == [True, False]
+
+
+async def test_presence_sharing_is_told_only_when_what_ben_sees_changes(
+    phones: tuple[Phone, Phone], db: asyncpg.Connection
+) -> None:
+    """Ana turns sharing off and on while her app is closed, sets it to what it already is,
+    and changes her name: no server tells another anything about her presence. Online, each
+    real change is told once: online, then hidden (offline), then shown again."""
+    a, b = phones
+    ana = a.person
+    told: list[bool] = []  # what the servers told each other of her presence, in order
+    three = asyncio.Event()
+
+    def on_notify(_c: object, _p: int, _ch: str, payload: object) -> None:
+        told.extend(on for _, user, on in parse_presence(str(payload)) if str(user) == ana.id)
+        if len(told) >= 3:
+            three.set()
+
+    await db.add_listener(PRESENCE, on_notify)
+    assert (await b.connect(after=1))["partner_online"] is False
+    for patch in (
+        {"share_presence": False},
+        {"share_presence": False},
+        {"share_presence": True},
+        {"share_presence": True},
+        {"display_name": "Ana B."},
+    ):
+        r = await ana.patch("/v1/me", patch)
+        assert r.status_code == 200, r.text
+    await a.connect(after=1)
+    await b.wait_for(lambda f: f["type"] == "presence" and f["online"])
+    for patch in (
+        {"share_presence": True},
+        {"share_presence": False},
+        {"share_presence": False},
+        {"display_name": "Ana"},
+        {"share_presence": True},
+    ):
+        r = await ana.patch("/v1/me", patch)
+        assert r.status_code == 200, r.text
+    async with asyncio.timeout(30):
+        await three.wait()
+    assert told == [True, False, True]  # the socket; off while online; on while online
+    hidden = await b.wait_for(lambda f: f["type"] == "presence" and not f["online"])
+    await b.wait_for(
+        lambda f: f["type"] == "presence" and f["online"], start=b.frames.index(hidden) + 1
+    )
+    assert [f["online"] for f in b.frames if f["type"] == "presence"] == [True, False, True]
+    await db.remove_listener(PRESENCE, on_notify)
+
+
+async def test_rereading_presence_after_the_listener_was_away_keeps_a_hidden_partner_hidden(
+    phones: tuple[Phone, Phone], node: Node
+) -> None:
+    """Ana hides her presence and opens the app; the server re-reads who is online (as it does
+    when its listener reconnects) and tells Ben nothing of her, until she shows herself."""
+    a, b = phones
+    r = await a.person.patch("/v1/me", {"share_presence": False})
+    assert r.status_code == 200, r.text
+    await b.connect(after=1)
+    await a.connect(after=1)
+    await node.twofold.hub._reregister()  # what the listener's reconnect runs
+    r = await a.person.patch("/v1/me", {"share_presence": True})
+    assert r.status_code == 200, r.text
+    await b.wait_for(lambda f: f["type"] == "presence")
+    assert [f["online"] for f in b.frames if f["type"] == "presence"] == [True]
 
 
 async def test_op_errors_come_back_as_error_frames(phones: tuple[Phone, Phone]) -> None:

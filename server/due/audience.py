@@ -90,7 +90,7 @@ def notifications(
             continue
         if rule.unless_live and person["live"]:
             continue
-        title, body = text(message, person["locale"])
+        title, body = text(message, person["locale"], discreet=person["discreet"])
         collapse = (
             collapse_key("activity", couple_id, person["user_id"])
             if message in ACTIVITY
@@ -116,3 +116,13 @@ def notifications(
         )
         told.append(Told(n, held))
     return told
+
+
+def as_wished_now(n: Notification, people: list[asyncpg.Record]) -> Notification:
+    """A notification sent again reads as its person wants it read now: someone who turned
+    discreet on after the first attempt must not see the second one speak plainly."""
+    for person in people:
+        if person["user_id"] == n.user_id and person["installation_id"] == n.installation_id:
+            title, body = text(n.kind, person["locale"], discreet=person["discreet"])
+            return msgspec.structs.replace(n, title=title, body=body)
+    return n

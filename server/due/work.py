@@ -186,7 +186,7 @@ async def handle(
             )
         elif kind == "retry":
             drops.append(key(r))
-            n = _notifications.decode(r["payload"])
+            n = audience.as_wished_now(_notifications.decode(r["payload"]), them)
             retries.add(n.dedupe_key)
             tell(r, [audience.Told(n, held=False)])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TypeVar
 
 import asyncpg
 import msgspec
@@ -11,7 +12,9 @@ import msgspec
 from schemas.accounts import MePatch, User
 from server.db import Connection
 
-USER_COLUMNS = "id, email, display_name, timezone, couple_id, created_at"
+T = TypeVar("T")
+
+USER_COLUMNS = "id, email, display_name, timezone, couple_id, created_at, share_presence"
 
 
 def _user(record: asyncpg.Record) -> User:
@@ -64,18 +67,24 @@ async def password_hash(conn: Connection, user_id: uuid.UUID) -> str | None:
 UPDATE_USER = f"""
 UPDATE users
 SET display_name = coalesce($2, display_name),
-    timezone = coalesce($3, timezone)
+    timezone = coalesce($3, timezone),
+    share_presence = coalesce($4, share_presence)
 WHERE id = $1
 RETURNING {USER_COLUMNS}
 """
 
 
-async def update_user(conn: Connection, user_id: uuid.UUID, patch: MePatch) -> User | None:
-    def given(value: str | msgspec.UnsetType) -> str | None:
-        return None if value is msgspec.UNSET else value
+def _given(value: T | msgspec.UnsetType) -> T | None:
+    return None if isinstance(value, msgspec.UnsetType) else value
 
+
+async def update_user(conn: Connection, user_id: uuid.UUID, patch: MePatch) -> User | None:
     row = await conn.fetchrow(
-        UPDATE_USER, user_id, given(patch.display_name), given(patch.timezone)
+        UPDATE_USER,
+        user_id,
+        _given(patch.display_name),
+        _given(patch.timezone),
+        _given(patch.share_presence),
     )
     return None if row is None else _user(row)
 

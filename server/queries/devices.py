@@ -92,12 +92,13 @@ def _prefs(row: asyncpg.Record | None) -> NotificationPrefs:
         pause_alerts=row["pause_alerts"],
         partner_activity=row["partner_activity"],
         quiet_hours=quiet,
+        discreet=row["discreet"],
     )
 
 
 PREFS = """
 SELECT reading_reminder, ritual_reminders, pause_alerts, partner_activity, quiet_start,
-       quiet_end
+       quiet_end, discreet
 FROM notification_prefs WHERE user_id = $1
 """
 
@@ -108,12 +109,13 @@ async def prefs(conn: Connection, user_id: uuid.UUID) -> NotificationPrefs:
 
 SAVE_PREFS = """
 INSERT INTO notification_prefs (user_id, reading_reminder, ritual_reminders, pause_alerts,
-                                partner_activity, quiet_start, quiet_end)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+                                partner_activity, quiet_start, quiet_end, discreet)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (user_id) DO UPDATE SET
     reading_reminder = excluded.reading_reminder, ritual_reminders = excluded.ritual_reminders,
     pause_alerts = excluded.pause_alerts, partner_activity = excluded.partner_activity,
-    quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end
+    quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end,
+    discreet = excluded.discreet
 """
 
 
@@ -138,5 +140,6 @@ async def change_prefs(
             new.partner_activity,
             quiet.start if quiet else None,
             quiet.end if quiet else None,
+            new.discreet,
         )
     return new

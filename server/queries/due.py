@@ -112,7 +112,7 @@ SELECT u.couple_id, u.id AS user_id, u.timezone,
        coalesce(p.ritual_reminders, true) AS ritual_reminders,
        coalesce(p.pause_alerts, true) AS pause_alerts,
        coalesce(p.partner_activity, true) AS partner_activity,
-       p.quiet_start, p.quiet_end,
+       p.quiet_start, p.quiet_end, coalesce(p.discreet, false) AS discreet,
        -- Live: a socket on a live node that has been heard from lately.
        EXISTS (SELECT 1 FROM live_sockets s JOIN nodes n ON n.id = s.node_id
                WHERE s.user_id = u.id AND n.heartbeat_at > now() - interval '30 seconds'

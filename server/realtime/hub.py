@@ -166,6 +166,8 @@ class Hub:
         self._spawn(self._reregister())
 
     def presence_changed(self, couple_id: uuid.UUID, user_id: uuid.UUID, online: bool) -> None:
+        """What the partner is shown changed. Notifications come only about people who share
+        presence, and the one offline that follows turning it off (presence.py decides)."""
         room = self.rooms.get(couple_id)
         if room is None or room.online.get(user_id) == online:
             return
@@ -348,7 +350,11 @@ class Hub:
                 for room in list(self.rooms.values()):
                     online = await presence.online_in_couple(conn, room.couple_id)
                     for user_id in {s.user_id for s in room.subs} | set(room.online):
-                        self.presence_changed(room.couple_id, user_id, user_id in online)
+                        shown = user_id in online
+                        # Someone with sockets here who is not shown online hides their
+                        # presence: take back only what this room said, say nothing new.
+                        if shown or room.online.get(user_id):
+                            self.presence_changed(room.couple_id, user_id, shown)
         except Exception:
             log.warning("re-registering sockets failed", exc_info=True)
 

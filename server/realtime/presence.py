@@ -1,4 +1,11 @@
-"""Which sockets are live on which node: presence across nodes and the per-user limit."""
+"""Which sockets are live on which node: presence across nodes and the per-user limit.
+
+Two things are kept apart here. A person's sockets are *live* whatever they chose (a push
+is spared to someone whose app is open). What the partner is *shown* is online only for a
+person who shares presence (``users.share_presence``): the presence notifications, the
+welcome's and the state's ``partner_online``. A socket opening or closing and the setting
+changing are decided under one lock per user, so neither can miss the other.
+"""
 
 from __future__ import annotations
 
@@ -49,9 +56,16 @@ async def reap_dead_nodes(conn: Connection) -> None:
 async def _announce_offline(
     conn: Connection, people: set[tuple[uuid.UUID | None, uuid.UUID]]
 ) -> None:
+    # Without the per-user lock: a node leaving may take thousands of sockets at once, more
+    # advisory locks than one transaction may hold.
+    sharing = await _sharing(conn, [user_id for _, user_id in people])
     changes = []
     for couple_id, user_id in people:
-        if couple_id is not None and not await is_online(conn, couple_id, user_id):
+        if (
+            couple_id is not None
+            and user_id in sharing
+            and not await is_online(conn, couple_id, user_id)
+        ):
             changes.append((couple_id, user_id, False))
     if changes:
         await notify.presence_changed(conn, changes)
@@ -78,12 +92,37 @@ async def is_online(
 
 
 async def online_in_couple(conn: Connection, couple_id: uuid.UUID) -> set[uuid.UUID]:
+    """Who in the couple is shown online: a live socket, and presence shared."""
     rows = await conn.fetch(
-        f"""SELECT DISTINCT s.user_id FROM live_sockets s JOIN nodes n ON n.id = s.node_id
-            WHERE s.couple_id = $1 AND {_ALIVE}""",
+        f"""SELECT DISTINCT s.user_id
+            FROM live_sockets s JOIN nodes n ON n.id = s.node_id JOIN users u ON u.id = s.user_id
+            WHERE s.couple_id = $1 AND {_ALIVE} AND u.share_presence""",
         couple_id,
     )
     return {r["user_id"] for r in rows}
+
+
+async def shares_presence(conn: Connection, user_id: uuid.UUID) -> bool:
+    return bool(await conn.fetchval("SELECT share_presence FROM users WHERE id = $1", user_id))
+
+
+async def _sharing(conn: Connection, user_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    if not user_ids:
+        return set()
+    rows = await conn.fetch(
+        "SELECT id FROM users WHERE id = ANY($1::uuid[]) AND share_presence", user_ids
+    )
+    return {r["id"] for r in rows}
+
+
+async def sharing_changed(
+    conn: Connection, couple_id: uuid.UUID | None, user_id: uuid.UUID, shared: bool
+) -> None:
+    """The person now shares presence (or stops): the partner's view changes only while the
+    person has a live socket. Call it under ``lock_user``, in the transaction that changed the
+    setting, so the notification goes at its commit."""
+    if couple_id is not None and await is_online(conn, couple_id, user_id):
+        await notify.presence_changed(conn, [(couple_id, user_id, shared)])
 
 
 class Socket(Protocol):
@@ -99,8 +138,8 @@ async def open_socket(conn: Connection, sock: Socket, node_id: uuid.UUID, now: d
     """Register a socket; False when its person already has the most sockets allowed."""
     async with conn.transaction():
         # Counting and inserting under one lock per user, so two nodes cannot both admit a
-        # sixth socket.
-        await _lock_user(conn, sock.user_id)
+        # sixth socket, and whether to announce it agrees with the sharing setting.
+        await lock_user(conn, sock.user_id)
         count = await conn.fetchval(
             f"""SELECT count(*) FROM live_sockets s JOIN nodes n ON n.id = s.node_id
                 WHERE s.user_id = $1 AND {_ALIVE}""",
@@ -110,14 +149,18 @@ async def open_socket(conn: Connection, sock: Socket, node_id: uuid.UUID, now: d
             return False
         await register(conn, sock, node_id, now)
         couple_id = sock.couple_id
-        if couple_id is not None and not await is_online(
-            conn, couple_id, sock.user_id, besides=sock.socket_id
+        if (
+            couple_id is not None
+            and not await is_online(conn, couple_id, sock.user_id, besides=sock.socket_id)
+            and await shares_presence(conn, sock.user_id)
         ):
             await notify.presence_changed(conn, [(couple_id, sock.user_id, True)])
         return True
 
 
-async def _lock_user(conn: Connection, user_id: uuid.UUID) -> None:
+async def lock_user(conn: Connection, user_id: uuid.UUID) -> None:
+    """Held (to the end of the transaction) by whatever changes what a person's partner
+    sees of their presence: a socket opening or closing, the setting changing."""
     await conn.execute(
         "SELECT pg_advisory_xact_lock(hashtext('sockets:' || $1::uuid::text))", user_id
     )
@@ -159,10 +202,13 @@ async def close_socket(conn: Connection, socket_id: uuid.UUID) -> None:
         )
         if row is not None:
             # The same lock as opening: of two last sockets closing at once, one says offline.
-            await _lock_user(conn, row["user_id"])
+            await lock_user(conn, row["user_id"])
         if row is not None and row["couple_id"] is not None:
-            if not await is_online(conn, row["couple_id"], row["user_id"]):
-                await notify.presence_changed(conn, [(row["couple_id"], row["user_id"], False)])
+            couple_id, user_id = row["couple_id"], row["user_id"]
+            if not await is_online(conn, couple_id, user_id) and await shares_presence(
+                conn, user_id
+            ):
+                await notify.presence_changed(conn, [(couple_id, user_id, False)])
 
 
 async def move_to_couple(

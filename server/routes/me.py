@@ -33,11 +33,9 @@ class MeRoutes(Controller):
 
     @patch("/", responses=problems())
     async def change(self, data: JSONBody[MePatch], caller: CallerDep, conn: Conn) -> User:
-        """Change the display name or time zone; fields left out keep their value."""
-        user = await q.update_user(conn, caller.user_id, data)
-        if user is None:
-            raise NotFound("No such account")
-        return user
+        """Change the display name, time zone or whether the partner sees you online; fields
+        left out keep their value."""
+        return await accounts.change_account(conn, caller.user_id, data)
 
     @delete("/", status_code=204, responses=problems(RateLimited))
     async def erase(
