@@ -95,6 +95,34 @@ async def link(a: Person, b: Person) -> dict[str, Any]:
     return couple
 
 
+async def signed_in_on(
+    client: httpx.AsyncClient, person: Person, installation: str | None = None
+) -> Person:
+    """The same account signed in through ``client`` (another phone, perhaps not the owner's),
+    as the installation ``installation``."""
+    body: dict[str, Any] = {"email": person.email, "password": person.password}
+    if installation is not None:
+        body["installation_id"] = installation
+    r = await client.post("/v1/sessions", json=body)
+    assert r.status_code == 200, r.text
+    signed_in = r.json()
+    return Person(
+        client, person.name, person.email, person.password, signed_in["user"], signed_in["tokens"]
+    )
+
+
+async def register_phone(
+    person: Person, installation: str, token: str, platform: str = "android", locale: str = "en"
+) -> None:
+    """The person's phone registers for notifications (with the session it signed in with)."""
+    r = await person.client.put(
+        f"/v1/me/devices/{installation}",
+        json={"fcm_token": token, "platform": platform, "locale": locale},
+        headers=person.auth,
+    )
+    assert r.status_code == 200, r.text
+
+
 def assert_problem(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("application/problem+json"), r.headers

@@ -13,19 +13,10 @@ import pytest
 
 from push.fake_fcm import FakeFcm
 from tests.nodes import FakeClock, Node
-from tests.people import PASSWORD, Person, assert_problem, link, sign_up
+from tests.people import PASSWORD, assert_problem, link, register_phone, sign_up, signed_in_on
 from tests.phones import Phone
 
 PushNodes = Callable[..., AbstractAsyncContextManager[list[Node]]]
-
-
-async def registers(person: Person, installation: str, token: str) -> None:
-    r = await person.client.put(
-        f"/v1/me/devices/{installation}",
-        json={"fcm_token": token, "platform": "android", "locale": "en"},
-        headers=person.auth,
-    )
-    assert r.status_code == 200, r.text
 
 
 @pytest.mark.parametrize("erase", [False, True])
@@ -48,12 +39,10 @@ async def test_ana_leaves_in_one_step(
         ana = await sign_up(c1, "Ana")
         ben = await sign_up(c1, "Ben")
         await link(ana, ben)
-        r = await c2.post("/v1/sessions", json={"email": ana.email, "password": PASSWORD})
-        body = r.json()
-        anas_tablet = Person(c2, "Ana", ana.email, PASSWORD, body["user"], body["tokens"])
-        await registers(ana, "ana-phone", "tok-ana")
-        await registers(anas_tablet, "ana-tablet", "tok-ana-tablet")
-        await registers(ben, "ben-phone", "tok-ben")
+        anas_tablet = await signed_in_on(c2, ana, "ana-tablet")
+        await register_phone(ana, "ana-phone", "tok-ana")
+        await register_phone(anas_tablet, "ana-tablet", "tok-ana-tablet")
+        await register_phone(ben, "ben-phone", "tok-ben")
         ritual = await ana.applied(
             "ritual.propose", {"title": "Tea", "cadence": {"every": "day"}, "at": "08:00"}
         )

@@ -25,22 +25,10 @@ from push.fake_fcm import FakeFcm, Received, Rule, service_account
 from push.texts import NEUTRAL, TEXTS, text
 from server.due.audience import RULES, as_wished_now, notifications
 from tests.nodes import FakeClock, Node, server_process
-from tests.people import Person, link, sign_up
+from tests.people import Person, link, register_phone, sign_up
 from tests.phones import Phone
 
 PushNodes = Callable[..., AbstractAsyncContextManager[list[Node]]]
-
-
-async def phone(
-    person: Person, installation: str, token: str, platform: str = "android", locale: str = "en"
-) -> None:
-    """The person's phone registers for notifications."""
-    r = await person.client.put(
-        f"/v1/me/devices/{installation}",
-        json={"fcm_token": token, "platform": platform, "locale": locale},
-        headers=person.auth,
-    )
-    assert r.status_code == 200, r.text
 
 
 async def tick(*nodes: Node) -> None:
@@ -101,7 +89,7 @@ async def test_reading_reminders_at_nine_local_across_daylight_saving(
             for pair in people.values():
                 for person in pair:
                     await person.refresh()
-                    await phone(person, f"{person.name}-phone", f"tok-{person.name}")
+                    await register_phone(person, f"{person.name}-phone", f"tok-{person.name}")
             instants = sorted(
                 (at_local(day, time(21, 0), zone), city, day)
                 for day in window
@@ -140,8 +128,8 @@ async def test_a_ritual_on_mondays_and_thursdays_is_reminded_fifteen_minutes_bef
     07:15 on those days and on no other."""
     async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
-        await phone(ana, "ana-phone", "tok-ana")
-        await phone(ben, "ben-phone", "tok-ben")
+        await register_phone(ana, "ana-phone", "tok-ana")
+        await register_phone(ben, "ben-phone", "tok-ben")
         proposed = await ana.applied(
             "ritual.propose",
             {
@@ -202,9 +190,9 @@ async def test_a_pause_reaches_the_offline_partners_two_phones_at_once(
     without Ana's note."""
     async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
-        await phone(ana, "ana-phone", "tok-ana")
-        await phone(ben, "ben-android", "tok-ben-android", "android", "de-DE")
-        await phone(ben, "ben-iphone", "tok-ben-iphone", "ios", "en-GB")
+        await register_phone(ana, "ana-phone", "tok-ana")
+        await register_phone(ben, "ben-android", "tok-ben-android", "android", "de-DE")
+        await register_phone(ben, "ben-iphone", "tok-ben-iphone", "ios", "en-GB")
         started = await ana.applied("pause.start", {"minutes": 30, "note": "I need some air"})
         await until_delivered(fcm, "tok-ben-android", "pause_started")
         await until_delivered(fcm, "tok-ben-iphone", "pause_started")
@@ -235,7 +223,7 @@ async def test_no_push_while_the_partners_socket_is_live(
     """Ben has the app open: the pause shows on his socket, and his phone gets no push."""
     async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
-        await phone(ben, "ben-phone", "tok-ben")
+        await register_phone(ben, "ben-phone", "tok-ben")
         bens = Phone(ben, node.url)
         await bens.connect()
         started = await ana.applied("pause.start")
@@ -256,7 +244,7 @@ async def test_a_phone_silent_for_thirty_seconds_does_not_count_as_live(
         httpx.AsyncClient(base_url=node.url) as client,
     ):
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
-        await phone(ben, "ben-phone", "tok-ben")
+        await register_phone(ben, "ben-phone", "tok-ben")
         bens = Phone(ben, node.url)
         await bens.connect()
         async with node.twofold.pool.acquire() as conn:
@@ -274,8 +262,8 @@ async def test_a_pause_ends_on_its_own_and_both_are_called_back(
     it expire (no actor: time ended it) and both phones are called back."""
     async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
-        await phone(ana, "ana-phone", "tok-ana")
-        await phone(ben, "ben-phone", "tok-ben")
+        await register_phone(ana, "ana-phone", "tok-ana")
+        await register_phone(ben, "ben-phone", "tok-ben")
         anas, bens = Phone(ana, node.url), Phone(ben, node.url)
         await anas.connect()
         await bens.connect()
@@ -307,8 +295,8 @@ async def test_quiet_hours_hold_a_reminder_but_not_a_pause_alert(
     recorded as held), but Ana's pause still reaches him."""
     async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
-        await phone(ana, "ana-phone", "tok-ana")
-        await phone(ben, "ben-phone", "tok-ben")
+        await register_phone(ana, "ana-phone", "tok-ana")
+        await register_phone(ben, "ben-phone", "tok-ben")
         r = await ben.patch(
             "/v1/me/notifications", {"quiet_hours": {"start": "20:00", "end": "08:00"}}
         )
@@ -347,7 +335,7 @@ async def test_every_fcm_answer_is_handled(
     async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
         for token, (rule, _) in FCM_ANSWERS.items():
-            await phone(ben, token.removeprefix("tok-"), token, "ios")
+            await register_phone(ben, token.removeprefix("tok-"), token, "ios")
             fcm.answer(msgspec.structs.replace(rule, token=token))
         await ana.applied("pause.start", {"minutes": 20})
         await node.tick()
@@ -422,8 +410,8 @@ async def test_with_every_node_down_for_an_hour_reminders_are_skipped_pauses_sti
     clock.set(datetime(2026, 11, 24, 19, 30, tzinfo=UTC))
     async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
-        await phone(ana, "ana-phone", "tok-ana")
-        await phone(ben, "ben-phone", "tok-ben")
+        await register_phone(ana, "ana-phone", "tok-ana")
+        await register_phone(ben, "ben-phone", "tok-ben")
         walk = (await ana.applied("ritual.propose", daily_walk("21:30")))["result"]
         await ben.applied("ritual.accept", {"ritual_id": walk["id"]})
         clock.set(datetime(2026, 11, 24, 19, 55, tzinfo=UTC))
@@ -458,7 +446,7 @@ async def test_partner_activity_tells_the_closed_app_once_per_burst(
     more."""
     async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
-        await phone(ben, "ben-iphone", "tok-ben", "ios")
+        await register_phone(ben, "ben-iphone", "tok-ben", "ios")
         await ana.applied("reading.start")
         await ana.applied(
             "ritual.propose",
@@ -543,10 +531,10 @@ async def test_tokens_not_refreshed_for_sixty_days_are_pruned(
     the pause, and it is gone; his phone, refreshed yesterday, is told."""
     async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
-        await phone(ben, "ben-tablet", "tok-tablet")
+        await register_phone(ben, "ben-tablet", "tok-tablet")
         clock.advance(days=59)
         await ben.refresh()
-        await phone(ben, "ben-phone", "tok-phone")
+        await register_phone(ben, "ben-phone", "tok-phone")
         clock.advance(days=1)
         await ana.refresh()
         await ana.applied("pause.start")
@@ -577,7 +565,7 @@ async def test_a_node_killed_between_sending_and_committing_repeats_under_the_sa
         httpx.AsyncClient(base_url=doomed.url, timeout=30) as client,
     ):
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
-        await phone(ben, "ben-phone", "tok-ben")
+        await register_phone(ben, "ben-phone", "tok-ben")
         fcm.latency = 5.0  # FCM takes the message, then is slow to answer
         await ana.applied("pause.start")
         await asyncio.to_thread(fcm.wait_for, lambda got: any(r.token == "tok-ben" for r in got))
@@ -607,7 +595,7 @@ async def test_the_outbox_lists_what_would_have_been_sent(
     """Without Firebase credentials nothing leaves the machine: `python -m server outbox`
     shows the pause alert Ben's phone would have had, one JSON object per line."""
     ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
-    await phone(ben, "ben-phone", "tok-ben", "ios", "fr-FR")
+    await register_phone(ben, "ben-phone", "tok-ben", "ios", "fr-FR")
     pause = (await ana.applied("pause.start"))["result"]
     await node.tick()
     listed = await asyncio.to_thread(
@@ -637,7 +625,7 @@ async def test_a_partner_cannot_flood_the_other_with_pause_alerts(
     pause reaches him again."""
     async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
-        await phone(ben, "ben-phone", "tok-ben")
+        await register_phone(ben, "ben-phone", "tok-ben")
         for _ in range(4):
             pause = (await ana.applied("pause.start"))["result"]
             await ana.applied("pause.end", {"pause_id": pause["id"]})
@@ -673,8 +661,8 @@ async def test_a_discreet_persons_pushes_read_one_neutral_line_in_every_locale(
     async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
         for lang, locale in LANGUAGES.items():
-            await phone(ana, f"ana-{lang}", f"tok-ana-{lang}", "ios", locale)
-            await phone(ben, f"ben-{lang}", f"tok-ben-{lang}", "ios", locale)
+            await register_phone(ana, f"ana-{lang}", f"tok-ana-{lang}", "ios", locale)
+            await register_phone(ben, f"ben-{lang}", f"tok-ben-{lang}", "ios", locale)
         r = await ben.patch("/v1/me/notifications", {"discreet": True})
         assert r.status_code == 200 and r.json()["discreet"] is True, r.text
 
@@ -717,7 +705,7 @@ async def test_a_pause_alert_sent_again_reads_as_the_person_now_wants(
     the second attempt shows the neutral line, under the same dedupe and collapse keys."""
     async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
-        await phone(ben, "ben-phone", "tok-ben", "android", "de-DE")
+        await register_phone(ben, "ben-phone", "tok-ben", "android", "de-DE")
         fcm.answer(Rule(error="UNAVAILABLE", token="tok-ben"))
         await ana.applied("pause.start")
         async with asyncio.timeout(30):

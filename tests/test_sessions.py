@@ -15,7 +15,15 @@ import pytest
 from push.fake_fcm import FakeFcm
 from server.db import migration_files
 from tests.nodes import FakeClock, Node
-from tests.people import PASSWORD, Person, assert_problem, link, sign_up
+from tests.people import (
+    PASSWORD,
+    Person,
+    assert_problem,
+    link,
+    register_phone,
+    sign_up,
+    signed_in_on,
+)
 from tests.phones import Phone
 
 PushNodes = Callable[..., AbstractAsyncContextManager[list[Node]]]
@@ -32,23 +40,6 @@ async def signs_in(
     if installation is not None:
         body["installation_id"] = installation
     return await client.post("/v1/sessions", json=body)
-
-
-async def as_another_device(client: httpx.AsyncClient, person: Person, installation: str) -> Person:
-    """The same account signed in on another installation (perhaps not the owner's)."""
-    r = await signs_in(client, person, installation)
-    assert r.status_code == 200, r.text
-    body = r.json()
-    return Person(client, person.name, person.email, person.password, body["user"], body["tokens"])
-
-
-async def registers(person: Person, installation: str, token: str) -> None:
-    r = await person.client.put(
-        f"/v1/me/devices/{installation}",
-        json={"fcm_token": token, "platform": "android", "locale": "en"},
-        headers=person.auth,
-    )
-    assert r.status_code == 200, r.text
 
 
 async def pong(phone: Phone) -> None:
@@ -93,9 +84,9 @@ async def test_ana_shuts_out_ben_who_is_signed_in_as_her(
         ana = await sign_up(c1, "Ana")
         cal = await sign_up(c1, "Cal")
         await link(ana, cal)
-        await registers(ana, "ana-phone", "tok-ana")
-        ben_as_ana = await as_another_device(c2, ana, "ben-phone")
-        await registers(ben_as_ana, "ben-phone", "tok-ben")
+        await register_phone(ana, "ana-phone", "tok-ana")
+        ben_as_ana = await signed_in_on(c2, ana, "ben-phone")
+        await register_phone(ben_as_ana, "ben-phone", "tok-ben")
         anas, bens = Phone(ana, one.url), Phone(ben_as_ana, two.url)
         await anas.connect()
         await bens.connect()
@@ -130,8 +121,8 @@ async def test_ana_ends_one_session_from_her_list(client: httpx.AsyncClient, nod
     ana = await sign_up(client, "Ana")
     ben = await sign_up(client, "Ben")
     await link(ana, ben)
-    tablet = await as_another_device(client, ana, "ana-tablet")
-    await registers(tablet, "ana-tablet", "tok-tablet")
+    tablet = await signed_in_on(client, ana, "ana-tablet")
+    await register_phone(tablet, "ana-tablet", "tok-tablet")
     tablets = Phone(tablet, node.url)
     await tablets.connect()
 
@@ -159,7 +150,7 @@ async def test_ana_ends_one_session_from_her_list(client: httpx.AsyncClient, nod
 async def test_ana_ends_every_session_but_this_one(client: httpx.AsyncClient) -> None:
     """Ana, worried, signs out everywhere else at once; this phone stays signed in."""
     ana = await sign_up(client, "Ana")
-    others = [await as_another_device(client, ana, f"device-{i}") for i in range(3)]
+    others = [await signed_in_on(client, ana, f"device-{i}") for i in range(3)]
     assert len((await ana.get("/v1/me/sessions")).json()) == 4
     assert (await ana.delete("/v1/me/sessions")).status_code == 204
     for other in others:
@@ -219,7 +210,7 @@ async def test_an_installation_signed_out_by_its_owner_is_no_longer_trusted(
     """Ben's phone once signed in as Ana; Ana ended that session. His phone is then a
     stranger again: after ten wrong guesses it is refused, whatever password it sends."""
     ana = await sign_up(client, "Ana")
-    ben_as_ana = await as_another_device(client, ana, "ben-phone")
+    ben_as_ana = await signed_in_on(client, ana, "ben-phone")
     assert (await ana.delete("/v1/me/sessions")).status_code == 204
     for _ in range(10):
         r = await signs_in(client, ben_as_ana, "ben-phone", "guess guess guess")
