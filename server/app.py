@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp
 
@@ -16,6 +16,7 @@ from server import db
 from server.clock import Clock, SystemClock
 from server.deps import dependencies
 from server.errors import exception_handlers, refuse_nul
+from server.links import LinkedJsonRenderPlugin
 from server.observability import Metrics, observed
 from server.realtime.node import Node
 from server.realtime.socket import sync
@@ -82,7 +83,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             description="The wire contract of the Twofold couples app, v1.",
             path="/schema",
             render_plugins=[
-                JsonRenderPlugin(path=["/", "/openapi.json"]),
+                LinkedJsonRenderPlugin(path=["/", "/openapi.json"]),
                 SwaggerRenderPlugin(path="/swagger"),
             ],
             components=Components(
