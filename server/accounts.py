@@ -101,18 +101,26 @@ async def sign_in(
 
 async def refresh(conn: Connection, settings: Settings, clock: Clock, token: str) -> Tokens:
     new = new_refresh_token()
+    now = clock.now()
     async with conn.transaction():
-        spent = await q.rotate_refresh_token(conn, refresh_token_hash(token), clock.now())
+        spent = await q.rotate_refresh_token(conn, refresh_token_hash(token), now)
         if isinstance(spent, q.Rotated):
-            await q.add_refresh_token(conn, spent.session_id, refresh_token_hash(new), clock.now())
+            await q.add_refresh_token(conn, spent.session_id, refresh_token_hash(new), now)
             return _tokens(settings, spent.user_id, spent.session_id, clock, new)
+        if isinstance(spent, q.Outlived):
+            # Ended here rather than at the next sweep: its devices go now, and it stays a
+            # known installation (it ended by time, not by anyone's doing).
+            await q.end_session(conn, spent.session_id, q.EXPIRED, now)
+            await notify.session_ended(conn, spent.session_id)
         if isinstance(spent, q.Spent) and spent.session_live:
             # Only a copy of a token can be spent twice: the whole session ends, on every
             # device, committed even though this request fails.
-            await q.end_session(conn, spent.session_id, q.STOLEN, clock.now())
+            await q.end_session(conn, spent.session_id, q.STOLEN, now)
             await notify.session_ended(conn, spent.session_id)
     if spent is None:
         raise Unauthorized("Unknown refresh token")
+    if isinstance(spent, q.Outlived):
+        raise Unauthorized("This session has expired; sign in again")
     raise Unauthorized("This refresh token was already used; the session is revoked")
 
 

@@ -111,7 +111,9 @@ TOUCH_AFTER = timedelta(minutes=5)
 async def authenticate(conn: Connection, secret: str, clock: Clock, token: str) -> Caller:
     now = clock.now()
     claims = read_access_token(secret, token, now)
-    row = await q.live_session(conn, claims.sid, claims.sub)
+    # Every call, not only a refresh, finds a session that outlived its lifetime: an access
+    # token's last minutes do not stretch it.
+    row = await q.live_session(conn, claims.sid, claims.sub, now)
     if row is None:
         raise Unauthorized("This session has ended; sign in again")
     if now - row["last_used_at"] > TOUCH_AFTER:

@@ -1,4 +1,5 @@
-"""Taking an account back: the sessions list, ending sessions, and changing the password.
+"""Taking an account back: the sessions list, ending sessions, and changing the password;
+and the end of sessions that outlived their lifetime (queries.accounts.UNUSED_FOR, LIFETIME).
 
 Ending a session forgets the devices it registered in the same transaction, and every node
 closes its sockets (4401) when that transaction commits.
@@ -7,6 +8,7 @@ closes its sockets (4401) when that transaction commits.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from schemas.accounts import PasswordChange, SessionView
 from schemas.devices import Device
@@ -19,8 +21,8 @@ from server.queries import accounts as q
 from server.realtime import notify
 
 
-async def list_sessions(conn: Connection, caller: Caller) -> list[SessionView]:
-    rows = await q.live_sessions(conn, caller.user_id)
+async def list_sessions(conn: Connection, clock: Clock, caller: Caller) -> list[SessionView]:
+    rows = await q.live_sessions(conn, caller.user_id, clock.now())
     return [
         SessionView(
             id=r["id"],
@@ -71,3 +73,13 @@ async def change_password(
             conn, caller.user_id, q.PASSWORD_CHANGED, clock.now(), keep=caller.session_id
         )
         await notify.sessions_ended(conn, ended)
+
+
+async def end_outlived(conn: Connection, now: datetime, limit: int) -> int:
+    """End (as expired) at most ``limit`` sessions past their lifetime, with their devices; the
+    number ended. Calls and refreshes refuse them already; this forgets their devices and
+    closes their sockets on every node."""
+    async with conn.transaction():
+        ended = await q.end_outlived_sessions(conn, now, limit)
+        await notify.sessions_ended(conn, ended)
+    return len(ended)

@@ -17,7 +17,7 @@ from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from push.transport import Transport
-from server import ratelimit
+from server import ratelimit, sessions
 from server.clock import Clock
 from server.db import Connection, Pool
 from server.due import work
@@ -148,6 +148,7 @@ class Scheduler:
         self._swept_at = now
         try:
             swept = {
+                "sessions": await sessions.end_outlived(conn, now, SWEEP_ROWS),
                 "devices": await due_q.prune_tokens(conn, now),
                 "notifications": await retention.old_notifications(conn, now, SWEEP_ROWS),
                 "rate_limit_hits": await ratelimit.sweep(conn, now, SWEEP_ROWS),

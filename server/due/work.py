@@ -22,6 +22,7 @@ from schemas.couples import CoupleSettings
 from server.db import Connection
 from server.due import audience, plan
 from server.ops import pipeline
+from server.queries import accounts as accounts_q
 from server.queries import due as due_q
 from server.queries import erasure
 from server.queries.rituals import cadence_of
@@ -116,6 +117,7 @@ async def handle(
         list(couples),
         now - timedelta(days=due_q.TOKEN_DAYS),
         now - timedelta(seconds=LIVE_SECONDS),
+        accounts_q.lifetime_window(now),
     )
     by_couple: dict[uuid.UUID, list[asyncpg.Record]] = defaultdict(list)
     for p in people:

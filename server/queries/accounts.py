@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import asyncpg
@@ -123,17 +123,37 @@ async def add_refresh_token(
     )
 
 
-ROTATE = """
+# Sessions end after 60 days unused, and 365 days after sign-in in any case (the contract).
+# A refresh and every authenticated call use a session (auth.TOUCH_AFTER rounds the latter).
+UNUSED_FOR = timedelta(days=60)
+LIFETIME = timedelta(days=365)
+
+
+def lifetime_window(now: datetime) -> tuple[datetime, datetime]:
+    """What a live session's last use and sign-in must both be later than, at ``now``."""
+    return now - UNUSED_FOR, now - LIFETIME
+
+
+def outlived(created_at: datetime, last_used_at: datetime, now: datetime) -> bool:
+    used_after, signed_in_after = lifetime_window(now)
+    return last_used_at <= used_after or created_at <= signed_in_after
+
+
+# A session that is neither ended nor past its lifetime, given the two parameters that hold
+# ``lifetime_window``: the one SQL form of the rule.
+LIVE = "s.revoked_at IS NULL AND s.last_used_at > {} AND s.created_at > {}"
+
+ROTATE = f"""
 UPDATE refresh_tokens r
 SET rotated_at = $2
 FROM sessions s
 WHERE r.token_hash = $1 AND r.rotated_at IS NULL
-  AND s.id = r.session_id AND s.revoked_at IS NULL
+  AND s.id = r.session_id AND {LIVE.format("$3", "$4")}
 RETURNING s.id AS session_id, s.user_id
 """
 
 LOOKUP = """
-SELECT r.session_id, r.rotated_at, s.revoked_at
+SELECT r.session_id, r.rotated_at, s.revoked_at, s.created_at, s.last_used_at
 FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id
 WHERE r.token_hash = $1
 """
@@ -151,19 +171,30 @@ class Spent(msgspec.Struct, frozen=True):
     session_live: bool  # the session had not been revoked yet
 
 
+class Outlived(msgspec.Struct, frozen=True):
+    """An unspent refresh token of a session past its lifetime, not yet ended."""
+
+    session_id: uuid.UUID
+
+
 async def rotate_refresh_token(
     conn: Connection, token_hash: bytes, now: datetime
-) -> Rotated | Spent | None:
+) -> Rotated | Spent | Outlived | None:
     """Spend a refresh token; None when no such token was ever issued. The UPDATE's row lock
     makes two racing uses of one token resolve to one success and one reuse."""
-    row = await conn.fetchrow(ROTATE, token_hash, now)
+    row = await conn.fetchrow(ROTATE, token_hash, now, *lifetime_window(now))
     if row is not None:
         await conn.execute("UPDATE sessions SET last_used_at = $2 WHERE id = $1", row[0], now)
         return Rotated(session_id=row["session_id"], user_id=row["user_id"])
     seen = await conn.fetchrow(LOOKUP, token_hash)
     if seen is None:
         return None
-    return Spent(session_id=seen["session_id"], session_live=seen["revoked_at"] is None)
+    live = seen["revoked_at"] is None
+    # A copy spent twice is theft even when the session has run out meanwhile.
+    unspent = seen["rotated_at"] is None
+    if live and unspent and outlived(seen["created_at"], seen["last_used_at"], now):
+        return Outlived(session_id=seen["session_id"])
+    return Spent(session_id=seen["session_id"], session_live=live)
 
 
 # Why a session ended. Sessions ended by their own device (or by time) leave the installation
@@ -219,14 +250,55 @@ async def end_sessions_of(
 
 
 async def live_session(
-    conn: Connection, session_id: uuid.UUID, user_id: uuid.UUID
+    conn: Connection, session_id: uuid.UUID, user_id: uuid.UUID, now: datetime
 ) -> asyncpg.Record | None:
+    """The session, if it has neither ended nor outlived its lifetime at ``now``."""
     return await conn.fetchrow(
-        """SELECT u.couple_id, s.last_used_at FROM sessions s JOIN users u ON u.id = s.user_id
-           WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL""",
+        f"""SELECT u.couple_id, s.last_used_at FROM sessions s JOIN users u ON u.id = s.user_id
+            WHERE s.id = $1 AND s.user_id = $2 AND {LIVE.format("$3", "$4")}""",
         session_id,
         user_id,
+        *lifetime_window(now),
     )
+
+
+DEAD_SESSIONS = f"""
+SELECT id FROM unnest($1::uuid[]) AS id
+EXCEPT
+SELECT s.id FROM sessions s WHERE s.id = ANY($1::uuid[]) AND {LIVE.format("$2", "$3")}
+"""
+
+
+async def dead_sessions(
+    conn: Connection, session_ids: list[uuid.UUID], now: datetime
+) -> set[uuid.UUID]:
+    """Of these sessions, those ended, outlived or gone at ``now``: one query for them all."""
+    rows = await conn.fetch(DEAD_SESSIONS, session_ids, *lifetime_window(now))
+    return {r["id"] for r in rows}
+
+
+# Outlived sessions end as expired, a batch at a time, their devices forgotten with them. The
+# partial indexes of live sessions by last use and by sign-in find them (0015).
+END_OUTLIVED = f"""
+WITH ended AS (
+    UPDATE sessions SET revoked_at = $1, revoked_reason = '{EXPIRED}'
+    WHERE id = ANY(ARRAY(
+        SELECT id FROM sessions
+        WHERE revoked_at IS NULL AND (last_used_at <= $2 OR created_at <= $3)
+        LIMIT $4
+    )) AND revoked_at IS NULL
+    RETURNING id
+), forgotten AS (
+    DELETE FROM devices d USING ended WHERE d.session_id = ended.id
+)
+SELECT id FROM ended
+"""
+
+
+async def end_outlived_sessions(conn: Connection, now: datetime, limit: int) -> list[uuid.UUID]:
+    """End at most ``limit`` sessions past their lifetime; the ids ended."""
+    rows = await conn.fetch(END_OUTLIVED, now, *lifetime_window(now), limit)
+    return [r["id"] for r in rows]
 
 
 async def touch_session(conn: Connection, session_id: uuid.UUID, now: datetime) -> None:
@@ -237,7 +309,7 @@ async def touch_session(conn: Connection, session_id: uuid.UUID, now: datetime) 
     )
 
 
-LIVE_SESSIONS = """
+LIVE_SESSIONS = f"""
 SELECT s.id, s.created_at, s.last_used_at,
        d.installation_id, d.platform, d.locale, d.app_version, d.registered_at
 FROM sessions s
@@ -245,13 +317,15 @@ LEFT JOIN LATERAL (
     SELECT installation_id, platform, locale, app_version, registered_at FROM devices
     WHERE session_id = s.id ORDER BY registered_at DESC LIMIT 1
 ) d ON true
-WHERE s.user_id = $1 AND s.revoked_at IS NULL
+WHERE s.user_id = $1 AND {LIVE.format("$2", "$3")}
 ORDER BY s.created_at, s.id
 """
 
 
-async def live_sessions(conn: Connection, user_id: uuid.UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(LIVE_SESSIONS, user_id)
+async def live_sessions(
+    conn: Connection, user_id: uuid.UUID, now: datetime
+) -> list[asyncpg.Record]:
+    return await conn.fetch(LIVE_SESSIONS, user_id, *lifetime_window(now))
 
 
 async def password_check(

@@ -120,7 +120,11 @@ SELECT u.couple_id, u.id AS user_id, u.timezone,
        d.installation_id, d.fcm_token, d.platform, d.locale
 FROM users u
 LEFT JOIN notification_prefs p ON p.user_id = u.id
+-- A device whose session outlived its lifetime is told nothing, though the sweep may not
+-- have ended that session yet ($4, $5: accounts.lifetime_window).
 LEFT JOIN devices d ON d.user_id = u.id AND d.registered_at > $2
+    AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = d.session_id
+                AND s.last_used_at > $4 AND s.created_at > $5)
 WHERE u.couple_id = ANY($1::uuid[])
 """
 
@@ -130,8 +134,11 @@ async def audience(
     couple_ids: Sequence[uuid.UUID],
     devices_since: datetime,
     heard_since: datetime,
+    sessions_window: tuple[datetime, datetime],
 ) -> list[asyncpg.Record]:
-    return await conn.fetch(AUDIENCE, list(couple_ids), devices_since, heard_since)
+    return await conn.fetch(
+        AUDIENCE, list(couple_ids), devices_since, heard_since, *sessions_window
+    )
 
 
 async def finished_readings(

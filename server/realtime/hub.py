@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Coroutine, Iterable
+from collections.abc import Collection, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,9 +177,9 @@ class Hub:
             if sub.user_id != user_id and not sub.catching_up:
                 sub.offer(frame)
 
-    def close_session(self, session_id: uuid.UUID) -> None:
+    def close_sessions(self, session_ids: Collection[uuid.UUID]) -> None:
         for sub in list(self.subscribers()):
-            if sub.session_id == session_id:
+            if sub.session_id in session_ids:
                 sub.finish(Close.UNAUTHORIZED)
 
     def close_user(self, user_id: uuid.UUID) -> None:

@@ -1,7 +1,8 @@
 """ONE dedicated LISTEN connection per node, which reconnects by itself.
 
 Notifications name what changed; the hub reads the rows. After a reconnect the hub re-reads
-every room, since notifications sent while we were away are never replayed.
+every room, and ``reconnected`` is called (the node re-checks its sockets' sessions), since
+notifications sent while we were away are never replayed.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -20,12 +22,15 @@ from server.realtime.hub import Hub
 log = logging.getLogger("twofold.listener")
 
 KEEPALIVE_SECONDS = 5.0
+# How the listener shows in pg_stat_activity (for operators, and for tests that cut it off).
+APPLICATION_NAME = "twofold-listener"
 
 
 class Listener:
-    def __init__(self, url: str, hub: Hub) -> None:
+    def __init__(self, url: str, hub: Hub, reconnected: Callable[[], None]) -> None:
         self.url = url
         self.hub = hub
+        self.reconnected = reconnected
         self.connected = asyncio.Event()
         self.reconnects = 0
 
@@ -35,7 +40,9 @@ class Listener:
         while True:
             conn: asyncpg.Connection[Any] | None = None
             try:
-                conn = await asyncpg.connect(self.url, timeout=10)
+                conn = await asyncpg.connect(
+                    self.url, timeout=10, server_settings={"application_name": APPLICATION_NAME}
+                )
                 lost = asyncio.Event()
                 conn.add_termination_listener(lambda _, lost=lost: lost.set())
                 for channel in (events.CHANNEL, notify.PRESENCE, notify.CONTROL):
@@ -44,6 +51,7 @@ class Listener:
                     self.reconnects += 1
                     log.info("listener reconnected; re-reading every room")
                     self.hub.resync()
+                    self.reconnected()
                 first = False
                 backoff = 0.1
                 self.connected.set()
@@ -82,7 +90,7 @@ class Listener:
         what, _, rest = payload.partition(":")
         match what:
             case "session":
-                self.hub.close_session(uuid.UUID(rest))
+                self.hub.close_sessions(notify.parse_sessions(rest))
             case "user":
                 self.hub.close_user(uuid.UUID(rest))
             case "linked":

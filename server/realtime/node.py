@@ -25,6 +25,7 @@ from server.due.scheduler import Scheduler
 from server.errors import TwofoldError
 from server.observability import Metrics
 from server.ops import batcher, pipeline
+from server.queries import accounts as accounts_q
 from server.queries import events
 from server.ratelimit import OpBudget
 from server.realtime import presence
@@ -35,6 +36,10 @@ from server.realtime.subscriber import Subscriber
 log = logging.getLogger("twofold.node")
 
 HEARTBEAT_SECONDS = 5.0
+# How often a node asks whether its sockets' sessions still live, besides after every
+# reconnect of its listener: a session ended while a NOTIFY was lost, or one that outlived its
+# lifetime with a socket open, loses its sockets within this long.
+SESSION_CHECK_SECONDS = 180.0
 
 
 def is_database_error(exc: BaseException) -> bool:
@@ -59,7 +64,8 @@ class Node:
         self.clock: Clock = state.clock
         settings = state.settings
         self.hub = Hub(pool, self.metrics, self.id, self.clock, settings.socket_queue_frames)
-        self.listener = Listener(database_url, self.hub)
+        self._check_sessions = asyncio.Event()
+        self.listener = Listener(database_url, self.hub, self._check_sessions.set)
         self.op_budget = OpBudget(settings.op_burst, settings.op_rate)
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -72,6 +78,7 @@ class Node:
         self._tasks = [
             asyncio.create_task(self.listener.run(), name="twofold-listener"),
             asyncio.create_task(self._heartbeat(), name="twofold-heartbeat"),
+            asyncio.create_task(self._session_checks(), name="twofold-session-checks"),
         ]
         # Serving before the listener is up would miss notifications of the first commits.
         async with asyncio.timeout(30):
@@ -108,6 +115,28 @@ class Node:
                     await presence.reap_dead_nodes(conn)
             except Exception as exc:  # noqa: BLE001 - the next beat tries again
                 log.warning("heartbeat failed (%s)", type(exc).__name__)
+
+    async def _session_checks(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._check_sessions.wait(), SESSION_CHECK_SECONDS)
+            self._check_sessions.clear()
+            try:
+                await self.close_dead_sessions()
+            except Exception as exc:  # noqa: BLE001 - the next check tries again
+                log.warning("checking sessions failed (%s)", type(exc).__name__)
+
+    async def close_dead_sessions(self) -> int:
+        """Close (4401) this node's sockets whose session has ended, outlived its lifetime or
+        gone with its account, asking about them all in one query; the number of sessions
+        closed. Runs every SESSION_CHECK_SECONDS and after the listener reconnects."""
+        ids = list({sub.session_id for sub in self.hub.subscribers()})
+        if not ids:
+            return 0
+        async with self.pool.acquire() as conn:
+            dead = await accounts_q.dead_sessions(conn, ids, self.clock.now())
+        self.hub.close_sessions(dead)
+        return len(dead)
 
     async def report_heard(self, conn: Connection) -> None:
         """Tell the database which sockets were heard from since the last report, and when

@@ -163,7 +163,9 @@ class _Session:
         """A person linked between our reading of their account and their socket joining the
         lobby would miss the news: read again, now that the lobby holds the socket."""
         async with self.node.pool.acquire() as conn:
-            row = await accounts_q.live_session(conn, sub.session_id, sub.user_id)
+            row = await accounts_q.live_session(
+                conn, sub.session_id, sub.user_id, self.node.clock.now()
+            )
         if row is not None and row["couple_id"] is not None:
             self.node.hub.linked(row["couple_id"], [sub.user_id])
 

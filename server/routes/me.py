@@ -64,10 +64,12 @@ class MeRoutes(Controller):
         await sessions.change_password(conn, clock, caller, data, address)
 
     @get("/sessions", responses=problems())
-    async def list_sessions(self, caller: CallerDep, conn: Conn) -> list[SessionView]:
+    async def list_sessions(
+        self, caller: CallerDep, conn: Conn, clock: ClockDep
+    ) -> list[SessionView]:
         """Where the account is signed in: each live session, the one asking marked
         ``current``, with the device it registered for notifications."""
-        return await sessions.list_sessions(conn, caller)
+        return await sessions.list_sessions(conn, clock, caller)
 
     @delete("/sessions/{session_id:uuid}", status_code=204, responses=problems(NotFound))
     async def end_session(
