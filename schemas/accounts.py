@@ -110,3 +110,22 @@ class SessionView(Base):
     created_at: datetime
     last_used_at: datetime
     device: Device | None  # the device this session registered for notifications
+
+
+class PasswordReset(Base):
+    """Ask for a reset code by email; answered the same whether or not the email has an
+    account."""
+
+    email: Email
+    # The app's language for the mail ("de-AT" reads as German); else the request's
+    # Accept-Language; else English.
+    locale: Annotated[str, msgspec.Meta(max_length=35)] | None = None
+
+
+class PasswordResetConfirm(Base):
+    # Not checked against the sign-up rules: a wrong shape is just a code that does not match.
+    email: Annotated[str, msgspec.Meta(max_length=254)]
+    code: Annotated[
+        str, msgspec.Meta(max_length=64, description="As mailed; case, spaces, dashes ignored.")
+    ]
+    new_password: Password

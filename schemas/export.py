@@ -40,6 +40,23 @@ class CoupleRecord(Base):
     events: list[Event]
 
 
+class ResetRecord(Base):
+    """A password reset code asked for and not used yet (the code itself is never kept)."""
+
+    requested_at: datetime
+    expires_at: datetime
+
+
+class MailRecord(Base):
+    """A mail sent to the person in the last 30 minutes (its text is not kept once sent)."""
+
+    kind: str
+    subject: str
+    created_at: datetime
+    outcome: str
+    sent_at: datetime | None
+
+
 class Export(Base):
     exported_at: datetime
     user: User
@@ -50,3 +67,5 @@ class Export(Base):
     devices: list[Device] = msgspec.field(default_factory=list)
     notifications: NotificationPrefs = msgspec.field(default_factory=NotificationPrefs)
     notifications_sent: list[SentNotification] = msgspec.field(default_factory=list)
+    password_resets: list[ResetRecord] = msgspec.field(default_factory=list)
+    mails_sent: list[MailRecord] = msgspec.field(default_factory=list)

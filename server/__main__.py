@@ -1,5 +1,5 @@
 """``python -m server`` (or ``twofold``): serve the API, apply migrations, or list the
-notifications recorded (the outbox)."""
+notifications and mails recorded (the outbox)."""
 
 from __future__ import annotations
 
@@ -51,9 +51,11 @@ def migrate(settings: Settings) -> int:
 
 def outbox(settings: Settings) -> int:
     """Every notification recorded (sent through FCM, or kept by the outbox), oldest first,
-    one JSON object per line."""
+    then every mail (``to``, ``subject``, ``text``: null once an SMTP server took it), one
+    JSON object per line."""
     from server import db
     from server.queries import due as due_q
+    from server.queries import resets as resets_q
 
     settings, _handle, _where = _database(settings)
     assert settings.database_url is not None
@@ -68,6 +70,8 @@ def outbox(settings: Settings) -> int:
                     line = dict(row)
                     line["data"] = msgspec.json.decode(row["data"])
                     sys.stdout.write(msgspec.json.encode(line).decode() + "\n")
+                for row in await resets_q.outbox(conn):
+                    sys.stdout.write(msgspec.json.encode(dict(row)).decode() + "\n")
         finally:
             await pool.close()
 
@@ -102,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         "serve", help="apply migrations and serve the API (embedded PostgreSQL if no DATABASE_URL)"
     )
     commands.add_parser("migrate", help="apply pending database migrations and exit")
-    commands.add_parser("outbox", help="list every notification recorded, one JSON object per line")
+    commands.add_parser(
+        "outbox", help="list every notification and mail recorded, one JSON object per line"
+    )
     args = parser.parse_args(argv)
 
     from server.observability import configure_logging

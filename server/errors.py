@@ -65,6 +65,10 @@ class ValidationFailed(TwofoldError):
         return cls("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
 
 
+class ResetInvalid(TwofoldError):
+    status, code, title = 400, "reset_invalid", "That reset code is wrong, expired or used"
+
+
 class Unauthorized(TwofoldError):
     status, code, title = 401, "unauthorized", "Not signed in, or the credentials are wrong"
 

@@ -15,6 +15,7 @@ from server.queries import devices as devices_q
 from server.queries import due as due_q
 from server.queries import events as events_q
 from server.queries import growth as growth_q
+from server.queries import resets as resets_q
 
 INVITES = """
 SELECT code, created_at, expires_at, used_at, revoked_at
@@ -52,4 +53,6 @@ async def export_person(conn: Connection, clock: Clock, user_id: uuid.UUID) -> E
             devices=await devices_q.devices_of(conn, user_id),
             notifications=await devices_q.prefs(conn, user_id),
             notifications_sent=await due_q.sent_to(conn, user_id),
+            password_resets=await resets_q.resets_of(conn, user_id),
+            mails_sent=await resets_q.mails_to(conn, user_id),
         )

@@ -107,6 +107,13 @@ class Metrics:
             ("kind", "outcome"),
             registry=self.registry,
         )
+        self.mails = Counter(
+            "twofold_mails",
+            "Mails tried by this node, by kind and outcome (sent, recorded, retrying, failed, "
+            "expired).",
+            ("kind", "outcome"),
+            registry=self.registry,
+        )
         self.fanout_lag = Histogram(
             "twofold_fanout_lag_seconds",
             "From an event's commit to its frame being written to a socket.",

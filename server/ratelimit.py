@@ -24,8 +24,26 @@ ACCEPT_INVITE = Limit("invite.accept", 10, timedelta(hours=1))
 # never seen. So someone else's failures never lock the owner out of a known installation.
 SIGN_IN_CLIENT = Limit("sign_in.client", 10, timedelta(hours=1))
 SIGN_IN_EMAIL = Limit("sign_in.email", 20, timedelta(hours=1))
+# Password resets. Asking is limited per email (nobody's inbox is flooded) and per client;
+# every confirm is counted per client and per email, so guessing a code (31^8 of them, at
+# most five live per email) gets nowhere. Unknown emails are counted the same way.
+RESET_EMAIL = Limit("reset.email", 5, timedelta(hours=1))
+RESET_CLIENT = Limit("reset.client", 20, timedelta(hours=1))
+RESET_CONFIRM_CLIENT = Limit("reset_confirm.client", 10, timedelta(hours=1))
+RESET_CONFIRM_EMAIL = Limit("reset_confirm.email", 50, timedelta(hours=1))
 # Every limit, for the sweep that drops counts past their window.
-LIMITS = {limit.scope: limit for limit in (ACCEPT_INVITE, SIGN_IN_CLIENT, SIGN_IN_EMAIL)}
+LIMITS = {
+    limit.scope: limit
+    for limit in (
+        ACCEPT_INVITE,
+        SIGN_IN_CLIENT,
+        SIGN_IN_EMAIL,
+        RESET_EMAIL,
+        RESET_CLIENT,
+        RESET_CONFIRM_CLIENT,
+        RESET_CONFIRM_EMAIL,
+    )
+}
 
 _RECENT = """
 SELECT at FROM rate_limit_hits

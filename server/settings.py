@@ -6,6 +6,7 @@ import logging
 import os
 import secrets
 from collections.abc import Callable, Mapping
+from email.utils import parseaddr
 from pathlib import Path
 from typing import TypeVar
 
@@ -15,6 +16,7 @@ from push.transport import credentials_path
 
 log = logging.getLogger("twofold.settings")
 T = TypeVar("T", int, float)
+DEFAULT_MAIL_FROM = "Twofold <no-reply@localhost>"
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -39,6 +41,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     firebase_credentials: str | None = None
     # Where FCM is (tests and benchmarks point it at the local FCM-compatible server).
     fcm_endpoint: str | None = None
+    # Mail (password resets): an SMTP server as smtp://user:pass@host:587 (or smtps:// for TLS
+    # from the start); without one, mail is recorded for `python -m server outbox`.
+    smtp_url: str | None = None
+    mail_from: str = DEFAULT_MAIL_FROM
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -61,6 +67,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             op_rate=_number(env, "TWOFOLD_OP_RATE", 2.0, float),
             firebase_credentials=credentials_path(env),
             fcm_endpoint=env.get("TWOFOLD_FCM_ENDPOINT") or None,
+            smtp_url=_smtp_url(env),
+            mail_from=_mail_from(env),
         )
 
 
@@ -75,6 +83,25 @@ def _number(env: Mapping[str, str], name: str, default: T, kind: Callable[[str],
     if not value > 0:
         raise SystemExit(f"{name} must be above zero, not {raw!r}")
     return value
+
+
+def _smtp_url(env: Mapping[str, str]) -> str | None:
+    from server.mail import SmtpServer  # here: server.mail imports this module
+
+    raw = env.get("TWOFOLD_SMTP_URL") or None
+    if raw is not None:
+        try:
+            SmtpServer.parse(raw)
+        except ValueError as exc:
+            raise SystemExit(f"TWOFOLD_SMTP_URL: {exc}") from None
+    return raw
+
+
+def _mail_from(env: Mapping[str, str]) -> str:
+    raw = env.get("TWOFOLD_MAIL_FROM") or DEFAULT_MAIL_FROM
+    if "@" not in parseaddr(raw)[1]:
+        raise SystemExit(f"TWOFOLD_MAIL_FROM must be an address, not {raw!r}")
+    return raw
 
 
 def development_secret(data_dir: Path) -> str:

@@ -265,3 +265,20 @@ async def test_nobody_else_sees_or_ends_anas_sessions(scene: dict[str, Any]) -> 
         assert (await other.delete("/v1/me/sessions")).status_code == 204
     assert [s["id"] for s in (await ana.get("/v1/me/sessions")).json()] == [session]
     assert (await ana.get("/v1/couple")).status_code == 200
+
+
+async def test_a_reset_hands_nobody_else_the_account(scene: dict[str, Any]) -> None:
+    """Ben, Ana's partner, asks for a reset of her account (his own token on the request, and
+    then a dead one): each is answered 202 with nothing in it, as for anyone, since the reset
+    routes need no token; no code he can guess sets her password, and Ana is still signed
+    in with her password unchanged."""
+    ana: Person = scene["ana"]
+    for asker in (scene["ben"], scene["revoked"], scene["deleted"]):
+        r = await asker.post("/v1/password-resets", {"email": ana.email})
+        assert r.status_code == 202 and r.content == b"", r.text
+        guess = {"email": ana.email, "code": "ABCD-EFGH", "new_password": "taken over now"}
+        r = await asker.post("/v1/password-resets/confirm", guess)
+        assert_problem(r, 400, "reset_invalid")
+    assert (await ana.get("/v1/me")).status_code == 200
+    r = await ana.client.post("/v1/sessions", json={"email": ana.email, "password": ana.password})
+    assert r.status_code == 200, r.text

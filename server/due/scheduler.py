@@ -154,6 +154,8 @@ class Scheduler:
                 "rate_limit_hits": await ratelimit.sweep(conn, now, SWEEP_ROWS),
                 "invites": await retention.spent_invites(conn, now, SWEEP_ROWS),
                 "missed_items": await retention.old_missed(conn, now, SWEEP_ROWS),
+                "password_resets": await retention.expired_resets(conn, now, SWEEP_ROWS),
+                "mails": await retention.old_mails(conn, now, SWEEP_ROWS),
             }
         except Exception as exc:  # noqa: BLE001 - the next turn tries again
             log.warning("sweeping old records failed (%s: %s)", type(exc).__name__, exc)

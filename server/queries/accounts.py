@@ -204,6 +204,7 @@ EXPIRED = "expired"
 STOLEN = "refresh token reused"
 ENDED_ELSEWHERE = "ended from another session"
 PASSWORD_CHANGED = "password changed"
+PASSWORD_RESET = "password reset"
 LEFT = "left"
 
 # Ending sessions forgets the devices they registered, in the same statement.

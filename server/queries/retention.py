@@ -34,6 +34,21 @@ DELETE FROM missed_items WHERE ctid = ANY(ARRAY(
 """
 
 
+# Password reset codes once expired (used ones are deleted when used), and mails once their
+# code would have expired: whatever they were for is over.
+EXPIRED_RESETS = """
+DELETE FROM password_resets WHERE id = ANY(ARRAY(
+    SELECT id FROM password_resets WHERE expires_at <= $1 LIMIT $2
+))
+"""
+
+OLD_MAILS = """
+DELETE FROM mails WHERE id = ANY(ARRAY(
+    SELECT id FROM mails WHERE send_until <= $1 LIMIT $2
+))
+"""
+
+
 def _count(status: str) -> int:
     return int(status.split()[-1])
 
@@ -49,3 +64,11 @@ async def spent_invites(conn: Connection, now: datetime, limit: int) -> int:
 
 async def old_missed(conn: Connection, now: datetime, limit: int) -> int:
     return _count(await conn.execute(OLD_MISSED, now - timedelta(days=MISSED_DAYS), limit))
+
+
+async def expired_resets(conn: Connection, now: datetime, limit: int) -> int:
+    return _count(await conn.execute(EXPIRED_RESETS, now, limit))
+
+
+async def old_mails(conn: Connection, now: datetime, limit: int) -> int:
+    return _count(await conn.execute(OLD_MAILS, now, limit))

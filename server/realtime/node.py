@@ -17,12 +17,14 @@ from push import transport
 from schemas.base import new_id
 from schemas.events import Event
 from schemas.ops import Op, OpAnswer
+from server import mail
 from server.auth import Caller
 from server.clock import Clock
 from server.db import Connection, Pool, create_pool
 from server.due import plan
 from server.due.scheduler import Scheduler
 from server.errors import TwofoldError
+from server.mail import Mailer
 from server.observability import Metrics
 from server.ops import batcher, pipeline
 from server.queries import accounts as accounts_q
@@ -92,8 +94,17 @@ class Node:
             tick_seconds=settings.due_tick_seconds,
         )
         self.due.start()
+        self.mailer = Mailer(
+            self.pool,
+            self.clock,
+            mail.transport(settings),
+            self.metrics,
+            tick_seconds=settings.due_tick_seconds,
+        )
+        self.mailer.start()
 
     async def stop(self) -> None:
+        await self.mailer.stop()
         await self.due.stop()
         self.hub.shutdown()
         for task in self._tasks:

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from litestar import Controller, delete, post
+from typing import Any
+
+from litestar import Controller, MediaType, Request, delete, post
+from litestar.datastructures import State
 from litestar.params import JSONBody
 
-from schemas.accounts import Refreshed, RefreshRequest, SignedIn, SignIn, SignUp
-from server import accounts
+from schemas.accounts import (
+    PasswordReset,
+    PasswordResetConfirm,
+    Refreshed,
+    RefreshRequest,
+    SignedIn,
+    SignIn,
+    SignUp,
+)
+from server import accounts, resets
 from server.deps import AddressDep, CallerDep, ClockDep, Conn, SettingsDep
-from server.errors import EmailTaken, RateLimited
+from server.errors import EmailTaken, RateLimited, ResetInvalid
 from server.openapi import BEARER, problems
+from server.realtime.node import Node
 
 
 class AccountRoutes(Controller):
@@ -50,3 +62,47 @@ class AccountRoutes(Controller):
         """Sign out this device: its refresh token stops working, its sockets close and the
         device it registered gets no more notifications."""
         await accounts.sign_out(conn, clock, caller.session_id)
+
+    @post(
+        "/password-resets",
+        status_code=202,
+        media_type=MediaType.TEXT,  # and an empty body: there is nothing to say
+        response_description="Accepted: a mail goes to the address",
+        responses=problems(RateLimited, auth=False),
+    )
+    async def ask_reset(
+        self,
+        data: JSONBody[PasswordReset],
+        conn: Conn,
+        settings: SettingsDep,
+        clock: ClockDep,
+        address: AddressDep,
+        request: Request[Any, Any, State],
+    ) -> str:
+        """Mail a single-use code (valid 30 minutes) to this address. Answered 202, in the
+        same time, whether or not the email has an account (an address without one is told
+        so by mail). The mail's language is ``locale``, else Accept-Language, else English.
+        Limited per email and per client."""
+        accept_language = request.headers.get("accept-language")
+        await resets.request(conn, settings, clock, data, address, accept_language)
+        node: Node = request.app.state.node
+        node.mailer.wake()  # committed: send it now rather than at the next round
+        return ""
+
+    @post(
+        "/password-resets/confirm",
+        status_code=204,
+        responses=problems(ResetInvalid, RateLimited, auth=False),
+    )
+    async def confirm_reset(
+        self,
+        data: JSONBody[PasswordResetConfirm],
+        conn: Conn,
+        settings: SettingsDep,
+        clock: ClockDep,
+        address: AddressDep,
+    ) -> None:
+        """Set a new password with the mailed code. Every session of the account ends (its
+        tokens get 401, its sockets close with 4401, its devices are forgotten). A wrong,
+        expired or used code is ``reset_invalid``."""
+        await resets.confirm(conn, settings, clock, data, address)

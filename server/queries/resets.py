@@ -1,0 +1,181 @@
+"""Password reset codes (as hashes) and the mail that carries them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import asyncpg
+import msgspec
+
+from schemas.export import MailRecord, ResetRecord
+from server.db import Connection
+
+
+async def account_by_email(conn: Connection, email: str) -> asyncpg.Record | None:
+    """The account's id and its email as it was signed up with (mail goes to that spelling)."""
+    return await conn.fetchrow("SELECT id, email FROM users WHERE lower(email) = lower($1)", email)
+
+
+async def insert_reset(
+    conn: Connection,
+    reset_id: uuid.UUID,
+    email_hash: bytes,
+    code_hash: bytes,
+    user_id: uuid.UUID | None,
+    now: datetime,
+    expires_at: datetime,
+) -> None:
+    await conn.execute(
+        """INSERT INTO password_resets
+               (id, email_hash, code_hash, user_id, requested_at, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        reset_id,
+        email_hash,
+        code_hash,
+        user_id,
+        now,
+        expires_at,
+    )
+
+
+LIVE = """
+SELECT EXISTS (
+    SELECT 1 FROM password_resets
+    WHERE email_hash = $1 AND code_hash = $2 AND expires_at > $3 AND user_id IS NOT NULL
+)
+"""
+
+# The DELETE's row lock makes two confirms of one code resolve to one success.
+USE = """
+DELETE FROM password_resets
+WHERE id = (SELECT id FROM password_resets
+            WHERE email_hash = $1 AND code_hash = $2 AND expires_at > $3
+              AND user_id IS NOT NULL
+            LIMIT 1)
+RETURNING user_id
+"""
+
+
+async def is_live(conn: Connection, email_hash: bytes, code_hash: bytes, now: datetime) -> bool:
+    """Whether this code of this email would reset an account now (nothing is spent)."""
+    return bool(await conn.fetchval(LIVE, email_hash, code_hash, now))
+
+
+async def use(
+    conn: Connection, email_hash: bytes, code_hash: bytes, now: datetime
+) -> uuid.UUID | None:
+    """Spend the code: the account it resets, or None when it is not (or no longer) live.
+    Every other code of that account goes with it."""
+    user_id: uuid.UUID | None = await conn.fetchval(USE, email_hash, code_hash, now)
+    if user_id is not None:
+        await conn.execute("DELETE FROM password_resets WHERE user_id = $1", user_id)
+    return user_id
+
+
+async def insert_mail(
+    conn: Connection,
+    *,
+    mail_id: uuid.UUID,
+    kind: str,
+    user_id: uuid.UUID | None,
+    recipient: str,
+    subject: str,
+    text: str,
+    now: datetime,
+    send_until: datetime,
+) -> None:
+    await conn.execute(
+        """INSERT INTO mails (id, kind, user_id, recipient, subject, text, created_at,
+                              send_until, next_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7)""",
+        mail_id,
+        kind,
+        user_id,
+        recipient,
+        subject,
+        text,
+        now,
+        send_until,
+    )
+
+
+class Pending(msgspec.Struct, frozen=True):
+    """A mail a node has taken to send."""
+
+    id: uuid.UUID
+    kind: str
+    recipient: str
+    subject: str
+    text: str | None
+    send_until: datetime
+    attempts: int
+
+
+CLAIM = """
+UPDATE mails SET next_at = $2, attempts = attempts + 1
+WHERE id = ANY(ARRAY(
+    SELECT id FROM mails WHERE next_at <= $1 ORDER BY next_at LIMIT $3 FOR UPDATE SKIP LOCKED
+))
+RETURNING id, kind, recipient, subject, text, send_until, attempts
+"""
+
+
+async def claim_mails(
+    conn: Connection, now: datetime, lease_until: datetime, limit: int
+) -> list[Pending]:
+    """Take mails due now; another node takes them again only after ``lease_until``."""
+    rows = await conn.fetch(CLAIM, now, lease_until, limit)
+    return [Pending(**dict(r)) for r in rows]
+
+
+class Settled(msgspec.Struct, frozen=True):
+    """What became of a mail: its outcome, and when to try again (None: never)."""
+
+    id: uuid.UUID
+    outcome: str
+    detail: str | None
+    sent_at: datetime | None
+    next_at: datetime | None
+    keep_text: bool
+
+
+RECORD = """
+UPDATE mails SET outcome = $2, detail = $3, sent_at = $4, next_at = $5,
+                 text = CASE WHEN $6::boolean THEN text END
+WHERE id = $1
+"""
+
+
+async def record_mails(conn: Connection, settled: list[Settled]) -> None:
+    await conn.executemany(
+        RECORD, [(s.id, s.outcome, s.detail, s.sent_at, s.next_at, s.keep_text) for s in settled]
+    )
+
+
+OUTBOX = """
+SELECT recipient AS "to", subject, text, kind, outcome, created_at, sent_at
+FROM mails ORDER BY created_at, id
+"""
+
+
+async def outbox(conn: Connection) -> list[asyncpg.Record]:
+    return await conn.fetch(OUTBOX)
+
+
+async def resets_of(conn: Connection, user_id: uuid.UUID) -> list[ResetRecord]:
+    rows = await conn.fetch(
+        """SELECT requested_at, expires_at FROM password_resets
+           WHERE user_id = $1 ORDER BY requested_at, id""",
+        user_id,
+    )
+    return [ResetRecord(**dict(r)) for r in rows]
+
+
+async def mails_to(conn: Connection, user_id: uuid.UUID) -> list[MailRecord]:
+    rows = await conn.fetch(
+        """SELECT kind, subject, created_at, outcome, sent_at FROM mails
+           WHERE user_id = $1 ORDER BY created_at, id""",
+        user_id,
+    )
+    return [MailRecord(**dict(r)) for r in rows]
