@@ -65,6 +65,7 @@ async def start_server(
         "DATABASE_URL": database_url,
         "TWOFOLD_SECRET_KEY": secret,
         "TWOFOLD_PORT": str(port),
+        "TWOFOLD_METRICS_ADDR": "127.0.0.1:0",
         "TWOFOLD_LOG_LEVEL": os.environ.get("BENCH_SERVER_LOG_LEVEL", "WARNING"),
     } | (extra_env or {})
     with log.open("ab") as out:

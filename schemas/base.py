@@ -8,6 +8,9 @@
 - Schemas only grow: a new field gets a default and a field never changes type, because
   phones in the wild run old app versions.
 - Text limits are enforced, never truncated: longer input is a validation error.
+- Every number and date a client sends has bounds, published in the OpenAPI document:
+  counts and minutes their own, a ``seq`` 0..``SEQ_MAX``, a local date
+  ``DATE_MIN``..``DATE_MAX``. Outside them is a validation error, never an overflow.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import re
 import time
 import uuid
 import zoneinfo
+from datetime import date
 from typing import Annotated
 
 import msgspec
@@ -55,6 +59,39 @@ LocalTime = Annotated[
     msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description='Local time "HH:MM".'),
 ]
 
+# A seq past what a JavaScript number holds exactly (and far below the bigint column's limit,
+# past which the database driver refuses it). The OpenAPI document shows bounds as floats,
+# and this one is exact as a float too.
+SEQ_MAX = 2**53 - 1
+Seq = Annotated[int, msgspec.Meta(ge=0, le=SEQ_MAX)]
+
+# Local dates: wide enough for any reading, check-in or growth entry, and far enough inside
+# Python's years 1-9999 that the date arithmetic around them (90 days back, twelve weeks back,
+# a ritual's next occurrence) never overflows. The pattern says the same in the OpenAPI
+# document (JSON Schema has no bounds for dates).
+DATE_MIN = date(1900, 1, 1)
+DATE_MAX = date(2999, 12, 31)
+DATE_PATTERN = r"^(19[0-9]{2}|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+DATE_RANGE = f"{DATE_MIN.isoformat()} to {DATE_MAX.isoformat()}"
+LocalDate = Annotated[
+    date,
+    # Litestar reads a field's OpenAPI extras from extra_json_schema["extra"].
+    msgspec.Meta(
+        extra_json_schema={
+            "description": f"A local date, {DATE_RANGE}.",
+            "extra": {"pattern": DATE_PATTERN},
+        }
+    ),
+]
+
+
+def date_out_of_range(day: date) -> str | None:
+    """Why ``day`` is not accepted, or None."""
+    if DATE_MIN <= day <= DATE_MAX:
+        return None
+    return f"Must be a date from {DATE_RANGE}"
+
+
 _ZONE_NAME = re.compile(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$")
 
 
@@ -78,6 +115,11 @@ def field_error(field: str, message: str) -> ValueError:
 def check_time_zone(name: str, field: str) -> None:
     if not is_time_zone(name):
         raise field_error(field, f"Unknown time zone {name!r}")
+
+
+def check_date(day: date, field: str) -> None:
+    if problem := date_out_of_range(day):
+        raise field_error(field, problem)
 
 
 def check_not_blank(value: str, field: str) -> None:

@@ -8,12 +8,27 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from schemas.base import Base, LocalTime, Note, Patch, TimeZone, Title, check_time_zone
+from schemas.base import (
+    Base,
+    LocalDate,
+    LocalTime,
+    Note,
+    Patch,
+    TimeZone,
+    Title,
+    check_date,
+    check_time_zone,
+)
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RitualStatus = Literal["proposed", "active", "archived"]
-RemindMinutes = Annotated[int, msgspec.Meta(ge=0, le=1440)]
+RemindMinutes = Annotated[
+    int,
+    # Litestar leaves a bound of 0 out of the OpenAPI document where the field may be left
+    # out (ritual.update); the extra puts it back.
+    msgspec.Meta(ge=0, le=1440, extra_json_schema={"extra": {"minimum": 0}}),
+]
 
 
 class EveryDay(Base, tag="day", tag_field="every"):
@@ -89,8 +104,11 @@ class UpdateBody(Patch):
 
 class CheckinBody(Base):
     ritual_id: uuid.UUID
-    date: date
+    date: LocalDate
     note: Note | None = None
+
+    def __post_init__(self) -> None:
+        check_date(self.date, "date")
 
 
 class Checkin(Base):

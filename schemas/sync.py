@@ -9,7 +9,7 @@ from typing import Annotated
 
 import msgspec
 
-from schemas.base import Base
+from schemas.base import Base, Seq
 
 
 class Frame(Base, tag_field="type"):
@@ -19,7 +19,7 @@ class Frame(Base, tag_field="type"):
 # Client to server.
 class Hello(Frame, tag="hello"):
     token: Annotated[str, msgspec.Meta(max_length=4096)]
-    after: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    after: Seq | None = None
 
 
 class OpFrame(Frame, tag="op"):

@@ -92,6 +92,9 @@ def serve(settings: Settings) -> int:
     print(f"Twofold listening on {base}", flush=True)
     print(f"database: {where}", flush=True)
     print(f"API docs: {base}/schema/swagger (OpenAPI JSON at {base}/schema)", flush=True)
+    host = settings.metrics_host
+    metrics = f"http://{f'[{host}]' if ':' in host else host}:{settings.metrics_port}/metrics"
+    print(f"metrics: {metrics} (Prometheus; never on the API's port)", flush=True)
     uvicorn.Server(uvicorn_config(settings)).run()
     return 0
 

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp
 
 from server import db
 from server.clock import Clock, SystemClock
 from server.deps import dependencies
-from server.errors import exception_handlers, refuse_nul
+from server.errors import exception_handlers, screen_request
 from server.links import LinkedJsonRenderPlugin
-from server.observability import Metrics, observed
+from server.observability import Metrics, MetricsServer, observed
 from server.realtime.node import Node
 from server.realtime.socket import sync
 from server.routes.accounts import AccountRoutes
@@ -29,15 +32,34 @@ from server.routes.me import MeRoutes
 from server.routes.repairs import RepairRoutes
 from server.routes.resources import ResourceRoutes
 from server.routes.stream import StreamRoutes
-from server.settings import Settings
+from server.settings import Settings, weak_secret
+
+log = logging.getLogger("twofold")
 
 MAX_BODY = 64 * 1024
+# Swagger UI (swagger-ui-dist from npm, with its LICENSE), served by the node itself so the
+# docs render with no internet and load no script from a CDN.
+SWAGGER_UI = Path(__file__).parent / "static" / "swagger-ui"
+ASSETS = "/schema/assets"
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     if settings.database_url is None:
         raise ValueError("create_app needs settings.database_url; the CLI starts one if unset")
     database_url = settings.database_url
+    if problem := weak_secret(settings.secret_key):
+        raise ValueError(f"settings.secret_key {problem}")
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def metrics_endpoint(app: Litestar) -> AsyncGenerator[None, None]:
+        server = MetricsServer(metrics.registry, settings.metrics_host, settings.metrics_port)
+        app.state.metrics_url = server.url
+        log.info("metrics on %s", server.url)
+        try:
+            yield
+        finally:
+            await server.close()
 
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncGenerator[None, None]:
@@ -70,12 +92,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             ResourceRoutes,
             HealthRoutes,
             sync,
+            create_static_files_router(
+                path=ASSETS, directories=[SWAGGER_UI], include_in_schema=False
+            ),
         ],
-        lifespan=[database],
-        state=State({"settings": settings, "clock": the_clock, "metrics": Metrics()}),
+        lifespan=[metrics_endpoint, database],
+        state=State({"settings": settings, "clock": the_clock, "metrics": metrics}),
         dependencies=dependencies(settings, the_clock),
         exception_handlers=exception_handlers,
-        before_request=refuse_nul,
+        before_request=screen_request,
         request_max_body_size=MAX_BODY,
         openapi_config=OpenAPIConfig(
             title="Twofold",
@@ -84,7 +109,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             path="/schema",
             render_plugins=[
                 LinkedJsonRenderPlugin(path=["/", "/openapi.json"]),
-                SwaggerRenderPlugin(path="/swagger"),
+                SwaggerRenderPlugin(
+                    path="/swagger",
+                    js_url=f"{ASSETS}/swagger-ui-bundle.js",
+                    css_url=f"{ASSETS}/swagger-ui.css",
+                    standalone_preset_js_url=f"{ASSETS}/swagger-ui-standalone-preset.js",
+                    favicon=f"<link rel='icon' type='image/png' href='{ASSETS}/favicon-32x32.png'>",
+                ),
             ],
             components=Components(
                 security_schemes={

@@ -146,7 +146,9 @@ def problem_response(error: TwofoldError) -> Response[bytes]:
 
 
 # msgspec says where a value failed as a JSON path suffix: "Expected `int`, got `str` - at `$.x`".
-_AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+# A check in a nested Struct's __post_init__ names its field itself, and msgspec adds where
+# that Struct is: "... - at `$.date` - at `$.body`" is body.date.
+_AT_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 
 
 _MISSING = re.compile(r"missing required field `(?P<name>[^`]+)`")
@@ -155,13 +157,14 @@ _MISSING = re.compile(r"missing required field `(?P<name>[^`]+)`")
 def field_errors(messages: list[str]) -> list[FieldError]:
     out = []
     for text in messages:
-        m = _AT_PATH.match(text)
-        assert m is not None
-        path = (m["path"] or "").removeprefix(".").removeprefix("data").removeprefix(".")
+        message, path = text, ""
+        while m := _AT_PATH.search(message):
+            message, path = message[: m.start()], path + m["path"]
+        path = path.removeprefix(".").removeprefix("data").removeprefix(".")
         # A missing field is reported at the object holding it; name the field itself.
-        if missing := _MISSING.search(m["message"]):
+        if missing := _MISSING.search(message):
             path = f"{path}.{missing['name']}" if path else missing["name"]
-        out.append(FieldError(field=path or "body", message=m["message"]))
+        out.append(FieldError(field=path or "body", message=message))
     return out
 
 
@@ -193,7 +196,11 @@ def _on_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
         case NotFoundException():
             error = NotFound("No such resource")
         case MethodNotAllowedException():
-            error = MethodNotAllowed()
+            response = problem_response(MethodNotAllowed())
+            # RFC 9110 15.5.6: a 405 lists the methods the resource does allow.
+            if allow := (exc.headers or {}).get("allow"):
+                response.headers["Allow"] = allow
+            return response
         case _ if exc.status_code == 413:
             error = PayloadTooLarge()
         case _ if exc.status_code == 401:
@@ -232,12 +239,30 @@ def reject_nul(raw: bytes) -> None:
         raise ValidationFailed(NUL_DETAIL)
 
 
-async def refuse_nul(request: Request[Any, Any, Any]) -> None:
-    """Litestar's before-request hook: bodies and query strings with NUL are refused."""
+def is_json(content_type: str) -> bool:
+    """``application/json`` or a JSON-based type (``application/merge-patch+json``), any
+    parameters (``; charset=utf-8``) aside."""
+    media = content_type.partition(";")[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+JSON_ONLY_DETAIL = "A request body must be JSON, sent with content-type: application/json"
+
+
+async def screen_request(request: Request[Any, Any, Any]) -> None:
+    """Litestar's before-request hook: bodies and query strings with NUL are refused, and so
+    is a body of any type but JSON. A browser sends a text/plain or form body from any web
+    page without asking first (no CORS preflight); read as JSON, it would be a request any
+    site could make in the visitor's name."""
     if b"%00" in request.scope.get("query_string", b""):
         raise ValidationFailed(NUL_DETAIL)
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-        reject_nul(await request.body())
+        body = await request.body()
+        if body and not is_json(request.headers.get("content-type", "")):
+            raise ValidationFailed(JSON_ONLY_DETAIL)
+        reject_nul(body)
 
 
 def _on_unstorable_text(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:

@@ -1,23 +1,44 @@
-"""Structured logs (one JSON line per request) and Prometheus metrics.
+"""Structured logs (one JSON line per request), Prometheus metrics on their own address, and
+the headers every HTTP answer carries.
 
 Logs carry the route's template, never its concrete path or any body, so no password, token,
-invite code or anything a partner wrote can reach them.
+invite code or anything a partner wrote can reach them. Metrics labels come from small fixed
+sets (route templates, the standard methods, statuses), so no request can add a series.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
 import sys
+import threading
 import time
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import msgspec
 from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
+from prometheus_client.exposition import ThreadingWSGIServer
 
 _LOG_FIELDS = ("method", "route", "status", "ms", "node")
+
+# RFC 9110's methods and PATCH; any other token is counted as OTHER, or each new one sent
+# would be a series kept until the process ends.
+METHODS = frozenset(
+    ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
+)
+
+# On every HTTP answer: no content sniffing (a problem+json body is never run as a script),
+# no referrer leaking a path, no framing (clickjacking the API docs).
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+)
 
 
 class JsonFormatter(logging.Formatter):
@@ -125,9 +146,42 @@ class Metrics:
 _request_log = logging.getLogger("twofold.request")
 
 
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Scrapes are not requests to log."""
+
+
+class MetricsServer:
+    """A node's registry served as Prometheus text on its own address, in a thread of its own
+    (prometheus_client's server), so nothing public reaches it and a slow scrape never holds
+    the event loop."""
+
+    def __init__(self, registry: CollectorRegistry, host: str, port: int) -> None:
+        class Server(ThreadingWSGIServer):
+            address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+        try:
+            self._httpd = make_server(host, port, make_wsgi_app(registry), Server, _Quiet)
+        except OSError as exc:
+            raise RuntimeError(f"Cannot serve metrics on {host}:{port} ({exc.strerror})") from exc
+        bound = self._httpd.server_address[1]
+        shown = f"[{host}]" if ":" in host else host
+        self.url = f"http://{shown}:{bound}/metrics"
+        # A short poll, so that a node (a test's, many times a run) stops at once.
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._httpd.shutdown)
+        self._httpd.server_close()
+
+
 class Observed:
     """Wraps the Litestar app so that every HTTP request is timed, counted and logged once,
-    including those no route matches (Litestar's own middleware runs only behind a route)."""
+    and every answer carries ``SECURITY_HEADERS``, including those no route matches
+    (Litestar's own middleware runs only behind a route)."""
 
     def __init__(self, app: Litestar) -> None:
         self.app = app
@@ -144,6 +198,7 @@ class Observed:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message["headers"] = [*message.get("headers", ()), *SECURITY_HEADERS]
             await send(message)
 
         try:
@@ -151,7 +206,7 @@ class Observed:
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("path_template") or "unmatched"
-            method = scope["method"]
+            method = scope["method"] if scope["method"] in METHODS else "OTHER"
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.latency.labels(method, route).observe(elapsed)
             _request_log.info(

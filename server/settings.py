@@ -18,11 +18,19 @@ log = logging.getLogger("twofold.settings")
 T = TypeVar("T", int, float)
 DEFAULT_MAIL_FROM = "Twofold <no-reply@localhost>"
 
+# RFC 7518 3.2: an HS256 key is at least as long as its hash; a shorter one can be guessed
+# offline from any single token, and whoever guesses it signs tokens for anyone.
+MIN_SECRET_BYTES = 32
+
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    # Prometheus' own address, never the API's port: the balancer exposes the API to anyone.
+    # Port 0 takes a free one (tests; the bound URL is app.state.metrics_url).
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9108
     secret_key: str
     log_level: str = "INFO"
     data_dir: Path = Path(".twofold")
@@ -56,11 +64,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         level = (env.get("TWOFOLD_LOG_LEVEL") or "INFO").upper()
         if level not in logging.getLevelNamesMapping():
             raise SystemExit(f"TWOFOLD_LOG_LEVEL must be a logging level, not {level!r}")
+        metrics_host, metrics_port = address(
+            "TWOFOLD_METRICS_ADDR", env.get("TWOFOLD_METRICS_ADDR") or "127.0.0.1:9108"
+        )
+        configured = env.get("TWOFOLD_SECRET_KEY")
+        secret_key = configured or development_secret(data_dir)
+        if problem := weak_secret(secret_key):
+            where = "TWOFOLD_SECRET_KEY" if configured else f"The key in {data_dir / 'secret_key'}"
+            raise SystemExit(f"{where} {problem}")
         return cls(
             database_url=env.get("DATABASE_URL") or None,
             host=env.get("TWOFOLD_HOST") or "127.0.0.1",
             port=int(port),
-            secret_key=env.get("TWOFOLD_SECRET_KEY") or development_secret(data_dir),
+            metrics_host=metrics_host,
+            metrics_port=metrics_port,
+            secret_key=secret_key,
             log_level=level,
             data_dir=data_dir,
             op_burst=_number(env, "TWOFOLD_OP_BURST", 40, int),
@@ -102,6 +120,26 @@ def _mail_from(env: Mapping[str, str]) -> str:
     if "@" not in parseaddr(raw)[1]:
         raise SystemExit(f"TWOFOLD_MAIL_FROM must be an address, not {raw!r}")
     return raw
+
+
+def address(name: str, raw: str) -> tuple[str, int]:
+    """``host:port`` (``[::1]:9108`` for IPv6) as a host and a port number."""
+    host, sep, port = raw.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise SystemExit(f"{name} must be host:port (e.g. 127.0.0.1:9108), not {raw!r}")
+    return host, int(port)
+
+
+def weak_secret(key: str) -> str | None:
+    """Why ``key`` cannot sign tokens, or None if it can."""
+    size = len(key.encode())
+    if size < MIN_SECRET_BYTES:
+        return (
+            f"is {size} bytes; it must be at least {MIN_SECRET_BYTES} (make one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+        )
+    return None
 
 
 def development_secret(data_dir: Path) -> str:

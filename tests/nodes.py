@@ -49,6 +49,12 @@ class Node:
     settings: Settings
 
     @property
+    def metrics_url(self) -> str:
+        """Where this node serves Prometheus text: its own port, not the API's."""
+        url: str = self.server.config.app.app.state.metrics_url
+        return url
+
+    @property
     def twofold(self) -> TwofoldNode:
         """The server's own node object (its hub, its scheduler), for a test to wait on."""
         node: TwofoldNode = self.server.config.app.app.state.node
@@ -68,6 +74,7 @@ async def run_node(
         secret_key=TEST_SECRET,
         data_dir=Path(mkdtemp(prefix="twofold-node-")),
         pool_max_size=10,
+        metrics_port=0,
         **tuned,
     )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -114,6 +121,7 @@ async def server_process(
             "DATABASE_URL": database_url,
             "TWOFOLD_SECRET_KEY": TEST_SECRET,
             "TWOFOLD_PORT": str(port),
+            "TWOFOLD_METRICS_ADDR": "127.0.0.1:0",
             "TWOFOLD_LOG_LEVEL": "WARNING",
         }
         | (extra_env or {})

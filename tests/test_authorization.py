@@ -216,7 +216,10 @@ async def test_a_dead_token_opens_nothing(scene: dict[str, Any], who: str) -> No
     ]
     for method, path, body in routes:
         r = await person.client.request(
-            method, path, headers=person.auth, content=None if body is None else json.dumps(body)
+            method,
+            path,
+            headers=person.auth | {"content-type": "application/json"},
+            content=None if body is None else json.dumps(body),
         )
         assert_problem(r, 401, "unauthorized")
         assert not _leaks(r, t), (method, path)

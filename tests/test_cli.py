@@ -26,11 +26,15 @@ def _free_port() -> int:
 
 
 @contextmanager
-def make_run(data_dir: Path, port: int) -> Iterator[tuple[str, Path]]:
+def make_run(data_dir: Path, port: int, metrics_port: int) -> Iterator[tuple[str, Path]]:
     """``make run`` with no DATABASE_URL, its data in ``data_dir``; yields the base URL once
     /readyz answers 200, and the file its output goes to."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TWOFOLD_SECRET_KEY")}
-    env |= {"TWOFOLD_DATA_DIR": str(data_dir), "TWOFOLD_PORT": str(port)}
+    env |= {
+        "TWOFOLD_DATA_DIR": str(data_dir),
+        "TWOFOLD_PORT": str(port),
+        "TWOFOLD_METRICS_ADDR": f"127.0.0.1:{metrics_port}",
+    }
     out = data_dir.parent / f"make-run-{port}.log"
     with out.open("w") as log:
         proc = subprocess.Popen(
@@ -63,8 +67,8 @@ def test_make_run_serves_and_keeps_its_data(tmp_path: Path) -> None:
     """`make run` starts an embedded PostgreSQL, says where it listens and where the docs
     are, answers /readyz, and an account made before a restart is still there after it."""
     data = tmp_path / "data"
-    port = _free_port()
-    with make_run(data, port) as (url, out):
+    port, metrics_port = _free_port(), _free_port()
+    with make_run(data, port, metrics_port) as (url, out):
         r = httpx.post(
             f"{url}/v1/accounts",
             json={
@@ -79,9 +83,12 @@ def test_make_run_serves_and_keeps_its_data(tmp_path: Path) -> None:
         assert f"Twofold listening on {url}" in printed
         assert "embedded PostgreSQL" in printed
         assert f"{url}/schema" in printed
+        metrics = f"http://127.0.0.1:{metrics_port}/metrics"
+        assert f"metrics: {metrics}" in printed
+        assert "twofold_http_requests_total" in httpx.get(metrics).text
     assert (data / "pgdata" / "PG_VERSION").exists()
     assert (data / "secret_key").exists()
-    with make_run(data, port) as (url, _):
+    with make_run(data, port, metrics_port) as (url, _):
         r = httpx.post(
             f"{url}/v1/sessions", json={"email": "ana@example.org", "password": PASSWORD}
         )
@@ -98,3 +105,26 @@ def test_command_line_help() -> None:
         check=True,
     )
     assert "serve" in done.stdout and "migrate" in done.stdout
+
+
+def test_a_short_secret_key_is_refused_at_start(tmp_path: Path) -> None:
+    """A three-character TWOFOLD_SECRET_KEY would let anyone forge tokens: the server will not
+    start with it, and says why and how to make a good one."""
+    env = dict(os.environ) | {
+        "TWOFOLD_SECRET_KEY": "abc",
+        "TWOFOLD_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/never-reached",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "server", "serve"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "TWOFOLD_SECRET_KEY is 3 bytes; it must be at least 32" in done.stderr, done.stderr
+    assert "secrets.token_urlsafe" in done.stderr
+    assert "Twofold listening" not in done.stdout

@@ -14,7 +14,8 @@ import pytest
 from server import db as server_db
 from server.embedded import with_database
 from server.observability import JsonFormatter
-from tests.people import PASSWORD, assert_problem, sign_up
+from tests.nodes import Node
+from tests.people import PASSWORD, Person, assert_problem, sign_up
 
 CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "API.md"
 
@@ -40,16 +41,89 @@ async def test_readyz_refuses_while_a_migration_is_missing(
     assert (await client.get("/readyz")).status_code == 200
 
 
-async def test_metrics_count_requests_by_route(client: httpx.AsyncClient) -> None:
-    """Prometheus sees requests by route template and status, and their latency."""
+async def test_metrics_count_requests_by_route(client: httpx.AsyncClient, node: Node) -> None:
+    """Prometheus sees requests by route template and status, and their latency, on the
+    node's own metrics address."""
     await sign_up(client, "Ana")
     await client.get("/v1/nothing")
-    text = (await client.get("/metrics")).text
+    text = (await client.get(node.metrics_url)).text
     assert re.search(
         r'twofold_http_requests_total\{method="POST",route="/v1/accounts",status="201"\} 1\.0', text
     )
     assert 'route="unmatched",status="404"' in text
     assert "twofold_http_request_duration_seconds_bucket" in text
+
+
+async def test_metrics_are_not_served_on_the_api_port(
+    client: httpx.AsyncClient, node: Node
+) -> None:
+    """What the balancer exposes to anyone, the API port, has no /metrics; the metrics
+    address is another port on loopback."""
+    assert_problem(await client.get("/metrics"), 404, "not_found")
+    metrics = httpx.URL(node.metrics_url)
+    assert metrics.host == "127.0.0.1" and metrics.port != node.port
+
+
+def _series(metrics: str) -> set[str]:
+    return {line.split(" ")[0] for line in metrics.splitlines() if line.startswith("twofold_http")}
+
+
+async def test_strange_methods_do_not_grow_the_metrics(
+    client: httpx.AsyncClient, node: Node
+) -> None:
+    """A scanner sends PROBE0X..PROBE4X and made-up paths: each is counted as method OTHER
+    and route unmatched, so however many more it tries, no new series appears."""
+    async with httpx.AsyncClient() as scraper:
+
+        async def scan(tries: range) -> set[str]:
+            for i in tries:
+                await client.request(f"PROBE{i}X", "/v1/accounts")
+                await client.request(f"PROBE{i}X", f"/v1/nothing-{i}")
+                await client.get(f"/v1/made-up/{i}")
+            return _series((await scraper.get(node.metrics_url)).text)
+
+        first = await scan(range(5))
+        assert await scan(range(5, 50)) == first
+    assert [s for s in first if "PROBE" in s or "nothing-" in s or "made-up" in s] == []
+    assert any('method="OTHER"' in s for s in first), first
+
+
+async def test_every_answer_carries_the_security_headers(
+    client: httpx.AsyncClient, couple: tuple[Person, Person]
+) -> None:
+    """A page, a JSON answer, a problem, an unknown path, a wrong method and the API docs all
+    say nosniff, no referrer and no framing."""
+    ana, _ = couple
+    answers = [
+        await client.get("/healthz"),
+        await ana.get("/v1/couple"),
+        await ana.get("/v1/couple/events", params={"after": "-1"}),
+        await client.get("/v1/nothing"),
+        await client.put("/v1/accounts", json={}),
+        await client.get("/schema"),
+        await client.get("/schema/swagger"),
+        await client.post("/v1/accounts", content="x", headers={"content-type": "text/plain"}),
+    ]
+    for r in answers:
+        assert r.headers["x-content-type-options"] == "nosniff", (r.url, r.headers)
+        assert r.headers["referrer-policy"] == "no-referrer", (r.url, r.headers)
+        assert r.headers["x-frame-options"] == "DENY", (r.url, r.headers)
+
+
+async def test_the_api_docs_need_no_internet(client: httpx.AsyncClient) -> None:
+    """/schema/swagger loads its scripts, styles and icon from the node itself, each served
+    with its own content type (nosniff would refuse a script without one)."""
+    page = (await client.get("/schema/swagger")).text
+    urls = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page)
+    assert len(urls) >= 4, page
+    assert not [u for u in urls if "//" in u], urls
+    kinds = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
+    for url in urls:
+        r = await client.get(url)
+        assert r.status_code == 200, url
+        assert r.headers["content-type"].startswith(kinds[url[url.rindex(".") :]]), r.headers
+    bundle = next(u for u in urls if u.endswith("/swagger-ui-bundle.js"))
+    assert "SwaggerUIBundle" in (await client.get(bundle)).text
 
 
 async def test_concurrent_migrations_apply_each_file_once(database_url: str) -> None:

@@ -33,7 +33,7 @@ async def erasures(client: httpx.AsyncClient, nodes: list[Node]) -> float:
     """Former couples erased, summed over the nodes' /metrics."""
     total = 0.0
     for node in nodes:
-        text = (await client.get(f"{node.url}/metrics")).text
+        text = (await client.get(node.metrics_url)).text
         for line in text.splitlines():
             if line.startswith("twofold_couple_erasures_total "):
                 total += float(line.split()[1])

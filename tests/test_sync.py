@@ -76,6 +76,26 @@ async def test_after_beyond_head_resets(phones: tuple[Phone, Phone]) -> None:
     assert a.seqs == [2]
 
 
+async def test_a_hello_after_a_seq_past_any_integer_is_refused(
+    phones: tuple[Phone, Phone],
+) -> None:
+    """A phone saying hello after a seq past what a seq can be (2^53 - 1, and 2^63 past the
+    database's bigint) is answered validation_failed, and its next, proper hello is welcomed."""
+    a, _ = phones
+    for after in (2**53, 2**63, 2**64):
+        refused = await a.connect(after=after)
+        assert refused["type"] == "error" and refused["code"] == "validation_failed", refused
+        start = len(a.frames)
+        await a.send({"type": "hello", "token": a.person.tokens["access_token"], "after": 0})
+        welcome = await a.wait_for(lambda f: f["type"] in ("welcome", "error"), start=start)
+        assert welcome["type"] == "welcome", welcome
+        await a.close()
+    reset = await a.connect(after=2**53 - 1)
+    assert reset["type"] == "welcome"
+    assert (await a.wait_for(lambda f: f["type"] == "reset"))["head"] == 1
+    await a.close()
+
+
 async def test_ping_pong(phones: tuple[Phone, Phone]) -> None:
     """An app-level ping is answered with a pong."""
     a, _ = phones
@@ -407,8 +427,8 @@ async def test_metrics_show_the_stream(phones: tuple[Phone, Phone], node: Node) 
     await a.op("pause.start")
     await b.wait_seq(ack["seq"])
     await a.wait_seq(ack["seq"])
-    async with httpx.AsyncClient(base_url=node.url) as c:
-        text = (await c.get("/metrics")).text
+    async with httpx.AsyncClient() as c:
+        text = (await c.get(node.metrics_url)).text
     assert "twofold_sockets_open 2.0" in text
     assert 'twofold_ops_total{kind="pause.start",outcome="applied"} 1.0' in text
     assert 'twofold_ops_total{kind="pause.start",outcome="pause_active"} 1.0' in text

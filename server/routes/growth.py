@@ -6,12 +6,13 @@ from datetime import date
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import JSONBody
 
 from schemas.growth import GrowthEntry, GrowthIn, GrowthLog
 from server import growth
 from server.deps import CallerDep, ClockDep, Conn
 from server.openapi import BEARER, problems
+from server.routes.params import a_date, in_range
 
 
 class GrowthRoutes(Controller):
@@ -32,13 +33,10 @@ class GrowthRoutes(Controller):
         caller: CallerDep,
         conn: Conn,
         clock: ClockDep,
-        first: Annotated[
-            date | None, QueryParameter(name="from", description="First local date, inclusive")
-        ] = None,
-        last: Annotated[
-            date | None, QueryParameter(name="to", description="Last local date, inclusive")
-        ] = None,
+        first: Annotated[date | None, a_date("from", "First local date, inclusive")] = None,
+        last: Annotated[date | None, a_date("to", "Last local date, inclusive")] = None,
     ) -> GrowthLog:
         """Your entries between two local dates (default: the last twelve weeks) and their
         weekly averages."""
+        first, last = in_range(first, "from"), in_range(last, "to")
         return await growth.read(conn, clock, caller.user_id, first, last)

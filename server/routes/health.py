@@ -1,4 +1,5 @@
-"""Liveness, readiness and metrics, for load balancers and Prometheus."""
+"""Liveness and readiness, for load balancers. Metrics have an address of their own
+(``server.observability.MetricsServer``), not the public port."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import asyncio
 import msgspec
 from litestar import Controller, MediaType, Response, get
 from litestar.datastructures import State
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from server.db import Pool, pending_migrations
 from server.errors import Unavailable, problem_response
@@ -40,7 +40,3 @@ class HealthRoutes(Controller):
         return Response(
             content=msgspec.json.encode(Status(status="ready")), media_type=MediaType.JSON
         )
-
-    @get("/metrics", media_type=CONTENT_TYPE_LATEST)
-    async def metrics(self, state: State) -> bytes:
-        return generate_latest(state.metrics.registry)

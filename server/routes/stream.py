@@ -8,7 +8,7 @@ from typing import Annotated
 
 from litestar import Controller, get, post
 from litestar.datastructures import State
-from litestar.params import JSONBody, Parameter, PathParameter, QueryParameter
+from litestar.params import JSONBody, Parameter, PathParameter
 
 from schemas.ops import Op, OpAnswer
 from schemas.reading import ReadingsPage
@@ -29,6 +29,7 @@ from server.queries import events
 from server.queries import readings as readings_q
 from server.queries import rituals as rituals_q
 from server.realtime.node import Node
+from server.routes.params import a_date, a_seq, in_range
 
 
 class StreamRoutes(Controller):
@@ -60,11 +61,12 @@ class StreamRoutes(Controller):
         caller: CallerDep,
         conn: Conn,
         before: Annotated[
-            date | None, Parameter(description="Only readings of local dates before this")
+            date | None, a_date("before", "Only readings of local dates before this")
         ] = None,
         limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
     ) -> ReadingsPage:
         """Past readings, newest first, with their entries."""
+        before = in_range(before, "before")
         return ReadingsPage(readings=await readings_q.before(conn, caller.couple(), before, limit))
 
     @get("/rituals/{ritual_id:uuid}/checkins", responses=problems(NotLinked, NotFound))
@@ -74,11 +76,12 @@ class StreamRoutes(Controller):
         conn: Conn,
         clock: ClockDep,
         ritual_id: Annotated[uuid.UUID, PathParameter()],
-        first: Annotated[date | None, QueryParameter(name="from")] = None,
-        last: Annotated[date | None, QueryParameter(name="to")] = None,
+        first: Annotated[date | None, a_date("from", "First local date, inclusive")] = None,
+        last: Annotated[date | None, a_date("to", "Last local date, inclusive")] = None,
     ) -> CheckinsPage:
         """Both partners' check-ins to one of the couple's rituals, between two dates
         (default: the last 90 days)."""
+        first, last = in_range(first, "from"), in_range(last, "to")
         last = last or clock.now().date()
         first = first or last - timedelta(days=90)
         found = await rituals_q.checkins_between(conn, caller.couple(), ritual_id, first, last)
@@ -91,7 +94,7 @@ class StreamRoutes(Controller):
         self,
         caller: CallerDep,
         conn: Conn,
-        after: Annotated[int, Parameter(ge=0, description="The last seq the client holds")] = 0,
+        after: Annotated[int, a_seq("The last seq the client holds")] = 0,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
     ) -> EventsPage:
         """Events with seq > ``after``, in seq order."""
