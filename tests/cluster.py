@@ -1,11 +1,13 @@
-"""The local cluster (deploy/local-cluster: server processes behind HAProxy) for fault tests,
-and a phone that does what the mobile app does when its socket drops: reconnect through the
-load balancer, resume with ``after``, and send every unanswered op again under its op_id."""
+"""The local cluster (deploy/local-cluster: server processes behind HAProxy, reached over
+HTTPS and wss with its self-signed certificate trusted) for fault tests, and a phone that does
+what the mobile app does when its socket drops: reconnect through the load balancer, resume
+with ``after``, and send every unanswered op again under its op_id."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import subprocess
 import sys
 import uuid
@@ -18,6 +20,8 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
+from tests import strays
+
 ROOT = Path(__file__).resolve().parent.parent
 WAIT = 60.0
 
@@ -26,25 +30,40 @@ WAIT = 60.0
 async def local_cluster(
     database_url: str, work: Path, nodes: int = 2, extra_env: dict[str, str] | None = None
 ) -> AsyncIterator[dict[str, Any]]:
-    """``deploy/local-cluster start`` on the test database; stopped (by PID) at the end."""
-    env = {"DATABASE_URL": database_url, "PATH": "/usr/sbin:/usr/bin:/bin"} | (extra_env or {})
+    """``deploy/local-cluster start`` on the test database; stopped (by PID) at the end, also
+    when starting it failed or timed out half-way."""
+    env = (
+        {"DATABASE_URL": database_url, "PATH": "/usr/sbin:/usr/bin:/bin"}
+        | strays.environment()
+        | (extra_env or {})
+    )
     args = [sys.executable, str(ROOT / "deploy" / "local-cluster")]
     where = ["--dir", str(work)]
-    started = await asyncio.to_thread(
-        subprocess.run,
-        [*args, "start", "--nodes", str(nodes), *where],
-        env=env,
-        capture_output=True,
-        check=False,
-        timeout=300,
-    )
-    assert started.returncode == 0, started.stderr.decode()[-2000:]
     try:
+        started = await asyncio.to_thread(
+            subprocess.run,
+            [*args, "start", "--nodes", str(nodes), *where],
+            env=env,
+            capture_output=True,
+            check=False,
+            timeout=300,
+        )
+        assert started.returncode == 0, started.stderr.decode()[-2000:]
         yield json.loads(started.stdout)
     finally:
         await asyncio.to_thread(
             subprocess.run, [*args, "stop", *where], env=env, check=True, timeout=120
         )
+
+
+def trusting(cluster: dict[str, Any]) -> ssl.SSLContext:
+    """TLS that trusts the cluster's self-signed certificate (and nothing else), for httpx's
+    ``verify`` and websockets' ``ssl``."""
+    return ssl.create_default_context(cafile=cluster["ca_file"])
+
+
+def sync_url(cluster: dict[str, Any]) -> str:
+    return cluster["lb_url"].replace("https://", "wss://") + "/v1/sync"
 
 
 class Gone(Exception):
@@ -56,6 +75,7 @@ class ResilientPhone:
     ws_url: str
     token: str
     last_seq: int
+    tls: ssl.SSLContext | None = None
     seqs: list[int] = field(default_factory=list)
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # op_id -> ack
     reconnects: int = 0
@@ -70,7 +90,7 @@ class ResilientPhone:
         event this phone holds."""
         for attempt in range(200):
             try:
-                ws = await connect(self.ws_url, compression=None, open_timeout=WAIT)
+                ws = await connect(self.ws_url, compression=None, open_timeout=WAIT, ssl=self.tls)
                 await ws.send(
                     json.dumps({"type": "hello", "token": self.token, "after": self.last_seq})
                 )

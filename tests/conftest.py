@@ -14,10 +14,40 @@ import httpx
 import pytest
 
 from push.fake_fcm import FakeFcm, service_account
+from tests import strays
 from tests.nodes import FakeClock, Node, run_node
 from tests.people import Person, link, sign_up
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    strays.mark_this_run()
+
+
+@pytest.fixture(autouse=True)
+def leaves_no_process() -> Iterator[None]:
+    """Every process a test starts (servers, databases, balancers) is gone when it ends, also
+    when it fails; one still running fails the test (and is ended)."""
+    before = set(strays.running())
+    yield
+    left = strays.left_behind(before)
+    assert not left, "still running after the test:\n" + "\n".join(map(str, left))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """After every fixture is torn down, nothing the run started may still run (`make test`
+    on a fresh clone once left a PostgreSQL running for an hour)."""
+    left = strays.left_behind(set(), grace=5.0)
+    if left:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write("\n")
+            reporter.write_sep("=", "the test run left processes running (now ended)", red=True)
+            for stray in left:
+                reporter.write_line(str(stray))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 async def _prepare(url: str) -> None:
@@ -55,7 +85,12 @@ def database_url() -> Iterator[str]:
         url, handle = start_embedded(ROOT / ".twofold" / "test", database="twofold_test")
     asyncio.run(_prepare(url))
     yield url
-    del handle  # stops the embedded server when the last handle goes, at exit
+    if handle is not None:
+        # Now, not at exit: stopped unless another test run on this worktree still holds it.
+        handle.cleanup()
+        postmaster = handle.get_postmaster_info()
+        if postmaster.is_running():
+            strays.not_ours.add(postmaster.pid)
 
 
 @pytest.fixture

@@ -144,5 +144,15 @@ async def server_process(
                 await asyncio.sleep(0.05)  # a process we do not control; bounded above
         yield ServerProcess(url, proc)
     finally:
-        proc.terminate()
-        await asyncio.to_thread(proc.wait, 60)
+        await asyncio.to_thread(end_process, proc)
+
+
+def end_process(proc: subprocess.Popen[bytes], grace: float = 60) -> None:
+    """SIGTERM (a node's graceful shutdown), then SIGKILL if it is still there after
+    ``grace`` seconds: either way it is gone when this returns."""
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
 
-from server.embedded import start_embedded
+from server.embedded import start_embedded, stop_embedded
 
 
 class OwnPostgres:
-    def __init__(self, data_dir: Path) -> None:
-        self.url, self.handle = start_embedded(data_dir, database="twofold_own")
+    """Its data lives in a directory of its own in the system's temporary directory, removed
+    on close. Not under pytest's ``tmp_path``: as root, PostgreSQL runs as pgserver's user,
+    who loses its way into /tmp/pytest-of-root whenever another pytest starts (pytest makes
+    that directory private again), and `pg_ctl` then can neither stop nor start it."""
+
+    def __init__(self) -> None:
+        self.data_dir = Path(tempfile.mkdtemp(prefix="twofold-own-pg-"))
+        try:
+            self.url, self.handle = start_embedded(self.data_dir, database="twofold_own")
+        except BaseException:
+            stop_embedded(self.data_dir)
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            raise
         info: Any = self.handle.get_postmaster_info()
         self.pgdata = Path(self.handle.pgdata)
         self.socket_dir = str(info.socket_dir)
@@ -35,4 +48,9 @@ class OwnPostgres:
         )
 
     def close(self) -> None:
+        """Stop it, whichever postmaster runs now (pgserver's handle knows only the first, and
+        left one restarted by `start` running for hours), and remove its data."""
+        stop_embedded(self.data_dir)
+        self.handle.cleanup_mode = None  # stopped already: the handle only lets go
         self.handle.cleanup()
+        shutil.rmtree(self.data_dir, ignore_errors=True)

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
+from server.embedded import stop_embedded
 from tests.people import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,14 +64,44 @@ def make_run(data_dir: Path, port: int, metrics_port: int) -> Iterator[tuple[str
             time.sleep(0.1)  # polling a process we do not control; bounded by the deadline
         yield url, out
     finally:
+        stop_make_run(proc, data_dir)
+
+
+def stop_make_run(proc: subprocess.Popen[bytes], data_dir: Path) -> None:
+    """SIGTERM to make and the server it runs, then wait until every process of theirs is
+    gone, not only make: the server stops its embedded PostgreSQL (which runs in a session of
+    its own, out of reach of the signal) on its way out, and must have."""
+    with contextlib.suppress(ProcessLookupError):  # they exited already (failed to start)
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=60)
+    proc.wait(timeout=60)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.05)  # processes that are not our children; bounded by the deadline
+    assert not stop_embedded(data_dir), "make run left its embedded PostgreSQL running"
 
 
-def test_make_run_serves_and_keeps_its_data(tmp_path: Path) -> None:
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    """Not under pytest's tmp_path: as root the embedded PostgreSQL runs as pgserver's user,
+    who loses its way into /tmp/pytest-of-root whenever another pytest starts."""
+    made = Path(tempfile.mkdtemp(prefix="twofold-make-run-"))
+    yield made / "data"
+    stop_embedded(made / "data")  # only if the test failed before make run could stop it
+    shutil.rmtree(made, ignore_errors=True)
+
+
+def test_make_run_serves_and_keeps_its_data(data_dir: Path) -> None:
     """`make run` starts an embedded PostgreSQL, says where it listens and where the docs
-    are, answers /readyz, and an account made before a restart is still there after it."""
-    data = tmp_path / "data"
+    are, answers /readyz, and an account made before a restart is still there after it; each
+    time it is stopped it stops its PostgreSQL too."""
+    data = data_dir
     port, metrics_port = _free_port(), _free_port()
     with make_run(data, port, metrics_port) as (url, out):
         r = httpx.post(

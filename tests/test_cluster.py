@@ -1,5 +1,5 @@
-"""Faults on the local cluster (deploy/local-cluster: server processes behind HAProxy, as in
-production): nothing committed is lost, repeated or reordered, whatever dies."""
+"""Faults on the local cluster (deploy/local-cluster: server processes behind HAProxy, which
+ends TLS, as in production): nothing committed is lost, repeated or reordered, whatever dies."""
 
 from __future__ import annotations
 
@@ -8,21 +8,64 @@ import json
 import os
 import signal
 import socket
+import ssl
 import uuid
 from pathlib import Path
 
 import asyncpg
 import httpx
+import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from bench.seed import seed_couples
-from tests.cluster import WAIT, ResilientPhone, local_cluster
+from tests.cluster import WAIT, ResilientPhone, local_cluster, sync_url, trusting
 from tests.conftest import _truncate
+from tests.people import PASSWORD
 from tests.pg import OwnPostgres
 
 COUPLES = 200
 ROUNDS = 6
+HSTS = "max-age=63072000"
+
+
+async def test_phones_reach_the_cluster_over_https_only(database_url: str, tmp_path: Path) -> None:
+    """Ana's phone signs up on the balancer's plain port and is sent on to HTTPS (308: her POST
+    stays a POST); every HTTPS answer tells browsers to come back over HTTPS only, the
+    balancer's own included; her socket opens over wss with the certificate trusted, while a
+    client that does not trust it gets nowhere; the nodes' metrics are not served outside."""
+    await _truncate(database_url)
+    async with local_cluster(database_url, tmp_path / "cluster", nodes=1) as cluster:
+        tls, https = trusting(cluster), cluster["lb_url"]
+        async with httpx.AsyncClient(verify=tls, timeout=30, follow_redirects=True) as http:
+            signed_up = await http.post(
+                f"{cluster['lb_http_url']}/v1/accounts?from=plain",
+                json={
+                    "email": "ana@example.org",
+                    "password": PASSWORD,
+                    "display_name": "Ana",
+                    "timezone": "Europe/Berlin",
+                },
+            )
+            assert signed_up.status_code == 201, signed_up.text
+            (moved,) = signed_up.history
+            assert moved.status_code == 308
+            assert moved.headers["location"] == f"{https}/v1/accounts?from=plain"
+            assert signed_up.headers["strict-transport-security"] == HSTS
+            for path in ("/metrics", "//metrics", "/%6detrics", "/metrics/"):
+                hidden = await http.get(f"{https}{path}")
+                assert hidden.status_code == 404 and hidden.json()["code"] == "not_found", path
+                assert hidden.headers["strict-transport-security"] == HSTS
+            token = signed_up.json()["tokens"]["access_token"]
+        async with connect(sync_url(cluster), ssl=tls) as ws:
+            await ws.send(json.dumps({"type": "hello", "token": token}))
+            welcome = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
+            assert welcome["type"] == "welcome" and welcome["couple_id"] is None
+        async with httpx.AsyncClient(timeout=30) as untrusting:
+            with pytest.raises(httpx.ConnectError):
+                await untrusting.get(f"{https}/healthz")
+        with pytest.raises(ssl.SSLCertVerificationError):
+            await connect(sync_url(cluster), open_timeout=WAIT)
 
 
 async def test_a_node_killed_mid_evening_loses_and_repeats_nothing(
@@ -35,9 +78,9 @@ async def test_a_node_killed_mid_evening_loses_and_repeats_nothing(
     await _truncate(database_url)
     async with local_cluster(database_url, tmp_path / "cluster") as cluster:
         seeded = await seed_couples(database_url, cluster["secret_key"], COUPLES)
-        ws_url = cluster["lb_url"].replace("http://", "ws://") + "/v1/sync"
+        ws_url, tls = sync_url(cluster), trusting(cluster)
         pairs = [
-            (ResilientPhone(ws_url, c.token_a, 1), ResilientPhone(ws_url, c.token_b, 1))
+            (ResilientPhone(ws_url, c.token_a, 1, tls), ResilientPhone(ws_url, c.token_b, 1, tls))
             for c in seeded
         ]
         phones = [p for pair in pairs for p in pair]
@@ -115,8 +158,8 @@ async def test_a_reconnect_storm_of_two_thousand_sockets_is_served(
     await _truncate(database_url)
     async with local_cluster(database_url, tmp_path / "cluster") as cluster:
         seeded = await seed_couples(database_url, cluster["secret_key"], 1000)
-        ws_url = cluster["lb_url"].replace("http://", "ws://") + "/v1/sync"
-        phones = [ResilientPhone(ws_url, t, 1) for c in seeded for t in (c.token_a, c.token_b)]
+        ws_url, tls = sync_url(cluster), trusting(cluster)
+        phones = [ResilientPhone(ws_url, t, 1, tls) for c in seeded for t in (c.token_a, c.token_b)]
         for start in range(0, len(phones), 200):
             await asyncio.gather(*(p.connect() for p in phones[start : start + 200]))
         for p in phones:
@@ -147,62 +190,65 @@ async def test_the_database_away_for_ten_seconds_loses_nothing(tmp_path: Path) -
     meanwhile gets a clear retryable 503 (from the balancer, in the API's problem+json), the
     sockets stay, and once the database is back the nodes (never restarted) take ops again
     and every phone catches up, nothing lost."""
-    pg = await asyncio.to_thread(OwnPostgres, tmp_path / "own")
+    pg = await asyncio.to_thread(OwnPostgres)
     try:
-        async with (
-            local_cluster(pg.url, tmp_path / "cluster") as cluster,
-            httpx.AsyncClient(timeout=30) as http,
-        ):
-            seeded = await seed_couples(pg.url, cluster["secret_key"], 20)
-            ws_url = cluster["lb_url"].replace("http://", "ws://") + "/v1/sync"
-            pairs = [
-                (ResilientPhone(ws_url, c.token_a, 1), ResilientPhone(ws_url, c.token_b, 1))
-                for c in seeded
-            ]
-            await asyncio.gather(*(p.connect() for pair in pairs for p in pair))
-            started = await asyncio.gather(*(a.op("pause.start", {}) for a, _ in pairs))
+        async with local_cluster(pg.url, tmp_path / "cluster") as cluster:
+            tls = trusting(cluster)
+            async with httpx.AsyncClient(timeout=30, verify=tls) as http:
+                seeded = await seed_couples(pg.url, cluster["secret_key"], 20)
+                ws_url = sync_url(cluster)
+                pairs = [
+                    (
+                        ResilientPhone(ws_url, c.token_a, 1, tls),
+                        ResilientPhone(ws_url, c.token_b, 1, tls),
+                    )
+                    for c in seeded
+                ]
+                await asyncio.gather(*(p.connect() for pair in pairs for p in pair))
+                started = await asyncio.gather(*(a.op("pause.start", {}) for a, _ in pairs))
 
-            await asyncio.to_thread(pg.stop)
-            for node in cluster["nodes"]:
-                await _until_status(http, f"{node['url']}/readyz", 503)
-            await _until_status(http, f"{cluster['lb_url']}/readyz", 503)
-            refused = await http.post(
-                f"{cluster['lb_url']}/v1/couple/ops",
-                json={"op_id": str(uuid.uuid4()), "kind": "pause.start", "body": {}},
-                headers={"Authorization": f"Bearer {seeded[0].token_a}"},
-            )
-            assert refused.status_code == 503
-            assert refused.headers["content-type"] == "application/problem+json"
-            assert refused.json()["code"] == "unavailable" and "Retry-After" in refused.headers
-            direct = await http.post(
-                f"{cluster['nodes'][1]['url']}/v1/couple/ops",
-                json={"op_id": str(uuid.uuid4()), "kind": "pause.start", "body": {}},
-                headers={"Authorization": f"Bearer {seeded[0].token_a}"},
-            )
-            assert direct.status_code == 503 and direct.json()["code"] == "unavailable"
-            await asyncio.sleep(10)  # the outage itself: ten seconds, as the story says
-
-            await asyncio.to_thread(pg.start)
-            for node in cluster["nodes"]:
-                await _until_status(http, f"{node['url']}/readyz", 200)
-            ended = await asyncio.gather(
-                *(
-                    a.op("pause.end", {"pause_id": s["result"]["id"]})
-                    for (a, _), s in zip(pairs, started, strict=True)
+                await asyncio.to_thread(pg.stop)
+                for node in cluster["nodes"]:
+                    await _until_status(http, f"{node['url']}/readyz", 503)
+                await _until_status(http, f"{cluster['lb_url']}/readyz", 503)
+                refused = await http.post(
+                    f"{cluster['lb_url']}/v1/couple/ops",
+                    json={"op_id": str(uuid.uuid4()), "kind": "pause.start", "body": {}},
+                    headers={"Authorization": f"Bearer {seeded[0].token_a}"},
                 )
-            )
-            for (a, b), end in zip(pairs, ended, strict=True):
-                for phone in (a, b):
-                    await phone.wait_seq(end["seq"])
-                    assert phone.seqs == list(range(2, end["seq"] + 1)), phone.problems
-            conn = await asyncpg.connect(pg.url)
-            try:
-                kinds = await conn.fetch("SELECT kind, count(*) AS n FROM events GROUP BY kind")
-            finally:
-                await conn.close()
-            counts = {r["kind"]: r["n"] for r in kinds}
-            assert counts["pause.started"] == counts["pause.ended"] == len(pairs)
-            await asyncio.gather(*(p.close() for pair in pairs for p in pair))
+                assert refused.status_code == 503
+                assert refused.headers["content-type"] == "application/problem+json"
+                assert refused.json()["code"] == "unavailable" and "Retry-After" in refused.headers
+                assert refused.headers["strict-transport-security"] == HSTS
+                direct = await http.post(
+                    f"{cluster['nodes'][1]['url']}/v1/couple/ops",
+                    json={"op_id": str(uuid.uuid4()), "kind": "pause.start", "body": {}},
+                    headers={"Authorization": f"Bearer {seeded[0].token_a}"},
+                )
+                assert direct.status_code == 503 and direct.json()["code"] == "unavailable"
+                await asyncio.sleep(10)  # the outage itself: ten seconds, as the story says
+
+                await asyncio.to_thread(pg.start)
+                for node in cluster["nodes"]:
+                    await _until_status(http, f"{node['url']}/readyz", 200)
+                ended = await asyncio.gather(
+                    *(
+                        a.op("pause.end", {"pause_id": s["result"]["id"]})
+                        for (a, _), s in zip(pairs, started, strict=True)
+                    )
+                )
+                for (a, b), end in zip(pairs, ended, strict=True):
+                    for phone in (a, b):
+                        await phone.wait_seq(end["seq"])
+                        assert phone.seqs == list(range(2, end["seq"] + 1)), phone.problems
+                conn = await asyncpg.connect(pg.url)
+                try:
+                    kinds = await conn.fetch("SELECT kind, count(*) AS n FROM events GROUP BY kind")
+                finally:
+                    await conn.close()
+                counts = {r["kind"]: r["n"] for r in kinds}
+                assert counts["pause.started"] == counts["pause.ended"] == len(pairs)
+                await asyncio.gather(*(p.close() for pair in pairs for p in pair))
     finally:
         await asyncio.to_thread(pg.close)
 
@@ -227,14 +273,16 @@ async def test_a_phone_that_stops_reading_is_let_go_and_slows_no_one(
     async with local_cluster(database_url, tmp_path / "cluster", extra_env=unlimited) as cluster:
         (ana_ben, cal_dee) = await seed_couples(database_url, cluster["secret_key"], 2)
         lb_port = int(cluster["lb_url"].rsplit(":", 1)[1])
-        ws_url = cluster["lb_url"].replace("http://", "ws://") + "/v1/sync"
+        ws_url, tls = sync_url(cluster), trusting(cluster)
         raw = socket.socket()
         raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
         raw.connect(("127.0.0.1", lb_port))
-        stalled = await connect(ws_url, sock=raw, compression=None, max_queue=1, max_size=2**22)
+        stalled = await connect(
+            ws_url, sock=raw, ssl=tls, compression=None, max_queue=1, max_size=2**22
+        )
         await stalled.send(json.dumps({"type": "hello", "token": ana_ben.token_a, "after": 1}))
-        ben = ResilientPhone(ws_url, ana_ben.token_b, 1)
-        cal = ResilientPhone(ws_url, cal_dee.token_a, 1)
+        ben = ResilientPhone(ws_url, ana_ben.token_b, 1, tls)
+        cal = ResilientPhone(ws_url, cal_dee.token_a, 1, tls)
         await ben.connect()
         await cal.connect()
         async with asyncio.timeout(WAIT):
@@ -277,7 +325,7 @@ async def test_a_phone_that_stops_reading_is_let_go_and_slows_no_one(
         closed = stalled.protocol.close_rcvd
         assert closed is None or closed.code == 1013, closed
         assert held == list(range(2, 2 + len(held)))
-        again = ResilientPhone(ws_url, ana_ben.token_a, held[-1] if held else 1)
+        again = ResilientPhone(ws_url, ana_ben.token_a, held[-1] if held else 1, tls)
         await again.connect()
         await again.wait_seq(head)
         assert held + again.seqs == list(range(2, head + 1))

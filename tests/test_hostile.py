@@ -86,7 +86,12 @@ async def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
     proc = await asyncio.create_subprocess_exec(
         *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, cwd=tmp_path
     )
-    out, _ = await asyncio.wait_for(proc.communicate(), 600)
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(), 600)
+    finally:
+        if proc.returncode is None:  # timed out: it must not outlive the test
+            proc.kill()
+            await proc.wait()
     assert proc.returncode == 0, out.decode()[-6000:]
 
 

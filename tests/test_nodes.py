@@ -8,7 +8,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -86,12 +85,10 @@ async def test_the_same_op_id_for_another_op_is_refused(couple: tuple[Person, Pe
     assert theirs.status_code == 200
 
 
-async def test_events_reach_a_node_after_postgres_restarts(
-    tmp_path: Path, clock: FakeClock
-) -> None:
+async def test_events_reach_a_node_after_postgres_restarts(clock: FakeClock) -> None:
     """PostgreSQL restarts under two nodes with a socket each: ops fail while it is away,
     then flow again, and no event committed before or after is lost."""
-    pg = await asyncio.to_thread(OwnPostgres, tmp_path / "own")
+    pg = await asyncio.to_thread(OwnPostgres)
     try:
         async with run_node(pg.url, clock) as one, run_node(pg.url, clock) as two:
             async with httpx.AsyncClient(base_url=one.url) as c:
