@@ -17,10 +17,11 @@ from litestar.types import ASGIApp
 
 from server import db
 from server.clock import Clock, SystemClock
-from server.deps import dependencies
-from server.errors import exception_handlers, screen_request
+from server.deps import dependencies, screen
+from server.errors import exception_handlers
 from server.links import LinkedJsonRenderPlugin
 from server.observability import Metrics, MetricsServer, observed
+from server.options import allow_every_method
 from server.realtime.node import Node
 from server.realtime.socket import sync
 from server.routes.accounts import AccountRoutes
@@ -100,7 +101,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         state=State({"settings": settings, "clock": the_clock, "metrics": metrics}),
         dependencies=dependencies(settings, the_clock),
         exception_handlers=exception_handlers,
-        before_request=screen_request,
+        before_request=screen,
+        before_send=[allow_every_method],
         request_max_body_size=MAX_BODY,
         openapi_config=OpenAPIConfig(
             title="Twofold",

@@ -11,7 +11,7 @@ from litestar.di import NamedDependency, Provide
 from server import db
 from server.auth import Caller, authenticate
 from server.clock import Clock
-from server.errors import Unauthorized
+from server.errors import Unauthorized, screen_body
 from server.settings import Settings
 
 Conn: TypeAlias = NamedDependency[db.Connection]
@@ -28,6 +28,15 @@ def bearer_token(request: Request[object, object, State]) -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Send 'Authorization: Bearer <access_token>'")
     return token.strip()
+
+
+async def screen(request: Request[object, object, State]) -> None:
+    """Litestar's before-request hook, before a handler's arguments are read: who is asking
+    comes first (a route that takes a caller and got no credentials is ``unauthorized``,
+    whatever its body holds), then the body (``screen_body``)."""
+    if "caller" in request.route_handler.parsed_fn_signature.parameters:
+        bearer_token(request)
+    await screen_body(request)
 
 
 async def provide_caller(request: Request[object, object, State], conn: Conn) -> Caller:

@@ -206,7 +206,7 @@ async def test_no_number_or_date_at_the_edge_of_its_type_gets_a_500(
     value = data.draw(_edges(slot.schema), label="value")
     sent: Any = value
     if slot.param is None and isinstance(value, int) and data.draw(st.booleans(), label="text"):
-        sent = str(value)  # the contract takes numbers sent as numeric strings
+        sent = str(value)  # numeric text where a number belongs: refused, never a 500
     body = copy.deepcopy(slot.body)
     if slot.param is None:
         place = body

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.nodes import FakeClock, Node
-from tests.people import Person, assert_problem
+from tests.people import Person, assert_problem, signed_in_on
 from tests.phones import Phone
 
 
@@ -58,41 +58,59 @@ async def test_a_refused_op_can_be_sent_again_once_the_wait_is_over(
     assert again.status_code == 200 and again.json()["seq"] is not None
 
 
-async def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
-    node: Node, couple: tuple[Person, Person], tmp_path: Path
-) -> None:
-    """Every operation of /schema, fed what the schema allows and what it does not (a fixed
-    seed, so a failure repeats), as a linked person: never a 5xx, and every answer's status,
-    content type and body are the ones documented."""
-    ana, _ = couple
+# The operations that end the caller's session or couple: fuzzed on their own, last, so that
+# every other operation (the stateful phase above all) works on a live couple.
+ENDINGS = ("V1SessionsCurrentSignOut", "V1CoupleUnlink", "V1MeSessionsSessionIdEndSession")
+FUZZ_CONFIG = Path(__file__).parent / "fuzz" / "schemathesis.toml"
+
+
+async def _schemathesis(node: Node, person: Person, workdir: Path, *selection: str) -> None:
     command = [
         str(Path(sys.executable).parent / "schemathesis"),
+        "--config-file",
+        str(FUZZ_CONFIG),
         "run",
         f"{node.url}/schema",
         "-H",
-        f"Authorization: Bearer {ana.tokens['access_token']}",
+        f"Authorization: Bearer {person.tokens['access_token']}",
         "--checks",
-        "not_a_server_error,status_code_conformance,content_type_conformance,"
-        "response_schema_conformance",
+        "all",
         "--phases",
-        "examples,coverage,fuzzing",
+        "examples,coverage,fuzzing,stateful",
         "--max-examples",
-        "20",
+        "15",
         "--seed",
-        "20261123",
+        "20261130",
         "--report-dir",
-        str(tmp_path),
+        str(workdir),
+        *selection,
     ]
     proc = await asyncio.create_subprocess_exec(
-        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, cwd=tmp_path
+        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, cwd=workdir
     )
     try:
         out, _ = await asyncio.wait_for(proc.communicate(), 600)
     finally:
-        if proc.returncode is None:  # timed out: it must not outlive the test
+        if proc.returncode is None:  # timed out: leave no fuzzer behind
             proc.kill()
             await proc.wait()
     assert proc.returncode == 0, out.decode()[-6000:]
+
+
+async def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
+    node: Node, couple: tuple[Person, Person], tmp_path: Path
+) -> None:
+    """Every operation of /schema, in every phase the fuzzer has (examples, coverage, fuzzing,
+    and stateful runs that follow the schema's links through a real couple), with all of its
+    checks and a fixed seed, as a linked person: never a 5xx, every answer's status, headers,
+    content type and body as documented, valid data accepted and invalid data refused. Then
+    the operations that end a session or the couple, as her partner."""
+    ana, ben = couple
+    excluded = [arg for op in ENDINGS for arg in ("--exclude-operation-id", op)]
+    await _schemathesis(node, ana, tmp_path, *excluded)
+    for ending in ENDINGS:  # each with a session of its own: the one before may have ended it
+        session = await signed_in_on(ben.client, ben, f"fuzz-{ending}")
+        await _schemathesis(node, session, tmp_path, "--include-operation-id", ending)
 
 
 async def test_a_nul_character_is_refused_and_hurts_no_one_elses_op(
