@@ -15,8 +15,10 @@ from litestar.types import ASGIApp
 from server import db
 from server.clock import Clock, SystemClock
 from server.deps import dependencies
+from server.edges import Edges, Shed, on_shed
 from server.errors import exception_handlers, refuse_nul
 from server.observability import Metrics, observed
+from server.passwords import Passwords
 from server.realtime.node import Node
 from server.realtime.socket import sync
 from server.routes.accounts import AccountRoutes
@@ -55,6 +57,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         finally:
             await pool.close()
 
+    @asynccontextmanager
+    async def password_threads(app: Litestar) -> AsyncGenerator[None, None]:
+        hashing = Passwords(settings.hashing_slots, settings.hashing_queue)
+        app.state.passwords = hashing
+        try:
+            yield
+        finally:
+            hashing.close()
+
     the_clock = clock or SystemClock()
 
     return Litestar(
@@ -70,10 +81,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             HealthRoutes,
             sync,
         ],
-        lifespan=[database],
-        state=State({"settings": settings, "clock": the_clock, "metrics": Metrics()}),
+        lifespan=[password_threads, database],
+        state=State(
+            {
+                "settings": settings,
+                "clock": the_clock,
+                "metrics": Metrics(),
+                "edges": Edges(settings, the_clock),
+            }
+        ),
         dependencies=dependencies(settings, the_clock),
-        exception_handlers=exception_handlers,
+        exception_handlers={**exception_handlers, Shed: on_shed},
         before_request=refuse_nul,
         request_max_body_size=MAX_BODY,
         openapi_config=OpenAPIConfig(

@@ -7,7 +7,16 @@ from litestar.params import JSONBody
 
 from schemas.accounts import Refreshed, RefreshRequest, SignedIn, SignIn, SignUp
 from server import accounts
-from server.deps import AddressDep, CallerDep, ClockDep, Conn, SettingsDep
+from server.deps import (
+    AddressDep,
+    CallerDep,
+    ClockDep,
+    Conn,
+    PasswordsDep,
+    PoolDep,
+    SettingsDep,
+)
+from server.edges import REFRESH, SIGN_IN, SIGN_UP, per_address
 from server.errors import EmailTaken, RateLimited
 from server.openapi import BEARER, problems
 
@@ -16,33 +25,59 @@ class AccountRoutes(Controller):
     path = "/v1"
     tags = ["accounts and sessions"]
 
-    @post("/accounts", status_code=201, responses=problems(EmailTaken, auth=False))
+    @post(
+        "/accounts",
+        status_code=201,
+        guards=[per_address(SIGN_UP)],
+        responses=problems(EmailTaken, RateLimited, auth=False),
+    )
     async def sign_up(
-        self, data: JSONBody[SignUp], conn: Conn, settings: SettingsDep, clock: ClockDep
+        self,
+        data: JSONBody[SignUp],
+        pool: PoolDep,
+        passwords: PasswordsDep,
+        settings: SettingsDep,
+        clock: ClockDep,
     ) -> SignedIn:
-        """Create an account and sign in on this device."""
-        return await accounts.sign_up(conn, settings, clock, data)
+        """Create an account and sign in on this device. Limited per client address
+        (``rate_limited``); ``unavailable`` when this server is hashing all the passwords it
+        can at once."""
+        return await accounts.sign_up(pool, passwords, settings, clock, data)
 
-    @post("/sessions", status_code=200, responses=problems(RateLimited))
+    @post(
+        "/sessions",
+        status_code=200,
+        guards=[per_address(SIGN_IN)],
+        responses=problems(RateLimited),
+    )
     async def sign_in(
         self,
         data: JSONBody[SignIn],
-        conn: Conn,
+        pool: PoolDep,
+        passwords: PasswordsDep,
         settings: SettingsDep,
         clock: ClockDep,
         address: AddressDep,
     ) -> SignedIn:
         """Sign in. A wrong email and a wrong password get the same answer. Wrong passwords
         are limited per client (``installation_id``, else the address) and per email; an
-        installation that signed in to the account before is never refused a correct one."""
-        return await accounts.sign_in(conn, settings, clock, data, address)
+        installation that signed in to the account before is never refused a correct one.
+        Sign-ins are also limited per client address (``rate_limited``), and answered
+        ``unavailable`` when this server is checking all the passwords it can at once."""
+        return await accounts.sign_in(pool, passwords, settings, clock, data, address)
 
-    @post("/sessions/refresh", status_code=200, responses=problems())
+    @post(
+        "/sessions/refresh",
+        status_code=200,
+        guards=[per_address(REFRESH)],
+        responses=problems(RateLimited),
+    )
     async def refresh(
         self, data: JSONBody[RefreshRequest], conn: Conn, settings: SettingsDep, clock: ClockDep
     ) -> Refreshed:
         """Trade a refresh token for new tokens. Each refresh token works once; presenting a
-        spent one revokes the whole session, since only a thief would hold it."""
+        spent one revokes the whole session, since only a thief would hold it. Limited per
+        client address (``rate_limited``)."""
         return Refreshed(tokens=await accounts.refresh(conn, settings, clock, data.refresh_token))
 
     @delete("/sessions/current", status_code=204, responses=problems(), security=BEARER)
