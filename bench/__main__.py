@@ -7,7 +7,7 @@ import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from bench import idle, notify, pause, soak, wave
+from bench import auth, idle, notify, pause, soak, wave
 from bench.common import Report
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], Awaitable[Report]]] = {
@@ -16,6 +16,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], Awaitable[Report]]] = {
     "notify": lambda args: notify.run(),
     "soak": lambda args: soak.run(args.couples, args.seconds),
     "idle": lambda args: idle.run(),
+    "auth": lambda args: auth.run(),
 }
 
 

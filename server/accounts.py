@@ -9,18 +9,12 @@ import msgspec
 from schemas.accounts import MePatch, SignedIn, SignIn, SignUp, Tokens, User
 from schemas.base import new_id
 from server import lockout, ratelimit
-from server.auth import (
-    Caller,
-    hash_password,
-    issue_access_token,
-    new_refresh_token,
-    refresh_token_hash,
-    verify_password,
-)
+from server.auth import Caller, issue_access_token, new_refresh_token, refresh_token_hash
 from server.clock import Clock
-from server.db import Connection
+from server.db import Connection, Pool
 from server.errors import EmailTaken, NotFound, Unauthorized
 from server.linking import unlink_couple
+from server.passwords import Passwords
 from server.queries import accounts as q
 from server.queries import erasure
 from server.realtime import notify, presence
@@ -54,9 +48,11 @@ async def _open_session(
     return SignedIn(user=user, tokens=_tokens(settings, user.id, session_id, clock, refresh))
 
 
-async def sign_up(conn: Connection, settings: Settings, clock: Clock, data: SignUp) -> SignedIn:
-    password_hash = await hash_password(data.password)
-    async with conn.transaction():
+async def sign_up(
+    pool: Pool, passwords: Passwords, settings: Settings, clock: Clock, data: SignUp
+) -> SignedIn:
+    password_hash = await passwords.hash(data.password)
+    async with pool.acquire() as conn, conn.transaction():
         user = await q.insert_user(
             conn,
             user_id=new_id(),
@@ -75,28 +71,38 @@ _WRONG = "The email or the password is wrong"
 
 
 async def sign_in(
-    conn: Connection, settings: Settings, clock: Clock, data: SignIn, address: str
+    pool: Pool,
+    passwords: Passwords,
+    settings: Settings,
+    clock: Clock,
+    data: SignIn,
+    address: str,
 ) -> SignedIn:
     email = data.email.strip().lower()
     now = clock.now()
     client = lockout.Client(data.installation_id, address)
-    row = await q.credentials_by_email(conn, email)
-    user_id = None if row is None else row["id"]
-    # Asked whether or not the account exists, so the answer's timing says nothing of it.
-    known = await lockout.known_installation(conn, user_id, data.installation_id)
-    await lockout.admit(conn, email, client, known, now)
-    # Verified whether or not the account exists, so the answer and its timing say nothing
-    # about which emails have accounts.
-    ok = await verify_password(None if row is None else row["password_hash"], data.password)
-    if row is None or not ok:
-        await lockout.failed(conn, email, client, known, now)
-        raise Unauthorized(_WRONG)
-    async with conn.transaction():
-        user = await q.get_user(conn, row["id"])
-        if user is None:  # erased between the two reads
+    # A place in line first: when this node is already hashing all it can, the answer comes
+    # before any query.
+    async with passwords.turn() as turn:
+        async with pool.acquire() as conn:
+            row = await q.credentials_by_email(conn, email)
+            user_id = None if row is None else row["id"]
+            # Asked whether or not the account exists, so the answer's timing says nothing.
+            known = await lockout.known_installation(conn, user_id, data.installation_id)
+            await lockout.admit(conn, email, client, known, now)
+        # Verified whether or not the account exists, so the answer and its timing say
+        # nothing about which emails have accounts; with no connection held.
+        ok = await turn.verify(None if row is None else row["password_hash"], data.password)
+    async with pool.acquire() as conn:
+        if row is None or not ok:
+            await lockout.failed(conn, email, client, known, now)
             raise Unauthorized(_WRONG)
-        await lockout.succeeded(conn, client)
-        return await _open_session(conn, settings, clock, user, data.installation_id)
+        async with conn.transaction():
+            user = await q.get_user(conn, row["id"])
+            if user is None:  # erased between the two reads
+                raise Unauthorized(_WRONG)
+            await lockout.succeeded(conn, client)
+            return await _open_session(conn, settings, clock, user, data.installation_id)
 
 
 async def refresh(conn: Connection, settings: Settings, clock: Clock, token: str) -> Tokens:
@@ -149,11 +155,12 @@ async def change_account(conn: Connection, user_id: uuid.UUID, patch: MePatch) -
 
 
 async def erase_account(
-    conn: Connection, clock: Clock, caller: Caller, password: str, address: str
+    pool: Pool, passwords: Passwords, clock: Clock, caller: Caller, password: str, address: str
 ) -> None:
     """Check the password, unlink, then remove the account and everything that is theirs."""
-    await lockout.confirm_password(conn, caller, password, address, clock.now())
-    async with conn.transaction():
+    async with passwords.turn(signed_in=True) as turn:
+        await lockout.confirm_password(pool, turn, caller, password, address, clock.now())
+    async with pool.acquire() as conn, conn.transaction():
         user = await q.get_user(conn, caller.user_id)
         if user is None:
             return

@@ -18,10 +18,12 @@ from litestar.types import ASGIApp
 from server import db
 from server.clock import Clock, SystemClock
 from server.deps import dependencies, screen
+from server.edges import Edges, Shed, on_shed
 from server.errors import exception_handlers
 from server.links import LinkedJsonRenderPlugin
 from server.observability import Metrics, MetricsServer, observed
 from server.options import allow_every_method
+from server.passwords import Passwords
 from server.realtime.node import Node
 from server.realtime.socket import sync
 from server.routes.accounts import AccountRoutes
@@ -79,6 +81,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         finally:
             await pool.close()
 
+    @asynccontextmanager
+    async def password_threads(app: Litestar) -> AsyncGenerator[None, None]:
+        hashing = Passwords(settings.hashing_slots, settings.hashing_queue)
+        app.state.passwords = hashing
+        try:
+            yield
+        finally:
+            hashing.close()
+
     the_clock = clock or SystemClock()
 
     return Litestar(
@@ -97,10 +108,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
                 path=ASSETS, directories=[SWAGGER_UI], include_in_schema=False
             ),
         ],
-        lifespan=[metrics_endpoint, database],
-        state=State({"settings": settings, "clock": the_clock, "metrics": metrics}),
+        lifespan=[metrics_endpoint, password_threads, database],
+        state=State(
+            {
+                "settings": settings,
+                "clock": the_clock,
+                "metrics": metrics,
+                "edges": Edges(settings, the_clock),
+            }
+        ),
         dependencies=dependencies(settings, the_clock),
-        exception_handlers=exception_handlers,
+        exception_handlers={**exception_handlers, Shed: on_shed},
         before_request=screen,
         before_send=[allow_every_method],
         request_max_body_size=MAX_BODY,

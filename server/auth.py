@@ -1,15 +1,12 @@
-"""Passwords, tokens, and the caller every authenticated route is scoped by."""
+"""Tokens, and the caller every authenticated route is scoped by (passwords: passwords.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import hashlib
 import secrets
 import uuid
 from datetime import datetime, timedelta
 
-import argon2
 import jwt
 import msgspec
 
@@ -17,32 +14,6 @@ from server.clock import Clock
 from server.db import Connection
 from server.errors import NotLinked, Unauthorized
 from server.queries import accounts as q
-
-_hasher = argon2.PasswordHasher()  # argon2id with the library's RFC 9106 defaults
-
-
-async def hash_password(password: str) -> str:
-    # Hashing takes tens of milliseconds of CPU on purpose; keep it off the event loop.
-    return await asyncio.to_thread(_hasher.hash, password)
-
-
-@functools.cache
-def _decoy_hash() -> str:
-    return _hasher.hash(secrets.token_urlsafe(16))
-
-
-async def verify_password(stored_hash: str | None, password: str) -> bool:
-    """Check a password; with no account, check against a decoy so both take the same time."""
-
-    def check() -> bool:
-        try:
-            return (
-                _hasher.verify(stored_hash or _decoy_hash(), password) and stored_hash is not None
-            )
-        except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
-            return False
-
-    return await asyncio.to_thread(check)
 
 
 def new_refresh_token() -> str:

@@ -12,18 +12,22 @@ from schemas.accounts import Leave
 from server import accounts, lockout
 from server.auth import Caller
 from server.clock import Clock
-from server.db import Connection
+from server.db import Pool
 from server.errors import NotLinked
 from server.linking import unlink_couple
+from server.passwords import Passwords
 from server.queries import accounts as q
 from server.queries import devices as devices_q
 from server.queries import due as due_q
 from server.realtime import notify
 
 
-async def leave(conn: Connection, clock: Clock, caller: Caller, data: Leave, address: str) -> None:
-    await lockout.confirm_password(conn, caller, data.password, address, clock.now())
-    async with conn.transaction():
+async def leave(
+    pool: Pool, passwords: Passwords, clock: Clock, caller: Caller, data: Leave, address: str
+) -> None:
+    async with passwords.turn(signed_in=True) as turn:
+        await lockout.confirm_password(pool, turn, caller, data.password, address, clock.now())
+    async with pool.acquire() as conn, conn.transaction():
         user = await q.get_user(conn, caller.user_id)
         if user is None:
             return

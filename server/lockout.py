@@ -15,9 +15,10 @@ from datetime import datetime
 import msgspec
 
 from server import ratelimit
-from server.auth import Caller, verify_password
-from server.db import Connection
+from server.auth import Caller
+from server.db import Connection, Pool
 from server.errors import Unauthorized
+from server.passwords import Turn
 from server.queries import accounts as q
 
 
@@ -56,25 +57,29 @@ async def succeeded(conn: Connection, client: Client) -> None:
 
 
 async def confirm_password(
-    conn: Connection, caller: Caller, password: str, address: str, now: datetime
+    pool: Pool, turn: Turn, caller: Caller, password: str, address: str, now: datetime
 ) -> None:
     """A signed-in person proves it is them (to change the password, leave, or erase the
     account): wrong passwords count as failed sign-ins. Only this session's own failures can
-    refuse it, so nobody else's guessing keeps a person from the safety exit."""
-    row = await q.password_check(conn, caller.user_id, caller.session_id)
-    if row is None:
-        raise Unauthorized("This session has ended; sign in again")
-    installation: str | None = row["installation_id"]
-    key = (
-        Client(installation, address).key
-        if installation is not None
-        else f"session:{caller.session_id}"
-    )
-    await ratelimit.spend(conn, ratelimit.SIGN_IN_CLIENT, key, now)
-    if not await verify_password(row["password_hash"], password):
-        await ratelimit.hit(conn, ratelimit.SIGN_IN_EMAIL, row["email"].lower(), now)
-        raise Unauthorized("The password is wrong")
-    await ratelimit.forget(conn, ratelimit.SIGN_IN_CLIENT, key)
+    refuse it, so nobody else's guessing keeps a person from the safety exit. The password is
+    checked in ``turn``, with no connection held."""
+    async with pool.acquire() as conn:
+        row = await q.password_check(conn, caller.user_id, caller.session_id)
+        if row is None:
+            raise Unauthorized("This session has ended; sign in again")
+        installation: str | None = row["installation_id"]
+        key = (
+            Client(installation, address).key
+            if installation is not None
+            else f"session:{caller.session_id}"
+        )
+        await ratelimit.spend(conn, ratelimit.SIGN_IN_CLIENT, key, now)
+    ok = await turn.verify(row["password_hash"], password)
+    async with pool.acquire() as conn:
+        if not ok:
+            await ratelimit.hit(conn, ratelimit.SIGN_IN_EMAIL, row["email"].lower(), now)
+            raise Unauthorized("The password is wrong")
+        await ratelimit.forget(conn, ratelimit.SIGN_IN_CLIENT, key)
 
 
 async def known_installation(

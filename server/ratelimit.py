@@ -1,15 +1,21 @@
-"""Limits on attempts, counted in PostgreSQL so that they hold across every server node."""
+"""Limits on attempts: counted in PostgreSQL where they must hold across every server node
+(wrong passwords, invite codes), in memory per node where a database round trip per attempt
+would cost more than the attempt (ops, and the unauthenticated edges)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import uuid
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
 import msgspec
 
 from server.db import Connection
 from server.errors import RateLimited
+
+K = TypeVar("K")
 
 
 class Limit(msgspec.Struct, frozen=True):
@@ -139,32 +145,37 @@ def _describe(window: timedelta) -> str:
     return "hour" if minutes == 60 else f"{minutes} minutes"
 
 
-class OpBudget:
-    """Ops per person on this node: a burst of ``burst``, then ``per_second`` (a token bucket
-    in memory, on the node's clock). Per node, not across nodes: counting every op in the
+class TokenBuckets(Generic[K]):
+    """A burst of ``burst`` attempts per key, then ``per_second`` (a token bucket per key, in
+    memory, on the node's clock). Past ``max_keys`` keys the least recently used are forgotten:
+    they are the fullest, and a flood of new keys must not cost a scan per attempt."""
+
+    def __init__(self, burst: int, per_second: float, refusal: str, max_keys: int = 100_000):
+        self.burst = burst
+        self.per_second = per_second
+        self.refusal = refusal
+        self.max_keys = max_keys
+        # In order of last use: each spend moves its key to the end.
+        self._buckets: dict[K, tuple[float, datetime]] = {}
+
+    def spend(self, key: K, now: datetime) -> None:
+        tokens, then = self._buckets.pop(key, (float(self.burst), now))
+        elapsed = max(0.0, (now - then).total_seconds())
+        tokens = min(float(self.burst), tokens + elapsed * self.per_second)
+        if tokens < 1.0:
+            self._buckets[key] = (tokens, now)
+            wait = (1.0 - tokens) / self.per_second
+            raise RateLimited(self.refusal, retry_after=max(1, math.ceil(wait)))
+        self._buckets[key] = (tokens - 1.0, now)
+        if len(self._buckets) > self.max_keys:
+            for stale in list(itertools.islice(self._buckets, len(self._buckets) // 10)):
+                del self._buckets[stale]
+
+
+class OpBudget(TokenBuckets[uuid.UUID]):
+    """Ops per person on this node. Per node, not across nodes: counting every op in the
     database would cost each op a round trip, and a person's sockets are few (at most 5)."""
 
     def __init__(self, burst: int, per_second: float) -> None:
-        self.burst = burst
-        self.per_second = per_second
-        self._buckets: dict[uuid.UUID, tuple[float, datetime]] = {}
-
-    def spend(self, user_id: uuid.UUID, now: datetime) -> None:
-        tokens, then = self._buckets.get(user_id, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - then).total_seconds() * self.per_second)
-        if tokens < 1.0:
-            wait = (1.0 - tokens) / self.per_second
-            raise RateLimited(
-                f"At most {self.burst} ops at once, then {self.per_second:g} a second",
-                retry_after=max(1, math.ceil(wait)),
-            )
-        self._buckets[user_id] = (tokens - 1.0, now)
-        if len(self._buckets) > 100_000:
-            self._forget_full(now)
-
-    def _forget_full(self, now: datetime) -> None:
-        """Buckets that have refilled say nothing a fresh one would not: drop them."""
-        full = self.burst / self.per_second
-        self._buckets = {
-            u: (t, at) for u, (t, at) in self._buckets.items() if (now - at).total_seconds() < full
-        }
+        refusal = f"At most {burst} ops at once, then {per_second:g} a second"
+        super().__init__(burst, per_second, refusal)

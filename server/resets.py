@@ -16,11 +16,11 @@ from datetime import timedelta
 from schemas.accounts import PasswordReset, PasswordResetConfirm
 from schemas.base import new_id
 from server import lockout, mail_texts, ratelimit
-from server.auth import hash_password
 from server.clock import Clock
-from server.db import Connection
+from server.db import Connection, Pool
 from server.errors import ResetInvalid
 from server.linking import new_invite_code, normalize_code
+from server.passwords import Passwords
 from server.queries import accounts as accounts_q
 from server.queries import resets as q
 from server.realtime import notify
@@ -93,23 +93,30 @@ async def request(
 
 
 async def confirm(
-    conn: Connection, settings: Settings, clock: Clock, data: PasswordResetConfirm, address: str
+    pool: Pool,
+    passwords: Passwords,
+    settings: Settings,
+    clock: Clock,
+    data: PasswordResetConfirm,
+    address: str,
 ) -> None:
     """Set the new password and end every session of the account (their sockets close on
     every node at commit), spending the code and every other code of the account."""
     email = _email(data.email)
     now = clock.now()
-    await ratelimit.spend(
-        conn, ratelimit.RESET_CONFIRM_CLIENT, lockout.Client(None, address).key, now
-    )
-    await ratelimit.spend(conn, ratelimit.RESET_CONFIRM_EMAIL, email, now)
     by_email = email_hash(settings.secret_key, email)
     by_code = code_hash(settings.secret_key, email, normalize_code(data.code))
-    if not await q.is_live(conn, by_email, by_code, now):
-        raise ResetInvalid("That code is wrong, has expired or was used; ask for a new one")
-    # Hashed before the transaction, so no row is locked while argon2 runs.
-    new_hash = await hash_password(data.new_password)
-    async with conn.transaction():
+    async with pool.acquire() as conn:
+        await ratelimit.spend(
+            conn, ratelimit.RESET_CONFIRM_CLIENT, lockout.Client(None, address).key, now
+        )
+        await ratelimit.spend(conn, ratelimit.RESET_CONFIRM_EMAIL, email, now)
+        if not await q.is_live(conn, by_email, by_code, now):
+            raise ResetInvalid("That code is wrong, has expired or was used; ask for a new one")
+    # Hashed with no connection held (the node's hashing line bounds how many at once); the
+    # code is checked again when it is spent.
+    new_hash = await passwords.hash(data.new_password)
+    async with pool.acquire() as conn, conn.transaction():
         user_id = await q.use(conn, by_email, by_code, now)
         if user_id is None:  # spent by a confirm that was quicker
             raise ResetInvalid("That code was just used")

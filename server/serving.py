@@ -27,6 +27,9 @@ def uvicorn_config(
         lifespan="on",
         log_config=None,
         timeout_graceful_shutdown=10,
+        # uvicorn would otherwise take X-Forwarded-For from 127.0.0.1 as the client; which
+        # proxies to believe is decided in one place, server/edges.py.
+        proxy_headers=False,
         **socket_options(settings.ws_ping_seconds),
         **extra,
     )

@@ -13,10 +13,11 @@ from datetime import datetime
 from schemas.accounts import PasswordChange, SessionView
 from schemas.devices import Device
 from server import lockout
-from server.auth import Caller, hash_password
+from server.auth import Caller
 from server.clock import Clock
-from server.db import Connection
+from server.db import Connection, Pool
 from server.errors import NotFound
+from server.passwords import Passwords
 from server.queries import accounts as q
 from server.realtime import notify
 
@@ -62,12 +63,20 @@ async def end_others(conn: Connection, clock: Clock, caller: Caller) -> None:
 
 
 async def change_password(
-    conn: Connection, clock: Clock, caller: Caller, data: PasswordChange, address: str
+    pool: Pool,
+    passwords: Passwords,
+    clock: Clock,
+    caller: Caller,
+    data: PasswordChange,
+    address: str,
 ) -> None:
     """A new password; every other session ends at once (whoever knew the old one is out)."""
-    await lockout.confirm_password(conn, caller, data.current_password, address, clock.now())
-    new_hash = await hash_password(data.new_password)
-    async with conn.transaction():
+    async with passwords.turn(signed_in=True) as turn:
+        await lockout.confirm_password(
+            pool, turn, caller, data.current_password, address, clock.now()
+        )
+        new_hash = await turn.hash(data.new_password)
+    async with pool.acquire() as conn, conn.transaction():
         await q.set_password(conn, caller.user_id, new_hash)
         ended = await q.end_sessions_of(
             conn, caller.user_id, q.PASSWORD_CHANGED, clock.now(), keep=caller.session_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import secrets
@@ -43,6 +44,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Ops per person and node: a burst, then a steady rate.
     op_burst: int = 40
     op_rate: float = 2.0
+    # The edges anyone may knock on without a token, per client address and node: sign-up,
+    # sign-in and password resets (each its own budget) a burst, then so many a minute;
+    # refreshes likewise; sockets that have not said hello yet, at most so many at once.
+    # Flood limits, set well above what a household or a carrier's shared address sends:
+    # guessing is held back by the per-client and per-email counts of failed passwords.
+    auth_burst: int = 120
+    auth_per_minute: float = 60.0
+    refresh_burst: int = 300
+    refresh_per_minute: float = 300.0
+    unauthenticated_sockets: int = 50
+    # Peers whose X-Forwarded-For is believed (addresses or networks): the balancers.
+    trusted_proxies: tuple[str, ...] = ()
+    # Passwords hashed or checked at once on this node, and how many more may wait for a
+    # turn; beyond that a sign-in is answered `unavailable` at once.
+    hashing_slots: int = 2
+    hashing_queue: int = 4
     # Due work: how often each node looks for it (an alert wakes it at once anyway).
     due_tick_seconds: float = 1.0
     # FCM: a service-account file; without one, notifications go to the outbox.
@@ -83,6 +100,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             data_dir=data_dir,
             op_burst=_number(env, "TWOFOLD_OP_BURST", 40, int),
             op_rate=_number(env, "TWOFOLD_OP_RATE", 2.0, float),
+            auth_burst=_number(env, "TWOFOLD_AUTH_BURST", 120, int),
+            auth_per_minute=_number(env, "TWOFOLD_AUTH_PER_MINUTE", 60.0, float),
+            refresh_burst=_number(env, "TWOFOLD_REFRESH_BURST", 300, int),
+            refresh_per_minute=_number(env, "TWOFOLD_REFRESH_PER_MINUTE", 300.0, float),
+            unauthenticated_sockets=_number(env, "TWOFOLD_UNAUTHENTICATED_SOCKETS", 50, int),
+            trusted_proxies=_networks(env, "TWOFOLD_TRUSTED_PROXIES"),
+            hashing_slots=_number(env, "TWOFOLD_HASHING_SLOTS", 2, int),
+            hashing_queue=_number(env, "TWOFOLD_HASHING_QUEUE", 4, int),
             firebase_credentials=credentials_path(env),
             fcm_endpoint=env.get("TWOFOLD_FCM_ENDPOINT") or None,
             smtp_url=_smtp_url(env),
@@ -140,6 +165,17 @@ def weak_secret(key: str) -> str | None:
             "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
         )
     return None
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of addresses or networks (``127.0.0.1,10.0.0.0/8``)."""
+    items = tuple(item.strip() for item in (env.get(name) or "").split(",") if item.strip())
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise SystemExit(f"{name} must list addresses or networks, not {item!r}") from None
+    return items
 
 
 def development_secret(data_dir: Path) -> str:

@@ -32,7 +32,16 @@ from schemas.sync import (
     Welcome,
 )
 from server.auth import Caller, authenticate
-from server.errors import TwofoldError, Unauthorized, Unavailable, ValidationFailed, reject_nul
+from server.edges import Edges, Pending, client_address
+from server.errors import (
+    PROBLEM_JSON,
+    RateLimited,
+    TwofoldError,
+    Unauthorized,
+    Unavailable,
+    ValidationFailed,
+    reject_nul,
+)
 from server.ops.pipeline import decode_op
 from server.queries import accounts as accounts_q
 from server.realtime import presence
@@ -65,15 +74,41 @@ class _Closed(Exception):
 @websocket("/v1/sync")
 async def sync(socket: WebSocket[Any, Any, Any]) -> None:
     node: Node = socket.app.state.node
-    await socket.accept()
+    edges: Edges = socket.app.state.edges
+    # Until its hello is accepted a socket is anybody's: at most so many per client address.
     try:
-        await _Session(socket, node).run()
+        pending = edges.unauthenticated_socket(client_address(socket))
+    except RateLimited as refused:
+        await _refuse(socket, refused)
+        return
+    try:
+        await socket.accept()
+        await _Session(socket, node, pending).run()
     except _Closed as closed:
         if closed.code is not None:
             await _close(socket, closed.code)
     except Exception:
         log.exception("socket failed")
         await _close(socket, Close.INTERNAL)
+    finally:
+        pending.done()
+
+
+async def _refuse(socket: WebSocket[Any, Any, Any], error: TwofoldError) -> None:
+    """Answer the upgrade with the problem (as HTTP, with Retry-After) instead of opening the
+    socket; a server that cannot send an HTTP answer to an upgrade refuses it bare (403)."""
+    if "websocket.http.response" not in (socket.scope.get("extensions") or {}):
+        await socket.close()
+        return
+    await socket.receive()  # the upgrade request itself
+    body = _encode(error.problem())
+    headers = [(b"content-type", PROBLEM_JSON.encode())]
+    if error.retry_after is not None:
+        headers.append((b"retry-after", str(error.retry_after).encode()))
+    await socket.send(
+        {"type": "websocket.http.response.start", "status": error.status, "headers": headers}
+    )
+    await socket.send({"type": "websocket.http.response.body", "body": body, "more_body": False})
 
 
 async def _close(socket: WebSocket[Any, Any, Any], code: int) -> None:
@@ -84,9 +119,10 @@ async def _close(socket: WebSocket[Any, Any, Any], code: int) -> None:
 
 
 class _Session:
-    def __init__(self, socket: WebSocket[Any, Any, Any], node: Node) -> None:
+    def __init__(self, socket: WebSocket[Any, Any, Any], node: Node, pending: Pending) -> None:
         self.socket = socket
         self.node = node
+        self.pending = pending
         self.client_gone = False
 
     async def _receive_text(self, timeout: float | None = None) -> str:
@@ -137,6 +173,7 @@ class _Session:
     async def run(self) -> None:
         hello = await self._hello()
         caller = await self._authenticate(hello.token)
+        self.pending.done()  # someone's now, counted per person from here on
         sub = Subscriber(
             user_id=caller.user_id,
             session_id=caller.session_id,

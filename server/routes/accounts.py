@@ -18,7 +18,16 @@ from schemas.accounts import (
     SignUp,
 )
 from server import accounts, resets
-from server.deps import AddressDep, CallerDep, ClockDep, Conn, SettingsDep
+from server.deps import (
+    AddressDep,
+    CallerDep,
+    ClockDep,
+    Conn,
+    PasswordsDep,
+    PoolDep,
+    SettingsDep,
+)
+from server.edges import PASSWORD_RESET, REFRESH, SIGN_IN, SIGN_UP, per_address
 from server.errors import EmailTaken, RateLimited, ResetInvalid
 from server.openapi import BEARER, problems
 from server.realtime.node import Node
@@ -28,33 +37,59 @@ class AccountRoutes(Controller):
     path = "/v1"
     tags = ["accounts and sessions"]
 
-    @post("/accounts", status_code=201, responses=problems(EmailTaken, auth=False))
+    @post(
+        "/accounts",
+        status_code=201,
+        guards=[per_address(SIGN_UP)],
+        responses=problems(EmailTaken, RateLimited, auth=False),
+    )
     async def sign_up(
-        self, data: JSONBody[SignUp], conn: Conn, settings: SettingsDep, clock: ClockDep
+        self,
+        data: JSONBody[SignUp],
+        pool: PoolDep,
+        passwords: PasswordsDep,
+        settings: SettingsDep,
+        clock: ClockDep,
     ) -> SignedIn:
-        """Create an account and sign in on this device."""
-        return await accounts.sign_up(conn, settings, clock, data)
+        """Create an account and sign in on this device. Limited per client address
+        (``rate_limited``); ``unavailable`` when this server is hashing all the passwords it
+        can at once."""
+        return await accounts.sign_up(pool, passwords, settings, clock, data)
 
-    @post("/sessions", status_code=200, responses=problems(RateLimited))
+    @post(
+        "/sessions",
+        status_code=200,
+        guards=[per_address(SIGN_IN)],
+        responses=problems(RateLimited),
+    )
     async def sign_in(
         self,
         data: JSONBody[SignIn],
-        conn: Conn,
+        pool: PoolDep,
+        passwords: PasswordsDep,
         settings: SettingsDep,
         clock: ClockDep,
         address: AddressDep,
     ) -> SignedIn:
         """Sign in. A wrong email and a wrong password get the same answer. Wrong passwords
         are limited per client (``installation_id``, else the address) and per email; an
-        installation that signed in to the account before is never refused a correct one."""
-        return await accounts.sign_in(conn, settings, clock, data, address)
+        installation that signed in to the account before is never refused a correct one.
+        Sign-ins are also limited per client address (``rate_limited``), and answered
+        ``unavailable`` when this server is checking all the passwords it can at once."""
+        return await accounts.sign_in(pool, passwords, settings, clock, data, address)
 
-    @post("/sessions/refresh", status_code=200, responses=problems())
+    @post(
+        "/sessions/refresh",
+        status_code=200,
+        guards=[per_address(REFRESH)],
+        responses=problems(RateLimited),
+    )
     async def refresh(
         self, data: JSONBody[RefreshRequest], conn: Conn, settings: SettingsDep, clock: ClockDep
     ) -> Refreshed:
         """Trade a refresh token for new tokens. Each refresh token works once; presenting a
-        spent one revokes the whole session, since only a thief would hold it."""
+        spent one revokes the whole session, since only a thief would hold it. Limited per
+        client address (``rate_limited``)."""
         return Refreshed(tokens=await accounts.refresh(conn, settings, clock, data.refresh_token))
 
     @delete("/sessions/current", status_code=204, responses=problems(), security=BEARER)
@@ -66,6 +101,7 @@ class AccountRoutes(Controller):
     @post(
         "/password-resets",
         status_code=202,
+        guards=[per_address(PASSWORD_RESET)],
         media_type=MediaType.TEXT,  # and an empty body: there is nothing to say
         response_description="Accepted: a mail goes to the address",
         responses=problems(RateLimited, auth=False),
@@ -92,12 +128,14 @@ class AccountRoutes(Controller):
     @post(
         "/password-resets/confirm",
         status_code=204,
+        guards=[per_address(PASSWORD_RESET)],
         responses=problems(ResetInvalid, RateLimited, auth=False),
     )
     async def confirm_reset(
         self,
         data: JSONBody[PasswordResetConfirm],
-        conn: Conn,
+        pool: PoolDep,
+        passwords: PasswordsDep,
         settings: SettingsDep,
         clock: ClockDep,
         address: AddressDep,
@@ -105,4 +143,4 @@ class AccountRoutes(Controller):
         """Set a new password with the mailed code. Every session of the account ends (its
         tokens get 401, its sockets close with 4401, its devices are forgotten). A wrong,
         expired or used code is ``reset_invalid``."""
-        await resets.confirm(conn, settings, clock, data, address)
+        await resets.confirm(pool, passwords, settings, clock, data, address)

@@ -12,7 +12,15 @@ from litestar.params import JSONBody, PathParameter
 from schemas.accounts import DeleteMe, Leave, MePatch, PasswordChange, SessionView, User
 from schemas.export import Export
 from server import accounts, export, leaving, sessions
-from server.deps import AddressDep, CallerDep, ClockDep, Conn
+from server.deps import (
+    CALLER_WITHOUT_HELD_CONNECTION,
+    AddressDep,
+    CallerDep,
+    ClockDep,
+    Conn,
+    PasswordsDep,
+    PoolDep,
+)
 from server.errors import NotFound, RateLimited
 from server.openapi import BEARER, problems
 from server.queries import accounts as q
@@ -37,31 +45,45 @@ class MeRoutes(Controller):
         left out keep their value."""
         return await accounts.change_account(conn, caller.user_id, data)
 
-    @delete("/", status_code=204, responses=problems(RateLimited))
+    # The routes that check a password hold no pooled connection while argon2 runs.
+
+    @delete(
+        "/",
+        status_code=204,
+        responses=problems(RateLimited),
+        dependencies=CALLER_WITHOUT_HELD_CONNECTION,
+    )
     async def erase(
         self,
         data: JSONBody[DeleteMe],
         caller: CallerDep,
-        conn: Conn,
+        pool: PoolDep,
+        passwords: PasswordsDep,
         clock: ClockDep,
         address: AddressDep,
     ) -> None:
         """Unlink, then erase the account and its personal data. Asks for the password."""
-        await accounts.erase_account(conn, clock, caller, data.password, address)
+        await accounts.erase_account(pool, passwords, clock, caller, data.password, address)
 
-    @post("/password", status_code=204, responses=problems(RateLimited))
+    @post(
+        "/password",
+        status_code=204,
+        responses=problems(RateLimited),
+        dependencies=CALLER_WITHOUT_HELD_CONNECTION,
+    )
     async def password(
         self,
         data: JSONBody[PasswordChange],
         caller: CallerDep,
-        conn: Conn,
+        pool: PoolDep,
+        passwords: PasswordsDep,
         clock: ClockDep,
         address: AddressDep,
     ) -> None:
         """Change the password. Every other session ends at once: its tokens stop working,
         its sockets close and its devices are forgotten. A wrong ``current_password`` counts
         as a failed sign-in."""
-        await sessions.change_password(conn, clock, caller, data, address)
+        await sessions.change_password(pool, passwords, clock, caller, data, address)
 
     @get("/sessions", responses=problems())
     async def list_sessions(
@@ -88,19 +110,25 @@ class MeRoutes(Controller):
         """End every session but this one."""
         await sessions.end_others(conn, clock, caller)
 
-    @post("/leave", status_code=204, responses=problems(RateLimited))
+    @post(
+        "/leave",
+        status_code=204,
+        responses=problems(RateLimited),
+        dependencies=CALLER_WITHOUT_HELD_CONNECTION,
+    )
     async def leave(
         self,
         data: JSONBody[Leave],
         caller: CallerDep,
-        conn: Conn,
+        pool: PoolDep,
+        passwords: PasswordsDep,
         clock: ClockDep,
         address: AddressDep,
     ) -> None:
         """The safety exit, in one step: unlink (the former partner learns only that the
         couple ended, never who left), end every session including this one, forget every
         device, cancel every reminder; with ``erase``, erase the account too."""
-        await leaving.leave(conn, clock, caller, data, address)
+        await leaving.leave(pool, passwords, clock, caller, data, address)
 
     @get("/export", responses=problems())
     async def export(self, caller: CallerDep, conn: Conn, clock: ClockDep) -> Export:
