@@ -28,6 +28,7 @@ from server.clock import Clock
 from server.db import Pool
 from server.observability import Metrics
 from server.queries import resets as q
+from server.rounds import Rounds
 from server.settings import Settings
 
 log = logging.getLogger("twofold.mail")
@@ -210,9 +211,7 @@ class Mailer:
         self.tick_seconds = tick_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._started = 0  # rounds begun
-        self._finished = 0  # the last round completed
-        self._progress = asyncio.Condition()
+        self._rounds = Rounds()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="twofold-mailer")
@@ -228,10 +227,7 @@ class Mailer:
     async def next_round(self) -> None:
         """Wait until a round that began after this call has finished (for tests and tools:
         every mail due when it was called has then been tried by this node, or by another)."""
-        async with self._progress:
-            wanted = self._started + 1
-            self.wake()
-            await self._progress.wait_for(lambda: self._finished >= wanted)
+        await self._rounds.next(self.wake)
 
     async def _run(self) -> None:
         while True:
@@ -239,16 +235,11 @@ class Mailer:
                 async with asyncio.timeout(self.tick_seconds):
                     await self._wake.wait()
             self._wake.clear()
-            async with self._progress:
-                self._started += 1
-                number = self._started
-            try:
-                await self.drain()
-            except Exception as exc:  # noqa: BLE001 - the next round tries again
-                log.warning("sending mail failed (%s: %s)", type(exc).__name__, exc)
-            async with self._progress:
-                self._finished = number
-                self._progress.notify_all()
+            async with self._rounds.round():
+                try:
+                    await self.drain()
+                except Exception as exc:  # noqa: BLE001 - the next round tries again
+                    log.warning("sending mail failed (%s: %s)", type(exc).__name__, exc)
 
     async def drain(self) -> int:
         """Claim and send due mails, a batch at a time, until none is left; the number

@@ -7,8 +7,8 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -63,6 +63,10 @@ class Node:
     async def tick(self) -> None:
         """Until this node's scheduler has done whatever is due by the test's clock."""
         await self.twofold.due.next_tick()
+
+
+# The ``push_nodes`` fixture: start n nodes sending through firebase-admin to the local FCM.
+PushNodes = Callable[..., AbstractAsyncContextManager[list["Node"]]]
 
 
 @asynccontextmanager

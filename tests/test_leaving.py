@@ -4,19 +4,15 @@ former partner nothing but that the couple ended."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 
 import asyncpg
 import httpx
 import pytest
 
 from push.fake_fcm import FakeFcm
-from tests.nodes import FakeClock, Node
+from tests.nodes import FakeClock, PushNodes
 from tests.people import PASSWORD, assert_problem, link, register_phone, sign_up, signed_in_on
 from tests.phones import Phone
-
-PushNodes = Callable[..., AbstractAsyncContextManager[list[Node]]]
 
 
 @pytest.mark.parametrize("erase", [False, True])

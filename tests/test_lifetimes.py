@@ -4,8 +4,6 @@ of every ended session, even one whose NOTIFY it never heard."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -14,7 +12,7 @@ import httpx
 from push.fake_fcm import FakeFcm
 from server.queries.accounts import LIFETIME, outlived
 from server.realtime.listener import APPLICATION_NAME
-from tests.nodes import FakeClock, Node
+from tests.nodes import FakeClock, PushNodes
 from tests.people import (
     Person,
     assert_problem,
@@ -24,8 +22,6 @@ from tests.people import (
     signed_in_on,
 )
 from tests.phones import Phone
-
-PushNodes = Callable[..., AbstractAsyncContextManager[list[Node]]]
 
 
 async def refused_refresh(person: Person) -> None:

@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 
 import asyncpg
 import httpx
 
 from push.fake_fcm import FakeFcm
-from tests.nodes import FakeClock, Node
+from tests.nodes import FakeClock, Node, PushNodes
 from tests.people import PASSWORD, Person, link, sign_up
 from tests.test_accounts import leave_traces_everywhere
-
-PushNodes = Callable[..., AbstractAsyncContextManager[list[Node]]]
 
 
 async def register_phone(person: Person, installation: str, token: str) -> None:

@@ -9,8 +9,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -21,7 +20,7 @@ from server import mail_texts
 from server.mail import SmtpServer
 from server.settings import Settings
 from tests.mailbox import LOGIN, Mailbox
-from tests.nodes import FakeClock, Node
+from tests.nodes import FakeClock, Node, PushNodes
 from tests.people import (
     PASSWORD,
     Person,
@@ -33,7 +32,6 @@ from tests.people import (
 )
 from tests.phones import Phone
 
-PushNodes = Callable[..., AbstractAsyncContextManager[list[Node]]]
 NEW_PASSWORD = "a new passphrase at last"
 FROM = "Twofold <hello@twofold.test>"
 # Two groups of four from the invites' alphabet (no 0/O, 1/I/L).

@@ -11,8 +11,6 @@ import subprocess
 import sys
 import uuid
 import zoneinfo
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,11 +22,9 @@ import msgspec
 from push.fake_fcm import FakeFcm, Received, Rule, service_account
 from push.texts import NEUTRAL, TEXTS, text
 from server.due.audience import RULES, as_wished_now, notifications
-from tests.nodes import FakeClock, Node, server_process
+from tests.nodes import FakeClock, Node, PushNodes, server_process
 from tests.people import Person, link, register_phone, sign_up
 from tests.phones import Phone
-
-PushNodes = Callable[..., AbstractAsyncContextManager[list[Node]]]
 
 
 async def tick(*nodes: Node) -> None:

@@ -4,8 +4,6 @@ sign-in limits that nobody can turn against the account's owner."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import asyncpg
@@ -14,7 +12,7 @@ import pytest
 
 from push.fake_fcm import FakeFcm
 from server.db import migration_files
-from tests.nodes import FakeClock, Node
+from tests.nodes import FakeClock, Node, PushNodes
 from tests.people import (
     PASSWORD,
     Person,
@@ -26,7 +24,6 @@ from tests.people import (
 )
 from tests.phones import Phone
 
-PushNodes = Callable[..., AbstractAsyncContextManager[list[Node]]]
 NEW_PASSWORD = "a brand new passphrase"
 
 

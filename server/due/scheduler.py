@@ -24,6 +24,7 @@ from server.due import work
 from server.observability import Metrics
 from server.queries import due as due_q
 from server.queries import retention
+from server.rounds import Rounds
 
 log = logging.getLogger("twofold.due")
 # APScheduler logs every run at INFO, and a tick outlasting its interval as a warning (which is
@@ -59,9 +60,7 @@ class Scheduler:
         self._again = False
         self._busy = False
         self._task: asyncio.Task[None] | None = None
-        self._started = 0  # ticks begun
-        self._finished = 0  # the last tick completed
-        self._progress = asyncio.Condition()
+        self._rounds = Rounds()
         self._swept_at: datetime | None = None
 
     def start(self) -> None:
@@ -92,10 +91,7 @@ class Scheduler:
     async def next_tick(self) -> None:
         """Wait until a tick that began after this call has finished (for tests and tools:
         whatever was due when it was called has then been handled by this node)."""
-        async with self._progress:
-            wanted = self._started + 1
-            self.wake()
-            await self._progress.wait_for(lambda: self._finished >= wanted)
+        await self._rounds.next(self.wake)
 
     async def _tick(self) -> None:
         self._busy = True
@@ -103,16 +99,11 @@ class Scheduler:
         try:
             while True:
                 self._again = False
-                async with self._progress:
-                    self._started += 1
-                    number = self._started
-                try:
-                    await self.drain()
-                except Exception as exc:  # noqa: BLE001 - the next tick tries again
-                    log.warning("due work failed (%s: %s)", type(exc).__name__, exc)
-                async with self._progress:
-                    self._finished = number
-                    self._progress.notify_all()
+                async with self._rounds.round():
+                    try:
+                        await self.drain()
+                    except Exception as exc:  # noqa: BLE001 - the next tick tries again
+                        log.warning("due work failed (%s: %s)", type(exc).__name__, exc)
                 if not self._again:
                     return
         finally:
