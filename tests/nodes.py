@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -160,3 +161,16 @@ def end_process(proc: subprocess.Popen[bytes], grace: float = 60) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+async def outbox(database_url: str) -> list[dict[str, Any]]:
+    """What `python -m server outbox` lists, one JSON object a line, read back."""
+    listed = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "server", "outbox"],
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    return [json.loads(line) for line in listed.stdout.decode().splitlines()]

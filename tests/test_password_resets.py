@@ -3,14 +3,8 @@ tells nobody whether an email has an account."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import AsyncIterator
-from typing import Any
 
 import asyncpg
 import httpx
@@ -20,7 +14,7 @@ from server import mail_texts
 from server.mail import SmtpServer
 from server.settings import Settings
 from tests.mailbox import LOGIN, Mailbox
-from tests.nodes import FakeClock, Node, PushNodes
+from tests.nodes import FakeClock, Node, PushNodes, outbox
 from tests.people import (
     PASSWORD,
     Person,
@@ -282,15 +276,7 @@ async def test_without_smtp_the_mail_is_in_the_outbox(
     r = await client.post("/v1/password-resets", json={"email": ana.email, "locale": "es-MX"})
     assert r.status_code == 202
     await node.twofold.mailer.next_round()
-    listed = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "server", "outbox"],
-        env={**os.environ, "DATABASE_URL": database_url},
-        capture_output=True,
-        check=True,
-        timeout=120,
-    )
-    lines: list[dict[str, Any]] = [json.loads(x) for x in listed.stdout.decode().splitlines()]
+    lines = await outbox(database_url)
     [mail] = [line for line in lines if "to" in line]
     assert mail["to"] == ana.email and mail["outcome"] == "recorded"
     assert mail["subject"] == "Tu código de Twofold para restablecer"

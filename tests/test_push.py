@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import uuid
 import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,7 +19,7 @@ import msgspec
 from push.fake_fcm import FakeFcm, Received, Rule, service_account
 from push.texts import NEUTRAL, TEXTS, text
 from server.due.audience import RULES, as_wished_now, notifications
-from tests.nodes import FakeClock, Node, PushNodes, server_process
+from tests.nodes import FakeClock, Node, PushNodes, outbox, server_process
 from tests.people import Person, link, register_phone, sign_up
 from tests.phones import Phone
 
@@ -597,15 +594,7 @@ async def test_the_outbox_lists_what_would_have_been_sent(
     await register_phone(ben, "ben-phone", "tok-ben", "ios", "fr-FR")
     pause = (await ana.applied("pause.start"))["result"]
     await node.tick()
-    listed = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "server", "outbox"],
-        env={**os.environ, "DATABASE_URL": database_url},
-        capture_output=True,
-        check=True,
-        timeout=120,
-    )
-    lines = [json.loads(line) for line in listed.stdout.decode().splitlines()]
+    lines = await outbox(database_url)
     assert len(lines) == 1
     (line,) = lines
     assert line["user_id"] == ben.id and line["installation_id"] == "ben-phone"
