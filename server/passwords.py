@@ -49,9 +49,15 @@ RETRY_AFTER = 1
 
 
 def _lowest_priority() -> None:
-    # Linux keeps a nice value per thread, and argon2's own lane threads inherit it.
+    # Linux keeps a nice value and a CPU set per thread, and argon2's own lane threads inherit
+    # both: hashing runs at the lowest priority, and never on the first core, which is left to
+    # the event loop (on a machine with more than one).
     if sys.platform == "linux":
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        me = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, me, 19)
+        cores = sorted(os.sched_getaffinity(0))
+        if len(cores) > 1:
+            os.sched_setaffinity(me, cores[1:])
 
 
 @functools.cache
