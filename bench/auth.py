@@ -27,14 +27,12 @@ import secrets
 import time
 from collections import Counter
 from multiprocessing.queues import Queue
-from pathlib import Path
 from typing import Any
 
 import argon2
 
-from bench.common import Figures, Report, start_server
+from bench.common import Figures, Report, start_server, workspace
 from bench.pause import fresh_database
-from server.embedded import start_embedded
 
 CLIENTS = 200
 ROUNDS = 3
@@ -202,10 +200,8 @@ def _summed(floods: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def run(clients: int = CLIENTS) -> Report:
-    work = Path(".twofold") / "bench"
-    work.mkdir(parents=True, exist_ok=True)
-    log = work / "processes.log"
-    admin_url, _pg = start_embedded(work, database="postgres")
+    space = workspace()  # held to the end: its embedded PostgreSQL runs while it is held
+    log, admin_url = space.log, space.admin_url
     url = await fresh_database(admin_url, "bench_auth")
     secret = secrets.token_urlsafe(32)
     env = {"TWOFOLD_TRUSTED_PROXIES": "127.0.0.1"}

@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from server.embedded import start_embedded
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 
@@ -199,3 +201,21 @@ class Report:
             print("  ".join(str(row[c]).rjust(widths[c]) for c in cols))
         for key, value in self.extra.items():
             print(f"{key}: {json.dumps(value)}")
+
+
+@dataclass
+class Workspace:
+    """Where a benchmark keeps its files, and the embedded PostgreSQL it measures against (it
+    runs while the workspace is held)."""
+
+    work: Path
+    log: Path  # the output of the processes a benchmark starts
+    admin_url: str
+    handle: Any
+
+
+def workspace() -> Workspace:
+    work = Path(".twofold") / "bench"
+    work.mkdir(parents=True, exist_ok=True)
+    admin_url, handle = start_embedded(work, database="postgres")
+    return Workspace(work, work / "processes.log", admin_url, handle)

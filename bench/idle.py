@@ -6,22 +6,18 @@ and this client stay under. Target: within 2x the bare server's figure."""
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 
-from bench.common import Report, rss_kib, start_server
+from bench.common import Report, rss_kib, start_server, workspace
 from bench.pause import connect_relay, connect_twofold, fresh_database, start_relay
 from bench.seed import seed_couples
-from server.embedded import start_embedded
 
 SOCKETS = 15_000
 
 
 async def run(sockets: int = SOCKETS) -> Report:
     couples = sockets // 2
-    work = Path(".twofold") / "bench"
-    work.mkdir(parents=True, exist_ok=True)
-    log = work / "processes.log"
-    admin_url, _pg = start_embedded(work, database="postgres")
+    space = workspace()  # held to the end: its embedded PostgreSQL runs while it is held
+    log, admin_url = space.log, space.admin_url
     report = Report("idle")
     figures: dict[str, float] = {}
 

@@ -11,14 +11,12 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 
-from bench.common import Figures, Report
+from bench.common import Figures, Report, workspace
 from bench.pause import fresh_database
-from server.embedded import start_embedded
 from server.queries import events
 
 SECONDS = 5.0
@@ -74,9 +72,8 @@ async def _run(url: str, listeners: int, per_commit: int, senders: int) -> Figur
 
 
 async def run() -> Report:
-    work = Path(".twofold") / "bench"
-    work.mkdir(parents=True, exist_ok=True)
-    admin_url, _pg = start_embedded(work, database="postgres")
+    space = workspace()  # held to the end: its embedded PostgreSQL runs while it is held
+    admin_url = space.admin_url
     url = await fresh_database(admin_url, "bench_notify")
     report = Report("notify")
     rows = []

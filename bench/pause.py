@@ -22,9 +22,18 @@ from typing import Any
 import asyncpg
 from websockets.asyncio.client import ClientConnection, connect
 
-from bench.common import Figures, Process, Report, free_port, rss_kib, start_script, start_server
+from bench.common import (
+    Figures,
+    Process,
+    Report,
+    free_port,
+    rss_kib,
+    start_script,
+    start_server,
+    workspace,
+)
 from bench.seed import SeededCouple, seed_couples
-from server.embedded import start_embedded, with_database
+from server.embedded import with_database
 
 COUPLES = 1000
 # A burst is one sample of a noisy machine; its figures pool a few.
@@ -181,10 +190,8 @@ async def fresh_database(admin_url: str, name: str) -> str:
 
 
 async def run(couples: int = COUPLES) -> Report:
-    work = Path(".twofold") / "bench"
-    work.mkdir(parents=True, exist_ok=True)
-    log = work / "processes.log"
-    admin_url, _pg = start_embedded(work, database="postgres")
+    space = workspace()  # held to the end: its embedded PostgreSQL runs while it is held
+    log, admin_url = space.log, space.admin_url
     report = Report("pause")
     idle: dict[str, float] = {}
 

@@ -21,14 +21,13 @@ import asyncpg
 import httpx
 import msgspec
 
-from bench.common import Figures, Process, Report, free_port, start_script, start_server
+from bench.common import Figures, Process, Report, free_port, start_script, start_server, workspace
 from bench.pause import fresh_database
 from bench.seed import USER_COLUMNS
 from push.fake_fcm import service_account
 from push.fcm import messages
 from push.message import Notification
 from server import db
-from server.embedded import start_embedded
 
 PEOPLE = 100_000  # 50,000 couples, one phone each
 LEAD_SECONDS = 15  # the wave falls due this long after the nodes are up
@@ -195,10 +194,8 @@ async def _plain_client(fcm_url: str, count: int, in_flight: int) -> Figures:
 
 
 async def run(people: int = PEOPLE) -> Report:
-    work = Path(".twofold") / "bench"
-    work.mkdir(parents=True, exist_ok=True)
-    log = work / "processes.log"
-    admin_url, _pg = start_embedded(work, database="postgres")
+    space = workspace()  # held to the end: its embedded PostgreSQL runs while it is held
+    work, log, admin_url = space.work, space.log, space.admin_url
     url = await fresh_database(admin_url, "bench_wave")
     secret = secrets.token_urlsafe(48)
     await seed(url, people)
