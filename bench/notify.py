@@ -17,7 +17,7 @@ import asyncpg
 
 from bench.common import Figures, Report, workspace
 from bench.pause import fresh_database
-from server.queries import events
+from server.log import events
 
 SECONDS = 5.0
 

@@ -21,13 +21,23 @@ import time
 import uuid
 import zoneinfo
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 
 
 class Base(msgspec.Struct, kw_only=True):
     """A wire object; see the module docstring for the conventions it carries."""
+
+
+class OpBase(Base, tag_field="kind"):
+    """An op: ``{op_id, kind, body}``; ``kind`` selects the body's shape (a tagged union) and
+    ``op_id`` is the client's UUID, so that a retry is recognised and applied once. Each op
+    kind is declared beside its practice's schemas, with an example body (ids in it stand for
+    the things the op names)."""
+
+    op_id: uuid.UUID
+    example: ClassVar[dict[str, Any]] = {}
 
 
 class Patch(msgspec.Struct, kw_only=True):

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from schemas.base import Base, PauseNote
+from schemas.base import Base, OpBase, PauseNote
 
 PauseState = Literal["active", "ended", "expired"]
 # A break shorter than 20 minutes rarely lets a flooded body settle; 4 hours is the longest.
@@ -44,3 +44,29 @@ class PauseExtendBody(Base):
     pause_id: uuid.UUID
     # Added to the pause; the pause's total may not pass 240 minutes.
     minutes: ExtraMinutes
+
+
+# -- ops -----------------------------------------------------------------------------------
+
+
+class PauseStart(OpBase, tag="pause.start"):
+    body: PauseStartBody = msgspec.field(default_factory=PauseStartBody)
+    example = {"minutes": 30, "note": "I need a break; I love you"}
+
+
+class PauseAck(OpBase, tag="pause.ack"):
+    body: PauseRef
+    example = {"pause_id": "0190a5a0-0000-7000-8000-000000000001"}
+
+
+class PauseExtend(OpBase, tag="pause.extend"):
+    body: PauseExtendBody
+    example = {"pause_id": "0190a5a0-0000-7000-8000-000000000001", "minutes": 10}
+
+
+class PauseEnd(OpBase, tag="pause.end"):
+    body: PauseRef
+    example = {"pause_id": "0190a5a0-0000-7000-8000-000000000001"}
+
+
+OPS = (PauseStart, PauseAck, PauseExtend, PauseEnd)

@@ -6,7 +6,9 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from schemas.base import Base, EntryText
+import msgspec
+
+from schemas.base import Base, EntryText, OpBase
 
 Section = Literal["appreciations", "new_information", "puzzles", "concerns", "wishes"]
 SECTIONS: tuple[Section, ...] = (
@@ -100,3 +102,56 @@ class ReadingFinished(Base):
 
 class ReadingsPage(Base):
     readings: list[Reading]
+
+
+# -- ops -----------------------------------------------------------------------------------
+
+
+class ReadingStart(OpBase, tag="reading.start"):
+    body: ReadingStartBody = msgspec.field(default_factory=ReadingStartBody)
+
+
+class ReadingEntryAdd(OpBase, tag="reading.entry.add"):
+    body: EntryAddBody
+    example = {
+        "reading_id": "0190a5a0-0000-7000-8000-000000000002",
+        "section": "puzzles",
+        "text": "Why the quiet dinner?",
+    }
+
+
+class ReadingEntryEdit(OpBase, tag="reading.entry.edit"):
+    body: EntryEditBody
+    example = {
+        "reading_id": "0190a5a0-0000-7000-8000-000000000002",
+        "entry_id": "0190a5a0-0000-7000-8000-000000000003",
+        "text": "Why so quiet at dinner?",
+    }
+
+
+class ReadingEntryDelete(OpBase, tag="reading.entry.delete"):
+    body: EntryRef
+    example = {
+        "reading_id": "0190a5a0-0000-7000-8000-000000000002",
+        "entry_id": "0190a5a0-0000-7000-8000-000000000003",
+    }
+
+
+class ReadingSectionDone(OpBase, tag="reading.section.done"):
+    body: SectionDoneBody
+    example = {"reading_id": "0190a5a0-0000-7000-8000-000000000002", "section": "appreciations"}
+
+
+class ReadingFinish(OpBase, tag="reading.finish"):
+    body: ReadingRef
+    example = {"reading_id": "0190a5a0-0000-7000-8000-000000000002"}
+
+
+OPS = (
+    ReadingStart,
+    ReadingEntryAdd,
+    ReadingEntryEdit,
+    ReadingEntryDelete,
+    ReadingSectionDone,
+    ReadingFinish,
+)

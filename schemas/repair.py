@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from schemas.base import Base, Note, Title
+from schemas.base import Base, Note, OpBase, Title
 
 TemplateKey = Literal["repair", "desc"]
 RepairState = Literal["open", "finished", "abandoned"]
@@ -64,3 +64,29 @@ class RepairStepSetBody(Base):
 
 class RepairRef(Base):
     repair_id: uuid.UUID
+
+
+# -- ops -----------------------------------------------------------------------------------
+
+
+class RepairStart(OpBase, tag="repair.start"):
+    body: RepairStartBody
+    example = {"template": "desc"}
+
+
+class RepairStepSet(OpBase, tag="repair.step.set"):
+    body: RepairStepSetBody
+    example = {"repair_id": "0190a5a0-0000-7000-8000-000000000005", "step": "impact", "done": True}
+
+
+class RepairFinish(OpBase, tag="repair.finish"):
+    body: RepairRef
+    example = {"repair_id": "0190a5a0-0000-7000-8000-000000000005"}
+
+
+class RepairAbandon(OpBase, tag="repair.abandon"):
+    body: RepairRef
+    example = {"repair_id": "0190a5a0-0000-7000-8000-000000000005"}
+
+
+OPS = (RepairStart, RepairStepSet, RepairFinish, RepairAbandon)

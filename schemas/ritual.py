@@ -13,6 +13,7 @@ from schemas.base import (
     LocalDate,
     LocalTime,
     Note,
+    OpBase,
     Patch,
     TimeZone,
     Title,
@@ -128,3 +129,34 @@ class CheckedIn(Base):
 
 class CheckinsPage(Base):
     checkins: list[Checkin]
+
+
+# -- ops -----------------------------------------------------------------------------------
+
+
+class RitualPropose(OpBase, tag="ritual.propose"):
+    body: ProposeBody
+    example = {"title": "Morning coffee", "cadence": {"every": "day"}, "at": "07:30"}
+
+
+class RitualAccept(OpBase, tag="ritual.accept"):
+    body: RitualRef
+    example = {"ritual_id": "0190a5a0-0000-7000-8000-000000000004"}
+
+
+class RitualUpdate(OpBase, tag="ritual.update"):
+    body: UpdateBody
+    example = {"ritual_id": "0190a5a0-0000-7000-8000-000000000004", "at": "08:00"}
+
+
+class RitualArchive(OpBase, tag="ritual.archive"):
+    body: RitualRef
+    example = {"ritual_id": "0190a5a0-0000-7000-8000-000000000004"}
+
+
+class RitualCheckin(OpBase, tag="ritual.checkin"):
+    body: CheckinBody
+    example = {"ritual_id": "0190a5a0-0000-7000-8000-000000000004", "date": "2026-11-23"}
+
+
+OPS = (RitualPropose, RitualAccept, RitualUpdate, RitualArchive, RitualCheckin)

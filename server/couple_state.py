@@ -8,14 +8,15 @@ from datetime import timedelta
 from schemas.state import CoupleState
 from server.clock import Clock
 from server.db import Connection
-from server.ops import ritual
-from server.ops.pause import is_live
-from server.ops.reading import reading_date
+from server.local_time import reading_date
+from server.log import events
+from server.practices import pause as pauses
+from server.practices import reading as readings_q
+from server.practices import repair as repairs_q
+from server.practices import ritual
+from server.practices import ritual as rituals_q
+from server.practices.pause import is_live
 from server.queries import couples as couples_q
-from server.queries import events, pauses
-from server.queries import readings as readings_q
-from server.queries import repairs as repairs_q
-from server.queries import rituals as rituals_q
 from server.realtime import presence
 
 

@@ -11,9 +11,9 @@ from schemas.growth import GrowthEntry, GrowthIn, GrowthLog, GrowthWeek
 from server.clock import Clock
 from server.db import Connection
 from server.errors import NotFound, ValidationFailed
+from server.local_time import local_date
 from server.queries import accounts
 from server.queries import growth as q
-from server.ritual_time import local_date
 
 # Without from/to, the log shows the last twelve weeks: enough to see a trajectory.
 DEFAULT_WEEKS = 12

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from asyncpg import Record
 
 from schemas.base import new_id
-from schemas.couples import Couple, CoupleSettings, InviteCreated, SettingsPatch
+from schemas.couples import Couple, InviteCreated, SettingsPatch
 from schemas.events import CoupleLinked, CoupleUnlinked, SettingsChanged
 from server import ratelimit
 from server.clock import Clock
@@ -23,9 +23,10 @@ from server.errors import (
     NotLinked,
     OwnInvite,
 )
+from server.log import engine
+from server.log.working import CoupleWork
 from server.queries import couples as q
 from server.queries import due as due_q
-from server.queries import events
 from server.realtime import notify
 
 # No 0/O, 1/I/L: codes are read aloud and typed from another person's screen.
@@ -85,21 +86,18 @@ async def accept_invite(
         inviter_tz = next(p["timezone"] for p in people if p["id"] == inviter_id)
         couple_id = new_id()
         await q.create_couple(conn, couple_id, [inviter_id, user_id], inviter_tz, now)
-        await due_q.put(
-            conn,
-            [plan.reading_reminder(couple_id, CoupleSettings(reading_timezone=inviter_tz), now)],
-        )
         await q.mark_invite_used(conn, code, user_id, now)
         await q.revoke_open_invites(conn, [user_id, inviter_id], now)
-        linked = await events.append(
-            conn,
-            couple_id,
-            "couple.linked",
-            user_id,
-            CoupleLinked(couple_id=couple_id, partner_ids=[inviter_id, user_id]),
-            now,
-        )
-        await events.announce(conn, couple_id, linked.seq)
+
+        def linked(work: CoupleWork) -> None:
+            work.plan(plan.reading_reminder(couple_id, work.settings, now))
+            work.emit(
+                "couple.linked",
+                user_id,
+                CoupleLinked(couple_id=couple_id, partner_ids=[inviter_id, user_id]),
+            )
+
+        await engine.record(conn, now, couple_id, linked)
         await notify.couple_linked(conn, couple_id, [inviter_id, user_id])
         return await read_couple(conn, couple_id)
 
@@ -132,16 +130,12 @@ async def change_settings(
         if couple.settings == before.settings:
             return couple
         now = clock.now()
-        await due_q.put(conn, [plan.reading_reminder(couple_id, couple.settings, now)])
-        event = await events.append(
-            conn,
-            couple_id,
-            "couple.settings_changed",
-            actor,
-            SettingsChanged(settings=couple.settings),
-            now,
-        )
-        await events.announce(conn, couple_id, event.seq)
+
+        def changed(work: CoupleWork) -> None:
+            work.plan(plan.reading_reminder(couple_id, couple.settings, now))
+            work.emit("couple.settings_changed", actor, SettingsChanged(settings=couple.settings))
+
+        [event] = await engine.record(conn, now, couple_id, changed)
         couple.head = event.seq
         return couple
 
@@ -157,8 +151,9 @@ async def unlink_couple(
         if not await q.unlink(conn, couple_id, now):
             raise NotLinked("This couple has already been unlinked")
         await due_q.drop_couple(conn, couple_id)
-        await due_q.put(conn, [plan.couple_erasure(couple_id, now)])
-        event = await events.append(
-            conn, couple_id, "couple.unlinked", actor, CoupleUnlinked(by=actor), now
-        )
-        await events.announce(conn, couple_id, event.seq)
+
+        def unlinked(work: CoupleWork) -> None:
+            work.plan(plan.couple_erasure(couple_id, now))
+            work.emit("couple.unlinked", actor, CoupleUnlinked(by=actor))
+
+        await engine.record(conn, now, couple_id, unlinked)

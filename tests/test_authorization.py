@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from schemas.ops import OP_TYPES, kind_of
 from tests.people import Person, assert_problem, link, sign_up
 
 SECRET_NOTE = "only Ana and Ben know this"
@@ -54,29 +55,21 @@ async def _their_evening(ana: Person, ben: Person) -> Things:
 
 
 def ops_naming(t: Things) -> list[tuple[str, dict[str, Any]]]:
-    """Every op kind, aimed at Ana and Ben's things where the op names one."""
-    reading, ritual, repair = t.reading_id, t.ritual_id, t.repair_id
-    return [
-        ("pause.start", {}),
-        ("pause.ack", {"pause_id": t.pause_id}),
-        ("pause.extend", {"pause_id": t.pause_id, "minutes": 10}),
-        ("pause.end", {"pause_id": t.pause_id}),
-        ("reading.start", {}),
-        ("reading.entry.add", {"reading_id": reading, "section": "puzzles", "text": "x"}),
-        ("reading.entry.edit", {"reading_id": reading, "entry_id": t.entry_id, "text": "x"}),
-        ("reading.entry.delete", {"reading_id": reading, "entry_id": t.entry_id}),
-        ("reading.section.done", {"reading_id": reading, "section": "appreciations"}),
-        ("reading.finish", {"reading_id": reading}),
-        ("ritual.propose", {"title": "x", "cadence": {"every": "day"}, "at": "09:00"}),
-        ("ritual.accept", {"ritual_id": ritual}),
-        ("ritual.update", {"ritual_id": ritual, "at": "10:00"}),
-        ("ritual.archive", {"ritual_id": ritual}),
-        ("ritual.checkin", {"ritual_id": ritual, "date": "2026-11-23"}),
-        ("repair.start", {"template": "desc"}),
-        ("repair.step.set", {"repair_id": repair, "step": "impact", "done": True}),
-        ("repair.finish", {"repair_id": repair}),
-        ("repair.abandon", {"repair_id": repair}),
-    ]
+    """Every op kind the schemas declare, its example body aimed at Ana and Ben's things
+    wherever it names one."""
+    theirs = {
+        "pause_id": t.pause_id,
+        "reading_id": t.reading_id,
+        "entry_id": t.entry_id,
+        "ritual_id": t.ritual_id,
+        "repair_id": t.repair_id,
+    }
+    out = []
+    for op in OP_TYPES:
+        named = {key for key in op.example if key.endswith("_id")}
+        assert named <= set(theirs), f"{kind_of(op)} names something the scene lacks: {named}"
+        out.append((kind_of(op), {**op.example, **{k: theirs[k] for k in named}}))
+    return out
 
 
 def names_a_thing(body: dict[str, Any]) -> bool:

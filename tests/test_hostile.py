@@ -12,6 +12,7 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from schemas.ops import OP_TYPES, kind_of
 from tests.nodes import FakeClock, Node
 from tests.people import Person, assert_problem, signed_in_on
 from tests.phones import Phone
@@ -165,27 +166,7 @@ async def test_a_nul_character_is_refused_and_hurts_no_one_elses_op(
     await phone.close()
 
 
-KINDS = [
-    "pause.start",
-    "pause.ack",
-    "pause.extend",
-    "pause.end",
-    "reading.start",
-    "reading.entry.add",
-    "reading.entry.edit",
-    "reading.entry.delete",
-    "reading.section.done",
-    "reading.finish",
-    "ritual.propose",
-    "ritual.accept",
-    "ritual.update",
-    "ritual.archive",
-    "ritual.checkin",
-    "repair.start",
-    "repair.step.set",
-    "repair.finish",
-    "repair.abandon",
-]
+KINDS = [kind_of(op) for op in OP_TYPES]  # every op kind the schemas declare
 wild = st.recursive(
     st.none()
     | st.booleans()

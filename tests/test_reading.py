@@ -14,9 +14,9 @@ import pytest
 
 from schemas.ops import Op
 from server.auth import Caller
-from server.ops.pipeline import apply_batch, decode_op
-from server.ops.reading import reading_date
-from server.ops.scrub import EntryWords, scrub_json, scrubbed
+from server.local_time import reading_date
+from server.log.engine import apply_batch, decode_op
+from server.log.scrub import EntryWords, scrub_json, scrubbed
 from tests.nodes import FakeClock, Node, run_node
 from tests.people import Person, assert_problem
 from tests.phones import Phone

@@ -10,7 +10,7 @@ import asyncpg
 import httpx
 import msgspec
 
-from server.ops.scrub import NoteWords, scrub_json, scrubbed
+from server.log.scrub import NoteWords, scrub_json, scrubbed
 from tests.nodes import FakeClock, Node, run_node
 from tests.people import Person, assert_problem, link, sign_up
 from tests.phones import Phone

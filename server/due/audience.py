@@ -14,7 +14,7 @@ import msgspec
 from push.message import Notification, Priority
 from push.texts import text
 from server.due.plan import collapse_key
-from server.ritual_time import parse_time
+from server.local_time import parse_time
 
 
 class Rule(msgspec.Struct, frozen=True):

@@ -1,23 +1,22 @@
 """When things fall due, as pure functions of the shared state: the next reminder instants
-(from the scheduled local date, never by adding hours), and the due rows a batch of ops
-creates, moves or cancels, derived from what the batch changed, so no practice's rules have
-to remember the scheduler."""
+(from the scheduled local date, never by adding hours), and the alerts a batch's events call
+for. Each practice derives its own due rows from what a batch changed (``Slice.due``), so no
+rule has to remember the scheduler."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
 import msgspec
 
 from schemas.couples import CoupleSettings
+from schemas.events import Event
 from schemas.ritual import Cadence, EveryDay
-from server.ops.reading import reading_date
-from server.ops.work import CoupleWork
-from server.ritual_time import next_at
+from server.local_time import next_at, reading_date
 
 # Reminders and activity found later than this are skipped, not sent late.
 GRACE = timedelta(minutes=30)
@@ -48,6 +47,7 @@ class Planned(msgspec.Struct, frozen=True, kw_only=True):
     grace_until: datetime | None
     user_id: uuid.UUID | None = None
     payload: bytes | None = None
+    attempts: int = 0  # sending it failed this many times (a retry)
 
 
 class Alert(msgspec.Struct, frozen=True, kw_only=True):
@@ -139,7 +139,7 @@ def couple_erasure(couple_id: uuid.UUID, unlinked_at: datetime) -> Planned:
     )
 
 
-# -- what a batch of ops changes -------------------------------------------------------------
+# -- what a batch's events call for -------------------------------------------------------
 
 
 class _Ids(msgspec.Struct):
@@ -150,51 +150,25 @@ class _Ids(msgspec.Struct):
 _ids = msgspec.json.Decoder(_Ids)
 
 
-def changes(work: CoupleWork) -> Changes:
-    out = Changes()
-    c = work.couple_id
-    for pause in work.changed_pauses.values():
-        if pause.state == "active":
-            out.upserts.append(
-                Planned(
-                    kind="pause_expiry",
-                    couple_id=c,
-                    subject_id=pause.id,
-                    occurrence=str(pause.id),
-                    due_at=pause.ends_at,
-                    grace_until=None,  # time always ends a pause, however late
-                )
-            )
-        else:
-            out.cancels.append(("pause_expiry", c, pause.id))
-    for ritual in work.changed_rituals.values():
-        if ritual.status == "active":
-            out.upserts.append(ritual_reminder(c, ritual, work.now))
-        else:
-            out.cancels.append(("ritual_reminder", c, ritual.id))
-    for reading in work.changed_readings.values():
-        if reading.finished_at is not None and reading.local_date >= reading_date(
-            work.now, work.settings.reading_timezone
-        ):
-            out.upserts.append(
-                reading_reminder_after_day(c, work.settings, reading.local_date, work.now)
-            )
-    for event in work.events:
+def event_alerts(couple_id: uuid.UUID, events: Sequence[Event], now: datetime) -> list[Planned]:
+    """An alert row for each event that tells the other partner (or both) something."""
+    out: list[Planned] = []
+    for event in events:
         alert = ALERTS.get(event.kind)
         if alert is None:
             continue
         message, to = alert
         ids = _ids.decode(event.body)
         # A pause alert that arrives after the pause is no use; others keep the usual grace.
-        grace = ids.ends_at if message == "pause_started" and ids.ends_at else work.now + GRACE
+        grace = ids.ends_at if message == "pause_started" and ids.ends_at else now + GRACE
         deep_link = {event.kind.split(".")[0] + "_id": str(ids.id)}
-        out.upserts.append(
+        out.append(
             Planned(
                 kind="alert",
-                couple_id=c,
-                subject_id=uuid.uuid5(c, str(event.seq)),
+                couple_id=couple_id,
+                subject_id=uuid.uuid5(couple_id, str(event.seq)),
                 occurrence=str(event.seq),
-                due_at=work.now,
+                due_at=now,
                 grace_until=grace,
                 user_id=event.actor_id,
                 payload=msgspec.json.encode(Alert(message=message, to=to, ids=deep_link)),

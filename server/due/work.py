@@ -21,11 +21,11 @@ from push.transport import Transport
 from schemas.couples import CoupleSettings
 from server.db import Connection
 from server.due import audience, plan
-from server.ops import pipeline
+from server.log import engine
+from server.practices.ritual import cadence_of
 from server.queries import accounts as accounts_q
 from server.queries import due as due_q
 from server.queries import erasure
-from server.queries.rituals import cadence_of
 
 log = logging.getLogger("twofold.due")
 
@@ -84,7 +84,7 @@ async def handle(
     # Time ends pauses, however late it is noticed.
     expiries = [r for r in on_time if r["kind"] == "pause_expiry"]
     if expiries:
-        settled, _ = await pipeline.settle_couples(conn, now, [r["couple_id"] for r in expiries])
+        settled, _ = await engine.settle(conn, now, [r["couple_id"] for r in expiries])
         for r in expiries:
             if r["couple_id"] in settled:
                 drops.append(key(r))

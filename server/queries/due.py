@@ -13,6 +13,7 @@ from push.message import Notification, Outcome
 from schemas.devices import SentNotification
 from server.db import Connection, arrays
 from server.due.plan import Planned
+from server.log.tables import Column, Params, Table
 
 # Due rows, oldest first; rows another node holds are skipped, never waited for.
 CLAIM = """
@@ -29,41 +30,40 @@ async def claim(conn: Connection, now: datetime, limit: int) -> list[asyncpg.Rec
     return await conn.fetch(CLAIM, now, limit)
 
 
-# A Planned row's fields in the order the statements below (and the batch's) take them.
-PLANNED_COLUMNS = (
-    "kind",
-    "couple_id",
-    "subject_id",
-    "occurrence",
-    "due_at",
-    "grace_until",
-    "user_id",
-    "payload",
+# A due row as written; the batch's write-back and the scheduler both write through it.
+DUE_ITEMS = Table(
+    "due_items",
+    (
+        Column("kind", "text"),
+        Column("couple_id", "uuid"),
+        Column("subject_id", "uuid"),
+        Column("occurrence", "text"),
+        Column("due_at", "timestamptz"),
+        Column("grace_until", "timestamptz"),
+        Column("user_id", "uuid"),
+        Column("payload", "jsonb"),
+        Column("attempts", "int"),
+    ),
+    key=("kind", "couple_id", "subject_id"),
+    update=("occurrence", "due_at", "grace_until", "user_id", "payload", "attempts"),
+    couple_scoped=False,
 )
-
-UPSERT = """
-INSERT INTO due_items (kind, couple_id, subject_id, occurrence, due_at, grace_until, user_id,
-                       payload, attempts)
-SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::timestamptz[],
-                     $6::timestamptz[], $7::uuid[], $8::jsonb[], $9::int[])
-ON CONFLICT (kind, couple_id, subject_id) DO UPDATE SET
-    occurrence = excluded.occurrence, due_at = excluded.due_at,
-    grace_until = excluded.grace_until, user_id = excluded.user_id,
-    payload = excluded.payload, attempts = excluded.attempts
-"""
+_params = Params()
+UPSERT = DUE_ITEMS.upsert(_params)
 
 
-async def put(conn: Connection, planned: Sequence[Planned], attempts: int = 0) -> None:
+async def put(conn: Connection, planned: Sequence[Planned]) -> None:
     """Plan rows (or move them), in one statement."""
-    await put_each(conn, [(p, attempts) for p in planned])
+    if not planned:
+        return
+    values: dict[str, object] = {}
+    DUE_ITEMS.bind(values, planned)
+    await conn.execute(UPSERT, *_params.values(values))
 
 
 async def put_each(conn: Connection, planned: Sequence[tuple[Planned, int]]) -> None:
-    if not planned:
-        return
-    await conn.execute(
-        UPSERT, *arrays([p for p, _ in planned], *PLANNED_COLUMNS), [a for _, a in planned]
-    )
+    """Plan rows with the attempts made at them so far."""
+    await put(conn, [msgspec.structs.replace(p, attempts=a) for p, a in planned])
 
 
 async def drop(conn: Connection, keys: Sequence[tuple[str, uuid.UUID, uuid.UUID]]) -> None:

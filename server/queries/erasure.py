@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 from server import ratelimit
 from server.db import Connection
-from server.queries import readings, repairs
+from server.practices import reading as readings
+from server.practices import repair as repairs
 from server.queries.couples import couples_of
 
 # An erased person's traces in a former partner's copy: events they made, or that name them,

@@ -23,9 +23,9 @@ from schemas.events import Event
 from schemas.sync import Close, EventFrame, Presence
 from server.clock import Clock
 from server.db import Pool
+from server.log import events
 from server.observability import Metrics
-from server.ops.scrub import FORGETTING
-from server.queries import events
+from server.practices import EVENTS_FORGETTING as FORGETTING
 from server.realtime import presence
 from server.realtime.subscriber import QUEUE_FRAMES, Subscriber
 

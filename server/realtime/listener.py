@@ -15,7 +15,7 @@ from typing import Any
 
 import asyncpg
 
-from server.queries import events
+from server.log import events
 from server.realtime import notify
 from server.realtime.hub import Hub
 

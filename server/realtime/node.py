@@ -16,7 +16,7 @@ from litestar.datastructures import State
 from push import transport
 from schemas.base import new_id
 from schemas.events import Event
-from schemas.ops import Op, OpAnswer
+from schemas.ops import Op, OpAnswer, kind_of
 from server import mail
 from server.auth import Caller
 from server.clock import Clock
@@ -24,11 +24,10 @@ from server.db import Connection, Pool, create_pool
 from server.due import plan
 from server.due.scheduler import Scheduler
 from server.errors import TwofoldError
+from server.log import batcher, events
 from server.mail import Mailer
 from server.observability import Metrics
-from server.ops import batcher, pipeline
 from server.queries import accounts as accounts_q
-from server.queries import events
 from server.ratelimit import OpBudget
 from server.realtime import presence
 from server.realtime.hub import Hub
@@ -165,7 +164,7 @@ class Node:
     async def execute(self, caller: Caller, op: Op) -> OpAnswer:
         """Run an op (batched with whatever else is arriving) and publish what it committed:
         to this node's sockets at once, to other nodes by the NOTIFY that went with it."""
-        kind = pipeline.kind_of(op)
+        kind = kind_of(op)
         try:
             caller.couple()
             self.op_budget.spend(caller.user_id, self.clock.now())

@@ -42,7 +42,7 @@ from server.errors import (
     ValidationFailed,
     reject_nul,
 )
-from server.ops.pipeline import decode_op
+from server.log.engine import decode_op
 from server.queries import accounts as accounts_q
 from server.realtime import presence
 from server.realtime.node import Node, is_database_error

@@ -24,10 +24,10 @@ from server.errors import (
     PauseNotActive,
     RateLimited,
 )
+from server.log import events
 from server.openapi import BEARER, problems
-from server.queries import events
-from server.queries import readings as readings_q
-from server.queries import rituals as rituals_q
+from server.practices import reading as readings_q
+from server.practices import ritual as rituals_q
 from server.realtime.node import Node
 from server.routes.params import a_date, a_seq, in_range
 

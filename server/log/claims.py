@@ -1,4 +1,5 @@
-"""The memory of applied ops, keyed by who sent them and their op_id; set-based, for a batch."""
+"""Claiming a batch's op_ids and locking its couples; the memory of applied ops, keyed by who
+sent them and their op_id. Set-based, for a batch."""
 
 from __future__ import annotations
 
@@ -97,3 +98,15 @@ async def lock_couples_skip_locked(
 ) -> list[asyncpg.Record]:
     """Lock those of the couples no one else holds (for the scheduler, which must not wait)."""
     return await conn.fetch(LOCK_SKIP_LOCKED, sorted(set(couple_ids)))
+
+
+LOCK_ONE = """
+SELECT id, unlinked_at, head, safe_word, default_pause_minutes, reading_time, reading_timezone
+FROM couples WHERE id = $1
+FOR UPDATE
+"""
+
+
+async def lock_couple(conn: Connection, couple_id: uuid.UUID) -> asyncpg.Record | None:
+    """Lock one couple's row (its log's head with it), waiting for whoever holds it."""
+    return await conn.fetchrow(LOCK_ONE, couple_id)

@@ -19,10 +19,6 @@ import msgspec
 
 from schemas.events import Event
 
-# The events of ops that may forget words: a node's cached frames older than one of these may
-# hold what the log no longer does.
-FORGETTING = frozenset({"reading.entry_edited", "reading.entry_deleted", "repair.step_set"})
-
 
 class EntryWords(msgspec.Struct, frozen=True):
     """A reading entry's text and request, as they were before an edit or a deletion."""

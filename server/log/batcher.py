@@ -1,6 +1,6 @@
 """Group commit: ops that arrive together are applied together, in one transaction.
 
-A durable commit costs the same for one op as for a hundred, and the pipeline's statements
+A durable commit costs the same for one op as for a hundred, and the engine's statements
 are per batch, not per op; so a burst (every partner A starting a pause at 21:00) costs a few
 transactions instead of a thousand. Each worker takes every op waiting (up to a batch) and
 commits them at once, with one NOTIFY. An op waiting alone is simply a batch of one. Batches
@@ -25,7 +25,7 @@ from schemas.ops import Op
 from server.auth import Caller
 from server.clock import Clock
 from server.db import Pool
-from server.ops import pipeline
+from server.log import engine
 
 log = logging.getLogger("twofold.batcher")
 
@@ -47,7 +47,7 @@ class Fanout(Protocol):
 class _Job:
     caller: Caller
     op: Op
-    done: asyncio.Future[pipeline.Ran]
+    done: asyncio.Future[engine.Ran]
 
 
 class Batcher:
@@ -58,7 +58,7 @@ class Batcher:
         self.queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._workers = [asyncio.create_task(self._work()) for _ in range(workers)]
 
-    async def run(self, caller: Caller, op: Op) -> pipeline.Ran:
+    async def run(self, caller: Caller, op: Op) -> engine.Ran:
         """Apply an op of a linked caller; it is committed and published when this returns."""
         job = _Job(caller, op, asyncio.get_running_loop().create_future())
         self.queue.put_nowait(job)
@@ -100,7 +100,7 @@ class Batcher:
         async with self.pool.acquire() as conn:
             try:
                 async with conn.transaction():
-                    done = await pipeline.apply_batch(
+                    done = await engine.apply_batch(
                         conn, self.clock, [(job.caller, job.op) for job in batch]
                     )
                     told = done.events

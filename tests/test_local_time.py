@@ -12,9 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas.ritual import WEEKDAYS, Checkin, EveryDay, EveryMonth, EveryWeek
-from server import ritual_time
-from server.ops.ritual import streak
-from server.queries.rituals import Stored
+from server import local_time
+from server.practices.ritual import Stored, streak
 
 
 def utc(text: str) -> datetime:
@@ -40,20 +39,20 @@ def utc(text: str) -> datetime:
 )
 def test_daily_ritual_across_daylight_saving(zone: str, at: str, now: str, expected: str) -> None:
     """Computed from the local date, never by adding 24 hours."""
-    assert ritual_time.next_at(EveryDay(), at, zone, utc(now)) == utc(expected)
+    assert local_time.next_at(EveryDay(), at, zone, utc(now)) == utc(expected)
 
 
 def test_weekly_and_monthly_rituals() -> None:
     """Date night every Friday at 19:00 in Berlin; a check-in walk on the 1st of the month."""
     friday = EveryWeek(days=["fri"])
-    assert ritual_time.next_at(friday, "19:00", "Europe/Berlin", utc("2026-11-23T20:00:00")) == utc(
+    assert local_time.next_at(friday, "19:00", "Europe/Berlin", utc("2026-11-23T20:00:00")) == utc(
         "2026-11-27T18:00:00"
     )
     weekdays = EveryWeek(days=["mon", "tue", "wed", "thu", "fri"])
-    assert ritual_time.next_at(
+    assert local_time.next_at(
         weekdays, "07:30", "Europe/Berlin", utc("2026-11-27T07:00:00")
     ) == utc("2026-11-30T06:30:00")
-    assert ritual_time.next_at(
+    assert local_time.next_at(
         EveryMonth(day=1), "10:00", "Europe/Berlin", utc("2026-11-23T20:00:00")
     ) == utc("2026-12-01T09:00:00")
 
@@ -111,7 +110,7 @@ def brute_next(cadence: object, at: str, zone: str, now: datetime) -> datetime:
     while True:
         local = t.astimezone(tz)
         day = local.date()
-        if day not in fired and local.time() >= target and ritual_time.occurs_on(cadence, day):  # type: ignore[arg-type]
+        if day not in fired and local.time() >= target and local_time.occurs_on(cadence, day):  # type: ignore[arg-type]
             fired.add(day)
             if t > now:
                 return t
@@ -124,7 +123,7 @@ def test_next_at_matches_the_minute_by_minute_clock(
     cadence: EveryDay | EveryWeek | EveryMonth, at: str, zone: str, now: datetime
 ) -> None:
     """For any cadence, time and zone, next_at is what a clock walked minute by minute says."""
-    assert ritual_time.next_at(cadence, at, zone, now) == brute_next(cadence, at, zone, now)
+    assert local_time.next_at(cadence, at, zone, now) == brute_next(cadence, at, zone, now)
 
 
 def _stored(cadence: object, zone: str = "Europe/Berlin") -> Stored:

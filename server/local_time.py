@@ -1,8 +1,8 @@
-"""When a ritual happens: occurrence dates by cadence, and their instants in the ritual's own
-zone. Computed from the local date every time, never by adding 24 hours, so daylight saving
-moves nothing: a local time that does not exist that day (clocks spring forward) happens at
-the first valid minute after it; one that happens twice (clocks fall back) happens once, the
-first time."""
+"""When things happen in local time: the evening a reading belongs to, a ritual's occurrence
+dates by cadence, and their instants in the ritual's own zone. Computed from the local date
+every time, never by adding 24 hours, so daylight saving moves nothing: a local time that
+does not exist that day (clocks spring forward) happens at the first valid minute after it;
+one that happens twice (clocks fall back) happens once, the first time."""
 
 from __future__ import annotations
 
@@ -11,6 +11,15 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 from schemas.ritual import WEEKDAYS, Cadence, EveryDay, EveryMonth, EveryWeek
+
+# A reading started in the small hours, after a long talk, belongs to the evening before.
+DAY_STARTS = timedelta(hours=4)
+
+
+def reading_date(at: datetime, timezone: str) -> date:
+    """The evening a reading started at ``at`` belongs to, in the couple's zone: before
+    04:00 local time it is still the previous date."""
+    return (at.astimezone(zoneinfo.ZoneInfo(timezone)) - DAY_STARTS).date()
 
 
 def occurs_on(cadence: Cadence, day: date) -> bool:

@@ -7,28 +7,29 @@ import uuid
 from collections.abc import Sequence
 
 from server.db import Connection
-from server.ops import scrub
+from server.log import scrub
+from server.practices import ANSWERS_HOLDING_WORDS, EVENTS_HOLDING_WORDS
 
-# The rows that may hold the words: events that carry an entry or a whole repair, and stored
-# answers that carry an entry, a whole reading or a whole repair; found by that entry's,
-# reading's or repair's id within the couple (the events through events_words, whose
-# expression and kinds these repeat).
+# The rows that may hold the words (the kinds the practices declare): events that carry an
+# entry or a whole repair, and stored answers that carry an entry, a whole reading or a whole
+# repair; found by that entry's, reading's or repair's id within the couple (the events
+# through the events_words index, whose expression this repeats).
 CANDIDATES = """
 SELECT e.couple_id, e.seq, NULL::uuid AS user_id, NULL::uuid AS op_id, e.body AS doc
 FROM unnest($1::uuid[], $2::text[]) AS t(c, id)
 JOIN events e ON e.couple_id = t.c
-    AND e.kind IN ('reading.entry_added', 'reading.entry_edited', 'repair.started',
-                   'repair.step_set', 'repair.finished', 'repair.abandoned')
+    AND e.kind = ANY($3::text[])
     AND coalesce(e.body -> 'entry' ->> 'id', e.body ->> 'id') = t.id
 UNION ALL
 SELECT r.couple_id, NULL, r.user_id, r.op_id, r.result
 FROM unnest($1::uuid[], $2::text[]) AS t(c, id)
 JOIN op_results r ON r.couple_id = t.c
-    AND r.kind IN ('reading.entry.add', 'reading.entry.edit', 'reading.start',
-                   'reading.section.done', 'reading.finish', 'repair.start',
-                   'repair.step.set', 'repair.finish', 'repair.abandon')
+    AND r.kind = ANY($4::text[])
     AND r.result ->> 'id' = t.id
 """
+
+_EVENT_KINDS = sorted(EVENTS_HOLDING_WORDS)
+_ANSWER_KINDS = sorted(ANSWERS_HOLDING_WORDS)
 
 SCRUB = """
 WITH scrubbed_events AS (
@@ -46,7 +47,13 @@ async def forget(conn: Connection, words: dict[uuid.UUID, list[scrub.Words]]) ->
     """Null each couple's forgotten words in its events and stored answers, inside the
     caller's transaction (the batch's, which holds the couples' rows)."""
     wanted = sorted((c, str(i)) for c, said in words.items() for i in scrub.ids(said))
-    rows = await conn.fetch(CANDIDATES, [c for c, _ in wanted], [i for _, i in wanted])
+    rows = await conn.fetch(
+        CANDIDATES,
+        [c for c, _ in wanted],
+        [i for _, i in wanted],
+        _EVENT_KINDS,
+        _ANSWER_KINDS,
+    )
     events: list[tuple[uuid.UUID, int, bytes]] = []
     answers: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, bytes]] = []
     for row in rows:

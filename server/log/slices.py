@@ -1,0 +1,57 @@
+"""What a practice declares to the log engine: its ops (each op struct mapped to its rule and
+to the ids it names), its tables, how it loads what a batch needs, and the due rows its
+changes create, move or cancel. The engine knows practices only through this."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+from server.db import Connection
+from server.due.plan import Changes
+from server.log.tables import Table
+from server.log.working import CoupleWork
+
+OpT = TypeVar("OpT")
+
+# Something a batch must load for an op: (the slice that loads it, its key there).
+Need = tuple[str, object]
+
+
+def _names_nothing(op: Any, couple_id: uuid.UUID) -> Iterable[Need]:
+    return ()
+
+
+@dataclass(frozen=True)
+class OpRule(Generic[OpT]):
+    """One op kind: how it changes the couple's working state (raising a TwofoldError,
+    changing nothing, when it may not happen), and what it needs loaded first."""
+
+    apply: Callable[[CoupleWork, uuid.UUID, OpT], msgspec.Struct]
+    names: Callable[[OpT, uuid.UUID], Iterable[Need]] = _names_nothing
+    # Its answer may hold words a later op forgets (an entry, a whole reading or repair).
+    answer_holds_words: bool = False
+
+
+Loader = Callable[[Connection, Mapping[uuid.UUID, CoupleWork], Sequence[object]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Slice:
+    name: str
+    ops: Mapping[type[Any], OpRule[Any]]
+    tables: tuple[Table, ...]
+    # Loads into each couple's work what the batch's ops named (keys given to this slice).
+    load: Loader
+    # The rows the batch changed, per table, as (couple_id, row) pairs' rows.
+    written: Callable[[CoupleWork], Mapping[Table, Sequence[Any]]]
+    due: Callable[[CoupleWork], Changes]
+    # Loaded for every couple of every batch, even with nothing named (time may act).
+    always_load: bool = False
+    # Events whose bodies may hold words a later op forgets, and events of ops that forget.
+    events_holding_words: frozenset[str] = field(default_factory=frozenset)
+    events_forgetting: frozenset[str] = field(default_factory=frozenset)

@@ -1,1 +1,0 @@
-"""The op pipeline and one module per practice."""
