@@ -31,10 +31,10 @@ from server.routes.couple import CoupleRoutes
 from server.routes.devices import DeviceRoutes
 from server.routes.growth import GrowthRoutes
 from server.routes.health import HealthRoutes
+from server.routes.linking import LinkingRoutes
 from server.routes.me import MeRoutes
 from server.routes.repairs import RepairRoutes
 from server.routes.resources import ResourceRoutes
-from server.routes.stream import StreamRoutes
 from server.settings import Settings, weak_secret
 
 log = logging.getLogger("twofold")
@@ -96,8 +96,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         route_handlers=[
             AccountRoutes,
             MeRoutes,
+            LinkingRoutes,
             CoupleRoutes,
-            StreamRoutes,
             GrowthRoutes,
             DeviceRoutes,
             RepairRoutes,

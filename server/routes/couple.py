@@ -1,61 +1,105 @@
-"""Linking a couple: invites, accepting one, the couple, its settings, unlinking."""
+"""The couple's shared state over HTTP: ops, the materialized state, the event log."""
 
 from __future__ import annotations
 
-from litestar import Controller, delete, get, patch, post
-from litestar.params import JSONBody
+import uuid
+from datetime import date, timedelta
+from typing import Annotated
 
-from schemas.couples import AcceptInvite, Couple, InviteCreated, SettingsPatch
-from server import linking
+from litestar import Controller, get, post
+from litestar.datastructures import State
+from litestar.params import JSONBody, Parameter, PathParameter
+
+from schemas.ops import Op, OpAnswer
+from schemas.reading import ReadingsPage
+from schemas.ritual import CheckinsPage
+from schemas.state import CoupleState, EventsPage
+from server.couple_state import read_state
 from server.deps import CallerDep, ClockDep, Conn
 from server.errors import (
-    AlreadyLinked,
-    InviteExpired,
-    InviteInvalid,
+    NotAllowed,
+    NotFound,
     NotLinked,
-    OwnInvite,
+    PauseActive,
+    PauseNotActive,
     RateLimited,
 )
+from server.log import events
 from server.openapi import BEARER, problems
+from server.practices import reading as readings_q
+from server.practices import ritual as rituals_q
+from server.realtime.node import Node
+from server.routes.params import a_date, a_seq, in_range
 
 
 class CoupleRoutes(Controller):
-    path = "/v1"
-    tags = ["linking a couple"]
+    path = "/v1/couple"
+    tags = ["shared state"]
     security = BEARER
 
-    @post("/invites", status_code=201, responses=problems(AlreadyLinked))
-    async def invite(self, caller: CallerDep, conn: Conn, clock: ClockDep) -> InviteCreated:
-        """A fresh 8-character code for the partner to type, valid 24 hours and once; it
-        replaces any earlier code of the caller's."""
-        return await linking.create_invite(conn, clock, caller.user_id, caller.couple_id)
-
     @post(
-        "/invites/accept",
+        "/ops",
         status_code=200,
-        responses=problems(InviteInvalid, OwnInvite, AlreadyLinked, InviteExpired, RateLimited),
+        responses=problems(
+            NotLinked, NotFound, NotAllowed, PauseActive, PauseNotActive, RateLimited
+        ),
     )
-    async def accept(
-        self, data: JSONBody[AcceptInvite], caller: CallerDep, conn: Conn, clock: ClockDep
-    ) -> Couple:
-        """Accept the partner's code; the two accounts become a couple. At most 10 tries an
-        hour."""
-        return await linking.accept_invite(conn, clock, caller.user_id, data.code)
+    async def op(self, data: JSONBody[Op], caller: CallerDep, state: State) -> OpAnswer:
+        """Apply one op. Sending the same ``op_id`` again returns the first answer and changes
+        nothing, whichever node it reaches."""
+        node: Node = state.node
+        return await node.execute(caller, data)
 
-    @get("/couple", responses=problems(NotLinked))
-    async def couple(self, caller: CallerDep, conn: Conn) -> Couple:
-        """The caller's couple: both partners, the log's head and the shared settings."""
-        return await linking.read_couple(conn, caller.couple())
+    @get("/state", responses=problems(NotLinked))
+    async def state(self, caller: CallerDep, conn: Conn, clock: ClockDep) -> CoupleState:
+        """Everything the home screen needs, with the log's ``head`` it reflects."""
+        return await read_state(conn, clock, caller.couple(), caller.user_id)
 
-    @patch("/couple/settings", responses=problems(NotLinked))
-    async def settings(
-        self, data: JSONBody[SettingsPatch], caller: CallerDep, conn: Conn, clock: ClockDep
-    ) -> Couple:
-        """Change shared settings; fields left out keep their value, ``safe_word: null``
-        clears it."""
-        return await linking.change_settings(conn, clock, caller.couple(), caller.user_id, data)
+    @get("/readings", responses=problems(NotLinked))
+    async def readings(
+        self,
+        caller: CallerDep,
+        conn: Conn,
+        before: Annotated[
+            date | None, a_date("before", "Only readings of local dates before this")
+        ] = None,
+        limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
+    ) -> ReadingsPage:
+        """Past readings, newest first, with their entries."""
+        before = in_range(before, "before")
+        return ReadingsPage(readings=await readings_q.before(conn, caller.couple(), before, limit))
 
-    @delete("/couple", status_code=204, responses=problems(NotLinked))
-    async def unlink(self, caller: CallerDep, conn: Conn, clock: ClockDep) -> None:
-        """Either partner alone unlinks, at once."""
-        await linking.unlink_couple(conn, clock, caller.couple(), caller.user_id)
+    @get("/rituals/{ritual_id:uuid}/checkins", responses=problems(NotLinked, NotFound))
+    async def checkins(
+        self,
+        caller: CallerDep,
+        conn: Conn,
+        clock: ClockDep,
+        ritual_id: Annotated[uuid.UUID, PathParameter()],
+        first: Annotated[date | None, a_date("from", "First local date, inclusive")] = None,
+        last: Annotated[date | None, a_date("to", "Last local date, inclusive")] = None,
+    ) -> CheckinsPage:
+        """Both partners' check-ins to one of the couple's rituals, between two dates
+        (default: the last 90 days)."""
+        first, last = in_range(first, "from"), in_range(last, "to")
+        last = last or clock.now().date()
+        first = first or last - timedelta(days=90)
+        found = await rituals_q.checkins_between(conn, caller.couple(), ritual_id, first, last)
+        if found is None:
+            raise NotFound("No such ritual")
+        return CheckinsPage(checkins=found)
+
+    @get("/events", responses=problems(NotLinked))
+    async def events(
+        self,
+        caller: CallerDep,
+        conn: Conn,
+        after: Annotated[int, a_seq("The last seq the client holds")] = 0,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+    ) -> EventsPage:
+        """Events with seq > ``after``, in seq order."""
+        couple_id = caller.couple()
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            page = await events.page(conn, couple_id, after, limit)
+            head = await events.head(conn, couple_id)
+        return EventsPage(events=page, head=head)
