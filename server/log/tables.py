@@ -32,7 +32,7 @@ class Table:
 
     name: str
     columns: tuple[Column, ...]
-    key: tuple[str, ...]  # the conflict target
+    key: tuple[str, ...]  # the conflict target; none: a row already there is an error
     update: tuple[str, ...] = ()  # set from the new row on conflict; none: DO NOTHING
     ordered: bool = False  # rows written in the order given (a unique index sees each step)
     couple_scoped: bool = True
@@ -68,10 +68,12 @@ class Table:
             source = f"SELECT * FROM unnest({arrays})"
         if self.update:
             sets = ", ".join(f"{n} = excluded.{n}" for n in self.update)
-            conflict = f"ON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {sets}"
+            conflict = f"\nON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {sets}"
+        elif self.key:
+            conflict = "\nON CONFLICT DO NOTHING"
         else:
-            conflict = "ON CONFLICT DO NOTHING"
-        return f"INSERT INTO {self.name} ({cols})\n{source}\n{conflict}"
+            conflict = ""  # a row already there is an error
+        return f"INSERT INTO {self.name} ({cols})\n{source}{conflict}"
 
     def bind(self, values: dict[str, object], rows: Sequence[Any]) -> None:
         """Put the rows' column arrays where ``upsert``'s parameters expect them."""

@@ -1,0 +1,74 @@
+"""The write-back statement, generated from the practices' table specs (no database)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+import pytest
+
+from server.log.tables import Column, Params, Table
+from server.log.write_back import WriteBack
+from server.practices import SLICES
+
+
+def test_every_column_of_every_practice_table_is_written_by_name() -> None:
+    """Each practice's table gets one CTE naming each of its columns, and every parameter of
+    the statement has a name."""
+    wb = WriteBack(SLICES)
+    for s in SLICES:
+        for table in s.tables:
+            assert f"INSERT INTO {table.name} ({', '.join(table.names)})" in wb.sql
+            for name in table.names:
+                assert f"{table.name}.{name}" in wb.params.order
+    numbers = sorted(int(n) for n in re.findall(r"\$(\d+)::", wb.sql))
+    assert numbers == list(range(1, len(wb.params.order) + 1))
+
+
+def test_a_parameter_left_without_a_value_is_caught_before_the_database() -> None:
+    """Binding every parameter but one fails loudly, naming the one left out."""
+    p = Params()
+    p("a.x", "int[]")
+    p("a.y", "int[]")
+    with pytest.raises(AssertionError, match=r"a\.y"):
+        p.values({"a.x": [1]})
+
+
+@dataclass(frozen=True)
+class _Row:
+    id: uuid.UUID
+    n: int
+
+
+def test_a_couple_scoped_table_sends_the_couple_first_and_reads_each_column() -> None:
+    """Rows given as (couple, row) pairs become one array per column, couple_id first; a
+    column with its own reader is read through it."""
+    table = Table(
+        "things",
+        (Column("id", "uuid"), Column("n", "int"), Column("twice", "int", lambda r: r.n * 2)),
+        key=("couple_id", "id"),
+        update=("n",),
+        ordered=True,
+    )
+    c, a, b = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    values: dict[str, object] = {}
+    table.bind(values, [(c, _Row(a, 1)), (c, _Row(b, 2))])
+    assert values == {
+        "things.couple_id": [c, c],
+        "things.id": [a, b],
+        "things.n": [1, 2],
+        "things.twice": [2, 4],
+    }
+    sql = table.upsert(Params())
+    assert "WITH ORDINALITY" in sql and "ORDER BY ord" in sql
+    assert "ON CONFLICT (couple_id, id) DO UPDATE SET n = excluded.n" in sql
+
+
+def test_a_table_without_a_key_refuses_a_row_already_there() -> None:
+    """The events table has no conflict clause: a seq taken twice is an error, never a
+    silently dropped event."""
+    table = Table("log", (Column("seq", "bigint"),), key=())
+    assert "ON CONFLICT" not in table.upsert(Params())
+    keyed = Table("seen", (Column("seq", "bigint"),), key=("couple_id", "seq"))
+    assert keyed.upsert(Params()).endswith("ON CONFLICT DO NOTHING")
