@@ -104,10 +104,18 @@ def _emit(work: CoupleWork, kind: str, actor: uuid.UUID, stored: Stored) -> Ritu
     return ritual
 
 
+def _title(raw: str) -> str:
+    """A title as kept: trimmed, and never only spaces."""
+    title = raw.strip()
+    if not title:
+        raise ValidationFailed("A ritual needs a title that is more than spaces")
+    return title
+
+
 def propose(work: CoupleWork, actor: uuid.UUID, body: ProposeBody) -> Ritual:
     stored = Stored(
         id=new_id(),
-        title=body.title.strip(),
+        title=_title(body.title),
         description=body.description,
         cadence=body.cadence,
         at=body.at,
@@ -138,6 +146,8 @@ def update(work: CoupleWork, actor: uuid.UUID, body: UpdateBody) -> Ritual:
         for name in ("title", "description", "cadence", "at", "timezone", "remind_minutes_before")
         if getattr(body, name) is not msgspec.UNSET
     }
+    if "title" in changes:
+        changes["title"] = _title(changes["title"])
     changed = msgspec.structs.replace(stored, **changes)
     if changed == stored:
         return present(stored, RITUALS.of(work).checkins.get(stored.id, []), work.now)

@@ -26,10 +26,14 @@ from schemas.repair import Repair
 from schemas.ritual import Checkin, RitualPlan
 from server.due import plan
 from server.errors import TwofoldError
-from server.ops import pause as pause_rules
-from server.ops import scrub
-from server.ops.pipeline import dispatch
-from server.ops.work import CoupleWork
+from server.log import scrub
+from server.log.engine import apply as dispatch
+from server.log.working import CoupleWork
+from server.practices import SLICES
+from server.practices import pause as pause_rules
+from server.practices.reading import READINGS
+from server.practices.repair import REPAIRS
+from server.practices.ritual import RITUALS, Rituals
 
 Work = CoupleWork
 
@@ -70,46 +74,47 @@ def later(work: Work, settings: CoupleSettings | None = None, **delta: float) ->
         settings=settings or work.settings,
         head=work.head,
         now=work.now + timedelta(**delta),
-        pauses=dict(work.pauses),
-        readings=dict(work.readings),
-        rituals=dict(work.rituals),
-        checkins={ritual_id: list(kept) for ritual_id, kept in work.checkins.items()},
-        repairs=dict(work.repairs),
     )
+    pause_rules.PAUSES.of(next_work).known = dict(pause_rules.PAUSES.of(work).known)
+    READINGS.of(next_work).known = dict(READINGS.of(work).known)
+    REPAIRS.of(next_work).known = dict(REPAIRS.of(work).known)
+    rituals = RITUALS.of(work)
+    RITUALS.of(next_work).known = dict(rituals.known)
+    RITUALS.of(next_work).checkins = {r: list(kept) for r, kept in rituals.checkins.items()}
     pause_rules.settle(next_work)
     return next_work
 
 
 def with_pause(work: Work, pause: Pause) -> Work:
     """The batch finds ``pause`` stored (as loading does, time acts on it at once)."""
-    work.pauses[pause.id] = pause
+    pause_rules.PAUSES.of(work).known[pause.id] = pause
     pause_rules.settle(work)
     return work
 
 
 def pauses(work: Work) -> list[Pause]:
-    return list(work.pauses.values())
+    return list(pause_rules.PAUSES.of(work).known.values())
 
 
 def live_pause(work: Work) -> Pause | None:
     """The pause running now, if any: active and not past its end."""
-    return work.live_pause()
+    return pause_rules.live_pause(work)
 
 
 def reading(work: Work, reading_id: uuid.UUID) -> Reading:
-    return work.readings[reading_id]
+    return READINGS.of(work).known[reading_id]
 
 
 def ritual(work: Work, ritual_id: uuid.UUID) -> RitualPlan:
-    return work.rituals[ritual_id]
+    return RITUALS.of(work).known[ritual_id]
 
 
 def checkins(work: Work, ritual_id: uuid.UUID) -> list[Checkin]:
-    return list(work.checkins.get(ritual_id, []))
+    return list(RITUALS.of(work).checkins.get(ritual_id, []))
 
 
 def repair(work: Work, repair_id: uuid.UUID) -> Repair:
-    return work.repairs[repair_id]
+    return REPAIRS.of(work).known[repair_id]
 
 
 def events(work: Work) -> list[tuple[str, uuid.UUID | None, dict[str, Any]]]:
@@ -120,13 +125,7 @@ def events(work: Work) -> list[tuple[str, uuid.UUID | None, dict[str, Any]]]:
 def written(work: Work) -> list[msgspec.Struct]:
     """Everything the batch writes back besides its events: pauses, readings, rituals,
     repairs and check-ins it created or changed."""
-    return [
-        *work.changed_pauses.values(),
-        *work.changed_readings.values(),
-        *work.changed_rituals.values(),
-        *work.changed_repairs.values(),
-        *work.new_checkins,
-    ]
+    return [row for s in SLICES for rows in s.written(work).values() for row in rows]
 
 
 def forgotten(work: Work) -> list[dict[str, str]]:
@@ -176,7 +175,12 @@ class DueChanges:
 
 def due_changes(work: Work) -> DueChanges:
     """The due work the batch creates, moves or cancels, derived from what it changed."""
-    changes = plan.merged([plan.changes(work)])
+    changes = plan.merged(
+        [
+            *(s.due(work) for s in SLICES),
+            plan.Changes(upserts=plan.event_alerts(work.couple_id, work.events, work.now)),
+        ]
+    )
     planned: list[Due] = []
     alerts: list[Alert] = []
     for row in changes.upserts:
@@ -196,19 +200,12 @@ def due_changes(work: Work) -> DueChanges:
 
 
 def _snapshot(work: Work) -> tuple[object, ...]:
-    return (
-        work.head,
-        work.now,
-        list(work.events),
-        list(work.forgotten),
-        dict(work.pauses),
-        dict(work.changed_pauses),
-        dict(work.readings),
-        dict(work.changed_readings),
-        dict(work.rituals),
-        dict(work.changed_rituals),
-        {ritual_id: list(kept) for ritual_id, kept in work.checkins.items()},
-        list(work.new_checkins),
-        dict(work.repairs),
-        dict(work.changed_repairs),
-    )
+    parts = []
+    for name, part in sorted(work.parts.items()):
+        if not (part.known or part.changed or getattr(part, "checkins", None)):
+            continue  # a practice's share made empty by merely looking
+        state = [name, dict(part.known), dict(part.changed)]
+        if isinstance(part, Rituals):
+            state += [{r: list(kept) for r, kept in part.checkins.items()}, list(part.new_checkins)]
+        parts.append(tuple(map(repr, state)))
+    return (work.head, work.now, list(work.events), list(work.forgotten), parts)

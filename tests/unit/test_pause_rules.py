@@ -11,8 +11,17 @@ import msgspec
 import pytest
 
 from schemas.couples import CoupleSettings
-from schemas.ops import Op, PauseAck, PauseEnd, PauseExtend, PauseStart
-from schemas.pause import Pause, PauseExtendBody, PauseRef, PauseStartBody
+from schemas.ops import Op
+from schemas.pause import (
+    Pause,
+    PauseAck,
+    PauseEnd,
+    PauseExtend,
+    PauseExtendBody,
+    PauseRef,
+    PauseStart,
+    PauseStartBody,
+)
 from tests.unit.couple import (
     ANA,
     BEN,

@@ -10,14 +10,6 @@ import msgspec
 import pytest
 
 from schemas.couples import CoupleSettings
-from schemas.ops import (
-    ReadingEntryAdd,
-    ReadingEntryDelete,
-    ReadingEntryEdit,
-    ReadingFinish,
-    ReadingSectionDone,
-    ReadingStart,
-)
 from schemas.reading import (
     SECTIONS,
     Entry,
@@ -25,7 +17,13 @@ from schemas.reading import (
     EntryEditBody,
     EntryRef,
     Reading,
+    ReadingEntryAdd,
+    ReadingEntryDelete,
+    ReadingEntryEdit,
+    ReadingFinish,
     ReadingRef,
+    ReadingSectionDone,
+    ReadingStart,
     Section,
     SectionDoneBody,
 )

@@ -9,16 +9,18 @@ from typing import Any
 
 import msgspec
 
-from schemas.ops import (
-    PauseEnd,
-    PauseStart,
+from schemas.pause import PauseEnd, PauseRef, PauseStart
+from schemas.repair import (
+    Repair,
     RepairAbandon,
     RepairFinish,
+    RepairRef,
     RepairStart,
+    RepairStartBody,
     RepairStepSet,
+    RepairStepSetBody,
+    TemplateKey,
 )
-from schemas.pause import PauseRef
-from schemas.repair import Repair, RepairRef, RepairStartBody, RepairStepSetBody, TemplateKey
 from tests.unit.couple import (
     ANA,
     BEN,
