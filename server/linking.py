@@ -71,7 +71,15 @@ async def accept_invite(
         if await q.linked_couple(conn, user_id) is not None:
             raise AlreadyLinked("You are already linked with a partner")
         invite = await q.find_invite(conn, code)
-        _check_invite(invite, user_id, now)
+        try:
+            _check_invite(invite, user_id, now)
+        except InviteInvalid:
+            # A crossed accept may have committed between the two reads: it linked us and
+            # revoked this code. Each statement sees the latest commits, so asking again
+            # tells the truth.
+            if await q.linked_couple(conn, user_id) is not None:
+                raise AlreadyLinked("You are already linked with a partner") from None
+            raise
         assert invite is not None
         inviter_id: uuid.UUID = invite["inviter_id"]
         # Both people locked in id order before anything else: two people accepting each
