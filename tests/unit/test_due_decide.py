@@ -278,3 +278,18 @@ def test_a_batch_mixes_every_kind_of_row() -> None:
     ]
     assert sorted(d.drops) == sorted([erasure.key, rows[3].key])
     assert [p.kind for p, _ in d.plans] == ["reading_reminder"]
+
+
+def test_a_row_of_a_kind_no_longer_known_is_dropped() -> None:
+    """A row of a kind this version does not do goes, rather than coming due again at every
+    tick."""
+    odd = Row(
+        kind="horoscope",
+        couple_id=COUPLE,
+        subject_id=COUPLE,
+        occurrence="x",
+        due_at=NOW,
+        grace_until=None,
+    )
+    d = _decide([odd])
+    assert d.drops == [odd.key] and d.send == [] and d.plans == [] and d.missed == []
