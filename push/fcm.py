@@ -24,6 +24,7 @@ from firebase_admin import _http_client as firebase_http
 from firebase_admin import _retry as firebase_retry
 from firebase_admin import credentials, exceptions, messaging
 
+from push.kinds import KINDS
 from push.message import Notification, Outcome
 
 log = logging.getLogger("twofold.fcm")
@@ -35,14 +36,6 @@ BATCH = 500  # FCM's limit for one send_each
 # local FCM server (msg/s, one process): 500 at once 158; 100, 194 to 501; 20, 320 to 607.
 IN_FLIGHT = 20
 TIMEOUT_SECONDS = 10
-
-CHANNELS = {
-    "pause_started": "pause_alerts",
-    "pause_over": "pause_alerts",
-    "reading_reminder": "reminders",
-    "ritual_reminder": "reminders",
-}
-ACTIVITY_CHANNEL = "partner_activity"
 
 
 def _service(app: firebase_admin.App, endpoint: str | None) -> Any:
@@ -72,11 +65,14 @@ def messages(notifications: Sequence[Notification]) -> list[messaging.Message]:
         # (fid); the apps register FCM registration tokens (API.md: fcm_token), which FCM
         # still accepts. Moving to fids is a change for the mobile apps first.
         warnings.filterwarnings("ignore", "Message.token is deprecated", DeprecationWarning)
-        return [_message(n) for n in notifications]
+        return [message(n) for n in notifications]
 
 
-def _message(n: Notification) -> messaging.Message:
+def message(n: Notification) -> messaging.Message:
+    """The FCM message for one notification: each platform's urgency, lifetime and collapse
+    from the notification (as its kind decided them), its channel from the kind."""
     high = n.priority == "high"
+    channel = KINDS[n.kind].channel
     ttl = timedelta(seconds=n.ttl_seconds)
     expires = int((n.due_at + ttl).timestamp())
     return messaging.Message(
@@ -87,9 +83,7 @@ def _message(n: Notification) -> messaging.Message:
             priority="high" if high else "normal",
             ttl=ttl,
             collapse_key=n.collapse_key,
-            notification=messaging.AndroidNotification(
-                channel_id=CHANNELS.get(n.kind, ACTIVITY_CHANNEL), tag=n.collapse_key
-            ),
+            notification=messaging.AndroidNotification(channel_id=channel, tag=n.collapse_key),
         ),
         apns=messaging.APNSConfig(
             headers={
@@ -100,7 +94,7 @@ def _message(n: Notification) -> messaging.Message:
             },
             payload=messaging.APNSPayload(
                 aps=messaging.Aps(
-                    thread_id=CHANNELS.get(n.kind, ACTIVITY_CHANNEL),
+                    thread_id=channel,
                     custom_data={"interruption-level": "time-sensitive" if high else "active"},
                 )
             ),
@@ -130,7 +124,9 @@ class FcmTransport:
         for start in range(0, len(notifications), min(BATCH, IN_FLIGHT)):
             chunk = notifications[start : start + min(BATCH, IN_FLIGHT)]
             batch = await self._service.send_each_async(messages(chunk), False)
-            outcomes.extend(outcome(n, r) for n, r in zip(chunk, batch.responses, strict=True))
+            now = datetime.now(UTC)
+            for n, response in zip(chunk, batch.responses, strict=True):
+                outcomes.append(_logged(outcome(n, response, now)))
         return outcomes
 
     async def close(self) -> None:
@@ -140,7 +136,9 @@ class FcmTransport:
         await asyncio.to_thread(firebase_admin.delete_app, self.app)
 
 
-def outcome(n: Notification, response: messaging.SendResponse) -> Outcome:
+def outcome(n: Notification, response: messaging.SendResponse, now: datetime) -> Outcome:
+    """What FCM's answer to one message comes to (``now`` reads a Retry-After given as a
+    date)."""
     if response.success:
         return Outcome(dedupe_key=n.dedupe_key, status="sent", message_id=response.message_id)
     exc: exceptions.FirebaseError = response.exception
@@ -154,7 +152,6 @@ def outcome(n: Notification, response: messaging.SendResponse) -> Outcome:
         case messaging.UnregisteredError() | messaging.SenderIdMismatchError():
             return said("token_invalid")
         case messaging.ThirdPartyAuthError():
-            log.error("FCM configuration alarm: %s (%s); no device is forgotten", code, detail)
             return said("config_alarm")
         case exceptions.InvalidArgumentError() if _names_the_token(exc):
             return said("token_invalid")
@@ -164,12 +161,21 @@ def outcome(n: Notification, response: messaging.SendResponse) -> Outcome:
             | exceptions.InternalError()
             | exceptions.DeadlineExceededError()
         ):
-            return said("retry", retry_after=retry_after(exc))
+            return said("retry", retry_after=retry_after(exc, now))
         case exceptions.UnknownError() if not isinstance(exc.cause, httpx.HTTPStatusError):
             # The request never got an answer (connection refused, reset): worth another try.
             return said("retry", retry_after=None)
-    log.warning("FCM refused a notification: %s (%s)", code, detail)
     return said("failed")
+
+
+def _logged(o: Outcome) -> Outcome:
+    """Say what an operator must hear of: our credentials refused, or a message refused for
+    good."""
+    if o.status == "config_alarm":
+        log.error("FCM configuration alarm: %s (%s); no device is forgotten", o.error, o.detail)
+    elif o.status == "failed":
+        log.warning("FCM refused a notification: %s (%s)", o.error, o.detail)
+    return o
 
 
 def _error_body(exc: exceptions.FirebaseError) -> dict[str, Any]:
@@ -203,8 +209,8 @@ def _names_the_token(exc: exceptions.FirebaseError) -> bool:
     return "registration token" in str(error.get("message", "")).lower()
 
 
-def retry_after(exc: exceptions.FirebaseError) -> float | None:
-    """FCM's Retry-After in seconds: a number, or an HTTP date."""
+def retry_after(exc: exceptions.FirebaseError, now: datetime) -> float | None:
+    """FCM's Retry-After in seconds from ``now``: a number, or an HTTP date."""
     response = exc.http_response
     raw = response.headers.get("Retry-After") if response is not None else None
     if not raw:
@@ -217,4 +223,4 @@ def retry_after(exc: exceptions.FirebaseError) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return max(0.0, (when - now).total_seconds())

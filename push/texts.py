@@ -1,9 +1,14 @@
 """What a lock screen may show: generic, localized, and never a word a partner wrote (others
-see lock screens). Deep links travel in the notification's data, not its text."""
+see lock screens). Deep links travel in the notification's data, not its text.
+
+Each kind of ``push.kinds.KINDS`` names its entry here (``Kind.texts``); every entry has every
+language NEUTRAL has (tests/unit/test_texts.py holds both to it)."""
 
 from __future__ import annotations
 
-# kind -> language -> (title, body)
+from push.kinds import KINDS
+
+# texts key -> language -> (title, body)
 TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     "pause_started": {
         "en": ("Your partner asked for a pause", "Take a breath. You will both be called back."),
@@ -64,6 +69,6 @@ FALLBACK = "en"
 def text(kind: str, locale: str | None, discreet: bool = False) -> tuple[str, str]:
     """Title and body for a device's locale ("de-AT" reads as German), English otherwise;
     the neutral line for every kind when the person asked to be discreet."""
-    by_language = NEUTRAL if discreet else TEXTS[kind]
+    by_language = NEUTRAL if discreet else TEXTS[KINDS[kind].texts]
     language = (locale or FALLBACK).replace("_", "-").split("-")[0].lower()
     return by_language.get(language, by_language[FALLBACK])

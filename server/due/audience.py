@@ -1,6 +1,7 @@
-"""Who is told what: each kind of notification's rules (preference, quiet hours, the
-"not while a socket is live" rule, priority, lifetime), applied to a couple's people and
-their devices, before anything is sent."""
+"""Who is told what: each kind of notification's rules (``push.kinds``: preference, quiet
+hours, the "not while a socket is live" rule, priority, lifetime, collapse), applied to a
+couple's people and their devices, before anything is sent. Pure: the people come in as
+plain data."""
 
 from __future__ import annotations
 
@@ -8,51 +9,49 @@ import uuid
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import msgspec
 
-from push.message import Notification, Priority
+from push.kinds import KINDS, Pref
+from push.message import Notification, Platform
 from push.texts import text
 from server.due.plan import collapse_key
 from server.local_time import parse_time
 
 
-class Rule(msgspec.Struct, frozen=True):
-    pref: str  # the notification_prefs switch that turns it off
-    quiet: bool  # held back during the recipient's quiet hours
-    unless_live: bool  # not sent to someone with a live socket (the app shows it)
-    priority: Priority
-    ttl_seconds: int
+class Device(msgspec.Struct, frozen=True, kw_only=True):
+    installation_id: str
+    fcm_token: str
+    platform: Platform
+    locale: str | None = None
 
 
-_HALF_HOUR = 30 * 60
+class Person(msgspec.Struct, frozen=True, kw_only=True):
+    """One device of one person of a linked couple, with the person's wishes (a row of the
+    audience query; someone without a device comes once, with none)."""
 
+    couple_id: uuid.UUID
+    user_id: uuid.UUID
+    timezone: str
+    reading_reminder: bool = True
+    ritual_reminders: bool = True
+    pause_alerts: bool = True
+    partner_activity: bool = True
+    quiet_start: str | None = None
+    quiet_end: str | None = None
+    discreet: bool = False
+    live: bool = False  # a socket heard from lately
+    device: Device | None = None
 
-def _reminder(pref: str) -> Rule:
-    return Rule(pref, quiet=True, unless_live=False, priority="normal", ttl_seconds=_HALF_HOUR)
-
-
-def _activity() -> Rule:
-    return Rule(
-        "partner_activity", quiet=True, unless_live=True, priority="normal", ttl_seconds=3600
-    )
-
-
-RULES: dict[str, Rule] = {
-    "reading_reminder": _reminder("reading_reminder"),
-    "ritual_reminder": _reminder("ritual_reminders"),
-    # Pause alerts go through quiet hours, high priority; the end reaches both, live or not.
-    "pause_started": Rule(
-        "pause_alerts", quiet=False, unless_live=True, priority="high", ttl_seconds=20 * 60
-    ),
-    "pause_over": Rule(
-        "pause_alerts", quiet=False, unless_live=False, priority="high", ttl_seconds=_HALF_HOUR
-    ),
-    "reading_started": _activity(),
-    "ritual_proposed": _activity(),
-    "repair_started": _activity(),
-}
-ACTIVITY = {"reading_started", "ritual_proposed", "repair_started"}
+    def wants(self, pref: Pref) -> bool:
+        match pref:
+            case "reading_reminder":
+                return self.reading_reminder
+            case "ritual_reminders":
+                return self.ritual_reminders
+            case "pause_alerts":
+                return self.pause_alerts
+            case "partner_activity":
+                return self.partner_activity
 
 
 def in_quiet_hours(start: str | None, end: str | None, zone: str, now: datetime) -> bool:
@@ -75,54 +74,59 @@ def notifications(
     message: str,
     item_key: str,
     couple_id: uuid.UUID,
-    people: list[asyncpg.Record],
+    people: list[Person],
     ids: dict[str, str],
     now: datetime,
     due_at: datetime,
     ttl_seconds: int | None = None,
 ) -> list[Told]:
-    """One notification per device of ``people`` (rows of the audience query) that the
-    message's rules let through."""
-    rule = RULES[message]
+    """One notification per device of ``people`` that the kind's rules let through."""
+    kind = KINDS[message]
     told: list[Told] = []
     for person in people:
-        if person["installation_id"] is None or not person[rule.pref]:
+        device = person.device
+        if device is None or not person.wants(kind.pref):
             continue
-        if rule.unless_live and person["live"]:
+        if kind.unless_live and person.live:
             continue
-        title, body = text(message, person["locale"], discreet=person["discreet"])
+        title, body = text(message, device.locale, discreet=person.discreet)
         collapse = (
-            collapse_key("activity", couple_id, person["user_id"])
-            if message in ACTIVITY
+            collapse_key("activity", couple_id, person.user_id)
+            if kind.collapse == "activity"
             else collapse_key(item_key)
         )
         n = Notification(
-            dedupe_key=f"{item_key}:{person['user_id']}:{person['installation_id']}",
-            user_id=person["user_id"],
-            installation_id=person["installation_id"],
-            token=person["fcm_token"],
-            platform=person["platform"],
+            dedupe_key=f"{item_key}:{person.user_id}:{device.installation_id}",
+            user_id=person.user_id,
+            installation_id=device.installation_id,
+            token=device.fcm_token,
+            platform=device.platform,
             kind=message,
-            priority=rule.priority,
+            priority=kind.priority,
             title=title,
             body=body,
             data={**ids, "kind": message, "couple_id": str(couple_id)},
             collapse_key=collapse,
-            ttl_seconds=max(60, ttl_seconds if ttl_seconds is not None else rule.ttl_seconds),
+            ttl_seconds=max(60, ttl_seconds if ttl_seconds is not None else kind.ttl_seconds),
             due_at=due_at,
         )
-        held = rule.quiet and in_quiet_hours(
-            person["quiet_start"], person["quiet_end"], person["timezone"], now
+        held = kind.quiet and in_quiet_hours(
+            person.quiet_start, person.quiet_end, person.timezone, now
         )
         told.append(Told(n, held))
     return told
 
 
-def as_wished_now(n: Notification, people: list[asyncpg.Record]) -> Notification:
+def as_wished_now(n: Notification, people: list[Person]) -> Notification:
     """A notification sent again reads as its person wants it read now: someone who turned
     discreet on after the first attempt must not see the second one speak plainly."""
     for person in people:
-        if person["user_id"] == n.user_id and person["installation_id"] == n.installation_id:
-            title, body = text(n.kind, person["locale"], discreet=person["discreet"])
+        device = person.device
+        if (
+            device is not None
+            and person.user_id == n.user_id
+            and device.installation_id == n.installation_id
+        ):
+            title, body = text(n.kind, device.locale, discreet=person.discreet)
             return msgspec.structs.replace(n, title=title, body=body)
     return n

@@ -13,6 +13,10 @@ from typing import Protocol
 
 import msgspec
 
+# The registry's table of which events alert whom, named here too for the node that wakes
+# its scheduler on them.
+from push.kinds import ALERTS as ALERTS
+from push.kinds import KINDS
 from schemas.couples import CoupleSettings
 from schemas.events import Event
 from schemas.ritual import Cadence, EveryDay
@@ -23,17 +27,6 @@ GRACE = timedelta(minutes=30)
 # How long after unlinking the former couple's shared data is kept (each former partner can
 # export it until then), before it is erased.
 FORMER_COUPLE_RETENTION = timedelta(days=30)
-
-# Events that tell the other partner (or both) something, and what they are called on a phone.
-ALERTS: dict[str, tuple[str, str]] = {
-    # event kind: (notification kind, who: "partner" of the actor, or "both")
-    "pause.started": ("pause_started", "partner"),
-    "pause.ended": ("pause_over", "both"),
-    "pause.expired": ("pause_over", "both"),
-    "reading.started": ("reading_started", "partner"),
-    "ritual.proposed": ("ritual_proposed", "partner"),
-    "repair.started": ("repair_started", "partner"),
-}
 
 
 class Planned(msgspec.Struct, frozen=True, kw_only=True):
@@ -53,7 +46,7 @@ class Planned(msgspec.Struct, frozen=True, kw_only=True):
 class Alert(msgspec.Struct, frozen=True, kw_only=True):
     """An alert row's payload."""
 
-    message: str  # the notification kind
+    message: str  # the notification kind (a key of push.kinds.KINDS)
     to: str  # "partner" (of user_id) or "both"
     ids: dict[str, str]  # deep-link ids
 
@@ -151,16 +144,16 @@ _ids = msgspec.json.Decoder(_Ids)
 
 
 def event_alerts(couple_id: uuid.UUID, events: Sequence[Event], now: datetime) -> list[Planned]:
-    """An alert row for each event that tells the other partner (or both) something."""
+    """The alert rows a batch's events call for (``push.kinds.ALERTS``): due at once, each
+    naming its actor, so the audience can tell the partner (or both)."""
     out: list[Planned] = []
     for event in events:
-        alert = ALERTS.get(event.kind)
-        if alert is None:
+        rule = ALERTS.get(event.kind)
+        if rule is None:
             continue
-        message, to = alert
         ids = _ids.decode(event.body)
-        # A pause alert that arrives after the pause is no use; others keep the usual grace.
-        grace = ids.ends_at if message == "pause_started" and ids.ends_at else now + GRACE
+        # An alert that arrives after its subject is over is no use; others keep the grace.
+        ends = ids.ends_at if KINDS[rule.kind].ends_with_subject else None
         deep_link = {event.kind.split(".")[0] + "_id": str(ids.id)}
         out.append(
             Planned(
@@ -169,9 +162,9 @@ def event_alerts(couple_id: uuid.UUID, events: Sequence[Event], now: datetime) -
                 subject_id=uuid.uuid5(couple_id, str(event.seq)),
                 occurrence=str(event.seq),
                 due_at=now,
-                grace_until=grace,
+                grace_until=ends or now + GRACE,
                 user_id=event.actor_id,
-                payload=msgspec.json.encode(Alert(message=message, to=to, ids=deep_link)),
+                payload=msgspec.json.encode(Alert(message=rule.kind, to=rule.to, ids=deep_link)),
             )
         )
     return out

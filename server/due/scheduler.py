@@ -20,7 +20,7 @@ from push.transport import Transport
 from server import ratelimit, sessions
 from server.clock import Clock
 from server.db import Connection, Pool
-from server.due import work
+from server.due import run
 from server.observability import Metrics
 from server.queries import due as due_q
 from server.queries import retention
@@ -122,7 +122,7 @@ class Scheduler:
                     rows = await due_q.claim(conn, now, self.batch)
                     if not rows:
                         return total
-                    done = await work.handle(conn, rows, now, self.transport)
+                    done = await run.handle(conn, rows, now, self.transport)
                 self._count(done)
                 total += done.handled
                 if done.handled == 0:
@@ -154,7 +154,7 @@ class Scheduler:
         for kind, count in swept.items():
             self.metrics.records_swept.labels(kind).inc(count)
 
-    def _count(self, done: work.Done) -> None:
+    def _count(self, done: run.Done) -> None:
         m = self.metrics
         m.due_items.labels("handled").inc(done.handled - done.late)
         m.due_items.labels("late").inc(done.late)

@@ -200,7 +200,7 @@ def _works(locked: list[asyncpg.Record], now: datetime) -> dict[uuid.UUID, Coupl
     return {row["id"]: _work(row, now) for row in locked if row["unlinked_at"] is None}
 
 
-def _due(works: Iterable[CoupleWork]) -> plan.Changes:
+def due_changes(works: Iterable[CoupleWork]) -> plan.Changes:
     """The due rows the batch creates, moves or cancels: each practice's, the alerts its
     events call for, and those a writer asked for itself."""
     each: list[plan.Changes] = []
@@ -229,7 +229,7 @@ async def _write(
         heads={c: w.head for c, w in works.items() if w.events},
         answers=records,
         released=releases,
-        due=_due(works.values()),
+        due=due_changes(works.values()),
     )
 
 

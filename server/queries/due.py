@@ -12,6 +12,7 @@ import msgspec
 from push.message import Notification, Outcome
 from schemas.devices import SentNotification
 from server.db import Connection, arrays
+from server.due.decide import Row
 from server.due.plan import Planned
 from server.log.tables import Column, Params, Table
 
@@ -88,18 +89,14 @@ async def drop_person(conn: Connection, user_id: uuid.UUID) -> None:
     await conn.execute("DELETE FROM due_items WHERE user_id = $1", user_id)
 
 
-async def record_missed(conn: Connection, rows: Sequence[asyncpg.Record], now: datetime) -> None:
+async def record_missed(conn: Connection, rows: Sequence[Row], now: datetime) -> None:
     if not rows:
         return
     await conn.execute(
         """INSERT INTO missed_items (kind, couple_id, subject_id, occurrence, due_at, found_at)
            SELECT *, $6::timestamptz FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[],
                                                 $5::timestamptz[])""",
-        [r["kind"] for r in rows],
-        [r["couple_id"] for r in rows],
-        [r["subject_id"] for r in rows],
-        [r["occurrence"] for r in rows],
-        [r["due_at"] for r in rows],
+        *arrays(rows, "kind", "couple_id", "subject_id", "occurrence", "due_at"),
         now,
     )
 
@@ -247,16 +244,16 @@ def _detail(o: Outcome) -> str | None:
 
 
 async def alerted_lately(
-    conn: Connection, user_ids: Sequence[uuid.UUID], since: datetime
+    conn: Connection, user_ids: Sequence[uuid.UUID], kinds: Sequence[str], since: datetime
 ) -> set[tuple[uuid.UUID, str]]:
-    """Of these people, who was sent which kind of pause alert since ``since``."""
-    if not user_ids:
+    """Of these people, who was sent which of these kinds since ``since``."""
+    if not user_ids or not kinds:
         return set()
     rows = await conn.fetch(
         """SELECT DISTINCT user_id, kind FROM notifications
-           WHERE user_id = ANY($1::uuid[]) AND kind IN ('pause_started', 'pause_over')
-             AND sent_at > $2""",
+           WHERE user_id = ANY($1::uuid[]) AND kind = ANY($2::text[]) AND sent_at > $3""",
         list(user_ids),
+        list(kinds),
         since,
     )
     return {(r["user_id"], r["kind"]) for r in rows}

@@ -28,6 +28,7 @@ from server.due import plan
 from server.errors import TwofoldError
 from server.log import scrub
 from server.log.engine import apply as dispatch
+from server.log.engine import due_changes as engine_due_changes
 from server.log.working import CoupleWork
 from server.practices import SLICES
 from server.practices import pause as pause_rules
@@ -175,12 +176,7 @@ class DueChanges:
 
 def due_changes(work: Work) -> DueChanges:
     """The due work the batch creates, moves or cancels, derived from what it changed."""
-    changes = plan.merged(
-        [
-            *(s.due(work) for s in SLICES),
-            plan.Changes(upserts=plan.event_alerts(work.couple_id, work.events, work.now)),
-        ]
-    )
+    changes = engine_due_changes([work])
     planned: list[Due] = []
     alerts: list[Alert] = []
     for row in changes.upserts:

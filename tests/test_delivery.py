@@ -1,14 +1,13 @@
-"""Reaching the phones when the app is closed: reminders at local times, pause alerts and
-expiry, partner activity, sent through the real firebase-admin client to a local
-FCM-compatible server, with time moved by the test's clock."""
+"""How a push reaches the phones when the app is closed: pause alerts and partner activity,
+through the real firebase-admin client to a local FCM-compatible server, what FCM answers,
+quiet hours, live sockets, throttling, discreet wording, the outbox, and a node killed while
+sending."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import uuid
-import zoneinfo
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,165 +15,12 @@ import asyncpg
 import httpx
 import msgspec
 
-from push.fake_fcm import FakeFcm, Received, Rule, service_account
-from push.texts import NEUTRAL, TEXTS, text
-from server.due.audience import RULES, as_wished_now, notifications
+from push.fake_fcm import FakeFcm, Rule, service_account
+from push.texts import NEUTRAL, TEXTS
 from tests.nodes import FakeClock, Node, PushNodes, outbox, server_process
-from tests.people import Person, link, register_phone, sign_up
+from tests.people import register_phone
 from tests.phones import Phone
-
-
-async def tick(*nodes: Node) -> None:
-    """Every node's scheduler has done what is due by the test's clock (at the same time:
-    they compete for the rows as three servers would)."""
-    await asyncio.gather(*(n.tick() for n in nodes))
-
-
-def delivered(fcm: FakeFcm, token: str, kind: str | None = None) -> list[dict[str, Any]]:
-    """Messages FCM accepted for a token (of one notification kind)."""
-    return [
-        r.message for r in fcm.sent_to(token) if kind is None or r.message["data"]["kind"] == kind
-    ]
-
-
-async def couple_in(
-    client: httpx.AsyncClient, names: tuple[str, str], zone: str
-) -> tuple[Person, Person]:
-    a = await sign_up(client, names[0], timezone=zone)
-    b = await sign_up(client, names[1], timezone=zone)
-    await link(a, b)
-    r = await a.patch("/v1/couple/settings", {"reading_timezone": zone})
-    assert r.status_code == 200, r.text
-    return a, b
-
-
-def daily_walk(at: str) -> dict[str, Any]:
-    """A ritual.propose body: a walk every day at ``at``, reminded ten minutes before."""
-    return {"title": "Walk", "cadence": {"every": "day"}, "at": at, "remind_minutes_before": 10}
-
-
-def at_local(day: date, hhmm: time, zone: str) -> datetime:
-    return datetime.combine(day, hhmm, zoneinfo.ZoneInfo(zone)).astimezone(UTC)
-
-
-async def test_reading_reminders_at_nine_local_across_daylight_saving(
-    push_nodes: PushNodes, fcm: FakeFcm, clock: FakeClock
-) -> None:
-    """A couple in Berlin and one in New York get their reading reminder at 21:00 local time
-    on the days around both changes of the clocks, once each, with three nodes competing."""
-    clock.set(datetime(2026, 3, 6, 12, 0, tzinfo=UTC))
-    async with push_nodes(3) as nodes, httpx.AsyncClient(base_url=nodes[0].url) as client:
-        berlin = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
-        new_york = await couple_in(client, ("Cal", "Dee"), "America/New_York")
-        zones = {"berlin": "Europe/Berlin", "new_york": "America/New_York"}
-        people = {"berlin": berlin, "new_york": new_york}
-        windows = [
-            [date(2026, 3, 7), date(2026, 3, 8), date(2026, 3, 9)],  # US springs forward
-            [date(2026, 3, 28), date(2026, 3, 29), date(2026, 3, 30)],  # EU springs forward
-            [date(2026, 10, 24), date(2026, 10, 25), date(2026, 10, 26)],  # EU falls back
-            [date(2026, 10, 31), date(2026, 11, 1), date(2026, 11, 2)],  # US falls back
-        ]
-        expected: dict[str, list[str]] = {city: [] for city in zones}
-        for window in windows:
-            # The apps open at least monthly, refresh and register their tokens again (a
-            # session or a token unused for 60 days is no longer used).
-            before = at_local(window[0], time(12, 0), "UTC")
-            while clock.now() < before:
-                clock.set(min(clock.now() + timedelta(days=30), before))
-                for pair in people.values():
-                    for person in pair:
-                        await person.refresh()
-                        await register_phone(person, f"{person.name}-phone", f"tok-{person.name}")
-            instants = sorted(
-                (at_local(day, time(21, 0), zone), city, day)
-                for day in window
-                for city, zone in zones.items()
-            )
-            for instant, city, day in instants:
-                clock.set(instant - timedelta(minutes=1))
-                await tick(*nodes)
-                assert _reminder_dates(fcm, people[city]) == expected[city], (city, day)
-                clock.set(instant)
-                await tick(*nodes)
-                expected[city].append(day.isoformat())
-                assert _reminder_dates(fcm, people[city]) == expected[city], (city, day)
-        # Exactly once: every partner's phone got each evening's reminder once, no more.
-        for city, pair in people.items():
-            for person in pair:
-                got = delivered(fcm, f"tok-{person.name}", "reading_reminder")
-                assert [m["data"]["reading_date"] for m in got] == expected[city]
-        assert all(r.answered == "ok" for r in fcm.received)
-
-
-def _reminder_dates(fcm: FakeFcm, pair: tuple[Person, Person]) -> list[str]:
-    """The evenings both partners were reminded of (each must have had it, or neither)."""
-    a, b = (
-        [m["data"]["reading_date"] for m in delivered(fcm, f"tok-{p.name}", "reading_reminder")]
-        for p in pair
-    )
-    assert a == b
-    return a
-
-
-async def test_a_ritual_on_mondays_and_thursdays_is_reminded_fifteen_minutes_before(
-    push_nodes: PushNodes, fcm: FakeFcm, clock: FakeClock
-) -> None:
-    """Morning coffee on Mondays and Thursdays at 07:30 Berlin time: both phones are told at
-    07:15 on those days and on no other."""
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
-        ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
-        await register_phone(ana, "ana-phone", "tok-ana")
-        await register_phone(ben, "ben-phone", "tok-ben")
-        proposed = await ana.applied(
-            "ritual.propose",
-            {
-                "title": "Morning coffee",
-                "cadence": {"every": "week", "days": ["mon", "thu"]},
-                "at": "07:30",
-                "remind_minutes_before": 15,
-            },
-        )
-        await ben.applied("ritual.accept", {"ritual_id": proposed["result"]["id"]})
-        berlin = "Europe/Berlin"
-        start = date(2026, 11, 24)  # Tuesday, after the evening it was agreed
-        told: list[str] = []
-        for offset in range(14):
-            day = start + timedelta(days=offset)
-            clock.set(at_local(day, time(7, 14), berlin))
-            await tick(node)
-            clock.set(at_local(day, time(7, 15), berlin))
-            await tick(node)
-            if day.weekday() in (0, 3):
-                told.append(day.isoformat())
-            for token in ("tok-ana", "tok-ben"):
-                got = delivered(fcm, token, "ritual_reminder")
-                assert [_local_day(m) for m in got] == told
-        message = delivered(fcm, "tok-ben", "ritual_reminder")[0]
-        assert message["data"]["ritual_id"] == proposed["result"]["id"]
-        assert "coffee" not in json.dumps(message).lower()  # what a partner wrote stays off
-
-
-def _local_day(message: dict[str, Any]) -> str:
-    """The Berlin date of the occurrence a reminder is for."""
-    occurs = datetime.fromisoformat(message["data"]["occurs_at"])
-    assert occurs.astimezone(zoneinfo.ZoneInfo("Europe/Berlin")).time() == time(7, 30)
-    return occurs.astimezone(zoneinfo.ZoneInfo("Europe/Berlin")).date().isoformat()
-
-
-async def until_delivered(fcm: FakeFcm, token: str, kind: str, count: int = 1) -> None:
-    """Wait (in a thread: the FCM server lives in one) until FCM accepted ``count`` of them."""
-
-    def enough(got: list[Received]) -> bool:
-        return (
-            sum(
-                1
-                for r in got
-                if r.token == token and r.answered == "ok" and r.message["data"]["kind"] == kind
-            )
-            >= count
-        )
-
-    await asyncio.to_thread(fcm.wait_for, enough)
+from tests.pushes import couple_in, delivered, until_delivered
 
 
 async def test_a_pause_reaches_the_offline_partners_two_phones_at_once(
@@ -247,39 +93,6 @@ async def test_a_phone_silent_for_thirty_seconds_does_not_count_as_live(
         clock.advance(seconds=31)
         await ana.applied("pause.start")
         await until_delivered(fcm, "tok-ben", "pause_started")
-        await bens.close()
-
-
-async def test_a_pause_ends_on_its_own_and_both_are_called_back(
-    push_nodes: PushNodes, fcm: FakeFcm, clock: FakeClock
-) -> None:
-    """Twenty minutes after Ana's pause began, with no one doing anything, both sockets see
-    it expire (no actor: time ended it) and both phones are called back."""
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
-        ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
-        await register_phone(ana, "ana-phone", "tok-ana")
-        await register_phone(ben, "ben-phone", "tok-ben")
-        anas, bens = Phone(ana, node.url), Phone(ben, node.url)
-        await anas.connect()
-        await bens.connect()
-        started = await anas.op("pause.start", {"minutes": 20})
-        clock.advance(minutes=19, seconds=59)
-        await node.tick()
-        assert not any(f["kind"] == "pause.expired" for f in anas.events)
-        clock.advance(seconds=1)
-        await node.tick()
-        for p in (anas, bens):
-            expired = await p.wait_seq(started["seq"] + 1)
-            assert expired["kind"] == "pause.expired" and expired["actor_id"] is None
-            assert expired["body"]["id"] == started["result"]["id"]
-        for token in ("tok-ana", "tok-ben"):
-            await until_delivered(fcm, token, "pause_over")
-            (over,) = delivered(fcm, token, "pause_over")
-            assert over["apns"]["headers"]["apns-priority"] == "10"
-        await ana.refresh()
-        state = (await ana.get("/v1/couple/state")).json()
-        assert state["pause"] is None or state["pause"]["state"] == "expired"
-        await anas.close()
         await bens.close()
 
 
@@ -396,42 +209,6 @@ async def _outcomes(db: asyncpg.Connection) -> dict[str, tuple[str, int]]:
     return {r["token"]: (r["outcome"], r["attempts"]) for r in rows}
 
 
-async def test_with_every_node_down_for_an_hour_reminders_are_skipped_pauses_still_end(
-    push_nodes: PushNodes, fcm: FakeFcm, clock: FakeClock, db: asyncpg.Connection
-) -> None:
-    """Every server is down from 20:55 to 22:10 in Berlin: the 21:00 reminder is not sent an
-    hour late but recorded as missed, while the pause that ran out meanwhile is ended (and
-    both are called back) as soon as a node is back."""
-    clock.set(datetime(2026, 11, 24, 19, 30, tzinfo=UTC))
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
-        ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
-        await register_phone(ana, "ana-phone", "tok-ana")
-        await register_phone(ben, "ben-phone", "tok-ben")
-        walk = (await ana.applied("ritual.propose", daily_walk("21:30")))["result"]
-        await ben.applied("ritual.accept", {"ritual_id": walk["id"]})
-        clock.set(datetime(2026, 11, 24, 19, 55, tzinfo=UTC))
-        await ana.refresh()
-        started = await ana.applied("pause.start", {"minutes": 20})
-        await until_delivered(fcm, "tok-ben", "pause_started")
-    clock.set(datetime(2026, 11, 24, 21, 10, tzinfo=UTC))
-    async with push_nodes(2, fresh=False) as nodes:
-        await tick(*nodes)
-        missed = await db.fetch("SELECT kind FROM missed_items ORDER BY kind")
-        assert [m["kind"] for m in missed] == ["reading_reminder", "ritual_reminder"]
-        # The walk's reminder (21:20 Berlin, during the outage) waits for tomorrow's walk.
-        walk_due = await db.fetchval("SELECT due_at FROM due_items WHERE kind = 'ritual_reminder'")
-        assert walk_due == datetime(2026, 11, 25, 20, 20, tzinfo=UTC)
-        assert delivered(fcm, "tok-ana", "reading_reminder") == []
-        next_due = await db.fetchval("SELECT due_at FROM due_items WHERE kind = 'reading_reminder'")
-        assert next_due == datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
-        expired = await db.fetchrow(
-            "SELECT kind, actor_id FROM events WHERE seq = $1", started["seq"] + 1
-        )
-        assert dict(expired) == {"kind": "pause.expired", "actor_id": None}
-        for token in ("tok-ana", "tok-ben"):
-            assert len(delivered(fcm, token, "pause_over")) == 1
-
-
 async def test_partner_activity_tells_the_closed_app_once_per_burst(
     push_nodes: PushNodes, fcm: FakeFcm, db: asyncpg.Connection
 ) -> None:
@@ -474,49 +251,6 @@ async def test_partner_activity_tells_the_closed_app_once_per_burst(
         await node.tick()
         assert len(delivered(fcm, "tok-ben")) == 3
         await bens.close()
-
-
-async def test_due_rows_follow_the_couples_changes(
-    push_nodes: PushNodes, clock: FakeClock, db: asyncpg.Connection
-) -> None:
-    """Moving the reading time moves tonight's reminder; finishing tonight's reading moves it
-    to tomorrow; archiving a ritual ends its reminders; unlinking ends everything but the
-    former couple's erasure, 30 days later."""
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
-        clock.set(datetime(2026, 11, 24, 12, 0, tzinfo=UTC))  # Tuesday, 13:00 in Berlin
-        ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
-
-        async def due(kind: str) -> list[datetime]:
-            rows = await db.fetch("SELECT due_at FROM due_items WHERE kind = $1", kind)
-            return [r["due_at"] for r in rows]
-
-        assert await due("reading_reminder") == [datetime(2026, 11, 24, 20, 0, tzinfo=UTC)]
-        await ana.patch("/v1/couple/settings", {"reading_time": "20:30"})
-        assert await due("reading_reminder") == [datetime(2026, 11, 24, 19, 30, tzinfo=UTC)]
-
-        reading = (await ana.applied("reading.start"))["result"]
-        await ana.applied("reading.finish", {"reading_id": reading["id"]})
-        assert await due("reading_reminder") == [datetime(2026, 11, 25, 19, 30, tzinfo=UTC)]
-
-        ritual = (await ana.applied("ritual.propose", daily_walk("18:00")))["result"]
-        assert await due("ritual_reminder") == []  # not until Ben agrees
-        await ben.applied("ritual.accept", {"ritual_id": ritual["id"]})
-        assert await due("ritual_reminder") == [datetime(2026, 11, 24, 16, 50, tzinfo=UTC)]
-        await ben.applied("ritual.archive", {"ritual_id": ritual["id"]})
-        assert await due("ritual_reminder") == []
-
-        pause = (await ana.applied("pause.start", {"minutes": 20}))["result"]
-        assert await due("pause_expiry") == [datetime(2026, 11, 24, 12, 20, tzinfo=UTC)]
-        await ana.applied("pause.extend", {"pause_id": pause["id"], "minutes": 10})
-        assert await due("pause_expiry") == [datetime(2026, 11, 24, 12, 30, tzinfo=UTC)]
-        await ana.applied("pause.end", {"pause_id": pause["id"]})
-        assert await due("pause_expiry") == []
-
-        assert (await ana.delete("/v1/couple")).status_code == 204
-        left = await db.fetch("SELECT kind, due_at FROM due_items")
-        assert [(r["kind"], r["due_at"]) for r in left] == [
-            ("couple_erasure", clock.now() + timedelta(days=30))
-        ]
 
 
 async def test_tokens_not_refreshed_for_sixty_days_are_pruned(
@@ -708,69 +442,3 @@ async def test_a_pause_alert_sent_again_reads_as_the_person_now_wants(
         assert second["data"] == first["data"]
         assert second["android"] == first["android"]
         assert [r.answered for r in fcm.received] == ["UNAVAILABLE", "ok"]
-
-
-def test_the_neutral_line_is_the_same_for_every_kind_and_names_nothing() -> None:
-    """Discreet, every kind reads as one line in the device's language (English when there
-    is none of ours), naming neither a partner nor what happened."""
-    told_of = {
-        word.lower().strip(".,'")
-        for by_language in TEXTS.values()
-        for title, body in by_language.values()
-        for word in f"{title} {body}".split()
-        if len(word) > 4
-    }
-    for kind in TEXTS:
-        for locale, lang in [("de-AT", "de"), ("es_ES", "es"), ("FR", "fr"), ("pt-BR", "en")]:
-            assert text(kind, locale, discreet=True) == NEUTRAL[lang]
-        assert text(kind, None, discreet=True) == NEUTRAL["en"]
-        assert text(kind, "de", discreet=False) == TEXTS[kind]["de"]
-    assert set(NEUTRAL) == {lang for by_language in TEXTS.values() for lang in by_language}
-    for title, body in NEUTRAL.values():
-        assert body == ""
-        assert not {w.lower() for w in title.split()} & told_of, title
-
-
-def _person(discreet: bool, locale: str) -> dict[str, Any]:
-    """A row of the audience query: someone with one phone, who wants to be told everything."""
-    return {
-        "user_id": uuid.UUID(int=2),
-        "installation_id": "phone",
-        "fcm_token": "tok",
-        "platform": "ios",
-        "locale": locale,
-        "timezone": "Europe/Berlin",
-        "quiet_start": None,
-        "quiet_end": None,
-        "live": False,
-        "discreet": discreet,
-        **{rule.pref: True for rule in RULES.values()},
-    }
-
-
-def test_discreet_changes_only_the_words() -> None:
-    """For every kind, a discreet person's notification is a plain one with other words:
-    the same data, priority, collapse key, lifetime and dedupe key."""
-    now = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)
-    for kind in RULES:
-        made = {
-            discreet: notifications(
-                message=kind,
-                item_key=f"{kind}:item",
-                couple_id=uuid.UUID(int=1),
-                people=[_person(discreet, "fr-CA")],
-                ids={"pause_id": "p"},
-                now=now,
-                due_at=now,
-            )
-            for discreet in (False, True)
-        }
-        (plain,), (discreet,) = made[False], made[True]
-        assert (plain.notification.title, plain.notification.body) == TEXTS[kind]["fr"]
-        assert (discreet.notification.title, discreet.notification.body) == NEUTRAL["fr"]
-        assert msgspec.structs.replace(discreet.notification, title="", body="") == (
-            msgspec.structs.replace(plain.notification, title="", body="")
-        )
-        again = as_wished_now(plain.notification, [_person(True, "es")])
-        assert (again.title, again.body) == NEUTRAL["es"]
-        assert again.dedupe_key == plain.notification.dedupe_key
