@@ -26,11 +26,10 @@ from server.queries import accounts as accounts_q
 from server.queries import due as due_q
 from server.queries import erasure
 from server.queries.rituals import cadence_of
+from server.realtime.presence import LIVE_SECONDS
 
 log = logging.getLogger("twofold.due")
 
-# A socket not heard from for this long does not count as live when deciding on a push.
-LIVE_SECONDS = 30
 # However many pauses are started, a person's phones get at most one pause alert this often.
 PAUSE_ALERT_GAP = timedelta(minutes=5)
 PAUSE_ALERTS = ("pause_started", "pause_over")

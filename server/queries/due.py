@@ -13,6 +13,7 @@ from push.message import Notification, Outcome
 from schemas.devices import SentNotification
 from server.db import Connection, arrays
 from server.due.plan import Planned
+from server.realtime.presence import NODE_ALIVE
 
 # Due rows, oldest first; rows another node holds are skipped, never waited for.
 CLAIM = """
@@ -106,7 +107,7 @@ async def record_missed(conn: Connection, rows: Sequence[asyncpg.Record], now: d
 
 # -- who is told: couples' people, their devices and wishes ----------------------------------
 
-AUDIENCE = """
+AUDIENCE = f"""
 SELECT u.couple_id, u.id AS user_id, u.timezone,
        coalesce(p.reading_reminder, true) AS reading_reminder,
        coalesce(p.ritual_reminders, true) AS ritual_reminders,
@@ -115,7 +116,7 @@ SELECT u.couple_id, u.id AS user_id, u.timezone,
        p.quiet_start, p.quiet_end, coalesce(p.discreet, false) AS discreet,
        -- Live: a socket on a live node that has been heard from lately.
        EXISTS (SELECT 1 FROM live_sockets s JOIN nodes n ON n.id = s.node_id
-               WHERE s.user_id = u.id AND n.heartbeat_at > now() - interval '30 seconds'
+               WHERE s.user_id = u.id AND {NODE_ALIVE}
                  AND s.heard_at > $3) AS live,
        d.installation_id, d.fcm_token, d.platform, d.locale
 FROM users u
