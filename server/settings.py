@@ -36,7 +36,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 8000
     # Prometheus' own address, never the API's port: the balancer exposes the API to anyone.
-    # Port 0 takes a free one (tests; the bound URL is app.state.metrics_url).
+    # Port 0 takes a free one (tests; the bound URL is the services' metrics_url).
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 9108
     secret_key: str
