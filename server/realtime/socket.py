@@ -122,7 +122,7 @@ async def _close(socket: WebSocket[Any, Any, Any], code: int) -> None:
 @contextlib.contextmanager
 def _database_away_means(answer: Callable[[], Exception]) -> Iterator[None]:
     """The one place a socket turns the database being away into what its client is told:
-    before the welcome, a close it may retry (4503); for an op, an ``unavailable`` error
+    before the welcome, a close to retry after (1013); for an op, an ``unavailable`` error
     frame, the op to be sent again. Any other failure goes on as it was."""
     try:
         yield
