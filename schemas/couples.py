@@ -9,8 +9,10 @@ from typing import Annotated
 import msgspec
 
 from schemas.base import Base, LocalTime, Name, Patch, TimeZone, check_not_blank, check_time_zone
+from schemas.pause import MIN_PAUSE_MINUTES, PauseLength
 
-PauseMinutes = Annotated[int, msgspec.Meta(ge=20, le=240)]
+# A couple's default pause is a pause's length, within the same bounds.
+PauseMinutes = PauseLength
 
 
 class InviteCreated(Base):
@@ -33,7 +35,8 @@ class Partner(Base):
 
 class CoupleSettings(Base):
     safe_word: str | None = None
-    default_pause_minutes: int = 20
+    # A new couple's (the column's default, migration 0002): the shortest pause.
+    default_pause_minutes: int = MIN_PAUSE_MINUTES
     reading_time: str = "21:00"
     reading_timezone: str = "UTC"
 

@@ -12,9 +12,14 @@ from schemas.base import Base, OpBase, PauseNote
 
 PauseState = Literal["active", "ended", "expired"]
 # A break shorter than 20 minutes rarely lets a flooded body settle; 4 hours is the longest.
-PauseLength = Annotated[int, msgspec.Meta(ge=20, le=240)]
-ExtraMinutes = Annotated[int, msgspec.Meta(ge=1, le=220)]
+# The one home of these bounds: the couple's default, a pause, its extensions and the ops'
+# checks all take them from here (the tables' CHECKs, written once in the migrations, are
+# held to them by a test).
+MIN_PAUSE_MINUTES = 20
 MAX_PAUSE_MINUTES = 240
+PauseLength = Annotated[int, msgspec.Meta(ge=MIN_PAUSE_MINUTES, le=MAX_PAUSE_MINUTES)]
+# An extension is at least a minute, and never takes the shortest pause past the longest.
+ExtraMinutes = Annotated[int, msgspec.Meta(ge=1, le=MAX_PAUSE_MINUTES - MIN_PAUSE_MINUTES)]
 
 
 class Pause(Base):
@@ -42,7 +47,7 @@ class PauseRef(Base):
 
 class PauseExtendBody(Base):
     pause_id: uuid.UUID
-    # Added to the pause; the pause's total may not pass 240 minutes.
+    # Added to the pause; the pause's total may not pass MAX_PAUSE_MINUTES.
     minutes: ExtraMinutes
 
 

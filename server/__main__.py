@@ -54,7 +54,7 @@ def outbox(settings: Settings) -> int:
     then every mail (``to``, ``subject``, ``text``: null once an SMTP server took it), one
     JSON object per line."""
     from server import db
-    from server.queries import due as due_q
+    from server.due import store as due_q
     from server.queries import resets as resets_q
 
     settings, _handle, _where = _database(settings)

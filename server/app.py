@@ -3,27 +3,35 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from litestar import Litestar
-from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp
 
-from server import db
+from push import transport
+from schemas.base import new_id
+from server import db, mail, services
 from server.clock import Clock, SystemClock
 from server.deps import dependencies, screen
+from server.due.scheduler import Scheduler
 from server.edges import Edges, Shed, on_shed
 from server.errors import exception_handlers
 from server.links import LinkedJsonRenderPlugin
+from server.log import engine
+from server.mail import Mailer
 from server.observability import Metrics, MetricsServer, observed
+from server.op_runner import Fanout, OpRunner
 from server.options import allow_every_method
 from server.passwords import Passwords
+from server.ratelimit import OpBudget
+from server.realtime.hub import Hub
+from server.realtime.listener import Listener
 from server.realtime.node import Node
 from server.realtime.socket import sync
 from server.routes.accounts import AccountRoutes
@@ -35,6 +43,7 @@ from server.routes.linking import LinkingRoutes
 from server.routes.me import MeRoutes
 from server.routes.repairs import RepairRoutes
 from server.routes.resources import ResourceRoutes
+from server.services import Services, attach
 from server.settings import Settings, weak_secret
 
 log = logging.getLogger("twofold")
@@ -52,12 +61,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     database_url = settings.database_url
     if problem := weak_secret(settings.secret_key):
         raise ValueError(f"settings.secret_key {problem}")
-    metrics = Metrics()
+    the_clock = clock or SystemClock()
+    node_id = new_id()
+    s = Services(settings, the_clock, Metrics(), Edges(settings, the_clock))
+
+    # Each resource has its own manager, started in this order and ended in the reverse; if
+    # one cannot start, those started before it are ended (Litestar enters them in turn).
 
     @asynccontextmanager
-    async def metrics_endpoint(app: Litestar) -> AsyncGenerator[None, None]:
-        server = MetricsServer(metrics.registry, settings.metrics_host, settings.metrics_port)
-        app.state.metrics_url = server.url
+    async def metrics_endpoint(_: Litestar) -> AsyncIterator[None]:
+        server = MetricsServer(s.metrics.registry, settings.metrics_host, settings.metrics_port)
+        s.metrics_url = server.url
         log.info("metrics on %s", server.url)
         try:
             yield
@@ -65,34 +79,82 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             await server.close()
 
     @asynccontextmanager
-    async def database(app: Litestar) -> AsyncGenerator[None, None]:
-        pool = await db.create_pool(database_url, max_size=settings.pool_max_size)
-        try:
-            async with pool.acquire() as conn:
-                await db.migrate(conn)
-            app.state.pool = pool
-            node = Node(app.state, pool, database_url)
-            await node.start()
-            app.state.node = node
-            try:
-                yield
-            finally:
-                await node.stop()
-        finally:
-            await pool.close()
-
-    @asynccontextmanager
-    async def password_threads(app: Litestar) -> AsyncGenerator[None, None]:
-        hashing = Passwords(settings.hashing_slots, settings.hashing_queue)
-        app.state.passwords = hashing
+    async def password_threads(_: Litestar) -> AsyncIterator[None]:
+        s.passwords = Passwords(settings.hashing_slots, settings.hashing_queue)
         try:
             yield
         finally:
-            hashing.close()
+            s.passwords.close()
 
-    the_clock = clock or SystemClock()
+    @asynccontextmanager
+    async def pool(_: Litestar) -> AsyncIterator[None]:
+        async with db.serving_pool(database_url, max_size=settings.pool_max_size) as s.pool:
+            yield
 
-    return Litestar(
+    @asynccontextmanager
+    async def hub(_: Litestar) -> AsyncIterator[None]:
+        s.hub = Hub(s.pool, s.metrics, node_id, the_clock, settings.socket_queue_frames)
+        try:
+            yield
+        finally:
+            await s.hub.close()
+
+    @asynccontextmanager
+    async def node(_: Litestar) -> AsyncIterator[None]:
+        async with Node.running(node_id, s.pool, s.hub, the_clock) as s.node:
+            yield
+
+    @asynccontextmanager
+    async def listener(_: Litestar) -> AsyncIterator[None]:
+        async with Listener.running(
+            settings.listen_url or database_url,
+            s.hub,
+            s.node.check_sessions,
+            wait_seconds=settings.listener_wait_seconds,
+        ) as s.listener:
+            yield
+
+    @asynccontextmanager
+    async def scheduler(_: Litestar) -> AsyncIterator[None]:
+        push = transport.choose(settings.firebase_credentials, settings.fcm_endpoint)
+        s.due = Scheduler(
+            s.pool,
+            the_clock,
+            push,
+            s.metrics,
+            engine.settle,
+            tick_seconds=settings.due_tick_seconds,
+        )
+        s.due.start()
+        try:
+            yield
+        finally:
+            await s.due.stop()
+
+    @asynccontextmanager
+    async def ops(_: Litestar) -> AsyncIterator[None]:
+        async with OpRunner.running(
+            database_url,
+            the_clock,
+            s.metrics,
+            Fanout(s.hub, s.due.wake),
+            OpBudget(settings.op_burst, settings.op_rate),
+        ) as s.ops:
+            yield
+
+    @asynccontextmanager
+    async def mailer(_: Litestar) -> AsyncIterator[None]:
+        sending = mail.transport(settings)
+        s.mailer = Mailer(
+            s.pool, the_clock, sending, s.metrics, tick_seconds=settings.due_tick_seconds
+        )
+        s.mailer.start()
+        try:
+            yield
+        finally:
+            await s.mailer.stop()
+
+    app = Litestar(
         route_handlers=[
             AccountRoutes,
             MeRoutes,
@@ -108,16 +170,18 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
                 path=ASSETS, directories=[SWAGGER_UI], include_in_schema=False
             ),
         ],
-        lifespan=[metrics_endpoint, password_threads, database],
-        state=State(
-            {
-                "settings": settings,
-                "clock": the_clock,
-                "metrics": metrics,
-                "edges": Edges(settings, the_clock),
-            }
-        ),
-        dependencies=dependencies(settings, the_clock),
+        lifespan=[
+            metrics_endpoint,
+            password_threads,
+            pool,
+            hub,
+            node,
+            listener,
+            scheduler,
+            ops,
+            mailer,
+        ],
+        dependencies=dependencies(s),
         exception_handlers={**exception_handlers, Shed: on_shed},
         before_request=screen,
         before_send=[allow_every_method],
@@ -147,8 +211,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         # Logging is configured once by the command line (JSON lines); Litestar must not redo it.
         logging_config=None,
     )
+    attach(app, s)
+    return app
 
 
 def create_asgi(settings: Settings, *, clock: Clock | None = None) -> ASGIApp:
     """The app as served: Litestar behind the request log and metrics."""
-    return observed(create_app(settings, clock=clock))
+    app = create_app(settings, clock=clock)
+    return observed(app, services.of(app).metrics)

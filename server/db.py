@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
-from litestar.datastructures import State
+from litestar.di import NamedDependency
 
 log = logging.getLogger("twofold.db")
 
@@ -49,7 +50,11 @@ async def _keep_session(conn: Connection) -> None:
     request, and nothing here changes session state on a pooled connection."""
 
 
-async def create_pool(url: str, *, max_size: int = 20) -> Pool:
+# How a node's pools show in pg_stat_activity (for operators, and for tests that count them).
+APPLICATION_NAME = "twofold"
+
+
+async def create_pool(url: str, *, max_size: int = 20, name: str = APPLICATION_NAME) -> Pool:
     pool = await asyncpg.create_pool(
         url,
         min_size=1,
@@ -57,9 +62,23 @@ async def create_pool(url: str, *, max_size: int = 20) -> Pool:
         init=_init_connection,
         reset=_keep_session,
         command_timeout=30,
+        server_settings={"application_name": name},
     )
     assert pool is not None
     return pool
+
+
+@asynccontextmanager
+async def serving_pool(url: str, *, max_size: int) -> AsyncIterator[Pool]:
+    """A node's pool, with every migration applied before anything uses it; closed at the
+    end, also when the node fails to start after it."""
+    pool = await create_pool(url, max_size=max_size)
+    try:
+        async with pool.acquire() as conn:
+            await migrate(conn)
+        yield pool
+    finally:
+        await pool.close()
 
 
 def migration_files() -> list[Path]:
@@ -124,9 +143,8 @@ def by_couple(
     return out
 
 
-async def provide_connection(state: State) -> AsyncGenerator[Connection, None]:
+async def provide_connection(pool: NamedDependency[Pool]) -> AsyncGenerator[Connection, None]:
     """One pooled connection per request; the handler owns any transaction on it."""
-    pool: Pool = state.pool
     async with pool.acquire() as conn:
         yield conn
 

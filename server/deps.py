@@ -1,4 +1,5 @@
-"""What route handlers may ask for by name, and how each is provided."""
+"""What route and socket handlers may ask for by name, and how each is provided: the one
+place handlers get the node's services (none looks one up in the app's state)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from server.auth import Caller, authenticate
 from server.clock import Clock
 from server.edges import client_address
 from server.errors import Unauthorized, screen_body
+from server.mail import Mailer
+from server.op_runner import OpRunner
 from server.passwords import Passwords
+from server.services import Services
 from server.settings import Settings
 
 Conn: TypeAlias = NamedDependency[db.Connection]
@@ -27,6 +31,12 @@ AddressDep: TypeAlias = NamedDependency[str]
 # of holding one for the whole request, and hash through the node's line.
 PoolDep: TypeAlias = NamedDependency[db.Pool]
 PasswordsDep: TypeAlias = NamedDependency[Passwords]
+# Where ops are run (batched, within the person's budget) and published.
+OpsDep: TypeAlias = NamedDependency[OpRunner]
+# This node's mail sender, woken when a request has written a mail.
+MailerDep: TypeAlias = NamedDependency[Mailer]
+# The socket handler's: it is a session with the node's hub, presence and ops.
+ServicesDep: TypeAlias = NamedDependency[Services]
 
 
 def bearer_token(request: Request[object, object, State]) -> str:
@@ -46,16 +56,18 @@ async def screen(request: Request[object, object, State]) -> None:
     await screen_body(request)
 
 
-async def provide_caller(request: Request[object, object, State], conn: Conn) -> Caller:
-    state = request.app.state
-    return await authenticate(conn, state.settings.secret_key, state.clock, bearer_token(request))
+async def provide_caller(
+    request: Request[object, object, State], conn: Conn, settings: SettingsDep, clock: ClockDep
+) -> Caller:
+    return await authenticate(conn, settings.secret_key, clock, bearer_token(request))
 
 
-async def provide_caller_briefly(request: Request[object, object, State], pool: PoolDep) -> Caller:
-    state = request.app.state
+async def provide_caller_briefly(
+    request: Request[object, object, State], pool: PoolDep, settings: SettingsDep, clock: ClockDep
+) -> Caller:
     token = bearer_token(request)
     async with pool.acquire() as conn:
-        return await authenticate(conn, state.settings.secret_key, state.clock, token)
+        return await authenticate(conn, settings.secret_key, clock, token)
 
 
 # A route that checks a password declares ``dependencies=CALLER_WITHOUT_HELD_CONNECTION``:
@@ -68,22 +80,30 @@ def provide_address(request: Request[object, object, State]) -> str:
     return client_address(request)
 
 
-def provide_pool(request: Request[object, object, State]) -> db.Pool:
-    pool: db.Pool = request.app.state.pool
-    return pool
+def dependencies(services: Services) -> dict[str, Provide]:
+    """Every dependency, each read from this app's services when a handler asks: the
+    resources among them exist once their lifespan managers have started them."""
 
-
-def provide_passwords(request: Request[object, object, State]) -> Passwords:
-    passwords: Passwords = request.app.state.passwords
-    return passwords
-
-
-def dependencies(settings: Settings, clock: Clock) -> dict[str, Provide]:
     def provide_settings() -> Settings:
-        return settings
+        return services.settings
 
     def provide_clock() -> Clock:
-        return clock
+        return services.clock
+
+    def provide_pool() -> db.Pool:
+        return services.pool
+
+    def provide_passwords() -> Passwords:
+        return services.passwords
+
+    def provide_ops() -> OpRunner:
+        return services.ops
+
+    def provide_mailer() -> Mailer:
+        return services.mailer
+
+    def provide_services() -> Services:
+        return services
 
     return {
         "conn": Provide(db.provide_connection),
@@ -93,4 +113,7 @@ def dependencies(settings: Settings, clock: Clock) -> dict[str, Provide]:
         "passwords": Provide(provide_passwords, sync_to_thread=False),
         "settings": Provide(provide_settings, sync_to_thread=False),
         "clock": Provide(provide_clock, sync_to_thread=False),
+        "ops": Provide(provide_ops, sync_to_thread=False),
+        "mailer": Provide(provide_mailer, sync_to_thread=False),
+        "services": Provide(provide_services, sync_to_thread=False),
     }

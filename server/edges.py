@@ -35,6 +35,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
+from server import services
 from server.clock import Clock
 from server.errors import RateLimited, TwofoldError, problem_response
 from server.ratelimit import TokenBuckets
@@ -214,7 +215,7 @@ class Pending:
 
 def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     """The client's address, for a request or a socket (see the module's docstring)."""
-    edges: Edges = connection.app.state.edges
+    edges = services.of(connection).edges
     peer = connection.client.host if connection.client is not None else None
     forwarded = connection.headers.getall("x-forwarded-for", []) if edges.trusted else []
     return pick_client(peer, forwarded, edges.trusted)
@@ -225,7 +226,7 @@ def per_address(edge: str) -> Guard:
     (429 with Retry-After) before the handler runs or any connection is taken."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        edges: Edges = connection.app.state.edges
+        edges = services.of(connection).edges
         await edges.wait_out(connection)
         edges.spend(edge, client_address(connection))
 
@@ -235,7 +236,7 @@ def per_address(edge: str) -> Guard:
 def on_shed(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     """The exception handler of every ``Shed`` refusal: answer it, and remember the wait."""
     assert isinstance(exc, TwofoldError)
-    edges: Edges = request.app.state.edges
+    edges = services.of(request).edges
     if exc.retry_after is not None:
         edges.told_to_wait(request, exc.retry_after)
     return problem_response(exc)

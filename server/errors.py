@@ -298,12 +298,37 @@ def _on_unstorable_text(_: Request[Any, Any, Any], exc: Exception) -> Response[b
     return problem_response(ValidationFailed(NUL_DETAIL))
 
 
-def _on_database_down(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    log.warning("database unavailable: %s", type(exc).__name__)
-    return problem_response(Unavailable("The database cannot be reached", retry_after=5))
+# The failures that mean "the database is away" (restarting, unreachable, refusing or out of
+# connections), not "this request is wrong": the caller is told to try again shortly.
+_DATABASE_AWAY = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,
+    OSError,  # ConnectionError and TimeoutError among them
+)
+
+
+def is_database_away(exc: BaseException) -> bool:
+    """Whether a failure means the database is away rather than a fault of ours: the one
+    answer to that question for HTTP, the socket, the hub and the node's heartbeat."""
+    return isinstance(exc, _DATABASE_AWAY)
+
+
+def log_failure(logger: logging.Logger, what: str, exc: BaseException) -> None:
+    """A background turn failed and the next one tries again. The database being away is
+    expected now and then, and said in a line; anything else is a fault of ours, logged with
+    its traceback."""
+    if is_database_away(exc):
+        logger.warning("%s failed: the database is away (%s)", what, type(exc).__name__)
+    else:
+        logger.error("%s failed", what, exc_info=exc)
 
 
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    if is_database_away(exc):
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return problem_response(Unavailable("The database cannot be reached", retry_after=5))
     log.exception("unhandled error on %s %s", request.method, request.scope.get("path_template"))
     return problem_response(TwofoldError())
 
@@ -316,11 +341,6 @@ exception_handlers: ExceptionHandlersMap = {
     RecursionError: _on_too_deep,
     asyncpg.CharacterNotInRepertoireError: _on_unstorable_text,
     asyncpg.UntranslatableCharacterError: _on_unstorable_text,
-    asyncpg.PostgresConnectionError: _on_database_down,
-    asyncpg.CannotConnectNowError: _on_database_down,
-    asyncpg.TooManyConnectionsError: _on_database_down,
-    asyncpg.InterfaceError: _on_database_down,
-    ConnectionError: _on_database_down,
-    OSError: _on_database_down,
+    # Every other failure, the database being away among them (``is_database_away``).
     Exception: _on_unexpected,
 }

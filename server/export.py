@@ -7,13 +7,13 @@ import uuid
 from schemas.export import CoupleRecord, Export, InviteRecord, SessionRecord
 from server.clock import Clock
 from server.db import Connection
+from server.due import store as due_q
 from server.due.plan import FORMER_COUPLE_RETENTION
 from server.errors import NotFound
 from server.log import events as events_q
 from server.queries import accounts as accounts_q
 from server.queries import couples as couples_q
 from server.queries import devices as devices_q
-from server.queries import due as due_q
 from server.queries import growth as growth_q
 from server.queries import resets as resets_q
 

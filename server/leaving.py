@@ -13,12 +13,12 @@ from server import accounts, lockout
 from server.auth import Caller
 from server.clock import Clock
 from server.db import Pool
+from server.due import store as due_q
 from server.errors import NotLinked
 from server.linking import unlink_couple
 from server.passwords import Passwords
 from server.queries import accounts as q
 from server.queries import devices as devices_q
-from server.queries import due as due_q
 from server.realtime import notify
 
 

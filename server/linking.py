@@ -15,6 +15,7 @@ from server import ratelimit
 from server.clock import Clock
 from server.db import Connection
 from server.due import plan
+from server.due import store as due_q
 from server.errors import (
     AlreadyLinked,
     InviteExpired,
@@ -26,7 +27,6 @@ from server.errors import (
 from server.log import engine
 from server.log.working import CoupleWork
 from server.queries import couples as q
-from server.queries import due as due_q
 from server.realtime import notify
 
 # No 0/O, 1/I/L: codes are read aloud and typed from another person's screen.

@@ -3,33 +3,37 @@ app (a mailbox may be read by someone else, a partner included)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 FALLBACK = "en"
 
-# language -> (subject, text); {code} is the code, written in two groups of four.
+# language -> (subject, text); {code} is the code, written in two groups of four, and
+# {minutes} how long it lasts (resets.LIFETIME).
 RESET_CODE: dict[str, tuple[str, str]] = {
     "en": (
         "Your Twofold reset code",
         "Your code to set a new Twofold password: {code}\n\n"
-        "It works once, for 30 minutes. A new password signs you out everywhere.\n\n"
+        "It works once, for {minutes} minutes. A new password signs you out everywhere.\n\n"
         "If you did not ask for it, ignore this mail: your password stays as it is.\n",
     ),
     "de": (
         "Dein Twofold-Code zum Zurücksetzen",
         "Dein Code für ein neues Twofold-Passwort: {code}\n\n"
-        "Er gilt einmal, 30 Minuten lang. Ein neues Passwort meldet dich überall ab.\n\n"
+        "Er gilt einmal, {minutes} Minuten lang. Ein neues Passwort meldet dich überall ab.\n\n"
         "Wenn du ihn nicht angefordert hast, ignoriere diese Mail: dein Passwort bleibt, "
         "wie es ist.\n",
     ),
     "es": (
         "Tu código de Twofold para restablecer",
         "Tu código para poner una contraseña nueva en Twofold: {code}\n\n"
-        "Sirve una vez, durante 30 minutos. Una contraseña nueva cierra todas tus sesiones.\n\n"
+        "Sirve una vez, durante {minutes} minutos. Una contraseña nueva cierra todas tus "
+        "sesiones.\n\n"
         "Si no lo pediste, ignora este correo: tu contraseña sigue igual.\n",
     ),
     "fr": (
         "Ton code Twofold de réinitialisation",
         "Ton code pour choisir un nouveau mot de passe Twofold : {code}\n\n"
-        "Il sert une fois, pendant 30 minutes. Un nouveau mot de passe ferme toutes tes "
+        "Il sert une fois, pendant {minutes} minutes. Un nouveau mot de passe ferme toutes tes "
         "sessions.\n\n"
         "Si tu ne l'as pas demandé, ignore ce message : ton mot de passe ne change pas.\n",
     ),
@@ -97,10 +101,10 @@ def show_code(code: str) -> str:
     return f"{code[:4]}-{code[4:]}"
 
 
-def reset_mail(lang: str, code: str | None) -> tuple[str, str]:
-    """Subject and text of the mail: with the code, or, when no account uses the address,
-    saying so."""
+def reset_mail(lang: str, code: str | None, lasts: timedelta) -> tuple[str, str]:
+    """Subject and text of the mail: with the code and how long it ``lasts``, or, when no
+    account uses the address, saying so."""
     if code is None:
         return NO_ACCOUNT[lang]
     subject, text = RESET_CODE[lang]
-    return subject, text.format(code=show_code(code))
+    return subject, text.format(code=show_code(code), minutes=int(lasts.total_seconds() // 60))

@@ -176,6 +176,8 @@ class MetricsServer:
     async def close(self) -> None:
         await asyncio.to_thread(self._httpd.shutdown)
         self._httpd.server_close()
+        # Gone when this returns: a node that stops leaves no thread behind it.
+        await asyncio.to_thread(self._thread.join)
 
 
 class Observed:
@@ -183,9 +185,9 @@ class Observed:
     and every answer carries ``SECURITY_HEADERS``, including those no route matches
     (Litestar's own middleware runs only behind a route)."""
 
-    def __init__(self, app: Litestar) -> None:
+    def __init__(self, app: Litestar, metrics: Metrics) -> None:
         self.app = app
-        self.metrics: Metrics = app.state.metrics
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -220,5 +222,5 @@ class Observed:
             )
 
 
-def observed(app: Litestar) -> ASGIApp:
-    return Observed(app)
+def observed(app: Litestar, metrics: Metrics) -> ASGIApp:
+    return Observed(app, metrics)

@@ -174,7 +174,8 @@ class TokenBuckets(Generic[K]):
 
 class OpBudget(TokenBuckets[uuid.UUID]):
     """Ops per person on this node. Per node, not across nodes: counting every op in the
-    database would cost each op a round trip, and a person's sockets are few (at most 5)."""
+    database would cost each op a round trip, and a person's sockets are few (at most
+    ``presence.MAX_SOCKETS_PER_USER``)."""
 
     def __init__(self, burst: int, per_second: float) -> None:
         refusal = f"At most {burst} ops at once, then {per_second:g} a second"

@@ -78,7 +78,7 @@ async def request(
             now,
             now + LIFETIME,
         )
-        subject, text = mail_texts.reset_mail(lang, None if account is None else code)
+        subject, text = mail_texts.reset_mail(lang, None if account is None else code, LIFETIME)
         await q.insert_mail(
             conn,
             mail_id=new_id(),

@@ -14,6 +14,7 @@ from typing import TypeVar
 import msgspec
 
 from push.transport import credentials_path
+from server.realtime.subscriber import QUEUE_FRAMES
 
 log = logging.getLogger("twofold.settings")
 T = TypeVar("T", int, float)
@@ -26,10 +27,16 @@ MIN_SECRET_BYTES = 32
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str | None = None
+    # Where the node LISTENs for other nodes' commits, when not at database_url: LISTEN needs
+    # a session of its own, which a pooler in transaction mode (PgBouncer) does not keep.
+    listen_url: str | None = None
+    # A node whose listener has not connected within this long does not start (serving
+    # without it would miss other nodes' commits); tests shorten it.
+    listener_wait_seconds: float = 30.0
     host: str = "127.0.0.1"
     port: int = 8000
     # Prometheus' own address, never the API's port: the balancer exposes the API to anyone.
-    # Port 0 takes a free one (tests; the bound URL is app.state.metrics_url).
+    # Port 0 takes a free one (tests; the bound URL is the services' metrics_url).
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 9108
     secret_key: str
@@ -39,7 +46,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     pool_max_size: int = 20
     # The socket protocol's clocks and bounds; tests shorten them.
     hello_seconds: float = 10.0
-    socket_queue_frames: int = 256
+    socket_queue_frames: int = QUEUE_FRAMES
     ws_ping_seconds: float = 20.0
     # Ops per person and node: a burst, then a steady rate.
     op_burst: int = 40
@@ -91,6 +98,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SystemExit(f"{where} {problem}")
         return cls(
             database_url=env.get("DATABASE_URL") or None,
+            listen_url=env.get("TWOFOLD_LISTEN_URL") or None,
             host=env.get("TWOFOLD_HOST") or "127.0.0.1",
             port=int(port),
             metrics_host=metrics_host,

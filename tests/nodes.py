@@ -19,7 +19,8 @@ from typing import Any
 import httpx
 import uvicorn
 
-from server.realtime.node import Node as TwofoldNode
+from server import services
+from server.services import Services
 from server.serving import uvicorn_config
 from server.settings import Settings
 
@@ -52,14 +53,12 @@ class Node:
     @property
     def metrics_url(self) -> str:
         """Where this node serves Prometheus text: its own port, not the API's."""
-        url: str = self.server.config.app.app.state.metrics_url
-        return url
+        return self.twofold.metrics_url
 
     @property
-    def twofold(self) -> TwofoldNode:
-        """The server's own node object (its hub, its scheduler), for a test to wait on."""
-        node: TwofoldNode = self.server.config.app.app.state.node
-        return node
+    def twofold(self) -> Services:
+        """The server's own services (its hub, its scheduler...), for a test to wait on."""
+        return services.of(self.server.config.app.app)
 
     async def tick(self) -> None:
         """Until this node's scheduler has done whatever is due by the test's clock."""

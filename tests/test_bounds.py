@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from schemas.pause import MAX_PAUSE_MINUTES, MIN_PAUSE_MINUTES
 from tests.nodes import FakeClock
 from tests.people import Person, assert_problem
 
@@ -226,3 +228,25 @@ async def test_no_number_or_date_at_the_edge_of_its_type_gets_a_500(
     assert r.status_code < 500, (slot, value, r.text)
     if _outside(slot.schema, value):
         assert_problem(r, 400, "validation_failed")
+
+
+async def test_the_database_holds_pauses_to_the_bounds_the_api_states(
+    db: asyncpg.Connection,
+) -> None:
+    """The tables' checks, written once in the migrations, agree with the pause bounds the
+    API takes from schemas/pause.py: a change to one without the other fails here."""
+    checks = {
+        r["tbl"]: r["def"]
+        for r in await db.fetch(
+            """SELECT conrelid::regclass::text AS tbl, pg_get_constraintdef(oid) AS def
+               FROM pg_constraint
+               WHERE contype = 'c' AND conrelid IN ('couples'::regclass, 'pauses'::regclass)
+                 AND pg_get_constraintdef(oid) ~ 'minutes'"""
+        )
+    }
+    low, high = MIN_PAUSE_MINUTES, MAX_PAUSE_MINUTES
+    assert checks["couples"] == (
+        f"CHECK (((default_pause_minutes >= {low}) AND (default_pause_minutes <= {high})))"
+    )
+    # A pause's own length may be any minute up to the longest (started short, or extended).
+    assert checks["pauses"] == f"CHECK (((minutes >= 1) AND (minutes <= {high})))"

@@ -89,7 +89,7 @@ async def test_a_phone_silent_for_thirty_seconds_does_not_count_as_live(
         bens = Phone(ben, node.url)
         await bens.connect()
         async with node.twofold.pool.acquire() as conn:
-            await node.twofold.report_heard(conn)  # what the heartbeat does every 5 s
+            await node.twofold.node.report_heard(conn)  # what the heartbeat does every 5 s
         clock.advance(seconds=31)
         await ana.applied("pause.start")
         await until_delivered(fcm, "tok-ben", "pause_started")

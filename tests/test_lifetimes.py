@@ -214,11 +214,11 @@ async def test_the_periodic_check_closes_sockets_of_sessions_ended_unheard(
         for phone in phones:
             await pong(phone)  # nothing told the node yet
 
-        assert await node.twofold.close_dead_sessions() == 2
+        assert await node.twofold.node.close_dead_sessions() == 2
         assert await tablets.wait_closed() == 4401
         assert await laptops.wait_closed() == 4401
         await pong(anas)
-        assert await node.twofold.close_dead_sessions() == 0
+        assert await node.twofold.node.close_dead_sessions() == 0
         await anas.close()
 
 

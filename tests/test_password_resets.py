@@ -10,7 +10,7 @@ import asyncpg
 import httpx
 import pytest
 
-from server import mail_texts
+from server import mail_texts, resets
 from server.mail import SmtpServer
 from server.settings import Settings
 from tests.mailbox import LOGIN, Mailbox
@@ -355,6 +355,7 @@ def test_the_mail_speaks_the_language_asked_for() -> None:
     assert mail_texts.language("es-MX", "de") == "es"
     assert mail_texts.language(None, "q=;;,,") == mail_texts.language(None, None) == "en"
     for lang in mail_texts.RESET_CODE:
-        _, text = mail_texts.reset_mail(lang, "ABCDEFGH")
+        _, text = mail_texts.reset_mail(lang, "ABCDEFGH", resets.LIFETIME)
         assert "ABCD-EFGH" in text
-        assert CODE.search(mail_texts.reset_mail(lang, None)[1]) is None
+        assert " 30 " in text  # minutes: how long resets.LIFETIME lets the code work
+        assert CODE.search(mail_texts.reset_mail(lang, None, resets.LIFETIME)[1]) is None

@@ -13,10 +13,7 @@ from typing import Protocol
 
 import msgspec
 
-# The registry's table of which events alert whom, named here too for the node that wakes
-# its scheduler on them.
-from push.kinds import ALERTS as ALERTS
-from push.kinds import KINDS
+from push.kinds import ALERTS, KINDS
 from schemas.couples import CoupleSettings
 from schemas.events import Event
 from schemas.ritual import Cadence, EveryDay

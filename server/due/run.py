@@ -9,6 +9,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import asyncpg
 import msgspec
@@ -18,18 +19,15 @@ from push.message import Notification, Outcome
 from push.transport import Transport
 from schemas.couples import CoupleSettings
 from server.db import Connection
+from server.due import store as due_q
 from server.due.audience import Device, Person
 from server.due.decide import Ritual, Row, conclude, decide
-from server.log import engine
 from server.practices.ritual import cadence_of
 from server.queries import accounts as accounts_q
-from server.queries import due as due_q
 from server.queries import erasure
+from server.realtime.presence import LIVE_SECONDS
 
 log = logging.getLogger("twofold.due")
-
-# A socket not heard from for this long does not count as live when deciding on a push.
-LIVE_SECONDS = 30
 
 
 class Done(msgspec.Struct):
@@ -42,8 +40,22 @@ class Done(msgspec.Struct):
     outcomes: list[tuple[Notification, Outcome]] = []
 
 
+class Settle(Protocol):
+    """Lets time act on couples' logs (a pause whose end has come expires): the log
+    engine's ``settle``, given by whoever assembles the node. Returns the couples settled
+    (those another transaction holds are skipped)."""
+
+    async def __call__(
+        self, conn: Connection, now: datetime, couple_ids: list[uuid.UUID]
+    ) -> tuple[set[uuid.UUID], Any]: ...
+
+
 async def handle(
-    conn: Connection, records: list[asyncpg.Record], now: datetime, transport: Transport
+    conn: Connection,
+    records: list[asyncpg.Record],
+    now: datetime,
+    transport: Transport,
+    settle: Settle,
 ) -> Done:
     rows = [Row(**dict(r)) for r in records]
     couples = {
@@ -102,7 +114,7 @@ async def handle(
     erased = await erasure.erase_couples(conn, d.erase)
     settled: set[uuid.UUID] = set()
     if d.expire:
-        settled, _ = await engine.settle(conn, now, [r.couple_id for r in d.expire])
+        settled, _ = await settle(conn, now, [r.couple_id for r in d.expire])
     if d.missed:
         await due_q.record_missed(conn, d.missed, now)
         log.warning("skipped %d due items found past their grace window", len(d.missed))

@@ -21,8 +21,8 @@ from server import ratelimit, sessions
 from server.clock import Clock
 from server.db import Connection, Pool
 from server.due import run
+from server.due import store as due_q
 from server.observability import Metrics
-from server.queries import due as due_q
 from server.queries import retention
 from server.rounds import Rounds
 
@@ -45,6 +45,7 @@ class Scheduler:
         clock: Clock,
         transport: Transport,
         metrics: Metrics,
+        settle: run.Settle,
         *,
         tick_seconds: float,
         batch: int = BATCH,
@@ -53,6 +54,7 @@ class Scheduler:
         self.clock = clock
         self.transport = transport
         self.metrics = metrics
+        self.settle = settle
         self.tick_seconds = tick_seconds
         self.batch = batch
         self._scheduler = AsyncIOScheduler(timezone=UTC)
@@ -122,7 +124,7 @@ class Scheduler:
                     rows = await due_q.claim(conn, now, self.batch)
                     if not rows:
                         return total
-                    done = await run.handle(conn, rows, now, self.transport)
+                    done = await run.handle(conn, rows, now, self.transport, self.settle)
                 self._count(done)
                 total += done.handled
                 if done.handled == 0:

@@ -16,11 +16,11 @@ from typing import Any
 from schemas.events import Event
 from server.db import Connection
 from server.due.plan import Changes
+from server.due.store import DUE_ITEMS
 from server.log import events
 from server.log.claims import Key
 from server.log.slices import Slice
 from server.log.tables import Column, Params, Table
-from server.queries.due import DUE_ITEMS
 
 EVENTS = Table(
     "events",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Collection, Coroutine, Iterable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from schemas.events import Event
 from schemas.sync import Close, EventFrame, Presence
 from server.clock import Clock
 from server.db import Pool
+from server.errors import log_failure
 from server.log import events
 from server.observability import Metrics
 from server.practices import EVENTS_FORGETTING as FORGETTING
@@ -136,6 +138,10 @@ class Hub:
         room.stale = True
         self._kick(room)
 
+    def published(self, couple_id: uuid.UUID, new: list[Event]) -> None:
+        """This node committed these events: told the moment its commit returned."""
+        self.committed(couple_id, new[-1].seq, time.time(), new)
+
     def committed(
         self, couple_id: uuid.UUID, seq: int, at: float, new: list[Event] | None = None
     ) -> None:
@@ -202,11 +208,14 @@ class Hub:
         if moved:
             self._spawn(self._moved(couple_id, moved))
 
-    def shutdown(self, code: int = Close.RESTART) -> None:
+    async def close(self, code: int = Close.RESTART) -> None:
+        """The node is stopping: every socket is told ``code``, and every delivery ends."""
         for sub in list(self.subscribers()):
             sub.abort(code)
-        for task in self._tasks:
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     # Delivery.
 
@@ -234,10 +243,10 @@ class Hub:
                 await self._deliver(room)
                 if not room.again:
                     break
-        except Exception:
-            # The database is away: keep the nudge and try again shortly; the listener's
+        except Exception as exc:
+            # Keep the nudge and try again shortly; if the database is away, the listener's
             # reconnect also resyncs every room.
-            log.warning("delivery to couple %s failed; retrying", room.couple_id, exc_info=True)
+            log_failure(log, f"delivery to couple {room.couple_id} (retrying)", exc)
             room.stale = True
             asyncio.get_running_loop().call_later(1.0, self._retry, room)
         finally:
@@ -325,8 +334,8 @@ class Hub:
                         return
                 if len(rows) < 200:
                     break
-        except Exception:
-            log.warning("replay for a socket of couple %s failed", room.couple_id, exc_info=True)
+        except Exception as exc:
+            log_failure(log, f"replay for a socket of couple {room.couple_id}", exc)
             sub.abort(Close.INTERNAL)
             return
         sub.catching_up = False
@@ -355,8 +364,8 @@ class Hub:
                         # presence: take back only what this room said, say nothing new.
                         if shown or room.online.get(user_id):
                             self.presence_changed(room.couple_id, user_id, shown)
-        except Exception:
-            log.warning("re-registering sockets failed", exc_info=True)
+        except Exception as exc:
+            log_failure(log, "re-registering sockets", exc)
 
 
 def _forget_before(room: Room, seq: int) -> None:

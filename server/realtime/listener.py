@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -33,6 +34,29 @@ class Listener:
         self.reconnected = reconnected
         self.connected = asyncio.Event()
         self.reconnects = 0
+
+    @classmethod
+    @asynccontextmanager
+    async def running(
+        cls, url: str, hub: Hub, reconnected: Callable[[], None], *, wait_seconds: float
+    ) -> AsyncIterator[Listener]:
+        """The listener, once its first connection listens: serving before that would miss
+        the notifications of the first commits. Not connected within ``wait_seconds``, it
+        stops, and the node does not start."""
+        listener = cls(url, hub, reconnected)
+        task = asyncio.create_task(listener.run(), name="twofold-listener")
+        try:
+            try:
+                async with asyncio.timeout(wait_seconds):
+                    await listener.connected.wait()
+            except TimeoutError:
+                raise TimeoutError(
+                    f"The listener could not connect to the database in {wait_seconds:g} s"
+                ) from None
+            yield listener
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     async def run(self) -> None:
         backoff = 0.1

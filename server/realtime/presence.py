@@ -18,9 +18,14 @@ from server.realtime import notify
 
 # A node whose heartbeat is older than this is taken for dead, and its sockets with it.
 NODE_TIMEOUT_SECONDS = 30
+# A socket not heard from (a frame, or a pong to a protocol ping) for this long does not count
+# as live when deciding on a push: its phone may be in a pocket with the app frozen.
+LIVE_SECONDS = 30
 MAX_SOCKETS_PER_USER = 5
 
-_ALIVE = f"n.heartbeat_at > now() - interval '{NODE_TIMEOUT_SECONDS} seconds'"
+# "The node ``n`` is alive", for every query that joins live_sockets to nodes: the one place
+# NODE_TIMEOUT_SECONDS reaches SQL.
+NODE_ALIVE = f"n.heartbeat_at > now() - interval '{NODE_TIMEOUT_SECONDS} seconds'"
 
 
 async def beat(conn: Connection, node_id: uuid.UUID) -> None:
@@ -46,10 +51,10 @@ async def reap_dead_nodes(conn: Connection) -> None:
     async with conn.transaction():
         gone = await conn.fetch(
             f"""DELETE FROM live_sockets s USING nodes n
-                WHERE s.node_id = n.id AND NOT ({_ALIVE})
+                WHERE s.node_id = n.id AND NOT ({NODE_ALIVE})
                 RETURNING s.couple_id, s.user_id"""
         )
-        await conn.execute(f"DELETE FROM nodes n WHERE NOT ({_ALIVE})")
+        await conn.execute(f"DELETE FROM nodes n WHERE NOT ({NODE_ALIVE})")
         await _announce_offline(conn, {(r["couple_id"], r["user_id"]) for r in gone})
 
 
@@ -83,7 +88,7 @@ async def is_online(
             f"""SELECT EXISTS (
                     SELECT 1 FROM live_sockets s JOIN nodes n ON n.id = s.node_id
                     WHERE s.couple_id = $1 AND s.user_id = $2
-                      AND s.socket_id IS DISTINCT FROM $3 AND {_ALIVE})""",
+                      AND s.socket_id IS DISTINCT FROM $3 AND {NODE_ALIVE})""",
             couple_id,
             user_id,
             besides,
@@ -96,7 +101,7 @@ async def online_in_couple(conn: Connection, couple_id: uuid.UUID) -> set[uuid.U
     rows = await conn.fetch(
         f"""SELECT DISTINCT s.user_id
             FROM live_sockets s JOIN nodes n ON n.id = s.node_id JOIN users u ON u.id = s.user_id
-            WHERE s.couple_id = $1 AND {_ALIVE} AND u.share_presence""",
+            WHERE s.couple_id = $1 AND {NODE_ALIVE} AND u.share_presence""",
         couple_id,
     )
     return {r["user_id"] for r in rows}
@@ -142,7 +147,7 @@ async def open_socket(conn: Connection, sock: Socket, node_id: uuid.UUID, now: d
         await lock_user(conn, sock.user_id)
         count = await conn.fetchval(
             f"""SELECT count(*) FROM live_sockets s JOIN nodes n ON n.id = s.node_id
-                WHERE s.user_id = $1 AND {_ALIVE}""",
+                WHERE s.user_id = $1 AND {NODE_ALIVE}""",
             sock.user_id,
         )
         if count >= MAX_SOCKETS_PER_USER:

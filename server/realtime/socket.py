@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import msgspec
@@ -32,7 +33,8 @@ from schemas.sync import (
     Welcome,
 )
 from server.auth import Caller, authenticate
-from server.edges import Edges, Pending, client_address
+from server.deps import ServicesDep
+from server.edges import Pending, client_address
 from server.errors import (
     PROBLEM_JSON,
     RateLimited,
@@ -40,13 +42,14 @@ from server.errors import (
     Unauthorized,
     Unavailable,
     ValidationFailed,
+    is_database_away,
     reject_nul,
 )
 from server.log.engine import decode_op
 from server.queries import accounts as accounts_q
 from server.realtime import presence
-from server.realtime.node import Node, is_database_error
 from server.realtime.subscriber import PONGS, Heard, Subscriber
+from server.services import Services
 
 log = logging.getLogger("twofold.sync")
 
@@ -72,18 +75,16 @@ class _Closed(Exception):
 
 
 @websocket("/v1/sync")
-async def sync(socket: WebSocket[Any, Any, Any]) -> None:
-    node: Node = socket.app.state.node
-    edges: Edges = socket.app.state.edges
+async def sync(socket: WebSocket[Any, Any, Any], services: ServicesDep) -> None:
     # Until its hello is accepted a socket is anybody's: at most so many per client address.
     try:
-        pending = edges.unauthenticated_socket(client_address(socket))
+        pending = services.edges.unauthenticated_socket(client_address(socket))
     except RateLimited as refused:
         await _refuse(socket, refused)
         return
     try:
         await socket.accept()
-        await _Session(socket, node, pending).run()
+        await _Session(socket, services, pending).run()
     except _Closed as closed:
         if closed.code is not None:
             await _close(socket, closed.code)
@@ -118,10 +119,35 @@ async def _close(socket: WebSocket[Any, Any, Any], code: int) -> None:
         await asyncio.wait_for(socket.close(code=code), CLOSE_SECONDS)
 
 
+@contextlib.contextmanager
+def _database_away_means(answer: Callable[[], Exception]) -> Iterator[None]:
+    """The one place a socket turns the database being away into what its client is told:
+    before the welcome, a close to retry after (1013); for an op, an ``unavailable`` error
+    frame, the op to be sent again. Any other failure goes on as it was."""
+    try:
+        yield
+    except Exception as exc:
+        if is_database_away(exc):
+            raise answer() from None
+        raise
+
+
+def _try_again_later() -> Exception:
+    return _Closed(Close.TRY_AGAIN)
+
+
+def _send_the_op_again() -> Exception:
+    return Unavailable("The database cannot be reached; send the op again")
+
+
 class _Session:
-    def __init__(self, socket: WebSocket[Any, Any, Any], node: Node, pending: Pending) -> None:
+    def __init__(
+        self, socket: WebSocket[Any, Any, Any], services: Services, pending: Pending
+    ) -> None:
         self.socket = socket
-        self.node = node
+        self.services = services
+        self.hub = services.hub
+        self.node = services.node
         self.pending = pending
         self.client_gone = False
 
@@ -141,7 +167,7 @@ class _Session:
             )
 
     async def _hello(self) -> Hello:
-        deadline = time.monotonic() + self.node.state.settings.hello_seconds
+        deadline = time.monotonic() + self.services.settings.hello_seconds
         while True:
             try:
                 text = await self._receive_text(max(0.0, deadline - time.monotonic()))
@@ -159,16 +185,15 @@ class _Session:
             )
 
     async def _authenticate(self, token: str) -> Caller:
-        state = self.node.state
+        services = self.services
         try:
-            async with self.node.pool.acquire() as conn:
-                return await authenticate(conn, state.settings.secret_key, state.clock, token)
+            with _database_away_means(_try_again_later):
+                async with services.pool.acquire() as conn:
+                    return await authenticate(
+                        conn, services.settings.secret_key, services.clock, token
+                    )
         except Unauthorized:
             raise _Closed(Close.UNAUTHORIZED) from None
-        except Exception as exc:
-            if is_database_error(exc):
-                raise _Closed(Close.TRY_AGAIN) from None
-            raise
 
     async def run(self) -> None:
         hello = await self._hello()
@@ -179,47 +204,42 @@ class _Session:
             session_id=caller.session_id,
             couple_id=caller.couple_id,
             last_seq=hello.after or 0,
-            queue_frames=self.node.hub.queue_frames,
+            queue_frames=self.hub.queue_frames,
         )
         welcome, reset = await self._admit(sub, hello)
         try:
             await self.socket.send_text(_text(welcome))
             if reset is not None:
                 await self.socket.send_text(_text(reset))
-            self.node.hub.join(sub)
+            self.hub.join(sub)
             if sub.couple_id is None:
                 await self._linked_meanwhile(sub)
             await self._serve(sub)
         finally:
-            self.node.hub.leave(sub)
-            self.node.metrics.sockets_open.dec()
+            self.hub.leave(sub)
+            self.services.metrics.sockets_open.dec()
             await self.node.forget_socket(sub.socket_id)
         raise _Closed(None if self.client_gone else sub.close_code or Close.NORMAL)
 
     async def _linked_meanwhile(self, sub: Subscriber) -> None:
         """A person linked between our reading of their account and their socket joining the
         lobby would miss the news: read again, now that the lobby holds the socket."""
-        async with self.node.pool.acquire() as conn:
+        async with self.services.pool.acquire() as conn:
             row = await accounts_q.live_session(
-                conn, sub.session_id, sub.user_id, self.node.clock.now()
+                conn, sub.session_id, sub.user_id, self.services.clock.now()
             )
         if row is not None and row["couple_id"] is not None:
-            self.node.hub.linked(row["couple_id"], [sub.user_id])
+            self.hub.linked(row["couple_id"], [sub.user_id])
 
     async def _admit(self, sub: Subscriber, hello: Hello) -> tuple[Welcome, Reset | None]:
         """Register the socket (within the per-user limit) and tell it where the log stands."""
-        try:
-            async with self.node.pool.acquire() as conn:
-                if not await presence.open_socket(conn, sub, self.node.id, self.node.clock.now()):
+        now = self.services.clock.now()
+        with _database_away_means(_try_again_later):
+            async with self.services.pool.acquire() as conn:
+                if not await presence.open_socket(conn, sub, self.node.id, now):
                     raise _Closed(Close.TOO_MANY)
-                self.node.metrics.sockets_open.inc()
+                self.services.metrics.sockets_open.inc()
                 head, partner_online = await self.node.where_we_stand(conn, sub)
-        except _Closed:
-            raise
-        except Exception as exc:
-            if is_database_error(exc):
-                raise _Closed(Close.TRY_AGAIN) from None
-            raise
         reset = None
         if hello.after is not None and hello.after > head:
             # The client holds events this log never had (another couple's, or a restore):
@@ -265,7 +285,7 @@ class _Session:
             log.error("socket writer failed", exc_info=exc)
 
     async def _send_loop(self, sub: Subscriber) -> None:
-        lag = self.node.metrics.fanout_lag
+        lag = self.services.metrics.fanout_lag
         while (item := await sub.next()) is not None:
             text, committed = item
             await self.socket.send_text(text)
@@ -314,12 +334,11 @@ class _Session:
         # linked into since (a sign-out, erasure or unlinking closes the socket).
         caller = Caller(user_id=sub.user_id, session_id=sub.session_id, couple_id=sub.couple_id)
         try:
-            return await self.node.execute(caller, op)
+            with _database_away_means(_send_the_op_again):
+                return await self.services.ops.execute(caller, op)
         except TwofoldError:
             raise
-        except Exception as exc:
-            if is_database_error(exc):
-                raise Unavailable("The database cannot be reached; send the op again") from None
+        except Exception:
             log.exception("op %s failed", type(op).__name__)
             raise TwofoldError() from None
 

@@ -23,6 +23,7 @@ from server.deps import (
     CallerDep,
     ClockDep,
     Conn,
+    MailerDep,
     PasswordsDep,
     PoolDep,
     SettingsDep,
@@ -30,7 +31,6 @@ from server.deps import (
 from server.edges import PASSWORD_RESET, REFRESH, SIGN_IN, SIGN_UP, per_address
 from server.errors import EmailTaken, RateLimited, ResetInvalid
 from server.openapi import BEARER, problems
-from server.realtime.node import Node
 
 
 class AccountRoutes(Controller):
@@ -113,6 +113,7 @@ class AccountRoutes(Controller):
         settings: SettingsDep,
         clock: ClockDep,
         address: AddressDep,
+        mailer: MailerDep,
         request: Request[Any, Any, State],
     ) -> str:
         """Mail a single-use code (valid 30 minutes) to this address. Answered 202, in the
@@ -121,8 +122,7 @@ class AccountRoutes(Controller):
         Limited per email and per client."""
         accept_language = request.headers.get("accept-language")
         await resets.request(conn, settings, clock, data, address, accept_language)
-        node: Node = request.app.state.node
-        node.mailer.wake()  # committed: send it now rather than at the next round
+        mailer.wake()  # committed: send it now rather than at the next round
         return ""
 
     @post(

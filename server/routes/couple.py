@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.datastructures import State
 from litestar.params import JSONBody, Parameter, PathParameter
 
 from schemas.ops import Op, OpAnswer
@@ -15,7 +14,7 @@ from schemas.reading import ReadingsPage
 from schemas.ritual import CheckinsPage
 from schemas.state import CoupleState, EventsPage
 from server.couple_state import read_state
-from server.deps import CallerDep, ClockDep, Conn
+from server.deps import CallerDep, ClockDep, Conn, OpsDep
 from server.errors import (
     NotAllowed,
     NotFound,
@@ -28,7 +27,6 @@ from server.log import events
 from server.openapi import BEARER, problems
 from server.practices import reading as readings_q
 from server.practices import ritual as rituals_q
-from server.realtime.node import Node
 from server.routes.params import a_date, a_seq, in_range
 
 
@@ -44,11 +42,10 @@ class CoupleRoutes(Controller):
             NotLinked, NotFound, NotAllowed, PauseActive, PauseNotActive, RateLimited
         ),
     )
-    async def op(self, data: JSONBody[Op], caller: CallerDep, state: State) -> OpAnswer:
+    async def op(self, data: JSONBody[Op], caller: CallerDep, ops: OpsDep) -> OpAnswer:
         """Apply one op. Sending the same ``op_id`` again returns the first answer and changes
         nothing, whichever node it reaches."""
-        node: Node = state.node
-        return await node.execute(caller, data)
+        return await ops.execute(caller, data)
 
     @get("/state", responses=problems(NotLinked))
     async def state(self, caller: CallerDep, conn: Conn, clock: ClockDep) -> CoupleState:

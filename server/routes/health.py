@@ -7,9 +7,9 @@ import asyncio
 
 import msgspec
 from litestar import Controller, MediaType, Response, get
-from litestar.datastructures import State
 
-from server.db import Pool, pending_migrations
+from server.db import pending_migrations
+from server.deps import PoolDep
 from server.errors import Unavailable, problem_response
 
 
@@ -25,8 +25,7 @@ class HealthRoutes(Controller):
         return Status(status="ok")
 
     @get("/readyz", response_class=Response)
-    async def ready(self, state: State) -> Response[bytes]:
-        pool: Pool = state.pool
+    async def ready(self, pool: PoolDep) -> Response[bytes]:
         try:
             async with asyncio.timeout(2):
                 async with pool.acquire() as conn:

@@ -1,4 +1,5 @@
-"""Due rows and the record of notifications, in plain SQL."""
+"""The due rows and the record of notifications, in plain SQL: what the scheduler claims,
+writes and records, and the table spec the log's write-back plans rows through."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from server.db import Connection, arrays
 from server.due.decide import Row
 from server.due.plan import Planned
 from server.log.tables import Column, Params, Table
+from server.realtime.presence import NODE_ALIVE
 
 # Due rows, oldest first; rows another node holds are skipped, never waited for.
 CLAIM = """
@@ -103,7 +105,7 @@ async def record_missed(conn: Connection, rows: Sequence[Row], now: datetime) ->
 
 # -- who is told: couples' people, their devices and wishes ----------------------------------
 
-AUDIENCE = """
+AUDIENCE = f"""
 SELECT u.couple_id, u.id AS user_id, u.timezone,
        coalesce(p.reading_reminder, true) AS reading_reminder,
        coalesce(p.ritual_reminders, true) AS ritual_reminders,
@@ -112,7 +114,7 @@ SELECT u.couple_id, u.id AS user_id, u.timezone,
        p.quiet_start, p.quiet_end, coalesce(p.discreet, false) AS discreet,
        -- Live: a socket on a live node that has been heard from lately.
        EXISTS (SELECT 1 FROM live_sockets s JOIN nodes n ON n.id = s.node_id
-               WHERE s.user_id = u.id AND n.heartbeat_at > now() - interval '30 seconds'
+               WHERE s.user_id = u.id AND {NODE_ALIVE}
                  AND s.heard_at > $3) AS live,
        d.installation_id, d.fcm_token, d.platform, d.locale
 FROM users u

@@ -1,0 +1,92 @@
+"""How every op (from HTTP or a socket) is run on this node: within its person's budget,
+batched with whatever else is arriving, counted by outcome, and published when committed."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from push.kinds import ALERTS
+from schemas.events import Event
+from schemas.ops import Op, OpAnswer, kind_of
+from server.auth import Caller
+from server.clock import Clock
+from server.db import APPLICATION_NAME, create_pool
+from server.errors import TwofoldError
+from server.log import batcher
+from server.observability import Metrics
+from server.ratelimit import OpBudget
+from server.realtime.hub import Hub
+
+BATCHER_POOL = f"{APPLICATION_NAME}-batcher"
+
+
+class Fanout:
+    """Where the batcher's events go: this node's sockets (the hub) at once, other nodes by
+    the NOTIFY that went with the commit. An alert also wakes the scheduler: its push is due
+    now, and a pause must not wait for the next tick."""
+
+    def __init__(self, hub: Hub, wake_due: Callable[[], None]) -> None:
+        self.committing = hub.committing
+        self.abandoned = hub.abandoned
+        self._hub = hub
+        self._wake_due = wake_due
+
+    def published(self, couple_id: uuid.UUID, new: list[Event]) -> None:
+        self._hub.published(couple_id, new)
+        if any(e.kind in ALERTS for e in new):
+            self._wake_due()
+
+
+class OpRunner:
+    def __init__(
+        self, batch: batcher.Batcher, budget: OpBudget, metrics: Metrics, clock: Clock
+    ) -> None:
+        self.batcher = batch
+        self.budget = budget
+        self.metrics = metrics
+        self.clock = clock
+
+    @classmethod
+    @asynccontextmanager
+    async def running(
+        cls,
+        database_url: str,
+        clock: Clock,
+        metrics: Metrics,
+        fanout: Fanout,
+        budget: OpBudget,
+    ) -> AsyncIterator[OpRunner]:
+        """The batcher, on connections of its own: an HTTP request waiting for its op holds
+        one of the main pool's."""
+        pool = await create_pool(database_url, max_size=batcher.WORKERS, name=BATCHER_POOL)
+        try:
+            batch = batcher.Batcher(pool, clock, fanout)
+            try:
+                yield cls(batch, budget, metrics, clock)
+            finally:
+                await batch.close()
+        finally:
+            await pool.close()
+
+    async def execute(self, caller: Caller, op: Op) -> OpAnswer:
+        """Run an op (batched with whatever else is arriving) and publish what it committed:
+        to this node's sockets at once, to other nodes by the NOTIFY that went with it."""
+        kind = kind_of(op)
+        try:
+            caller.couple()
+            self.budget.spend(caller.user_id, self.clock.now())
+            ran = await self.batcher.run(caller, op)
+        except TwofoldError as exc:
+            self.metrics.ops.labels(kind, exc.code).inc()
+            raise
+        except Exception:
+            self.metrics.ops.labels(kind, "failed").inc()
+            raise
+        if ran.error is not None:
+            self.metrics.ops.labels(kind, ran.error.code).inc()
+            raise ran.error
+        assert ran.answer is not None
+        self.metrics.ops.labels(kind, "repeated" if ran.repeated else "applied").inc()
+        return ran.answer
