@@ -203,12 +203,15 @@ def _works(locked: list[asyncpg.Record], now: datetime) -> dict[uuid.UUID, Coupl
 def due_changes(works: Iterable[CoupleWork]) -> plan.Changes:
     """The due rows the batch creates, moves or cancels: each practice's, the alerts its
     events call for, and those a writer asked for itself."""
-    each: list[plan.Changes] = []
+    out = plan.Changes()
     for work in works:
-        each.extend(s.due(work) for s in SLICES)
-        each.append(plan.Changes(upserts=plan.event_alerts(work.couple_id, work.events, work.now)))
-        each.append(work.planned)
-    return plan.merged(each)
+        for s in SLICES:
+            if s.part.name in work.parts:
+                s.due(work, out)
+        out.upserts.extend(plan.event_alerts(work.couple_id, work.events, work.now))
+        out.upserts.extend(work.planned.upserts)
+        out.cancels.extend(work.planned.cancels)
+    return plan.merged([out])
 
 
 async def _write(
@@ -220,6 +223,8 @@ async def _write(
     rows: dict[Table, list[tuple[uuid.UUID, Any]]] = {}
     for couple_id, work in works.items():
         for s in SLICES:
+            if s.part.name not in work.parts:
+                continue  # never loaded nor touched: nothing to write
             for table, changed in s.written(work).items():
                 rows.setdefault(table, []).extend((couple_id, row) for row in changed)
     await _write_back.run(

@@ -14,7 +14,7 @@ import msgspec
 from server.db import Connection
 from server.due.plan import Changes
 from server.log.tables import Table
-from server.log.working import CoupleWork
+from server.log.working import CoupleWork, Part
 
 OpT = TypeVar("OpT")
 
@@ -42,6 +42,8 @@ Loader = Callable[[Connection, Mapping[uuid.UUID, CoupleWork], Sequence[object]]
 
 @dataclass(frozen=True)
 class Slice:
+    part: Part[Any]  # its share of a couple's working state; a batch that never touched it
+    # has nothing of this practice to write or plan
     name: str
     ops: Mapping[type[Any], OpRule[Any]]
     tables: tuple[Table, ...]
@@ -49,7 +51,8 @@ class Slice:
     load: Loader
     # The rows the batch changed, per table, as (couple_id, row) pairs' rows.
     written: Callable[[CoupleWork], Mapping[Table, Sequence[Any]]]
-    due: Callable[[CoupleWork], Changes]
+    # Adds the due rows the batch's changes create, move or cancel.
+    due: Callable[[CoupleWork, Changes], None]
     # Loaded for every couple of every batch, even with nothing named (time may act).
     always_load: bool = False
     # Events whose bodies may hold words a later op forgets, and events of ops that forget.

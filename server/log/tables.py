@@ -14,7 +14,7 @@ from operator import attrgetter
 from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Column:
     name: str
     sql_type: str  # of one element: uuid, text, int, bigint, date, timestamptz, jsonb
@@ -25,7 +25,9 @@ class Column:
         return [get(row) for row in rows]
 
 
-@dataclass(frozen=True)
+# Compared and hashed by identity (eq=False): a spec is a dict key in every batch, and
+# hashing its fields each time cost more than the rest of the write-back's bookkeeping.
+@dataclass(frozen=True, eq=False)
 class Table:
     """A table a batch writes rows of. Rows of a couple-scoped table are given as
     ``(couple_id, row)`` pairs and ``couple_id`` is its first column."""

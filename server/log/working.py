@@ -74,7 +74,7 @@ K = TypeVar("K")
 R = TypeVar("R")
 
 
-@dataclass
+@dataclass(slots=True)
 class Rows(Generic[K, R]):
     """Rows of one kind a batch has loaded, and those it changed (to write back, in the
     order last changed)."""

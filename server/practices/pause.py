@@ -237,10 +237,9 @@ def _written(work: CoupleWork) -> Mapping[Table, Sequence[Any]]:
     return {TABLE: list(PAUSES.of(work).changed.values())}
 
 
-def _due(work: CoupleWork) -> Changes:
+def _due(work: CoupleWork, out: Changes) -> None:
     """A running pause's end is due at its end, however late it is found; a pause that is
     over has none."""
-    out = Changes()
     for pause in PAUSES.of(work).changed.values():
         if pause.state == "active":
             out.upserts.append(
@@ -255,10 +254,10 @@ def _due(work: CoupleWork) -> Changes:
             )
         else:
             out.cancels.append(("pause_expiry", work.couple_id, pause.id))
-    return out
 
 
 SLICE = Slice(
+    part=PAUSES,
     name="pause",
     ops=OPS,
     tables=(TABLE,),

@@ -331,9 +331,8 @@ def _written(work: CoupleWork) -> Mapping[Table, Sequence[Any]]:
     return {TABLE: list(READINGS.of(work).changed.values())}
 
 
-def _due(work: CoupleWork) -> Changes:
+def _due(work: CoupleWork, out: Changes) -> None:
     """Tonight's reading finished: the next reminder is for tomorrow's."""
-    out = Changes()
     for reading in READINGS.of(work).changed.values():
         if reading.finished_at is not None and reading.local_date >= today(work):
             out.upserts.append(
@@ -341,10 +340,10 @@ def _due(work: CoupleWork) -> Changes:
                     work.couple_id, work.settings, reading.local_date, work.now
                 )
             )
-    return out
 
 
 SLICE = Slice(
+    part=READINGS,
     name="reading",
     ops=OPS,
     tables=(TABLE,),

@@ -24,7 +24,6 @@ from schemas.repair import (
     RepairStepSetBody,
 )
 from server.db import Connection, by_couple
-from server.due.plan import Changes
 from server.errors import NotAllowed, NotFound, ValidationFailed
 from server.log.scrub import NoteWords
 from server.log.slices import Need, OpRule, Slice
@@ -268,12 +267,13 @@ def _written(work: CoupleWork) -> Mapping[Table, Sequence[Any]]:
 
 
 SLICE = Slice(
+    part=REPAIRS,
     name="repair",
     ops=OPS,
     tables=(TABLE,),
     load=load,
     written=_written,
-    due=lambda work: Changes(),
+    due=lambda work, out: None,  # a repair plans nothing
     events_holding_words=frozenset(
         {"repair.started", "repair.step_set", "repair.finished", "repair.abandoned"}
     ),

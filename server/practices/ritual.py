@@ -46,7 +46,7 @@ class Stored(RitualPlan):
     created_at: datetime
 
 
-@dataclass
+@dataclass(slots=True)
 class Rituals(Rows[uuid.UUID, Stored]):
     """The couple's rituals a batch works on, with their recent check-ins."""
 
@@ -330,18 +330,17 @@ def _written(work: CoupleWork) -> Mapping[Table, Sequence[Any]]:
     return {TABLE: list(part.changed.values()), CHECKINS: part.new_checkins}
 
 
-def _due(work: CoupleWork) -> Changes:
+def _due(work: CoupleWork, out: Changes) -> None:
     """An active ritual's next reminder; none for one proposed or archived."""
-    out = Changes()
     for ritual in RITUALS.of(work).changed.values():
         if ritual.status == "active":
             out.upserts.append(ritual_reminder(work.couple_id, ritual, work.now))
         else:
             out.cancels.append(("ritual_reminder", work.couple_id, ritual.id))
-    return out
 
 
 SLICE = Slice(
+    part=RITUALS,
     name="ritual",
     ops=OPS,
     tables=(TABLE, CHECKINS),
