@@ -35,18 +35,8 @@ _alerts = msgspec.json.Decoder(plan.Alert)
 _notifications = msgspec.json.Decoder(Notification)
 
 
-class Row(msgspec.Struct, frozen=True, kw_only=True):
-    """A claimed due row."""
-
-    kind: str
-    couple_id: uuid.UUID
-    subject_id: uuid.UUID
-    occurrence: str
-    due_at: datetime
-    grace_until: datetime | None
-    user_id: uuid.UUID | None = None
-    payload: bytes | None = None
-    attempts: int = 0
+class Row(plan.Planned, frozen=True, kw_only=True):
+    """A claimed due row: a planned one whose time has come."""
 
     @property
     def key(self) -> Key:
