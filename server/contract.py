@@ -1,0 +1,275 @@
+"""The ``/v1/sync`` socket protocol as an AsyncAPI 3 document, generated from the Structs the
+socket encodes and decodes, so the document cannot say what the code does not.
+
+``python -m server.contract`` writes ``docs/asyncapi.json``; a unit test regenerates it and
+compares, so a change to a frame, an op or an event body without the document fails the tests.
+
+The document describes the server: it *receives* the client's frames and *sends* its own.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from schemas import pause, reading, repair, ritual
+from schemas.events import CoupleLinked, CoupleUnlinked, SettingsChanged
+from schemas.ops import OP_TYPES, Op, kind_of
+from schemas.sync import (
+    Ack,
+    Close,
+    ErrorFrame,
+    EventFrame,
+    Hello,
+    OpFrame,
+    Ping,
+    Pong,
+    Presence,
+    Reset,
+    Welcome,
+)
+from server.errors import TwofoldError
+from server.practices import EVENTS_HOLDING_WORDS
+
+PATH = Path(__file__).resolve().parent.parent / "docs" / "asyncapi.json"
+VERSION = "1.1"
+SCHEMAS = "#/components/schemas/"
+
+# What each op answers in ``ack.result`` (the practice's apply function's return type). A
+# missing op kind fails generation, so a new op cannot go undocumented.
+OP_RESULTS: dict[str, type[msgspec.Struct]] = {
+    "pause.start": pause.Pause,
+    "pause.ack": pause.Pause,
+    "pause.extend": pause.Pause,
+    "pause.end": pause.Pause,
+    "reading.start": reading.Reading,
+    "reading.entry.add": reading.Entry,
+    "reading.entry.edit": reading.Entry,
+    "reading.entry.delete": reading.EntryDeleted,
+    "reading.section.done": reading.Reading,
+    "reading.finish": reading.Reading,
+    "ritual.propose": ritual.Ritual,
+    "ritual.accept": ritual.Ritual,
+    "ritual.update": ritual.Ritual,
+    "ritual.archive": ritual.Ritual,
+    "ritual.checkin": ritual.CheckedIn,
+    "repair.start": repair.Repair,
+    "repair.step.set": repair.Repair,
+    "repair.finish": repair.Repair,
+    "repair.abandon": repair.Repair,
+}
+
+# Each event kind's ``body``, as the emitting code builds it (a test holds this to every kind
+# the server's code emits).
+EVENT_BODIES: dict[str, type[msgspec.Struct]] = {
+    "couple.linked": CoupleLinked,
+    "couple.settings_changed": SettingsChanged,
+    "couple.unlinked": CoupleUnlinked,
+    "pause.started": pause.Pause,
+    "pause.acknowledged": pause.Pause,
+    "pause.extended": pause.Pause,
+    "pause.ended": pause.Pause,
+    "pause.expired": pause.Pause,
+    "reading.started": reading.Reading,
+    "reading.entry_added": reading.EntryEvent,
+    "reading.entry_edited": reading.EntryEvent,
+    "reading.entry_deleted": reading.EntryDeleted,
+    "reading.section_done": reading.SectionDone,
+    "reading.finished": reading.ReadingFinished,
+    "ritual.proposed": ritual.Ritual,
+    "ritual.accepted": ritual.Ritual,
+    "ritual.updated": ritual.Ritual,
+    "ritual.archived": ritual.Ritual,
+    "ritual.checked_in": ritual.CheckedIn,
+    "repair.started": repair.Repair,
+    "repair.step_set": repair.Repair,
+    "repair.finished": repair.Repair,
+    "repair.abandoned": repair.Repair,
+}
+
+CLIENT_FRAMES: tuple[type[msgspec.Struct], ...] = (Hello, OpFrame, Ping)
+SERVER_FRAMES: tuple[type[msgspec.Struct], ...] = (
+    Welcome,
+    EventFrame,
+    Reset,
+    Ack,
+    ErrorFrame,
+    Presence,
+    Pong,
+)
+
+_SUMMARIES = {
+    "hello": "First frame, within 10 s: the access token and the last seq the client holds.",
+    "op": "An op: applied once per op_id, answered with ack or error.",
+    "ping": "An application-level ping, answered with pong.",
+    "welcome": "Answer to hello; then every event after `after`, then live events.",
+    "event": "One event of the couple's log, in seq order, no gap and no duplicate.",
+    "reset": "The client's `after` is past the head: reload /v1/couple/state.",
+    "ack": "An op was applied (or had been): the event's seq and the op kind's result.",
+    "error": "An op or a frame was refused; op_id is null when the frame was malformed.",
+    "presence": "The partner's first socket opened or last one closed.",
+    "pong": "Answer to ping.",
+}
+
+
+def _tag(frame: type[msgspec.Struct]) -> str:
+    return str(frame.__struct_config__.tag)
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": SCHEMAS + name}
+
+
+def _error_codes() -> list[str]:
+    codes: set[str] = set()
+    pending: list[type[TwofoldError]] = [TwofoldError]
+    while pending:
+        error = pending.pop()
+        codes.add(error.code)
+        # Only the one tree's own classes: a subclass defined elsewhere (a test's, say) would
+        # make the document depend on what happened to be imported.
+        pending.extend(e for e in error.__subclasses__() if e.__module__ == TwofoldError.__module__)
+    return sorted(codes)
+
+
+def _variant(frame: str, discriminator: str, value: str, field: str, body: str) -> dict[str, Any]:
+    """A server frame narrowed to one kind: its tag fixed and its Raw field given a schema."""
+    return {
+        "allOf": [
+            _ref(frame),
+            {
+                "type": "object",
+                "properties": {discriminator: {"const": value}, field: _ref(body)},
+            },
+        ]
+    }
+
+
+def build() -> dict[str, Any]:
+    """The AsyncAPI document, as plain JSON data."""
+    missing = [kind_of(op) for op in OP_TYPES if kind_of(op) not in OP_RESULTS]
+    unknown = sorted(set(OP_RESULTS) - {kind_of(op) for op in OP_TYPES})
+    if missing or unknown:
+        raise LookupError(f"op results missing for {missing}, unknown op kinds {unknown}")
+
+    types: list[Any] = [*CLIENT_FRAMES, *SERVER_FRAMES, Op]
+    types += sorted(set(OP_RESULTS.values()) | set(EVENT_BODIES.values()), key=_name)
+    _, components = msgspec.json.schema_components(types, ref_template=SCHEMAS + "{name}")
+    # The union of the op kinds under one name, the op frame's payload refers to it.
+    (op_schema,) = msgspec.json.schema_components([Op], ref_template=SCHEMAS + "{name}")[0]
+    components["Op"] = op_schema
+
+    # Frames whose body msgspec passes through as raw JSON, one schema per kind.
+    for kind, body in EVENT_BODIES.items():
+        components[f"EventFrame.{kind}"] = _variant("EventFrame", "kind", kind, "body", _name(body))
+    components["EventFrame.any"] = {"oneOf": [_ref(f"EventFrame.{k}") for k in EVENT_BODIES]}
+    for op in OP_TYPES:
+        kind = kind_of(op)
+        components[f"Ack.{kind}"] = {
+            "allOf": [
+                _ref("Ack"),
+                {
+                    "type": "object",
+                    "description": f"The answer to a `{kind}` op.",
+                    "properties": {"result": _ref(_name(OP_RESULTS[kind]))},
+                },
+            ]
+        }
+    components["Ack.any"] = {"oneOf": [_ref(f"Ack.{kind_of(op)}") for op in OP_TYPES]}
+    components["ErrorFrame"]["properties"]["code"] = {"enum": _error_codes()}
+    # The op frame is the envelope and an op in one object: `type` beside `op_id`, `kind`, `body`.
+    components["OpFrame.any"] = {
+        "allOf": [
+            {"type": "object", "properties": {"type": {"const": "op"}}, "required": ["type"]},
+            _ref("Op"),
+        ]
+    }
+    for kind in EVENTS_HOLDING_WORDS:
+        components[f"EventFrame.{kind}"]["description"] = (
+            "Words a later op edited or deleted are null in this event when it is replayed."
+        )
+
+    payloads = {"op": "OpFrame.any", "event": "EventFrame.any", "ack": "Ack.any"}
+    messages: dict[str, Any] = {}
+    for frame in (*CLIENT_FRAMES, *SERVER_FRAMES):
+        tag = _tag(frame)
+        messages[tag] = {
+            "name": tag,
+            "title": _name(frame),
+            "summary": _SUMMARIES[tag],
+            "contentType": "application/json",
+            "payload": _ref(payloads.get(tag, _name(frame))),
+        }
+
+    channel_messages = {tag: {"$ref": f"#/components/messages/{tag}"} for tag in messages}
+
+    def operation(action: str, frames: tuple[type[msgspec.Struct], ...]) -> dict[str, Any]:
+        return {
+            "action": action,
+            "channel": {"$ref": "#/channels/sync"},
+            "messages": [{"$ref": f"#/channels/sync/messages/{_tag(f)}"} for f in frames],
+        }
+
+    closes = {str(code.value): code.name for code in Close}
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Twofold sync socket",
+            "version": VERSION,
+            "description": (
+                "The /v1/sync websocket of the Twofold server, described from the server's "
+                "side: it receives the client frames and sends the server frames. JSON text "
+                "frames, each tagged by `type`. Generated from schemas/sync.py, schemas/ops.py "
+                "and the event bodies by `python -m server.contract`; docs/API.md tells the "
+                "rules around it."
+            ),
+        },
+        "defaultContentType": "application/json",
+        "servers": {
+            "local": {
+                "host": "localhost:8000",
+                "protocol": "ws",
+                "description": "`make run`; a deployment serves the same path over wss.",
+            }
+        },
+        "channels": {
+            "sync": {
+                "address": "/v1/sync",
+                "title": "The couple's live log",
+                "description": (
+                    "After any close code but 4401 and 4403 a client reconnects with backoff "
+                    "and resumes with `after`. Close codes are in `x-close-codes`."
+                ),
+                "messages": channel_messages,
+                "x-close-codes": closes,
+            }
+        },
+        "operations": {
+            "receiveClientFrames": operation("receive", CLIENT_FRAMES),
+            "sendServerFrames": operation("send", SERVER_FRAMES),
+        },
+        "components": {"messages": messages, "schemas": components},
+    }
+
+
+def _name(struct: Any) -> str:
+    return str(struct.__name__)
+
+
+def render() -> str:
+    """The document as the committed file holds it: sorted keys, two-space indent."""
+    return json.dumps(build(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def main() -> None:
+    PATH.parent.mkdir(exist_ok=True)
+    PATH.write_text(render(), encoding="utf-8")
+    print(f"wrote {PATH}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
