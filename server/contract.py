@@ -252,8 +252,23 @@ def build() -> dict[str, Any]:
             "receiveClientFrames": operation("receive", CLIENT_FRAMES),
             "sendServerFrames": operation("send", SERVER_FRAMES),
         },
-        "components": {"messages": messages, "schemas": components},
+        "components": {"messages": messages, "schemas": _asyncapi_schema(components)},
     }
+
+
+def _asyncapi_schema(node: Any) -> Any:
+    """msgspec writes OpenAPI's ``discriminator`` object; an AsyncAPI schema's is the property
+    name alone (the tags themselves are each variant's one-value ``enum``)."""
+    if isinstance(node, dict):
+        return {
+            key: value["propertyName"]
+            if key == "discriminator" and isinstance(value, dict)
+            else _asyncapi_schema(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_asyncapi_schema(value) for value in node]
+    return node
 
 
 def _name(struct: Any) -> str:
