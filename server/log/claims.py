@@ -86,8 +86,11 @@ async def stored(conn: Connection, keys: list[Key]) -> dict[Key, asyncpg.Record]
     return {(r["couple_id"], r["user_id"], r["op_id"]): r for r in rows}
 
 
-LOCK_SKIP_LOCKED = """
-SELECT id, unlinked_at, head, safe_word, default_pause_minutes, reading_time, reading_timezone
+# What a batch needs of a couple it holds: whether it is linked, its log's head, its settings.
+COUPLE = "id, unlinked_at, head, safe_word, default_pause_minutes, reading_time, reading_timezone"
+
+LOCK_SKIP_LOCKED = f"""
+SELECT {COUPLE}
 FROM couples WHERE id = ANY($1::uuid[]) ORDER BY id
 FOR UPDATE SKIP LOCKED
 """
@@ -100,8 +103,8 @@ async def lock_couples_skip_locked(
     return await conn.fetch(LOCK_SKIP_LOCKED, sorted(set(couple_ids)))
 
 
-LOCK_ONE = """
-SELECT id, unlinked_at, head, safe_word, default_pause_minutes, reading_time, reading_timezone
+LOCK_ONE = f"""
+SELECT {COUPLE}
 FROM couples WHERE id = $1
 FOR UPDATE
 """

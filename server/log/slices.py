@@ -44,7 +44,6 @@ Loader = Callable[[Connection, Mapping[uuid.UUID, CoupleWork], Sequence[object]]
 class Slice:
     part: Part[Any]  # its share of a couple's working state; a batch that never touched it
     # has nothing of this practice to write or plan
-    name: str
     ops: Mapping[type[Any], OpRule[Any]]
     tables: tuple[Table, ...]
     # Loads into each couple's work what the batch's ops named (keys given to this slice).
@@ -58,3 +57,8 @@ class Slice:
     # Events whose bodies may hold words a later op forgets, and events of ops that forget.
     events_holding_words: frozenset[str] = field(default_factory=frozenset)
     events_forgetting: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def name(self) -> str:
+        """The practice's name: its share's key, and what ops' needs name it by."""
+        return self.part.name

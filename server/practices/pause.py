@@ -163,7 +163,7 @@ def end(work: CoupleWork, actor: uuid.UUID, body: PauseRef) -> Pause:
 
 def named(pause_id: uuid.UUID) -> Need:
     """A pause an op names (another practice's ops may name one too)."""
-    return ("pause", pause_id)
+    return (PAUSES.name, pause_id)
 
 
 def _names(op: PauseAck | PauseExtend | PauseEnd, couple_id: uuid.UUID) -> Iterable[Need]:
@@ -258,7 +258,6 @@ def _due(work: CoupleWork, out: Changes) -> None:
 
 SLICE = Slice(
     part=PAUSES,
-    name="pause",
     ops=OPS,
     tables=(TABLE,),
     load=load,

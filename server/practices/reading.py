@@ -181,7 +181,7 @@ class Tonight(msgspec.Struct, frozen=True):
 
 
 def _names_tonight(op: ReadingStart, couple_id: uuid.UUID) -> Iterable[Need]:
-    return (("reading", Tonight(couple_id)),)
+    return ((READINGS.name, Tonight(couple_id)),)
 
 
 def _names(
@@ -192,7 +192,7 @@ def _names(
     | ReadingFinish,
     couple_id: uuid.UUID,
 ) -> Iterable[Need]:
-    return (("reading", op.body.reading_id),)
+    return ((READINGS.name, op.body.reading_id),)
 
 
 OPS: dict[type[Any], OpRule[Any]] = {
@@ -344,7 +344,6 @@ def _due(work: CoupleWork, out: Changes) -> None:
 
 SLICE = Slice(
     part=READINGS,
-    name="reading",
     ops=OPS,
     tables=(TABLE,),
     load=load,

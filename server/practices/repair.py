@@ -138,7 +138,7 @@ def _end(work: CoupleWork, actor: uuid.UUID, body: RepairRef, state: str) -> Rep
 def _names_repair(
     op: RepairStepSet | RepairFinish | RepairAbandon, couple_id: uuid.UUID
 ) -> Iterable[Need]:
-    return (("repair", op.body.repair_id),)
+    return ((REPAIRS.name, op.body.repair_id),)
 
 
 def _names_pause(op: RepairStart, couple_id: uuid.UUID) -> Iterable[Need]:
@@ -268,7 +268,6 @@ def _written(work: CoupleWork) -> Mapping[Table, Sequence[Any]]:
 
 SLICE = Slice(
     part=REPAIRS,
-    name="repair",
     ops=OPS,
     tables=(TABLE,),
     load=load,

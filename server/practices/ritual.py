@@ -185,7 +185,7 @@ def checkin(work: CoupleWork, actor: uuid.UUID, body: CheckinBody) -> CheckedIn:
 def _names(
     op: RitualAccept | RitualUpdate | RitualArchive | RitualCheckin, couple_id: uuid.UUID
 ) -> Iterable[Need]:
-    return (("ritual", op.body.ritual_id),)
+    return ((RITUALS.name, op.body.ritual_id),)
 
 
 OPS: dict[type[Any], OpRule[Any]] = {
@@ -341,7 +341,6 @@ def _due(work: CoupleWork, out: Changes) -> None:
 
 SLICE = Slice(
     part=RITUALS,
-    name="ritual",
     ops=OPS,
     tables=(TABLE, CHECKINS),
     load=load,
