@@ -1,6 +1,6 @@
 // HTTP calls with the session's tokens: bearer on every call, the access token refreshed
 // before it expires, and a 401 answered by one refresh and one retry.
-import { MemoryTokenStore, type StoredTokens, type TokenStore } from "./tokens.ts";
+import { MemoryTokenStore, type StoredTokens, type TokenStore } from "./tokens.js";
 import type {
   Answer,
   Op,
@@ -14,7 +14,7 @@ import type {
   SignUp,
   Tokens,
   User,
-} from "./types.ts";
+} from "./types.js";
 
 /** A refused call: the server's problem+json, with ``Retry-After`` in seconds when sent. */
 export class ApiError extends Error {

@@ -1,6 +1,6 @@
 // The /v1/sync frames (docs/asyncapi.json). Events and op answers reuse the OpenAPI types, so
 // a precise Event or OpAnswer there is precise here too.
-import type { Event, Op, OpAnswer, ProblemCode } from "./types.ts";
+import type { Event, Op, OpAnswer, ProblemCode } from "./types.js";
 
 export type Hello = { type: "hello"; token: string; after?: number };
 export type OpFrame = { type: "op" } & Op;

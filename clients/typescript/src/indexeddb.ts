@@ -1,6 +1,6 @@
 // Pending ops in IndexedDB (browsers): an op sent just before a reload, or with the network
 // gone, is still there for the next SyncClient on this store, which sends it again.
-import type { PendingOp, PendingStore } from "./pending.ts";
+import type { PendingOp, PendingStore } from "./pending.js";
 
 const STORE = "pending_ops";
 

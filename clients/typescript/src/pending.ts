@@ -1,7 +1,7 @@
 // Ops sent but not yet answered. The store outlives a socket (ops are re-sent after every
 // reconnect) and, with a persistent store, the page: the server applies a retried op_id once,
 // so sending an op again is always safe, while dropping it would lose what the person did.
-import type { Op } from "./types.ts";
+import type { Op } from "./types.js";
 
 export type PendingOp = Op & {
   /** When it was queued (ms since the epoch, this device's clock): re-sent in this order. */

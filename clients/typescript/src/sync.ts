@@ -2,13 +2,13 @@
 // the last seq held, replay, live events in seq order; reconnect with backoff and jitter;
 // `reset` -> reload the state; ops kept until answered and re-sent after a reconnect; the
 // access token refreshed before it expires and on 4401 once; presence.
-import { Api, ApiError } from "./api.ts";
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.ts";
-import { Emitter } from "./emitter.ts";
-import { Close, RETRYABLE_OP_ERRORS, type ClientFrame, type ServerFrame } from "./frames.ts";
-import { uuidv7 } from "./ids.ts";
-import { MemoryPendingStore, type PendingOp, type PendingStore } from "./pending.ts";
-import type { CoupleState, Event, Op, OpAnswer, OpBody, OpKind, ProblemCode } from "./types.ts";
+import { Api, ApiError } from "./api.js";
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.js";
+import { Emitter } from "./emitter.js";
+import { Close, RETRYABLE_OP_ERRORS, type ClientFrame, type ServerFrame } from "./frames.js";
+import { uuidv7 } from "./ids.js";
+import { MemoryPendingStore, type PendingOp, type PendingStore } from "./pending.js";
+import type { CoupleState, Event, Op, OpAnswer, OpBody, OpKind, ProblemCode } from "./types.js";
 
 export type SyncStatus = "idle" | "connecting" | "live" | "offline" | "signed_out" | "unlinked";
 

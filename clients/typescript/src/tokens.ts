@@ -1,6 +1,6 @@
 // Where the signed-in session's tokens live between calls (and, with a persistent store,
 // between app starts).
-import type { Tokens } from "./types.ts";
+import type { Tokens } from "./types.js";
 
 /** Tokens as the client keeps them: with the moment the access token stops working, by this
  * device's clock at receipt plus ``expires_in`` (never the token's own ``exp``: the device's

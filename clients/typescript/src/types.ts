@@ -1,7 +1,7 @@
 // Names for the generated schema's types, derived from the routes where a name could change
 // (an op is whatever POST /v1/couple/ops takes), so regenerating src/schema.ts carries
 // every change of the contract through without touching this file.
-import type { components, paths } from "./schema.ts";
+import type { components, paths } from "./schema.js";
 
 export type Schemas = components["schemas"];
 
