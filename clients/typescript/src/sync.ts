@@ -49,6 +49,8 @@ export type SyncOptions = {
   reloadDelay?: number;
   /** Send an app-level ping after this long (ms) without a frame; drop after twice that. */
   idlePing?: number;
+  /** Drop a connection not welcomed within this long (ms) and try again. */
+  welcomeTimeout?: number;
 };
 
 export type SyncEvents = {
@@ -91,6 +93,7 @@ export class SyncClient {
   private readonly stableAfter: number;
   private readonly reloadDelay: number;
   private readonly idlePing: number;
+  private readonly welcomeTimeout: number;
   private readonly emitter = new Emitter<SyncEvents>();
   private readonly waiters = new Map<string, Waiter>();
 
@@ -109,6 +112,7 @@ export class SyncClient {
   private reloadTimer: unknown = null;
   private refreshTimer: unknown = null;
   private idleTimer: unknown = null;
+  private welcomeTimer: unknown = null;
   private readonly retryTimers = new Set<unknown>();
   private reloading: Promise<void> | null = null;
   private reloadAgain = false;
@@ -133,6 +137,7 @@ export class SyncClient {
     this.stableAfter = opts.stableAfter ?? 10_000;
     this.reloadDelay = opts.reloadDelay ?? 50;
     this.idlePing = opts.idlePing ?? 30_000;
+    this.welcomeTimeout = opts.welcomeTimeout ?? 15_000;
   }
 
   get status(): SyncStatus {
@@ -233,6 +238,10 @@ export class SyncClient {
     this.welcomedAt = null;
     this.lastHeard = this.now();
     this.watchIdle(ws);
+    // A connection that hangs before its welcome (a dead network, a stuck proxy) is dropped.
+    this.welcomeTimer = this.timers.setTimeout(() => {
+      if (ws === this.ws && this.welcomedAt === null) this.drop(ws, "no welcome");
+    }, this.welcomeTimeout);
     ws.onopen = () => this.write(ws, { type: "hello", token, after: this._head });
     ws.onmessage = (ev: { data: unknown }) => {
       if (ws !== this.ws || typeof ev.data !== "string") return;
@@ -249,7 +258,9 @@ export class SyncClient {
       if (ws === this.ws) this.closed(ev.code ?? 1006);
     };
     ws.onerror = () => {
-      // A close event follows every error; that is where we act.
+      // Browsers follow an error with a close event, but Node 20's WebSocket leaves a socket
+      // it could not connect in CONNECTING for good: act on the error itself.
+      if (ws === this.ws) this.drop(ws, "error");
     };
   }
 
@@ -445,7 +456,8 @@ export class SyncClient {
 
   private clearSocketTimers(): void {
     this.timers.clearTimeout(this.idleTimer);
-    this.idleTimer = null;
+    this.timers.clearTimeout(this.welcomeTimer);
+    this.idleTimer = this.welcomeTimer = null;
     for (const handle of this.retryTimers) this.timers.clearTimeout(handle);
     this.retryTimers.clear();
   }

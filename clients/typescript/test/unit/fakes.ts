@@ -41,6 +41,10 @@ export class FakeSocket implements WebSocketLike {
   frame(frame: Record<string, unknown>): void {
     this.onmessage?.({ data: JSON.stringify(frame) });
   }
+  /** An error with no close after it, as Node 20's WebSocket does when it cannot connect. */
+  fails(): void {
+    this.onerror?.({});
+  }
   serverCloses(code: number): void {
     this.readyState = 3;
     this.onclose?.({ code });

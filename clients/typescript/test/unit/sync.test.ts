@@ -172,6 +172,29 @@ describe("reconnecting", () => {
     expect(waits[3]).toBeGreaterThan(waits[0] ?? 0);
   });
 
+  it("tries again after a connection that fails with an error and no close", async () => {
+    const ben = syncClient(server);
+    ben.start();
+    await settle();
+    FakeSocket.last().fails();
+    expect(ben.status).toBe("offline");
+    await vi.advanceTimersByTimeAsync(500);
+    await settle();
+    expect(FakeSocket.made).toHaveLength(2);
+  });
+
+  it("drops a connection that is not welcomed in time and tries again", async () => {
+    const ben = syncClient(server, { welcomeTimeout: 5_000 });
+    ben.start();
+    await settle();
+    FakeSocket.last().open(); // hello sent, nothing comes back
+    await vi.advanceTimersByTimeAsync(4_900);
+    expect(ben.status).toBe("connecting");
+    await vi.advanceTimersByTimeAsync(100);
+    expect(FakeSocket.made[0]?.closedWith).toBe(4000);
+    expect(ben.status).toBe("offline");
+  });
+
   it("does not reconnect after 4403: the couple is unlinked", async () => {
     server.routes.set("GET /v1/couple/state", () => problem(404, "not_linked"));
     const ben = syncClient(server);
