@@ -60,6 +60,9 @@ export type SyncEvents = {
   presence: boolean;
   /** How many ops are waiting for their answer. */
   pending: number;
+  /** Every op's outcome, also for ops sent by an earlier client on the same pending store
+   * (whose ``send`` promise is gone with the page that made it). */
+  answer: { op_id: string; answer: OpAnswer; error?: undefined } | { op_id: string; answer?: undefined; error: OpError };
 };
 
 /** An op the server refused (an ``error`` frame), with the contract's code. */
@@ -290,11 +293,14 @@ export class SyncClient {
       return;
     }
     if (code === Close.UNAUTHORIZED) {
+      // Once: a token refused again right after a refresh means the session is over.
       if (this.refreshedFor4401) return this.signedOut();
-      this.refreshedFor4401 = true;
       this.setStatus("connecting");
       this.api.refresh().then(
-        () => this.connect(),
+        () => {
+          this.refreshedFor4401 = true;
+          return this.connect();
+        },
         (error: unknown) =>
           error instanceof ApiError && error.status === 401 ? this.signedOut() : this.retryLater(),
       );
@@ -340,8 +346,11 @@ export class SyncClient {
         this._head = frame.head;
         void this.reload();
         return;
-      case "ack":
-        return void this.answered(frame.op_id, (w) => w.resolve(withoutType(frame)));
+      case "ack": {
+        const answer = withoutType(frame);
+        this.emitter.emit("answer", { op_id: frame.op_id, answer });
+        return void this.answered(frame.op_id, (w) => w.resolve(answer));
+      }
       case "error":
         return this.refused(ws, frame.op_id, frame.code, frame.detail, frame.retry_after);
       case "presence":
@@ -391,7 +400,9 @@ export class SyncClient {
       this.retryTimers.add(handle);
       return;
     }
-    void this.answered(opId, (w) => w.reject(new OpError(code, detail, opId)));
+    const error = new OpError(code, detail, opId);
+    this.emitter.emit("answer", { op_id: opId, error });
+    void this.answered(opId, (w) => w.reject(error));
   }
 
   private write(ws: WebSocketLike, frame: ClientFrame): void {

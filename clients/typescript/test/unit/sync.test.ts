@@ -230,6 +230,28 @@ describe("reconnecting", () => {
     expect(ben.status).toBe("signed_out");
   });
 
+  it("after a 4401 whose refresh could not reach the server, tries the refresh again rather than sign out", async () => {
+    const ben = syncClient(server);
+    ben.start();
+    await settle();
+    const refresh = server.routes.get("POST /v1/sessions/refresh");
+    server.routes.set("POST /v1/sessions/refresh", () => {
+      throw new TypeError("fetch failed");
+    });
+    FakeSocket.last().serverCloses(4401);
+    await settle();
+    expect(ben.status).toBe("offline");
+    if (refresh) server.routes.set("POST /v1/sessions/refresh", refresh);
+    await vi.advanceTimersByTimeAsync(500);
+    await settle();
+    FakeSocket.last().serverCloses(4401); // the old token again: now the refresh works
+    await settle();
+    expect(server.refreshes).toBe(1);
+    expect(ben.status).toBe("connecting");
+    FakeSocket.last().welcome(0);
+    expect(ben.status).toBe("live");
+  });
+
   it("signs out when the refresh after a 4401 is refused (the session is over)", async () => {
     const ben = syncClient(server);
     ben.start();
@@ -306,11 +328,14 @@ describe("ops", () => {
     await settle();
     const socket = FakeSocket.last();
     socket.welcome(0);
+    const outcomes: unknown[] = [];
+    ben.on("answer", (o) => outcomes.push(o));
     const answer = ben.send("pause.ack", { pause_id: "0190a000-0000-7000-8000-000000000001" });
     await settle();
     const opId = socket.ops()[0]?.op_id as string;
     socket.frame({ type: "error", op_id: opId, code: "not_allowed", detail: "not yours" });
     await expect(answer).rejects.toBeInstanceOf(OpError);
+    expect(outcomes).toMatchObject([{ op_id: opId, error: { code: "not_allowed" } }]);
     await expect(answer).rejects.toMatchObject({ code: "not_allowed", opId });
     expect(await pending.all()).toEqual([]);
   });
@@ -324,6 +349,27 @@ describe("ops", () => {
     FakeSocket.last().welcome(0);
     await settle();
     expect(FakeSocket.last().ops()).toMatchObject([{ op_id: "0190a000-0000-7000-8000-0000000000aa" }]);
+  });
+});
+
+describe("liveness", () => {
+  it("pings a quiet socket and drops one that stays silent", async () => {
+    const ben = syncClient(server, { idlePing: 30_000 });
+    ben.start();
+    await settle();
+    const socket = FakeSocket.last();
+    socket.welcome(0);
+    await vi.advanceTimersByTimeAsync(29_000);
+    expect(socket.sent.filter((f) => f.type === "ping")).toEqual([]);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(socket.sent.filter((f) => f.type === "ping")).toHaveLength(1);
+    socket.frame({ type: "pong" }); // heard: quiet again from here
+    await vi.advanceTimersByTimeAsync(40_000);
+    expect(socket.closedWith).toBeNull();
+    // Checked every half interval: dropped within 60 s + 15 s of the last frame.
+    await vi.advanceTimersByTimeAsync(35_000);
+    expect(socket.closedWith).toBe(4000);
+    expect(FakeSocket.made).toHaveLength(2); // and it tried again
   });
 });
 
