@@ -8,7 +8,7 @@ import { Emitter } from "./emitter.js";
 import { Close, RETRYABLE_OP_ERRORS, type ClientFrame, type ServerFrame } from "./frames.js";
 import { uuidv7 } from "./ids.js";
 import { MemoryPendingStore, type PendingOp, type PendingStore } from "./pending.js";
-import type { CoupleState, Event, Op, OpAnswer, OpBody, OpKind, ProblemCode } from "./types.js";
+import type { CoupleState, Event, Op, OpAnswer, OpAnswerOf, OpBody, OpKind, ProblemCode } from "./types.js";
 
 export type SyncStatus = "idle" | "connecting" | "live" | "offline" | "signed_out" | "unlinked";
 
@@ -187,7 +187,7 @@ export class SyncClient {
   /** Sends an op; it stays in the pending store until answered and is sent again after
    * every reconnect (the server applies an op_id once). Resolves with the ack; rejects with
    * an OpError when the server refuses it. */
-  async send<K extends OpKind>(kind: K, body: OpBody<K>): Promise<OpAnswer> {
+  async send<K extends OpKind>(kind: K, body: OpBody<K>): Promise<OpAnswerOf<K>> {
     const op = { op_id: this.uuid(), kind, body, queued_at: this.now() } as PendingOp;
     const answered = new Promise<OpAnswer>((resolve, reject) => {
       this.waiters.set(op.op_id, { resolve, reject });
@@ -195,7 +195,7 @@ export class SyncClient {
     await this.store.put(op);
     void this.countPending();
     if (this.welcomedAt !== null) this.transmit(op);
-    return answered;
+    return answered as Promise<OpAnswerOf<K>>; // the server answers each kind with its own
   }
 
   /** Loads ``/v1/couple/state`` again (coalesced: at most one load runs, one more follows). */
@@ -528,9 +528,12 @@ function detach(ws: WebSocketLike): void {
   ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
 }
 
-function withoutType<T extends { type: string }>(frame: T): Omit<T, "type"> {
+// Distributes over a union (an event frame is one member per kind), as Omit alone does not.
+type WithoutType<T> = T extends unknown ? Omit<T, "type"> : never;
+
+function withoutType<T extends { type: string }>(frame: T): WithoutType<T> {
   const { type: _, ...rest } = frame;
-  return rest;
+  return rest as WithoutType<T>;
 }
 
 function stripQueued(op: PendingOp): Op {
