@@ -288,6 +288,9 @@ export class SyncClient {
     if (good) this.attempts = 0;
     if (code === Close.UNLINKED) {
       this.halt();
+      // The seqs held were the old couple's: a later start (linked anew) begins from the
+      // new couple's state, not from a head in a log that is gone.
+      this._head = 0;
       this.setStatus("unlinked");
       void this.reload();
       return;

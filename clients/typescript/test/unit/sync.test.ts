@@ -209,6 +209,7 @@ describe("reconnecting", () => {
     expect(FakeSocket.made).toHaveLength(1);
     expect(ben.status).toBe("unlinked");
     expect(ben.state).toBeNull();
+    expect(ben.head).toBe(0);
     expect(statuses.at(-1)).toBe("unlinked");
   });
 
