@@ -90,7 +90,6 @@ export class Network {
   readonly urls: string[] = [];
 
   get WebSocket(): WebSocketConstructor {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const network = this;
     return class implements WebSocketLike {
       private readonly inner: WebSocket;
