@@ -9,7 +9,8 @@ JSON and Swagger pages) and for ``docs/openapi.json``:
 - what each op kind answers (``OpAnswer.<kind>``) and each event kind's body (``Event.<kind>``,
   ``Event`` their union discriminated on ``kind``), from the maps in ``server.contract`` that
   the AsyncAPI document reads too, and the kinds as enums (``OpKind``, ``EventKind``);
-- ``Problem.code`` as the enum of every code the error tree has;
+- ``Problem.code`` as the enum of every code the error tree has, and a sent notification's
+  ``kind`` as the enum of the notification kinds;
 - the ``Retry-After`` and ``Allow`` headers, the links between operations, and the socket
   ``GET /v1/sync``, which is no HTTP route Litestar documents.
 
@@ -27,6 +28,7 @@ from litestar import Request
 from litestar.openapi import ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 
+from push.kinds import KINDS
 from schemas.errors import Problem
 from schemas.events import Event
 from schemas.ops import OP_TYPES, kind_of
@@ -307,6 +309,9 @@ def precise(document: dict[str, Any]) -> dict[str, Any]:
     _events(schemas)
     schemas["Problem"]["properties"]["code"] = _enum(
         error_codes(), "Stable; what clients branch on. docs/API.md says when each is answered."
+    )
+    schemas["SentNotification"]["properties"]["kind"] = _enum(
+        list(KINDS), "The notification's kind (push/kinds.py)."
     )
     doc["paths"][SYNC_PATH] = _socket()
     _headers(doc)

@@ -278,3 +278,11 @@ def test_links_lead_from_an_answer_to_the_call_it_feeds(
     assert set(link.get("parameters", {})) <= names
     if "requestBody" in link:
         assert "requestBody" in by_id[target]
+
+
+def test_a_sent_notification_kind_is_one_of_the_notification_kinds() -> None:
+    """The record of sent notifications names its kind from the one table of kinds."""
+    from push.kinds import KINDS
+
+    kind = _openapi()["components"]["schemas"]["SentNotification"]["properties"]["kind"]
+    assert kind["enum"] == list(KINDS)
