@@ -53,7 +53,7 @@ describe("resuming", () => {
     await eventually(benPhone, () => benPhone.status === "live", "Ben is live on node 1");
     await eventually(anaPhone, () => anaPhone.status === "live", "Ana is live on node 2");
 
-    const reading = (await anaPhone.send("reading.start", {})).result as { id: string };
+    const reading = (await anaPhone.send("reading.start", {})).result; // typed: a Reading
     await eventually(benPhone, () => benPhone.head === 2, "Ben holds the reading's start");
 
     network.offline = true;
