@@ -132,6 +132,37 @@ describe("resuming", () => {
   });
 });
 
+describe("limits", () => {
+  it("Ana writes faster than the server allows: the ops past the burst wait as told and each is applied once", async () => {
+    const ana = await signUp("Ana");
+    const ben = await signUp("Ben");
+    await link(ana, ben);
+    const anaPhone = started(device(ana));
+    const network = new Network();
+    let limited = 0;
+    network.onFrame = (frame) => {
+      if (frame.type === "error" && frame.code === "rate_limited") limited++;
+    };
+    const anaWire = started(device(ana, { WebSocket: network.WebSocket, url: NODE_2 }));
+    const refusals: string[] = [];
+    anaWire.on("answer", (outcome) => {
+      if (outcome.error) refusals.push(outcome.error.code);
+    });
+    await eventually(anaWire, () => anaWire.status === "live", "Ana is live");
+    const reading = (await anaWire.send("reading.start", {})).result;
+    // The burst is 40 ops a person and node, then 2 a second.
+    const answers = await Promise.all(
+      Array.from({ length: 44 }, (_, n) =>
+        anaWire.send("reading.entry.add", { reading_id: reading.id, section: "appreciations", text: `thing ${n}` }),
+      ),
+    );
+    expect(limited).toBeGreaterThan(0);
+    expect(refusals).toEqual([]); // waited, never given up
+    expect(new Set(answers.map((a) => a.seq)).size).toBe(44);
+    await eventually(anaPhone, () => anaPhone.state?.reading?.entries.length === 44, "44 entries, once each");
+  });
+});
+
 describe("presence and unlinking", () => {
   it("when Ana unlinks, Ben's phone stops as unlinked and does not reconnect", async () => {
     const ana = await signUp("Ana");
