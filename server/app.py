@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import msgspec
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -27,6 +28,7 @@ from server.observability import Metrics, MetricsServer, observed
 from server.op_runner import Fanout, OpRunner
 from server.openapi import PreciseJsonRenderPlugin, PreciseSwaggerRenderPlugin
 from server.options import allow_every_method
+from server.origins import Cors, parse_allow_list
 from server.passwords import Passwords
 from server.ratelimit import OpBudget
 from server.realtime.hub import Hub
@@ -44,6 +46,7 @@ from server.routes.repairs import RepairRoutes
 from server.routes.resources import ResourceRoutes
 from server.services import Services, attach
 from server.settings import Settings, weak_secret
+from server.web import WebApp, api_prefixes
 
 log = logging.getLogger("twofold")
 
@@ -60,6 +63,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     database_url = settings.database_url
     if problem := weak_secret(settings.secret_key):
         raise ValueError(f"settings.secret_key {problem}")
+    # ValueError for "*" or anything else not an origin; each written as browsers send it.
+    settings = msgspec.structs.replace(
+        settings, cors_origins=parse_allow_list(settings.cors_origins)
+    )
     the_clock = clock or SystemClock()
     node_id = new_id()
     s = Services(settings, the_clock, Metrics(), Edges(settings, the_clock))
@@ -215,6 +222,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
 
 
 def create_asgi(settings: Settings, *, clock: Clock | None = None) -> ASGIApp:
-    """The app as served: Litestar behind the request log and metrics."""
+    """The app as served: behind the request log and metrics, CORS for the listed origins,
+    then the web app at / (if built), then Litestar."""
     app = create_app(settings, clock=clock)
-    return observed(app, services.of(app).metrics)
+    running = services.of(app)
+    front: ASGIApp = app
+    if running.settings.web_dir is not None:
+        front = WebApp(front, running.settings.web_dir, api_prefixes(app))
+    if running.settings.cors_origins:
+        front = Cors(front, running.settings.cors_origins)
+    return observed(app, running.metrics, front)
