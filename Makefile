@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 WEB_SOURCES := $(wildcard web/index.html web/package.json web/package-lock.json web/vite.config.* \
 	web/tsconfig*.json web/src web/public clients/typescript/src)
 
-.PHONY: run web test lint typecheck pytest migrate bench clean
+.PHONY: run web test lint typecheck jstest chromium pytest migrate bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,9 @@ elif [ -f web/dist/index.html ] && \
 	:; \
 elif [ "$$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/')" -ge 20 ] 2>/dev/null; then \
 	echo "building web/dist (npm ci && npm run build in web/)" >&2; \
-	(cd web && npm ci --no-audit --no-fund && npm run build) >&2 \
+	(cd web && { [ node_modules/.installed -nt package-lock.json ] \
+		|| { npm ci --no-audit --no-fund && touch node_modules/.installed; }; } \
+		&& npm run build) >&2 \
 		|| echo "web/dist not built: npm ci && npm run build failed (see above)"; \
 elif [ -f web/dist/index.html ]; then \
 	echo "web/dist is older than web/ and Node.js 20 or later was not found to build it again"; \
@@ -64,7 +66,34 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+# The TypeScript client and the web app: their packages from their lock files, exactly.
+CLIENT := clients/typescript
+CLIENT_DEPS := $(CLIENT)/node_modules/.installed
+WEB_DEPS := web/node_modules/.installed
+
+$(CLIENT_DEPS): $(CLIENT)/package-lock.json
+	cd $(CLIENT) && npm ci --no-audit --no-fund
+	touch $@
+
+$(WEB_DEPS): web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+# The client's type check and its unit tests (no network), and the web app's type check. The
+# client's integration tests and the browser tests run inside pytest, against real nodes.
+jstest: $(CLIENT_DEPS) $(WEB_DEPS)
+	cd $(CLIENT) && npm run --silent typecheck && npm test --silent
+	cd web && npm run --silent typecheck
+
+# The browser tests drive Debian's Chromium; a test tool's own browser download is never used.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the browser tests"; \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get install -y --no-install-recommends chromium \
+		|| { $$sudo apt-get update && $$sudo apt-get install -y --no-install-recommends chromium; }; }
+
+test: lint typecheck jstest web chromium pytest
 
 # `make bench BENCH=pause` runs one; figures go to bench/results/<name>.json.
 bench: $(STAMP)
