@@ -7,9 +7,10 @@ export {
   ApiError,
   IndexedDbPendingStore,
   LocalStorageTokenStore,
+  OpError,
   SyncClient,
 } from "@twofold/client";
-export type { PendingOp, SyncStatus } from "@twofold/client";
+export type { Event, OpAnswer, OpBody, OpKind, PendingOp, SyncStatus } from "@twofold/client";
 
 export type User = Schemas["User"];
 export type Couple = Schemas["Couple"];

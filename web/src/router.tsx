@@ -58,10 +58,10 @@ export function useRoute(): Location {
   return useStore(location$);
 }
 
-interface LinkProps extends Omit<JSX.HTMLAttributes<HTMLAnchorElement>, "href"> {
+type LinkProps = Omit<JSX.IntrinsicElements["a"], "href"> & {
   to: Route;
   children: ComponentChildren;
-}
+};
 
 export function Link({ to, children, ...rest }: LinkProps) {
   const { route } = useRoute();

@@ -6,6 +6,10 @@ import {
   LocalStorageTokenStore,
   type Couple,
   type CoupleState,
+  type Event,
+  type OpAnswer,
+  type OpBody,
+  type OpKind,
   type PendingOp,
   SyncClient,
   type SyncStatus,
@@ -51,12 +55,6 @@ export function localTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 }
 
-interface EventLike {
-  kind: string;
-  actor_id?: string | null;
-  body?: unknown;
-}
-
 export class Session {
   readonly api: Api;
   readonly view: Store<View>;
@@ -64,6 +62,7 @@ export class Session {
   readonly said = new Store<string>("");
   private readonly tokens = new LocalStorageTokenStore();
   private sync: SyncClient | null = null;
+  private pendingStore: IndexedDbPendingStore | null = null;
   private unsubscribe: (() => void)[] = [];
 
   constructor(readonly baseUrl: string) {
@@ -181,9 +180,9 @@ export class Session {
   }
 
   /** Sends an op through the socket; it waits in the pending store while offline. */
-  send<T = unknown>(kind: string, body: Record<string, unknown>): Promise<T> {
-    if (!this.sync) return Promise.reject(new Error("Not connected"));
-    return this.sync.send(kind as never, body as never) as Promise<T>;
+  send<K extends OpKind>(kind: K, body: OpBody<K>): Promise<OpAnswer> {
+    if (!this.sync) return Promise.reject(new Error("Not connected yet. Try again in a moment."));
+    return this.sync.send(kind, body);
   }
 
   dismissCallBack(): void {
@@ -215,19 +214,25 @@ export class Session {
 
   private startSync(user: User): void {
     this.stopSync();
-    const sync = new SyncClient({
-      api: this.api,
-      pending: new IndexedDbPendingStore(`twofold:${user.id}`),
-    });
+    const pending = new IndexedDbPendingStore(`twofold:${user.id}`);
+    const sync = new SyncClient({ api: this.api, pending });
     this.sync = sync;
+    this.pendingStore = pending;
     this.unsubscribe = [
-      sync.on("state", () => this.patch({ state: sync.state, partnerOnline: sync.partnerOnline })),
-      sync.on("status", () => this.onStatus(sync.status)),
-      sync.on("presence", () => this.patch({ partnerOnline: sync.partnerOnline })),
-      sync.on("pending", (ops: PendingOp[]) => this.patch({ pending: ops })),
-      sync.on("event", (event: EventLike) => this.onEvent(event)),
+      sync.on("state", (state) => this.patch({ state, partnerOnline: sync.partnerOnline })),
+      sync.on("status", (status) => this.onStatus(status)),
+      sync.on("presence", (partnerOnline) => this.patch({ partnerOnline })),
+      // The screens show what waits to be sent (an entry written offline), so read the ops.
+      sync.on("pending", () => void this.readPending(pending)),
+      sync.on("event", (event) => this.onEvent(event)),
     ];
+    void this.readPending(pending);
     if (navigator.onLine) sync.start();
+  }
+
+  private async readPending(store: IndexedDbPendingStore): Promise<void> {
+    const ops = await store.all();
+    if (store === this.pendingStore) this.patch({ pending: ops });
   }
 
   private stopSync(): void {
@@ -235,6 +240,7 @@ export class Session {
     this.unsubscribe = [];
     this.sync?.stop();
     this.sync = null;
+    this.pendingStore = null;
   }
 
   private onStatus(status: SyncStatus): void {
@@ -247,7 +253,7 @@ export class Session {
     }
   }
 
-  private onEvent(event: EventLike): void {
+  private onEvent(event: Event): void {
     const fromPartner = event.actor_id != null && event.actor_id !== this.me?.id;
     const partner = this.partnerName();
     switch (event.kind) {

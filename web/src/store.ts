@@ -27,6 +27,12 @@ export class Store<T> {
 
 export function useStore<T>(store: Store<T>): T {
   const [, rerender] = useState(0);
-  useEffect(() => store.subscribe(() => rerender((n) => n + 1)), [store]);
-  return store.value;
+  const seen = store.value;
+  useEffect(() => {
+    const off = store.subscribe(() => rerender((n) => n + 1));
+    // Effects run after paint: a change made between render and now would be missed.
+    if (store.value !== seen) rerender((n) => n + 1);
+    return off;
+  }, [store]);
+  return seen;
 }

@@ -1,6 +1,6 @@
 import type { ComponentChildren, JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError } from "./client";
+import { ApiError, OpError } from "./client";
 import { useRoute } from "./router";
 
 /** A screen: its heading takes focus after an in-app navigation, so screen readers follow. */
@@ -32,6 +32,7 @@ export function describe(error: unknown): string {
     }
     return [problem.detail ?? problem.title ?? "Something went wrong.", fields].filter(Boolean).join(" ");
   }
+  if (error instanceof OpError) return error.detail;
   if (error instanceof TypeError) return "Twofold can't be reached. Check your connection.";
   return error instanceof Error ? error.message : "Something went wrong.";
 }
@@ -72,7 +73,7 @@ export function useAction<A extends unknown[]>(run: (...args: A) => Promise<unkn
   return { busy, error, go, setError };
 }
 
-type InputProps = JSX.HTMLAttributes<HTMLInputElement> & { label: string; hint?: string; id: string };
+type InputProps = JSX.IntrinsicElements["input"] & { label: string; hint?: string; id: string };
 
 export function Field({ label, hint, id, ...input }: InputProps) {
   return (
@@ -88,7 +89,7 @@ export function Field({ label, hint, id, ...input }: InputProps) {
   );
 }
 
-type AreaProps = JSX.HTMLAttributes<HTMLTextAreaElement> & { label: string; hint?: string; id: string };
+type AreaProps = JSX.IntrinsicElements["textarea"] & { label: string; hint?: string; id: string };
 
 export function Area({ label, hint, id, ...area }: AreaProps) {
   return (

@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import type { Pause } from "../client";
+import type { OpBody, Pause } from "../client";
 import { useSession } from "../context";
 import type { CallBack } from "../session";
 import { countdown, spokenDuration } from "../time";
@@ -28,7 +28,7 @@ function StartPause() {
   const [minutes, setMinutes] = useState(String(fallback));
   const [note, setNote] = useState("");
   const start = useAction(() => {
-    const body: Record<string, unknown> = {};
+    const body: OpBody<"pause.start"> = {};
     const m = Number(minutes);
     if (minutes && m !== fallback) body.minutes = m;
     if (note.trim()) body.note = note.trim();

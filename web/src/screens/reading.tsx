@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import type { Entry, Reading, Section } from "../client";
+import type { Entry, OpBody, Reading, Section } from "../client";
 import { useSession } from "../context";
 import { clock, longDate } from "../time";
 import { Area, ErrorText, Screen, useAction } from "../ui";
@@ -185,7 +185,7 @@ function EntryItem({ reading, entry }: { reading: Reading; entry: Entry }) {
   const [text, setText] = useState(entry.text);
   const [request, setRequest] = useState(entry.request ?? "");
   const save = useAction(async () => {
-    const body: Record<string, unknown> = { reading_id: reading.id, entry_id: entry.id, text: text.trim() };
+    const body: OpBody<"reading.entry.edit"> = { reading_id: reading.id, entry_id: entry.id, text: text.trim() };
     if (entry.section === "concerns") body.request = request.trim() || null;
     await session.send("reading.entry.edit", body);
     setEditing(false);
@@ -252,7 +252,7 @@ function AddEntry({ reading, section }: { reading: Reading; section: SectionText
   const [request, setRequest] = useState("");
   const concerns = section.name === "concerns";
   const add = useAction(() => {
-    const body: Record<string, unknown> = { reading_id: reading.id, section: section.name, text: text.trim() };
+    const body: OpBody<"reading.entry.add"> = { reading_id: reading.id, section: section.name, text: text.trim() };
     if (concerns && request.trim()) body.request = request.trim();
     // Cleared at once: offline, the op waits in the pending list and is shown from there.
     setText("");

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import type { Repair, RepairStep, RepairTemplate } from "../client";
+import type { OpBody, Repair, RepairStep, RepairTemplate } from "../client";
 import { useSession } from "../context";
 import { clock } from "../time";
 import { Area, ErrorText, Field, Screen, useAction } from "../ui";
@@ -35,7 +35,7 @@ export function RepairScreen() {
 function StartRepair() {
   const { session, view } = useSession();
   const [templates, setTemplates] = useState<RepairTemplate[] | null>(null);
-  const [template, setTemplate] = useState("repair");
+  const [template, setTemplate] = useState<RepairTemplate["key"]>("repair");
   const [title, setTitle] = useState("");
   const load = useAction(async () => {
     setTemplates(await session.api.request<RepairTemplate[]>("GET", "/v1/repair-templates"));
@@ -44,7 +44,7 @@ function StartRepair() {
     void load.go();
   }, []);
   const start = useAction(() => {
-    const body: Record<string, unknown> = { template };
+    const body: OpBody<"repair.start"> = { template };
     if (title.trim()) body.title = title.trim();
     const pause = view.state?.pause;
     if (pause) body.pause_id = pause.id;

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import type { Checkin, Ritual } from "../client";
+import type { Checkin, OpBody, Ritual } from "../client";
 import { useSession } from "../context";
 import { WEEKDAYS, type Weekday, addDays, dayAndTime, localDate, longDate, weekdayOf } from "../time";
 import { Area, ErrorText, Field, Screen, useAction } from "../ui";
@@ -154,13 +154,13 @@ function ProposeRitual() {
   const [at, setAt] = useState("08:00");
   const [remind, setRemind] = useState("15");
   const propose = useAction(async () => {
-    const cadence =
+    const cadence: Cadence =
       every === "day"
         ? { every }
         : every === "week"
           ? { every, days: WEEKDAYS.filter((d) => days.includes(d)) }
           : { every, day: Number(monthDay) };
-    const body: Record<string, unknown> = {
+    const body: OpBody<"ritual.propose"> = {
       title: title.trim(),
       cadence,
       at,
