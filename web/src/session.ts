@@ -15,6 +15,7 @@ import {
   type SyncStatus,
   type User,
 } from "./client";
+import { navigate } from "./router";
 import { Store } from "./store";
 
 export type Phase = "loading" | "unreachable" | "signed_out" | "unlinked" | "linked";
@@ -38,6 +39,8 @@ export interface View {
   online: boolean;
   // Set once after a safety exit or when a session was ended elsewhere: said on the sign-in screen.
   farewell: string | null;
+  // Said on the link screen after the couple was unlinked (by either partner).
+  parted: string | null;
 }
 
 const INSTALLATION_KEY = "twofold:installation";
@@ -78,6 +81,7 @@ export class Session {
       callback: null,
       online: navigator.onLine,
       farewell: null,
+      parted: null,
     });
     // Browsers know they are offline long before a quiet socket times out: stop at once, so
     // ops wait in the pending store, and start again (resuming with `after`) when back.
@@ -219,7 +223,11 @@ export class Session {
     this.sync = sync;
     this.pendingStore = pending;
     this.unsubscribe = [
-      sync.on("state", (state) => this.patch({ state, partnerOnline: sync.partnerOnline })),
+      // The state says whether the partner is here too: the one source when the couple has
+      // just been linked (no presence frame comes for a partner already online).
+      sync.on("state", (state) =>
+        this.patch({ state, partnerOnline: state ? state.partner_online : sync.partnerOnline }),
+      ),
       sync.on("status", (status) => this.onStatus(status)),
       sync.on("presence", (partnerOnline) => this.patch({ partnerOnline })),
       // The screens show what waits to be sent (an entry written offline), so read the ops.
@@ -258,12 +266,16 @@ export class Session {
     const partner = this.partnerName();
     switch (event.kind) {
       case "couple.linked":
+        this.patch({ parted: null });
+        void this.reloadMe();
+        break;
       case "couple.settings_changed":
         void this.reloadMe();
         break;
       case "couple.unlinked":
-        this.patch({ state: null });
-        void this.reloadMe();
+        // The couple's screens have nothing to show any more: go where a new link starts.
+        this.patch({ state: null, callback: null, parted: `You and ${partner} are no longer linked.` });
+        void this.reloadMe().then(() => navigate("/link"));
         break;
       case "pause.started":
         this.patch({ callback: null });

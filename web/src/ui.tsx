@@ -114,3 +114,11 @@ export function useNow(ms = 1000): number {
   }, [ms]);
   return now;
 }
+
+/** A control's value shown at once when changed, until the server's value catches up (or the
+ * change fails and `reset` puts the server's back). */
+export function useOptimistic<T>(server: T): [T, (value: T) => void, () => void] {
+  const [local, setLocal] = useState<{ value: T } | null>(null);
+  useEffect(() => setLocal(null), [server]);
+  return [local ? local.value : server, (value: T) => setLocal({ value }), () => setLocal(null)];
+}

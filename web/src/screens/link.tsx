@@ -18,6 +18,11 @@ export function LinkScreen() {
   });
   return (
     <Screen title="Link up with your partner">
+      {view.parted && (
+        <p class="notice" role="status" data-testid="parted">
+          {view.parted}
+        </p>
+      )}
       <p>
         Hello, {view.user?.display_name}. Twofold is for two: one of you makes a code, the other
         types it in.

@@ -14,7 +14,9 @@ export function PausePanel() {
   const now = useNow(1000);
   const pause = view.state?.pause ?? null;
   if (pause && pause.state === "active") {
-    const left = Date.parse(pause.ends_at) - now;
+    // Never more than the pause's whole length, whatever this device's clock says.
+    const whole = Date.parse(pause.ends_at) - Date.parse(pause.started_at);
+    const left = Math.min(Date.parse(pause.ends_at) - now, whole);
     if (left > 0) return <LivePause pause={pause} left={left} />;
     return <CallBackCard callback={{ pauseId: pause.id, how: "time", endedBy: null }} />;
   }

@@ -2,7 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { OpBody, Repair, RepairStep, RepairTemplate } from "../client";
 import { useSession } from "../context";
 import { clock } from "../time";
-import { Area, ErrorText, Field, Screen, useAction } from "../ui";
+import { Area, ErrorText, Field, Screen, useAction, useOptimistic } from "../ui";
 
 export function RepairScreen() {
   const { view } = useSession();
@@ -132,13 +132,19 @@ function StepItem({ repair, step, n }: { repair: Repair; step: RepairStep; n: nu
     .concat(Object.keys(step.notes))
     .find((id) => id !== me);
   const partnerName = session.partnerName();
-  const myDone = me in step.done;
+  const [myDone, showDone, unshowDone] = useOptimistic(me in step.done);
   const partnerDoneAt = partnerId ? step.done[partnerId] : undefined;
   const partnerNote = partnerId ? step.notes[partnerId] : undefined;
   const [note, setNote] = useState(step.notes[me] ?? "");
-  const tick = useAction((done: boolean) =>
-    session.send("repair.step.set", { repair_id: repair.id, step: step.key, done }),
-  );
+  const tick = useAction(async (done: boolean) => {
+    showDone(done);
+    try {
+      await session.send("repair.step.set", { repair_id: repair.id, step: step.key, done });
+    } catch (error) {
+      unshowDone();
+      throw error;
+    }
+  });
   const saveNote = useAction(() =>
     session.send("repair.step.set", {
       repair_id: repair.id,
@@ -159,7 +165,6 @@ function StepItem({ repair, step, n }: { repair: Repair; step: RepairStep; n: nu
           <input
             type="checkbox"
             checked={myDone}
-            disabled={tick.busy}
             onChange={(e) => void tick.go(e.currentTarget.checked)}
             data-testid={`${id}-tick`}
           />

@@ -2,7 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { Couple, NotificationPrefs, User } from "../client";
 import { useSession } from "../context";
 import { Link } from "../router";
-import { ErrorText, Field, Screen, useAction } from "../ui";
+import { ErrorText, Field, Screen, useAction, useOptimistic } from "../ui";
 
 const KINDS = [
   ["reading_reminder", "A reminder for tonight's reading"],
@@ -129,10 +129,16 @@ function Notifications() {
 
 function Privacy() {
   const { session, view } = useSession();
-  const share = view.user?.share_presence ?? true;
+  const [share, showShare, unshowShare] = useOptimistic(view.user?.share_presence ?? true);
   const toggle = useAction(async (value: boolean) => {
-    await session.api.request<User>("PATCH", "/v1/me", { share_presence: value });
-    await session.reloadMe();
+    showShare(value);
+    try {
+      await session.api.request<User>("PATCH", "/v1/me", { share_presence: value });
+      await session.reloadMe();
+    } catch (error) {
+      unshowShare();
+      throw error;
+    }
   });
   return (
     <section class="card" aria-labelledby="privacy-heading">
@@ -143,7 +149,6 @@ function Privacy() {
         <input
           type="checkbox"
           checked={share}
-          disabled={toggle.busy}
           onChange={(e) => void toggle.go(e.currentTarget.checked)}
           data-testid="share-presence"
         />
