@@ -83,7 +83,7 @@ def outbox(settings: Settings) -> int:
 def serve(settings: Settings) -> int:
     import uvicorn
 
-    from server.serving import uvicorn_config
+    from server.serving import engines, uvicorn_config
 
     # uvicorn re-raises SIGTERM after its graceful shutdown; as SystemExit it unwinds normally,
     # so the embedded PostgreSQL is stopped at exit instead of outliving us.
@@ -96,6 +96,11 @@ def serve(settings: Settings) -> int:
     host = settings.metrics_host
     metrics = f"http://{f'[{host}]' if ':' in host else host}:{settings.metrics_port}/metrics"
     print(f"metrics: {metrics} (Prometheus; never on the API's port)", flush=True)
+    print(_app_line(settings), flush=True)
+    if settings.cors_origins:
+        print(f"CORS and sockets also for: {', '.join(settings.cors_origins)}", flush=True)
+    loop, http = engines()
+    print(f"loop: {loop}, http: {http}", flush=True)
     config = uvicorn_config(settings)  # the app is built: every module is imported
     # What the imports made (litestar, firebase-admin, google-auth ... tens of thousands of
     # objects) lives as long as the process; left in the collector's care, every full
@@ -105,6 +110,16 @@ def serve(settings: Settings) -> int:
     gc.freeze()
     uvicorn.Server(config).run()
     return 0
+
+
+def _app_line(settings: Settings) -> str:
+    """Where to open the web app, or why it is not served."""
+    if settings.web_dir is None:
+        return f"app: not served ({settings.web_note or 'no TWOFOLD_WEB_DIR'})"
+    # Listening on every address: the browser on this machine reaches it on loopback.
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(settings.host, settings.host)
+    shown = f"[{host}]" if ":" in host else host
+    return f"app: http://{shown}:{settings.port}/ (from {settings.web_dir})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     from server.observability import configure_logging
 
     settings = Settings.from_env()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     match args.command:
         case "serve":
             return serve(settings)

@@ -28,6 +28,7 @@ from server.mail import Mailer
 from server.observability import Metrics, MetricsServer, observed
 from server.op_runner import Fanout, OpRunner
 from server.options import allow_every_method
+from server.origins import Cors, parse_allow_list
 from server.passwords import Passwords
 from server.ratelimit import OpBudget
 from server.realtime.hub import Hub
@@ -45,6 +46,7 @@ from server.routes.repairs import RepairRoutes
 from server.routes.resources import ResourceRoutes
 from server.services import Services, attach
 from server.settings import Settings, weak_secret
+from server.web import WebApp, api_prefixes
 
 log = logging.getLogger("twofold")
 
@@ -61,6 +63,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     database_url = settings.database_url
     if problem := weak_secret(settings.secret_key):
         raise ValueError(f"settings.secret_key {problem}")
+    parse_allow_list(settings.cors_origins)  # ValueError for "*" or anything not an origin
     the_clock = clock or SystemClock()
     node_id = new_id()
     s = Services(settings, the_clock, Metrics(), Edges(settings, the_clock))
@@ -216,6 +219,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
 
 
 def create_asgi(settings: Settings, *, clock: Clock | None = None) -> ASGIApp:
-    """The app as served: Litestar behind the request log and metrics."""
+    """The app as served: behind the request log and metrics, CORS for the listed origins,
+    then the web app at / (if built), then Litestar."""
     app = create_app(settings, clock=clock)
-    return observed(app, services.of(app).metrics)
+    front: ASGIApp = app
+    if settings.web_dir is not None:
+        front = WebApp(front, settings.web_dir, api_prefixes(app))
+    if settings.cors_origins:
+        front = Cors(front, settings.cors_origins)
+    return observed(app, services.of(app).metrics, front)

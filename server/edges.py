@@ -221,6 +221,13 @@ def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return pick_client(peer, forwarded, edges.trusted)
 
 
+def via_trusted_proxy(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """Whether the connection's peer is a trusted proxy (whose forwarded headers are believed)."""
+    trusted = services.of(connection).edges.trusted
+    peer = _ip(connection.client.host) if connection.client is not None else None
+    return peer is not None and any(peer in net for net in trusted)
+
+
 def per_address(edge: str) -> Guard:
     """A route guard: one request to ``edge`` from the client's address, or ``rate_limited``
     (429 with Retry-After) before the handler runs or any connection is taken."""

@@ -1,5 +1,5 @@
-"""Structured logs (one JSON line per request), Prometheus metrics on their own address, and
-the headers every HTTP answer carries.
+"""Logs (one line per request: JSON lines for machines, plain lines on a terminal), Prometheus
+metrics on their own address, and the headers every HTTP answer carries.
 
 Logs carry the route's template, never its concrete path or any body, so no password, token,
 invite code or anything a partner wrote can reach them. Metrics labels come from small fixed
@@ -58,9 +58,34 @@ class JsonFormatter(logging.Formatter):
         return msgspec.json.encode(line).decode()
 
 
-def configure_logging(level: str) -> None:
+class PlainFormatter(logging.Formatter):
+    """One readable line: local time, level, logger, message, and a request's fields
+    (``12:03:07.412 INFO  twofold.request GET /v1/couple/state 200 3.1 ms``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        at = time.strftime("%H:%M:%S", time.localtime(record.created))
+        message = record.getMessage()
+        if hasattr(record, "route"):
+            fields = (getattr(record, "method", ""), record.route, getattr(record, "status", ""))
+            message = " ".join(str(f) for f in fields) + f" {getattr(record, 'ms', '?')} ms"
+        line = f"{at}.{int(record.msecs):03d} {record.levelname:<7} {record.name} {message}"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def log_format(asked: str | None, terminal: bool) -> str:
+    """``json`` or ``plain``: as asked (TWOFOLD_LOG_FORMAT), else plain for a person at a
+    terminal and JSON lines for whatever collects the logs."""
+    if asked is not None:
+        return asked
+    return "plain" if terminal else "json"
+
+
+def configure_logging(level: str, asked_format: str | None = None) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    plain = log_format(asked_format, sys.stderr.isatty()) == "plain"
+    handler.setFormatter(PlainFormatter() if plain else JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -185,13 +210,14 @@ class Observed:
     and every answer carries ``SECURITY_HEADERS``, including those no route matches
     (Litestar's own middleware runs only behind a route)."""
 
-    def __init__(self, app: Litestar, metrics: Metrics) -> None:
-        self.app = app
+    def __init__(self, app: Litestar, metrics: Metrics, front: ASGIApp) -> None:
+        self.app = app  # the Litestar app, whose services the tests' nodes read
+        self.front = front  # what answers: the app, behind CORS and the web app if any
         self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
+            await self.front(scope, receive, send)
             return
         started = time.perf_counter()
         status = 500
@@ -204,7 +230,7 @@ class Observed:
             await send(message)
 
         try:
-            await self.app(scope, receive, observe)
+            await self.front(scope, receive, observe)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("path_template") or "unmatched"
@@ -222,5 +248,5 @@ class Observed:
             )
 
 
-def observed(app: Litestar, metrics: Metrics) -> ASGIApp:
-    return Observed(app, metrics)
+def observed(app: Litestar, metrics: Metrics, front: ASGIApp | None = None) -> ASGIApp:
+    return Observed(app, metrics, app if front is None else front)

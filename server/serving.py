@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 import uvicorn
@@ -17,13 +18,26 @@ from server.settings import Settings
 MAX_FRAME = 64 * 1024
 
 
+def engines() -> tuple[str, str]:
+    """The event loop and HTTP parser uvicorn is given: libuv's loop (uvloop) and the C parser
+    (httptools) when installed, as the serving dependencies make them; asyncio's own loop and
+    the pure-Python h11 otherwise (uvloop has no Windows build)."""
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    return loop, http
+
+
 def uvicorn_config(
     settings: Settings, *, clock: Clock | None = None, **extra: Any
 ) -> uvicorn.Config:
+    loop, http = engines()
     return uvicorn.Config(
         create_asgi(settings, clock=clock),
         host=settings.host,
         port=settings.port,
+        # Named rather than "auto", so that what the start-up lines say is what runs.
+        loop=loop,
+        http=http,
         lifespan="on",
         log_config=None,
         timeout_graceful_shutdown=10,

@@ -14,11 +14,16 @@ from typing import TypeVar
 import msgspec
 
 from push.transport import credentials_path
+from server.origins import parse_allow_list
 from server.realtime.subscriber import QUEUE_FRAMES
 
 log = logging.getLogger("twofold.settings")
 T = TypeVar("T", int, float)
 DEFAULT_MAIL_FROM = "Twofold <no-reply@localhost>"
+
+# The web app as `make run` builds it (cd web && npm run build), served at / when present.
+REPO_WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
+LOG_FORMATS = ("json", "plain")
 
 # RFC 7518 3.2: an HS256 key is at least as long as its hash; a shorter one can be guessed
 # offline from any single token, and whoever guesses it signs tokens for anyone.
@@ -41,6 +46,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     metrics_port: int = 9108
     secret_key: str
     log_level: str = "INFO"
+    # "json" or "plain" lines; None: plain on a terminal, JSON otherwise.
+    log_format: str | None = None
     data_dir: Path = Path(".twofold")
     access_token_seconds: int = 15 * 60
     pool_max_size: int = 20
@@ -77,6 +84,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # from the start); without one, mail is recorded for `python -m server outbox`.
     smtp_url: str | None = None
     mail_from: str = DEFAULT_MAIL_FROM
+    # The built web app, served at / (None: the API alone), and why it is not, if it is not.
+    web_dir: Path | None = None
+    web_note: str | None = None
+    # The exact origins (scheme://host[:port]) of web pages elsewhere that may use the API
+    # and open sockets: CORS, and the socket's Origin check (server/origins.py). Never "*".
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -91,6 +104,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         metrics_host, metrics_port = address(
             "TWOFOLD_METRICS_ADDR", env.get("TWOFOLD_METRICS_ADDR") or "127.0.0.1:9108"
         )
+        log_format = (env.get("TWOFOLD_LOG_FORMAT") or "").lower() or None
+        if log_format is not None and log_format not in LOG_FORMATS:
+            raise SystemExit(f"TWOFOLD_LOG_FORMAT must be json or plain, not {log_format!r}")
+        web_dir, web_note = _web_dir(env)
         configured = env.get("TWOFOLD_SECRET_KEY")
         secret_key = configured or development_secret(data_dir)
         if problem := weak_secret(secret_key):
@@ -105,6 +122,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             metrics_port=metrics_port,
             secret_key=secret_key,
             log_level=level,
+            log_format=log_format,
             data_dir=data_dir,
             op_burst=_number(env, "TWOFOLD_OP_BURST", 40, int),
             op_rate=_number(env, "TWOFOLD_OP_RATE", 2.0, float),
@@ -120,6 +138,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             fcm_endpoint=env.get("TWOFOLD_FCM_ENDPOINT") or None,
             smtp_url=_smtp_url(env),
             mail_from=_mail_from(env),
+            web_dir=web_dir,
+            web_note=web_note,
+            cors_origins=_origins(env),
         )
 
 
@@ -134,6 +155,38 @@ def _number(env: Mapping[str, str], name: str, default: T, kind: Callable[[str],
     if not value > 0:
         raise SystemExit(f"{name} must be above zero, not {raw!r}")
     return value
+
+
+def _web_dir(env: Mapping[str, str]) -> tuple[Path | None, str | None]:
+    """Where the built web app is (None: not served) and, if nowhere, why. TWOFOLD_WEB_DIR
+    names it; else `make run` may say why it could not build one (TWOFOLD_WEB_NOT_SERVED);
+    else it is this checkout's web/dist when that was built."""
+    if raw := env.get("TWOFOLD_WEB_DIR"):
+        path = Path(raw).resolve()
+        if not (path / "index.html").is_file():
+            raise SystemExit(
+                f"TWOFOLD_WEB_DIR must be a directory holding a built web app (its index.html), "
+                f"not {raw!r}"
+            )
+        return path, None
+    if reason := env.get("TWOFOLD_WEB_NOT_SERVED"):
+        return None, reason
+    if (REPO_WEB_DIST / "index.html").is_file():
+        return REPO_WEB_DIST, None
+    if not REPO_WEB_DIST.parent.is_dir():
+        return None, "no web/ in this checkout"
+    return None, "web/dist not built: run `npm ci && npm run build` in web/, or `make run`"
+
+
+def _origins(env: Mapping[str, str]) -> tuple[str, ...]:
+    raw = env.get("TWOFOLD_CORS_ORIGINS") or ""
+    try:
+        return parse_allow_list(item for item in raw.split(",") if item.strip())
+    except ValueError as exc:
+        raise SystemExit(
+            f"TWOFOLD_CORS_ORIGINS lists the exact origins allowed, comma-separated "
+            f"(https://app.example.org,http://localhost:5173): {exc}"
+        ) from None
 
 
 def _smtp_url(env: Mapping[str, str]) -> str | None:

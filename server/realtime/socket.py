@@ -34,9 +34,10 @@ from schemas.sync import (
 )
 from server.auth import Caller, authenticate
 from server.deps import ServicesDep
-from server.edges import Pending, client_address
+from server.edges import Pending, client_address, via_trusted_proxy
 from server.errors import (
     PROBLEM_JSON,
+    Forbidden,
     RateLimited,
     TwofoldError,
     Unauthorized,
@@ -46,6 +47,7 @@ from server.errors import (
     reject_nul,
 )
 from server.log.engine import decode_op
+from server.origins import forwarded_scheme, own_origin, socket_may_open
 from server.queries import accounts as accounts_q
 from server.realtime import presence
 from server.realtime.subscriber import PONGS, Heard, Subscriber
@@ -76,6 +78,11 @@ class _Closed(Exception):
 
 @websocket("/v1/sync")
 async def sync(socket: WebSocket[Any, Any, Any], services: ServicesDep) -> None:
+    # A page on another origin may not use its visitor's browser to open one; nothing about
+    # it is counted (it never becomes a socket).
+    if (refusal := _origin_refusal(socket, services)) is not None:
+        await _refuse(socket, Forbidden(refusal))
+        return
     # Until its hello is accepted a socket is anybody's: at most so many per client address.
     try:
         pending = services.edges.unauthenticated_socket(client_address(socket))
@@ -93,6 +100,17 @@ async def sync(socket: WebSocket[Any, Any, Any], services: ServicesDep) -> None:
         await _close(socket, Close.INTERNAL)
     finally:
         pending.done()
+
+
+def _origin_refusal(socket: WebSocket[Any, Any, Any], services: Services) -> str | None:
+    """Why this upgrade may not open, or None: a browser's page (the only kind that sends
+    ``Origin``) on an origin that is neither this server's own nor listed."""
+    origin = socket.headers.get("origin")
+    scheme = forwarded_scheme(socket.scope, via_trusted_proxy(socket))
+    own = own_origin(scheme, socket.headers.get("host"))
+    if socket_may_open(origin, own, services.settings.cors_origins):
+        return None
+    return f"Pages from {origin} may not open this socket: that origin is not allowed here"
 
 
 async def _refuse(socket: WebSocket[Any, Any, Any], error: TwofoldError) -> None:

@@ -1,0 +1,171 @@
+"""Which web pages may use the API: CORS for the origins on ``TWOFOLD_CORS_ORIGINS``, and the
+socket's check of the ``Origin`` a browser sends with its upgrade.
+
+A browser lets a page read an answer from another origin only when the answer names that
+origin (``Access-Control-Allow-Origin``); it asks first (a preflight, ``OPTIONS``) before
+sending an ``Authorization`` header or a JSON body. Only the exact origins listed get either,
+never ``*``. Sockets are not covered by CORS: a page on any origin may open one, and its
+browser says which origin in ``Origin``. The upgrade is refused when that origin is neither
+the server's own (the page it serves itself) nor on the list. Phones and other programs send
+no ``Origin`` and are not concerned. Tokens are bearer tokens, never cookies, so credentials
+are never allowed in CORS.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+# What a page on a listed origin may send and read: the token and a JSON body; the wait a
+# refusal names.
+ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE"
+ALLOW_HEADERS = "Authorization, Content-Type"
+EXPOSE_HEADERS = "Retry-After"
+# How long a browser may reuse a preflight's answer (Chromium keeps at most 2 hours).
+PREFLIGHT_SECONDS = 7200
+
+
+def parse_origin(text: str) -> str:
+    """An origin as browsers send it in ``Origin`` (``https://app.example.org``,
+    ``http://localhost:5173``): lower-case scheme and host, the default port left out.
+    Raises ``ValueError`` saying what is wrong with anything else."""
+    raw = text.strip()
+    if "*" in raw:
+        raise ValueError("no wildcards (`*` would let any web page use the API); list each origin")
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        raise ValueError("its port is not a number from 0 to 65535") from None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise ValueError("an origin is http:// or https:// followed by a host")
+    host = parts.hostname
+    if not host or parts.username is not None or parts.password is not None:
+        raise ValueError("an origin is scheme://host[:port], with a host and nothing else")
+    if parts.path or parts.query or parts.fragment or raw.endswith(("?", "#")):
+        raise ValueError("an origin has no path, not even a trailing /")
+    if not host.isascii():
+        raise ValueError("write an internationalised host name as browsers send it (xn--...)")
+    if ":" in host:  # an IPv6 literal: keep its brackets
+        host = f"[{ipaddress.ip_address(host).compressed}]"
+    if port is None or port == _DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def parse_allow_list(items: Iterable[str]) -> tuple[str, ...]:
+    """The allowed origins, each checked and written as ``parse_origin`` does; raises
+    ``ValueError`` naming the first one that is not an origin."""
+    origins = []
+    for item in items:
+        try:
+            origins.append(parse_origin(item))
+        except ValueError as exc:
+            raise ValueError(f"{item.strip()!r} is not an origin: {exc}") from None
+    return tuple(dict.fromkeys(origins))
+
+
+def own_origin(scheme: str, host: str | None) -> str | None:
+    """The origin of the pages this server serves, as the request that came in names it:
+    its scheme (``ws``/``wss`` for a socket) and ``Host`` header. None when it names no
+    usable host."""
+    web_scheme = {"ws": "http", "wss": "https"}.get(scheme, scheme)
+    if not host:
+        return None
+    try:
+        return parse_origin(f"{web_scheme}://{host}")
+    except ValueError:
+        return None
+
+
+def socket_may_open(origin: str | None, own: str | None, allowed: tuple[str, ...]) -> bool:
+    """Whether a socket upgrade that carries ``origin`` (None: no ``Origin`` header, as from a
+    phone) may be accepted."""
+    if origin is None:
+        return True
+    try:
+        sent = parse_origin(origin)
+    except ValueError:
+        return False  # "null" (a sandboxed page or a local file) among others
+    return sent == own or sent in allowed
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key.lower() == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+class Cors:
+    """CORS for HTTP, in front of the app: a listed origin's preflight is answered here (204,
+    before any route or budget), and its other answers name it; any other origin gets no CORS
+    header at all, so its browser keeps the answers from its page. Sockets pass through (the
+    socket checks their origin itself: ``socket_may_open``)."""
+
+    def __init__(self, app: ASGIApp, allowed: tuple[str, ...]) -> None:
+        self.app = app
+        self.allowed = frozenset(allowed)
+
+    def allows(self, origin: str | None) -> str | None:
+        """The origin as sent, if it is on the list."""
+        if origin is None:
+            return None
+        try:
+            return origin if parse_origin(origin) in self.allowed else None
+        except ValueError:
+            return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        origin = self.allows(_header(scope, b"origin"))
+        # Each answer depends on Origin: a cache must not give one origin's answer to another.
+        vary = (b"vary", b"Origin")
+        if origin is None:
+            await self.app(scope, receive, _adding(send, [vary]))
+            return
+        named = (b"access-control-allow-origin", origin.encode("latin-1"))
+        preflight = _header(scope, b"access-control-request-method")
+        if scope["method"] == "OPTIONS" and preflight is not None:
+            scope["path_template"] = "cors_preflight"  # its label in the logs and metrics
+            headers = [
+                named,
+                vary,
+                (b"access-control-allow-methods", ALLOW_METHODS.encode()),
+                (b"access-control-allow-headers", ALLOW_HEADERS.encode()),
+                (b"access-control-max-age", str(PREFLIGHT_SECONDS).encode()),
+            ]
+            await send({"type": "http.response.start", "status": 204, "headers": headers})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
+        exposed = (b"access-control-expose-headers", EXPOSE_HEADERS.encode())
+        await self.app(scope, receive, _adding(send, [named, vary, exposed]))
+
+
+def _adding(send: Send, headers: list[tuple[bytes, bytes]]) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", ()), *headers]
+        await send(message)
+
+    return sending
+
+
+def forwarded_scheme(scope: Scope, peer_trusted: bool) -> str:
+    """The scheme the client used: the socket's own, or, through a trusted proxy that
+    terminates TLS, the one it names in ``X-Forwarded-Proto``."""
+    scheme: str = scope.get("scheme", "http")
+    if peer_trusted:
+        proto = (_header(scope, b"x-forwarded-proto") or "").split(",")[0].strip().lower()
+        if proto in _DEFAULT_PORTS:
+            return proto
+    return scheme
