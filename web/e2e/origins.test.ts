@@ -1,8 +1,25 @@
 // The socket opens for the app's own origin and the allow-list, and for no other page.
 import assert from "node:assert/strict";
+import { type Server, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { env, launch } from "./support.js";
+
+/** A page of another origin, served for real on loopback: the browser treats it as it would
+ * any site (a made-up page on a made-up host would be kept off loopback by the browser
+ * itself, which would hide what the server decides). Port 0: any free one. */
+function servePage(port: number): Promise<Server> {
+  const server = createServer((_, answer) => {
+    answer.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+    answer.end("<!doctype html><title>Another site</title><p>Another site</p>");
+  });
+  return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
+}
+
+function originOf(server: Server): string {
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
 
 type Outcome = "open" | "refused" | "timeout";
 
@@ -38,19 +55,23 @@ describe("which pages may open the socket", () => {
   const socket = () => `${env.url().replace(/^http/, "ws")}/v1/sync`;
   const crisis = () => `${env.url()}/v1/resources/crisis?country=US`;
 
+  let allowed: Server;
+  let other: Server;
+
   before(async () => {
     browser = await launch();
+    allowed = await servePage(Number(new URL(env.allowedOrigin()).port));
+    other = await servePage(0);
+    assert.equal(originOf(allowed), env.allowedOrigin());
   });
   after(async () => {
     await browser?.close();
+    allowed?.close();
+    other?.close();
   });
 
-  /** A page whose origin is `origin`: its document is made up here, never fetched. */
   async function pageOn(origin: string): Promise<Page> {
     const page = await (await browser.newContext()).newPage();
-    await page.route(`${origin}/**`, (route) =>
-      route.fulfill({ contentType: "text/html", body: "<!doctype html><title>elsewhere</title><p>elsewhere</p>" }),
-    );
     await page.goto(`${origin}/`);
     return page;
   }
@@ -68,7 +89,7 @@ describe("which pages may open the socket", () => {
   });
 
   it("a page on any other origin is refused, and may not read the API", async () => {
-    const page = await pageOn(env.otherOrigin());
+    const page = await pageOn(originOf(other));
     assert.equal(await page.evaluate(tryOpen, socket()), "refused");
     assert.equal(await page.evaluate(tryFetch, crisis()), "blocked");
   });

@@ -16,10 +16,8 @@ export const env = {
   url: () => need("TWOFOLD_URL"),
   /** Node 2, where Ben's tab is. */
   url2: () => need("TWOFOLD_URL_2"),
-  /** An origin on the nodes' TWOFOLD_CORS_ORIGINS list. */
+  /** An origin on the nodes' TWOFOLD_CORS_ORIGINS list: http://127.0.0.1:<a free port>. */
   allowedOrigin: () => need("TWOFOLD_ALLOWED_ORIGIN"),
-  /** An origin on no list. */
-  otherOrigin: () => need("TWOFOLD_OTHER_ORIGIN"),
 };
 
 // e2e/.build/support.js -> e2e/screenshots/
