@@ -76,7 +76,7 @@ export function CrisisScreen() {
 function Lines({ title, lines }: { title: string; lines: CrisisLine[] }) {
   return (
     <section class="card" aria-label={title}>
-      <h2 style={{ marginTop: 0 }}>{title}</h2>
+      <h2>{title}</h2>
       <ul class="lines">
         {lines.map((line) => (
           <li key={line.name}>

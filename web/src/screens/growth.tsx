@@ -96,7 +96,7 @@ function GrowthForm({ onSaved }: { onSaved: () => void }) {
         void save.go();
       }}
     >
-      <h2 id="growth-form-heading" style={{ marginTop: 0 }}>
+      <h2 id="growth-form-heading">
         How was today?
       </h2>
       {MEASURES.map((m) => (

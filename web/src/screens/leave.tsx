@@ -19,7 +19,7 @@ function Unlink() {
   const partner = session.partnerName();
   return (
     <section class="card" aria-labelledby="unlink-heading">
-      <h2 id="unlink-heading" style={{ marginTop: 0 }}>
+      <h2 id="unlink-heading">
         Unlink from {partner}
       </h2>
       <p>
@@ -52,7 +52,7 @@ function SafetyExit() {
         void leave.go();
       }}
     >
-      <h2 id="exit-heading" style={{ marginTop: 0 }}>
+      <h2 id="exit-heading">
         Leave safely
       </h2>
       <p>

@@ -70,7 +70,7 @@ function RitualCard({ ritual }: { ritual: Ritual }) {
   const archive = useAction(() => session.send("ritual.archive", { ritual_id: ritual.id }));
   return (
     <li class="card" data-testid="ritual" aria-labelledby={`ritual-${ritual.id}`}>
-      <h2 id={`ritual-${ritual.id}`} style={{ marginTop: 0 }}>
+      <h2 id={`ritual-${ritual.id}`}>
         {ritual.title}
       </h2>
       <p>{cadenceText(ritual.cadence, ritual.at)}</p>
@@ -180,7 +180,7 @@ function ProposeRitual() {
         void propose.go();
       }}
     >
-      <h2 id="propose-heading" style={{ marginTop: 0 }}>
+      <h2 id="propose-heading">
         Propose a ritual
       </h2>
       <Field

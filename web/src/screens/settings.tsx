@@ -19,7 +19,7 @@ export function SettingsScreen() {
       <Privacy />
       {view.phase === "linked" && <CoupleSettings />}
       <section class="card" aria-labelledby="account-heading">
-        <h2 id="account-heading" style={{ marginTop: 0 }}>
+        <h2 id="account-heading">
           Your account
         </h2>
         <p>Signed in as {view.user?.email}.</p>
@@ -72,7 +72,7 @@ function Notifications() {
         void save.go({ ...prefs, quiet_hours: quiet ? { start: quietStart, end: quietEnd } : null });
       }}
     >
-      <h2 id="notify-heading" style={{ marginTop: 0 }}>
+      <h2 id="notify-heading">
         Notifications
       </h2>
       <fieldset>
@@ -142,7 +142,7 @@ function Privacy() {
   });
   return (
     <section class="card" aria-labelledby="privacy-heading">
-      <h2 id="privacy-heading" style={{ marginTop: 0 }}>
+      <h2 id="privacy-heading">
         Privacy
       </h2>
       <label class="check">
@@ -185,7 +185,7 @@ function CoupleSettings() {
         void save.go();
       }}
     >
-      <h2 id="couple-heading" style={{ marginTop: 0 }}>
+      <h2 id="couple-heading">
         For the two of you
       </h2>
       <Field
