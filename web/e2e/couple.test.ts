@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import {
+  assertAccessible,
   assertFitsWidth,
-  assertLabelled,
   entries,
   env,
   go,
@@ -47,13 +47,14 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
 
   it("they sign up and link with a code", async () => {
     await ana.getByRole("heading", { name: "Make your account" }).waitFor();
-    await assertLabelled(ana);
+    await assertAccessible(ana);
     await shot(ana, "welcome");
     await signUp(ana, "Ana", anaEmail, PASSWORD);
     await ana.getByRole("heading", { name: "Link up with your partner" }).waitFor();
     await ana.getByRole("button", { name: "Make a code" }).click();
     const code = (await ana.getByTestId("invite-code").textContent())?.trim() ?? "";
     assert.match(code, /^[A-Z2-9]{8}$/);
+    await assertAccessible(ana);
     await shot(ana, "invite");
 
     await signUp(ben, "Ben", benEmail, PASSWORD);
@@ -108,6 +109,7 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
     assert.match((await ben.getByTestId("pause-countdown").textContent()) ?? "", /^(30:00|29:[0-5]\d)$/);
     await ana.getByRole("heading", { name: "You asked for a pause" }).waitFor();
     await assertFitsWidth(ben);
+    await assertAccessible(ben);
     await shot(ben, "pause-phone");
   });
 
@@ -124,6 +126,7 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
     await ana.getByTestId("pause-end").click();
     await ana.getByTestId("pause-callback").waitFor();
     await ben.getByTestId("pause-callback").filter({ hasText: "Ana is ready to come back." }).waitFor();
+    await assertAccessible(ben);
     await shot(ben, "callback-phone");
     await ben.getByRole("button", { name: "We're back" }).click();
     await ben.getByTestId("pause-start").waitFor();
@@ -179,7 +182,7 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
     await ben.getByTestId("section-done-state").filter({ hasText: "Ana is done with it." }).waitFor();
     await ben.getByTestId("section-done").click();
     await ana.getByTestId("section-done-state").filter({ hasText: "Ben is done with it." }).waitFor();
-    await assertLabelled(ana);
+    await assertAccessible(ana);
     await assertFitsWidth(ben);
     await shot(ana, "reading");
   });
@@ -205,7 +208,7 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
     await ben.getByText("1 of 6 steps done by you both.").waitFor();
     await ana.getByTestId("step-impact-tick").check();
     await ben.getByTestId("step-impact-partner").filter({ hasText: "Ana: done at" }).waitFor();
-    await assertLabelled(ben);
+    await assertAccessible(ben);
     await assertFitsWidth(ben);
     await shot(ben, "repair-phone");
 
@@ -231,7 +234,7 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
     await ana.getByTestId("ritual-streak").filter({ hasText: "Streak: 1 time together" }).waitFor();
     await ben.getByTestId("ritual-streak").filter({ hasText: "Streak: 1 time together" }).waitFor();
     await ana.getByTestId("ritual-checkins").filter({ hasText: "You checked in for today. Ben did too." }).waitFor();
-    await assertLabelled(ana);
+    await assertAccessible(ana);
     await shot(ana, "rituals");
   });
 
@@ -287,6 +290,17 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
     await ben.getByTestId("ritual-streak").filter({ hasText: "Streak: 1 time together" }).waitFor();
   });
 
+  it("Ana finishes tonight's reading; Ben's tab shows it finished", async () => {
+    await go(ana, "Reading");
+    await go(ben, "Reading");
+    await ana.getByTestId("section-wishes").click();
+    await ana.getByTestId("reading-finish").click();
+    await ben.getByTestId("reading-finished").waitFor();
+    await entries(ben, "Plant the tulips together.").waitFor();
+    await entries(ben, "and kept it warm").waitFor();
+    await assertAccessible(ben);
+  });
+
   it("Ana keeps her growth log; the chart shows her weeks, and Ben sees none of it", async () => {
     await go(ana, "Growth");
     await ana.getByText("Only you see this page.").waitFor();
@@ -302,7 +316,7 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
     assert.match(described ?? "", /how steady i felt 5\.0, how clearly i said what i need 4\.0, how close i felt 6\.0/);
     await ana.getByText("The numbers, week by week").click();
     await ana.getByRole("row").nth(1).filter({ hasText: "5.0" }).waitFor();
-    await assertLabelled(ana);
+    await assertAccessible(ana);
     await shot(ana, "growth");
 
     await go(ben, "Growth");
@@ -325,30 +339,47 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
     await ben.getByTestId("presence").filter({ hasText: "Ana is away" }).waitFor();
     await ana.getByTestId("share-presence").check();
     await ben.getByTestId("presence").filter({ hasText: "Ana is here" }).waitFor();
-    await assertLabelled(ana);
+    await assertAccessible(ana);
     await shot(ana, "settings");
   });
 
-  it("Ana ends a session she left open elsewhere; that browser is signed out", async () => {
-    const { context: other, page: elsewhere } = await tab(browser, env.url2(), { name: "Ana elsewhere" });
-    await elsewhere.getByRole("button", { name: "Sign in" }).click();
-    await elsewhere.getByLabel("Email").fill(anaEmail);
-    await elsewhere.getByLabel("Password").fill(PASSWORD);
-    await elsewhere.getByRole("button", { name: "Sign in" }).click();
-    await elsewhere.getByTestId("pause-start").waitFor();
+  it("Ana ends one session she left open elsewhere, then all the others", async () => {
+    const first = await signedInElsewhere(browser, anaEmail);
+    const second = await signedInElsewhere(browser, anaEmail);
 
     await ana.getByRole("link", { name: "Where you're signed in" }).click();
-    await ana.getByTestId("session").nth(1).waitFor();
-    assert.equal(await ana.getByTestId("session").count(), 2);
-    await ana.getByTestId("end-others").click();
-    await elsewhere.getByText("This session has ended.").waitFor();
-    assert.equal(await ana.getByTestId("session").count(), 1);
+    await ana.getByTestId("session").nth(2).waitFor();
+    assert.equal(await ana.getByTestId("session").count(), 3);
+    await assertAccessible(ana);
     await shot(ana, "sessions");
+    await ana
+      .getByTestId("session")
+      .filter({ hasText: "Another sign-in" })
+      .first()
+      .getByRole("button", { name: "End this session" })
+      .click();
+    // One of the two browsers is signed out; the other carries on.
+    const ended = await Promise.race(
+      [first, second].map(async (one) => {
+        await one.page.getByText("This session has ended.").waitFor();
+        return one;
+      }),
+    );
+    const still = ended === first ? second : first;
+    await ana.getByTestId("session").nth(2).waitFor({ state: "detached" });
+    assert.equal(await ana.getByTestId("session").count(), 2);
+    assert.equal(await still.page.getByTestId("pause-start").count(), 1);
+
+    await ana.getByTestId("end-others").click();
+    await still.page.getByText("This session has ended.").waitFor();
+    await ana.getByTestId("end-others").waitFor({ state: "detached" });
+    assert.equal(await ana.getByTestId("session").count(), 1);
 
     // Help is there signed out too.
-    await elsewhere.getByTestId("help-now").click();
-    await elsewhere.getByTestId("crisis-lines").waitFor();
-    await other.close();
+    await still.page.getByTestId("help-now").click();
+    await still.page.getByTestId("crisis-lines").waitFor();
+    await first.context.close();
+    await second.context.close();
   });
 
   it("the crisis lines are one tap away from every screen", async () => {
@@ -363,6 +394,7 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
     await ben.getByLabel("Where you are").selectOption("GB");
     await ben.getByTestId("crisis-lines").getByText("116 123").first().waitFor();
     await assertFitsWidth(ben);
+    await assertAccessible(ben);
     await shot(ben, "crisis-phone");
   });
 
@@ -374,8 +406,44 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
     await ben.getByText("You are signed out everywhere.").waitFor();
     await ben.getByRole("heading", { name: "Make your account" }).waitFor();
     await ana.getByRole("heading", { name: "Link up with your partner" }).waitFor();
+    await ana.getByTestId("parted").filter({ hasText: "You and Ben are no longer linked." }).waitFor();
+  });
+
+  it("Ben comes back and invites Ana this time; later Ana unlinks them", async () => {
+    await ben.getByRole("button", { name: "Sign in" }).click();
+    await ben.getByLabel("Email").fill(benEmail);
+    await ben.getByLabel("Password").fill(PASSWORD);
+    await ben.getByRole("button", { name: "Sign in" }).click();
+    await ben.getByRole("button", { name: "Make a code" }).click();
+    const code = (await ben.getByTestId("invite-code").textContent())?.trim() ?? "";
+    await ana.getByLabel("Your partner's code").fill(code);
+    await ana.getByRole("button", { name: "Link us" }).click();
+    await ana.getByRole("heading", { name: "Ana & Ben" }).waitFor();
+    await ben.getByRole("heading", { name: "Ben & Ana" }).waitFor();
+    // A new couple starts afresh: nothing of the old one's reading or rituals.
+    await go(ben, "Rituals");
+    await ben.getByText("No rituals yet.").waitFor();
+
+    await go(ana, "Settings");
+    await ana.getByRole("link", { name: "Unlink, or leave safely" }).click();
+    await ana.getByLabel("Yes, unlink us").check();
+    await assertAccessible(ana);
+    await ana.getByRole("button", { name: "Unlink", exact: true }).click();
+    await ana.getByRole("heading", { name: "Link up with your partner" }).waitFor();
+    await ben.getByTestId("parted").filter({ hasText: "You and Ana are no longer linked." }).waitFor();
   });
 });
+
+/** Ana signs in in a browser of her own, on node 2. */
+async function signedInElsewhere(browser: Browser, email: string): Promise<{ context: BrowserContext; page: Page }> {
+  const opened = await tab(browser, env.url2(), { name: "Ana elsewhere" });
+  await opened.page.getByRole("button", { name: "Sign in" }).click();
+  await opened.page.getByLabel("Email").fill(email);
+  await opened.page.getByLabel("Password").fill(PASSWORD);
+  await opened.page.getByRole("button", { name: "Sign in" }).click();
+  await opened.page.getByTestId("pause-start").waitFor();
+  return opened;
+}
 
 /** Moves focus with the Tab key alone until it reaches the control, which must show it. */
 async function tabTo(page: Page, testId: string, key: "Tab" | "Shift+Tab" = "Tab"): Promise<void> {
