@@ -20,6 +20,7 @@ import httpx
 import uvicorn
 
 from server import services
+from server.clock import Clock
 from server.services import Services
 from server.serving import uvicorn_config
 from server.settings import Settings
@@ -71,7 +72,7 @@ PushNodes = Callable[..., AbstractAsyncContextManager[list["Node"]]]
 
 @asynccontextmanager
 async def run_node(
-    database_url: str, clock: FakeClock, *, sndbuf: int | None = None, **tuned: Any
+    database_url: str, clock: Clock, *, sndbuf: int | None = None, **tuned: Any
 ) -> AsyncIterator[Node]:
     settings = Settings(
         database_url=database_url,

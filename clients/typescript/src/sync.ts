@@ -8,7 +8,7 @@ import { Emitter } from "./emitter.js";
 import { Close, RETRYABLE_OP_ERRORS, type ClientFrame, type ServerFrame } from "./frames.js";
 import { uuidv7 } from "./ids.js";
 import { MemoryPendingStore, type PendingOp, type PendingStore } from "./pending.js";
-import type { CoupleState, Event, Op, OpAnswer, OpBody, OpKind, ProblemCode } from "./types.js";
+import type { CoupleState, Event, Op, OpAnswer, OpAnswerOf, OpBody, OpKind, ProblemCode } from "./types.js";
 
 export type SyncStatus = "idle" | "connecting" | "live" | "offline" | "signed_out" | "unlinked";
 
@@ -49,6 +49,8 @@ export type SyncOptions = {
   reloadDelay?: number;
   /** Send an app-level ping after this long (ms) without a frame; drop after twice that. */
   idlePing?: number;
+  /** Drop a connection not welcomed within this long (ms) and try again. */
+  welcomeTimeout?: number;
 };
 
 export type SyncEvents = {
@@ -58,6 +60,9 @@ export type SyncEvents = {
   presence: boolean;
   /** How many ops are waiting for their answer. */
   pending: number;
+  /** Every op's outcome, also for ops sent by an earlier client on the same pending store
+   * (whose ``send`` promise is gone with the page that made it). */
+  answer: { op_id: string; answer: OpAnswer; error?: undefined } | { op_id: string; answer?: undefined; error: OpError };
 };
 
 /** An op the server refused (an ``error`` frame), with the contract's code. */
@@ -91,6 +96,7 @@ export class SyncClient {
   private readonly stableAfter: number;
   private readonly reloadDelay: number;
   private readonly idlePing: number;
+  private readonly welcomeTimeout: number;
   private readonly emitter = new Emitter<SyncEvents>();
   private readonly waiters = new Map<string, Waiter>();
 
@@ -109,6 +115,7 @@ export class SyncClient {
   private reloadTimer: unknown = null;
   private refreshTimer: unknown = null;
   private idleTimer: unknown = null;
+  private welcomeTimer: unknown = null;
   private readonly retryTimers = new Set<unknown>();
   private reloading: Promise<void> | null = null;
   private reloadAgain = false;
@@ -133,6 +140,7 @@ export class SyncClient {
     this.stableAfter = opts.stableAfter ?? 10_000;
     this.reloadDelay = opts.reloadDelay ?? 50;
     this.idlePing = opts.idlePing ?? 30_000;
+    this.welcomeTimeout = opts.welcomeTimeout ?? 15_000;
   }
 
   get status(): SyncStatus {
@@ -179,7 +187,7 @@ export class SyncClient {
   /** Sends an op; it stays in the pending store until answered and is sent again after
    * every reconnect (the server applies an op_id once). Resolves with the ack; rejects with
    * an OpError when the server refuses it. */
-  async send<K extends OpKind>(kind: K, body: OpBody<K>): Promise<OpAnswer> {
+  async send<K extends OpKind>(kind: K, body: OpBody<K>): Promise<OpAnswerOf<K>> {
     const op = { op_id: this.uuid(), kind, body, queued_at: this.now() } as PendingOp;
     const answered = new Promise<OpAnswer>((resolve, reject) => {
       this.waiters.set(op.op_id, { resolve, reject });
@@ -187,7 +195,7 @@ export class SyncClient {
     await this.store.put(op);
     void this.countPending();
     if (this.welcomedAt !== null) this.transmit(op);
-    return answered;
+    return answered as Promise<OpAnswerOf<K>>; // the server answers each kind with its own
   }
 
   /** Loads ``/v1/couple/state`` again (coalesced: at most one load runs, one more follows). */
@@ -233,6 +241,10 @@ export class SyncClient {
     this.welcomedAt = null;
     this.lastHeard = this.now();
     this.watchIdle(ws);
+    // A connection that hangs before its welcome (a dead network, a stuck proxy) is dropped.
+    this.welcomeTimer = this.timers.setTimeout(() => {
+      if (ws === this.ws && this.welcomedAt === null) this.drop(ws, "no welcome");
+    }, this.welcomeTimeout);
     ws.onopen = () => this.write(ws, { type: "hello", token, after: this._head });
     ws.onmessage = (ev: { data: unknown }) => {
       if (ws !== this.ws || typeof ev.data !== "string") return;
@@ -249,7 +261,9 @@ export class SyncClient {
       if (ws === this.ws) this.closed(ev.code ?? 1006);
     };
     ws.onerror = () => {
-      // A close event follows every error; that is where we act.
+      // Browsers follow an error with a close event, but Node 20's WebSocket leaves a socket
+      // it could not connect in CONNECTING for good: act on the error itself.
+      if (ws === this.ws) this.drop(ws, "error");
     };
   }
 
@@ -274,16 +288,22 @@ export class SyncClient {
     if (good) this.attempts = 0;
     if (code === Close.UNLINKED) {
       this.halt();
+      // The seqs held were the old couple's: a later start (linked anew) begins from the
+      // new couple's state, not from a head in a log that is gone.
+      this._head = 0;
       this.setStatus("unlinked");
       void this.reload();
       return;
     }
     if (code === Close.UNAUTHORIZED) {
+      // Once: a token refused again right after a refresh means the session is over.
       if (this.refreshedFor4401) return this.signedOut();
-      this.refreshedFor4401 = true;
       this.setStatus("connecting");
       this.api.refresh().then(
-        () => this.connect(),
+        () => {
+          this.refreshedFor4401 = true;
+          return this.connect();
+        },
         (error: unknown) =>
           error instanceof ApiError && error.status === 401 ? this.signedOut() : this.retryLater(),
       );
@@ -329,8 +349,11 @@ export class SyncClient {
         this._head = frame.head;
         void this.reload();
         return;
-      case "ack":
-        return void this.answered(frame.op_id, (w) => w.resolve(withoutType(frame)));
+      case "ack": {
+        const answer = withoutType(frame);
+        this.emitter.emit("answer", { op_id: frame.op_id, answer });
+        return void this.answered(frame.op_id, (w) => w.resolve(answer));
+      }
       case "error":
         return this.refused(ws, frame.op_id, frame.code, frame.detail, frame.retry_after);
       case "presence":
@@ -380,7 +403,9 @@ export class SyncClient {
       this.retryTimers.add(handle);
       return;
     }
-    void this.answered(opId, (w) => w.reject(new OpError(code, detail, opId)));
+    const error = new OpError(code, detail, opId);
+    this.emitter.emit("answer", { op_id: opId, error });
+    void this.answered(opId, (w) => w.reject(error));
   }
 
   private write(ws: WebSocketLike, frame: ClientFrame): void {
@@ -445,7 +470,8 @@ export class SyncClient {
 
   private clearSocketTimers(): void {
     this.timers.clearTimeout(this.idleTimer);
-    this.idleTimer = null;
+    this.timers.clearTimeout(this.welcomeTimer);
+    this.idleTimer = this.welcomeTimer = null;
     for (const handle of this.retryTimers) this.timers.clearTimeout(handle);
     this.retryTimers.clear();
   }
@@ -505,9 +531,12 @@ function detach(ws: WebSocketLike): void {
   ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
 }
 
-function withoutType<T extends { type: string }>(frame: T): Omit<T, "type"> {
+// Distributes over a union (an event frame is one member per kind), as Omit alone does not.
+type WithoutType<T> = T extends unknown ? Omit<T, "type"> : never;
+
+function withoutType<T extends { type: string }>(frame: T): WithoutType<T> {
   const { type: _, ...rest } = frame;
-  return rest;
+  return rest as WithoutType<T>;
 }
 
 function stripQueued(op: PendingOp): Op {

@@ -69,3 +69,11 @@ export type OpKind = Op["kind"];
 export type OpBody<K extends OpKind> = Extract<Op, { kind: K }> extends { body?: infer B }
   ? B
   : never;
+
+/** What op kind ``K`` answers: its own ``OpAnswer.<kind>`` schema when the contract has one. */
+export type OpAnswerOf<K extends OpKind> = `OpAnswer.${K}` extends keyof Schemas
+  ? Schemas[`OpAnswer.${K}`]
+  : OpAnswer;
+
+/** The event of kind ``K`` (its body typed, when the contract types each kind's body). */
+export type EventOf<K extends EventKind> = Extract<Event, { kind: K }>;
