@@ -1,21 +1,57 @@
-# Two commands set everything up: `make run` serves, `make test` checks. Both build .venv first.
+# Two commands set everything up: `make run` serves, `make test` checks. Both build .venv first:
+# `make run` with what serving needs, `make test` with the dev extra (tests, linters, benchmarks).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+SERVING := $(VENV)/.serving
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest migrate bench clean
+# The web app's sources: when any is newer than web/dist/index.html, `make run` builds it again.
+WEB_SOURCES := $(wildcard web/index.html web/package.json web/package-lock.json web/vite.config.* \
+	web/tsconfig*.json web/src web/public clients/typescript/src)
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+.PHONY: run web test lint typecheck pytest migrate bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(SERVING): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(SERVING)
+
+$(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(SERVING)
 
-run: $(STAMP)
-	$(BIN)/python -m server serve
+# Prints why the web app cannot be served (nothing when web/dist is current or was just built);
+# npm's own output goes to stderr. Without Node.js 20 or a working build, the API is served alone.
+define web_app
+if [ ! -f web/package.json ]; then \
+	echo "no web/ in this checkout"; \
+elif [ -f web/dist/index.html ] && \
+	[ -z "$$(find $(WEB_SOURCES) -newer web/dist/index.html 2>/dev/null | head -n 1)" ]; then \
+	:; \
+elif [ "$$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/')" -ge 20 ] 2>/dev/null; then \
+	echo "building web/dist (npm ci && npm run build in web/)" >&2; \
+	(cd web && npm ci --no-audit --no-fund && npm run build) >&2 \
+		|| echo "web/dist not built: npm ci && npm run build failed (see above)"; \
+elif [ -f web/dist/index.html ]; then \
+	echo "web/dist is older than web/ and Node.js 20 or later was not found to build it again"; \
+else \
+	echo "web/dist not built: Node.js 20 or later not found"; \
+fi
+endef
 
-migrate: $(STAMP)
+run: $(SERVING)
+	@reason=$$($(web_app)); \
+	TWOFOLD_WEB_NOT_SERVED="$$reason" exec $(BIN)/python -m server serve
+
+# web/dist, built when its sources changed; fails when it cannot be (for the browser tests).
+web:
+	@reason=$$($(web_app)); if [ -n "$$reason" ]; then echo "$$reason" >&2; exit 1; fi
+
+migrate: $(SERVING)
 	$(BIN)/python -m server migrate
 
 lint: $(STAMP)

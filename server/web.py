@@ -74,7 +74,9 @@ def locate(root: Path, path: str) -> Found | None:
     """The file answering ``path`` under ``root`` (resolved), with its caching, or None when
     the web app has nothing to say (the API answers: 404). Reads the file system (stat)."""
     segments = path.split("/")[1:]
-    if segments and segments[-1] == "":
+    # A last segment with an extension names a file; anything else may be one of the app's pages.
+    page = "." not in segments[-1]
+    if segments[-1] == "":
         segments[-1] = INDEX  # a directory: its index
     for segment in segments:
         # "", "." and ".." (also sent percent-encoded), hidden files, and what Windows reads
@@ -89,7 +91,7 @@ def locate(root: Path, path: str) -> Found | None:
     # A link inside the directory may point anywhere: only files within it are served.
     if resolved.is_relative_to(root) and resolved.is_file():
         return Found(resolved, IMMUTABLE if under_assets else NO_CACHE)
-    if under_assets or "." in segments[-1]:
+    if under_assets or not page:
         return None  # a missing file, not a page: HTML in its place would only confuse
     return Found(root / INDEX, NO_CACHE)
 

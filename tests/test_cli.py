@@ -121,6 +121,15 @@ def test_make_run_serves_and_keeps_its_data(data_dir: Path) -> None:
         metrics = f"http://127.0.0.1:{metrics_port}/metrics"
         assert f"metrics: {metrics}" in printed
         assert "twofold_http_requests_total" in httpx.get(metrics).text
+        # The web app's address, or why it is not served; what runs the event loop and
+        # parses HTTP (the serving dependencies).
+        app = next(line for line in printed.splitlines() if line.startswith("app: "))
+        if app.startswith(f"app: {url}/"):
+            page = httpx.get(f"{url}/")
+            assert page.headers["content-type"].startswith("text/html"), page.headers
+        else:
+            assert app.startswith("app: not served ("), app
+        assert "loop: uvloop, http: httptools" in printed
     assert (data / "pgdata" / "PG_VERSION").exists()
     assert (data / "secret_key").exists()
     with make_run(data, port, metrics_port) as (url, _):

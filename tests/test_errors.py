@@ -137,7 +137,9 @@ async def test_a_known_path_with_the_wrong_method_says_which_are_allowed(
     client: httpx.AsyncClient,
 ) -> None:
     """A 405 carries Allow, as RFC 9110 asks: sign-up takes POST only."""
-    for method in ("PUT", "GET", "PROBE0X"):
+    # (A method token the HTTP parser, httptools, does not know is refused before the app,
+    # 400: PROPFIND it knows.)
+    for method in ("PUT", "GET", "PROPFIND"):
         r = await client.request(method, "/v1/accounts")
         assert_problem(r, 405, "method_not_allowed")
         assert "POST" in [m.strip() for m in r.headers["allow"].split(",")], r.headers

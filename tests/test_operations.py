@@ -71,12 +71,15 @@ def _series(metrics: str) -> set[str]:
 async def test_strange_methods_do_not_grow_the_metrics(
     client: httpx.AsyncClient, node: Node
 ) -> None:
-    """A scanner sends PROBE0X..PROBE4X and made-up paths: each is counted as method OTHER
-    and route unmatched, so however many more it tries, no new series appears."""
+    """A scanner sends WebDAV's methods, PROBE0X..PROBE4X and made-up paths: each is counted
+    as method OTHER and route unmatched (the made-up methods are refused by the HTTP parser
+    before the app), so however many more it tries, no new series appears."""
+    webdav = ("PROPFIND", "MKCOL", "LOCK", "SEARCH", "REPORT")
     async with httpx.AsyncClient() as scraper:
 
         async def scan(tries: range) -> set[str]:
             for i in tries:
+                await client.request(webdav[i % len(webdav)], "/v1/accounts")
                 await client.request(f"PROBE{i}X", "/v1/accounts")
                 await client.request(f"PROBE{i}X", f"/v1/nothing-{i}")
                 await client.get(f"/v1/made-up/{i}")
@@ -85,6 +88,7 @@ async def test_strange_methods_do_not_grow_the_metrics(
         first = await scan(range(5))
         assert await scan(range(5, 50)) == first
     assert [s for s in first if "PROBE" in s or "nothing-" in s or "made-up" in s] == []
+    assert [s for s in first if any(m in s for m in webdav)] == []
     assert any('method="OTHER"' in s for s in first), first
 
 
