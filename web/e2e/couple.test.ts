@@ -58,6 +58,11 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
     await shot(ana, "invite");
 
     await signUp(ben, "Ben", benEmail, PASSWORD);
+    // A mistyped code is said plainly, where the code was typed.
+    await ben.getByLabel("Your partner's code").fill("ABCD2345");
+    await ben.getByRole("button", { name: "Link us" }).click();
+    await ben.getByRole("alert").waitFor();
+    // As Ana says it: lower case, with a dash; both are fine.
     await ben.getByLabel("Your partner's code").fill(code.toLowerCase().replace(/(....)/, "$1-"));
     await ben.getByRole("button", { name: "Link us" }).click();
 
@@ -120,6 +125,22 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
     await ana.getByText("40 minutes in all").waitFor();
     await ben.getByText("40 minutes in all").waitFor();
     await shot(ana, "pause");
+  });
+
+  it("when the time is up, a device says so by itself, before any word from the server", async () => {
+    // Ben's tablet: its clock is moved past the pause's end; the server's pause goes on.
+    const tablet = await tab(browser, env.url(), { name: "Ben's tablet" });
+    await tablet.page.getByRole("button", { name: "Sign in" }).click();
+    await tablet.page.getByLabel("Email").fill(benEmail);
+    await tablet.page.getByLabel("Password").fill(PASSWORD);
+    await tablet.page.getByRole("button", { name: "Sign in" }).click();
+    await tablet.page.getByTestId("pause-active").waitFor();
+    await tablet.context.clock.install();
+    await tablet.context.clock.fastForward("41:00");
+    await tablet.page.getByTestId("pause-callback").filter({ hasText: "The time you set is up." }).waitFor();
+    await tablet.context.close();
+    // The others are still in the pause.
+    assert.equal(await ben.getByTestId("pause-active").count(), 1);
   });
 
   it("Ana ends it; both get the call back", async () => {

@@ -138,7 +138,8 @@ function StatusLine() {
   let text: string | null = null;
   if (!view.online) {
     text = "You're offline. What you add is kept here and sent when you're back.";
-  } else if (view.status === "connecting" || view.status === "offline") {
+  } else if (view.status === "offline") {
+    // The client is waiting to try again (the server is away, or restarting).
     text = "Reconnecting…";
   }
   if (waiting && text) text += ` ${waiting} waiting to send.`;
