@@ -115,10 +115,13 @@ export function useNow(ms = 1000): number {
   return now;
 }
 
-/** A control's value shown at once when changed, until the server's value catches up (or the
- * change fails and `reset` puts the server's back). */
+/** A control's value shown at once when changed, until the server's value catches up with it
+ * (or the change fails and `reset` puts the server's back). A server value that does not match
+ * yet (an answer to an earlier change, still on its way) leaves the shown one alone. */
 export function useOptimistic<T>(server: T): [T, (value: T) => void, () => void] {
   const [local, setLocal] = useState<{ value: T } | null>(null);
-  useEffect(() => setLocal(null), [server]);
+  useEffect(() => {
+    if (local && Object.is(local.value, server)) setLocal(null);
+  }, [server, local]);
   return [local ? local.value : server, (value: T) => setLocal({ value }), () => setLocal(null)];
 }
