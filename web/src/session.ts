@@ -223,11 +223,7 @@ export class Session {
     this.sync = sync;
     this.pendingStore = pending;
     this.unsubscribe = [
-      // The state says whether the partner is here too: the one source when the couple has
-      // just been linked (no presence frame comes for a partner already online).
-      sync.on("state", (state) =>
-        this.patch({ state, partnerOnline: state ? state.partner_online : sync.partnerOnline }),
-      ),
+      sync.on("state", (state) => this.patch({ state, partnerOnline: sync.partnerOnline })),
       sync.on("status", (status) => this.onStatus(status)),
       sync.on("presence", (partnerOnline) => this.patch({ partnerOnline })),
       // The screens show what waits to be sent (an entry written offline), so read the ops.
