@@ -45,8 +45,8 @@ class Patch(msgspec.Struct, kw_only=True):
 
 
 # Text limits of the contract. Counted in characters (code points), not bytes.
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=60, examples=["Ana"])]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=80, examples=["Sunday walk"])]
 Note = Annotated[str, msgspec.Meta(max_length=1000)]
 EntryText = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 PauseNote = Annotated[str, msgspec.Meta(max_length=280)]
@@ -59,16 +59,28 @@ Email = Annotated[
         # checks it) than in JSON Schema's ECMA regex (which clients and fuzzers read).
         pattern=r"^[^@\x00-\x20\x7f]+@[^@\x00-\x20\x7f]+\.[^@\x00-\x20\x7f]+$",
         description="An email address; compared case-insensitively.",
+        examples=["ana@example.org"],
     ),
 ]
-Password = Annotated[str, msgspec.Meta(min_length=10, max_length=1024)]
+Password = Annotated[
+    str, msgspec.Meta(min_length=10, max_length=1024, examples=["correct horse battery"])
+]
 TimeZone = Annotated[
     str,
-    msgspec.Meta(min_length=1, max_length=64, description="An IANA time zone name."),
+    msgspec.Meta(
+        min_length=1,
+        max_length=64,
+        description="An IANA time zone name.",
+        examples=["Europe/Berlin"],
+    ),
 ]
 LocalTime = Annotated[
     str,
-    msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description='Local time "HH:MM".'),
+    msgspec.Meta(
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description='Local time "HH:MM".',
+        examples=["21:00"],
+    ),
 ]
 
 # A seq past what a JavaScript number holds exactly (and far below the bigint column's limit,

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp
@@ -22,11 +21,11 @@ from server.deps import dependencies, screen
 from server.due.scheduler import Scheduler
 from server.edges import Edges, Shed, on_shed
 from server.errors import exception_handlers
-from server.links import LinkedJsonRenderPlugin
 from server.log import engine
 from server.mail import Mailer
 from server.observability import Metrics, MetricsServer, observed
 from server.op_runner import Fanout, OpRunner
+from server.openapi import PreciseJsonRenderPlugin, PreciseSwaggerRenderPlugin
 from server.options import allow_every_method
 from server.origins import Cors, parse_allow_list
 from server.passwords import Passwords
@@ -195,8 +194,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             description="The wire contract of the Twofold couples app, v1.",
             path="/schema",
             render_plugins=[
-                LinkedJsonRenderPlugin(path=["/", "/openapi.json"]),
-                SwaggerRenderPlugin(
+                PreciseJsonRenderPlugin(path=["/", "/openapi.json"]),
+                PreciseSwaggerRenderPlugin(
                     path="/swagger",
                     js_url=f"{ASSETS}/swagger-ui-bundle.js",
                     css_url=f"{ASSETS}/swagger-ui.css",

@@ -1,10 +1,15 @@
-"""The ``/v1/sync`` socket protocol as an AsyncAPI 3 document, generated from the Structs the
-socket encodes and decodes, so the document cannot say what the code does not.
+"""The contract documents the repository keeps: the ``/v1/sync`` socket protocol as an
+AsyncAPI 3 document, generated from the Structs the socket encodes and decodes, and the HTTP
+API as the OpenAPI document the server publishes at ``/schema``; so neither can say what the
+code does not.
 
-``python -m server.contract`` writes ``docs/asyncapi.json``; a unit test regenerates it and
-compares, so a change to a frame, an op or an event body without the document fails the tests.
+``python -m server.contract`` writes ``docs/asyncapi.json`` and ``docs/openapi.json``; a unit
+test regenerates both and compares, so a change to a route, a frame, an op or an event body
+without the documents fails the tests. The maps below (what each op kind answers, each event
+kind's body) are read by both documents.
 
-The document describes the server: it *receives* the client's frames and *sends* its own.
+The AsyncAPI document describes the server: it *receives* the client's frames and *sends* its
+own.
 """
 
 from __future__ import annotations
@@ -35,7 +40,9 @@ from schemas.sync import (
 from server.errors import TwofoldError
 from server.practices import EVENTS_HOLDING_WORDS
 
-PATH = Path(__file__).resolve().parent.parent / "docs" / "asyncapi.json"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+PATH = DOCS / "asyncapi.json"
+OPENAPI_PATH = DOCS / "openapi.json"
 VERSION = "1.1"
 SCHEMAS = "#/components/schemas/"
 
@@ -124,7 +131,8 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": SCHEMAS + name}
 
 
-def _error_codes() -> list[str]:
+def error_codes() -> list[str]:
+    """Every problem and error-frame ``code`` the server has, from its one error tree."""
     codes: set[str] = set()
     pending: list[type[TwofoldError]] = [TwofoldError]
     while pending:
@@ -180,7 +188,7 @@ def build() -> dict[str, Any]:
             ]
         }
     components["Ack.any"] = {"oneOf": [_ref(f"Ack.{kind_of(op)}") for op in OP_TYPES]}
-    components["ErrorFrame"]["properties"]["code"] = {"enum": _error_codes()}
+    components["ErrorFrame"]["properties"]["code"] = {"enum": error_codes()}
     # The op frame is the envelope and an op in one object: `type` beside `op_id`, `kind`, `body`.
     components["OpFrame.any"] = {
         "allOf": [
@@ -275,15 +283,38 @@ def _name(struct: Any) -> str:
     return str(struct.__name__)
 
 
+def _dump(document: dict[str, Any]) -> str:
+    """As the committed files hold them: sorted keys, two-space indent."""
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
 def render() -> str:
-    """The document as the committed file holds it: sorted keys, two-space indent."""
-    return json.dumps(build(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """The AsyncAPI document as ``docs/asyncapi.json`` holds it."""
+    return _dump(build())
+
+
+def build_openapi() -> dict[str, Any]:
+    """The OpenAPI document the server publishes at ``/schema``, as plain JSON data."""
+    # Imported here: the app's routes import this module's maps (through server.openapi).
+    from server.app import create_app
+    from server.openapi import precise
+    from server.settings import Settings
+
+    # Building the app connects to nothing; the settings only have to be valid.
+    app = create_app(Settings(database_url="postgresql://localhost/twofold", secret_key="x" * 32))
+    return precise(app.openapi_schema.to_schema())
+
+
+def render_openapi() -> str:
+    """The OpenAPI document as ``docs/openapi.json`` holds it."""
+    return _dump(build_openapi())
 
 
 def main() -> None:
-    PATH.parent.mkdir(exist_ok=True)
-    PATH.write_text(render(), encoding="utf-8")
-    print(f"wrote {PATH}", file=sys.stderr)
+    DOCS.mkdir(exist_ok=True)
+    for path, text in ((PATH, render()), (OPENAPI_PATH, render_openapi())):
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":

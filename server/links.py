@@ -1,18 +1,15 @@
 """OpenAPI links between operations: how the answer of one call feeds the next (an invite's
-code to accepting it, an op's ritual to its check-ins, a page's head to the next page). They
+code to accepting it, an op's ritual to its check-ins and its seq to the events after it, a
+page's head to the next page, a session of the list to ending it). They
 let generated clients and the stateful fuzzer walk real couples instead of made-up ids.
 
 Litestar builds each operation's success response from the handler's return type and has no
-place for links, so they are added to the document as it is rendered, by operationId.
+place for links, so ``server.openapi.precise`` adds them to the document, by operationId.
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Any
-
-from litestar import Request
-from litestar.openapi.plugins import JsonRenderPlugin
 
 # (operationId, status) -> {link name: OpenAPI Link object}
 LINKS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
@@ -49,6 +46,18 @@ LINKS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
             "operationId": "V1CoupleRitualsRitualIdCheckinsCheckins",
             "parameters": {"ritual_id": "$response.body#/result/id"},
             "description": "The check-ins of the ritual a `ritual.*` op answered with.",
+        },
+        "events_after": {
+            "operationId": "V1CoupleEventsEvents",
+            "parameters": {"after": "$response.body#/seq"},
+            "description": "Events committed after the one this op appended.",
+        },
+    },
+    ("V1MeSessionsListSessions", "200"): {
+        "end": {
+            "operationId": "V1MeSessionsSessionIdEndSession",
+            "parameters": {"session_id": "$response.body#/0/id"},
+            "description": "End a session of the list (here the first) by its id.",
         },
     },
     ("V1CoupleStateState", "200"): {
@@ -90,24 +99,3 @@ LINKS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
         },
     },
 }
-
-
-def with_links(document: dict[str, Any]) -> dict[str, Any]:
-    """The document with every known link on its operation's response (a copy)."""
-    out = copy.deepcopy(document)
-    for path_item in out.get("paths", {}).values():
-        for operation in path_item.values():
-            if not isinstance(operation, dict):
-                continue
-            for status, response in operation.get("responses", {}).items():
-                links = LINKS.get((operation.get("operationId", ""), status))
-                if links:
-                    response.setdefault("links", {}).update(copy.deepcopy(links))
-    return out
-
-
-class LinkedJsonRenderPlugin(JsonRenderPlugin):
-    """The JSON document (``/schema``, ``/schema/openapi.json``), links included."""
-
-    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        return super().render(request, with_links(openapi_schema))

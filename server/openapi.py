@@ -1,22 +1,58 @@
-"""How routes document their failures: each lists the error classes it may raise."""
+"""The OpenAPI document at ``/schema``: how routes document their failures, and the one step
+that makes the document Litestar generates precise where Litestar cannot be told enough.
+
+Litestar writes a schema for each Struct a route takes or returns. What it cannot know is kept
+elsewhere and added here, in ``precise``, for every way the document leaves the server (the
+JSON and Swagger pages) and for ``docs/openapi.json``:
+
+- the op union as one ``Op`` schema discriminated on ``kind``, with an example of each kind;
+- what each op kind answers (``OpAnswer.<kind>``) and each event kind's body (``Event.<kind>``,
+  ``Event`` their union discriminated on ``kind``), from the maps in ``server.contract`` that
+  the AsyncAPI document reads too, and the kinds as enums (``OpKind``, ``EventKind``);
+- ``Problem.code`` as the enum of every code the error tree has, and a sent notification's
+  ``kind`` as the enum of the notification kinds;
+- the ``Retry-After`` and ``Allow`` headers, the links between operations, and the socket
+  ``GET /v1/sync``, which is no HTTP route Litestar documents.
+
+Generated clients read the result: each union is narrowed by its ``kind`` without a cast.
+"""
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
+from typing import Any
 
+import msgspec
+from litestar import Request
 from litestar.openapi import ResponseSpec
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 
+from push.kinds import KINDS
 from schemas.errors import Problem
+from schemas.events import Event
+from schemas.ops import OP_TYPES, kind_of
+from server.contract import EVENT_BODIES, OP_RESULTS, error_codes
 from server.errors import (
     PROBLEM_JSON,
+    Forbidden,
+    MethodNotAllowed,
     PayloadTooLarge,
+    RateLimited,
     TwofoldError,
     Unauthorized,
     Unavailable,
     ValidationFailed,
 )
+from server.links import LINKS
+from server.practices import EVENTS_HOLDING_WORDS
 
 BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
+SCHEMAS = "#/components/schemas/"
+HEADERS = "#/components/headers/"
+OPS_PATH = "/v1/couple/ops"
+SYNC_PATH = "/v1/sync"
+ASYNCAPI = "docs/asyncapi.json"
 
 
 def problems(*errors: type[TwofoldError], auth: bool = True) -> dict[int, ResponseSpec]:
@@ -27,12 +63,282 @@ def problems(*errors: type[TwofoldError], auth: bool = True) -> dict[int, Respon
     for error in (*anywhere, *((Unauthorized,) if auth else ()), *errors):
         if error not in by_status[error.status]:
             by_status[error.status].append(error)
-    return {
-        status: ResponseSpec(
-            data_container=Problem,
-            media_type=PROBLEM_JSON,
-            generate_examples=False,
-            description="; ".join(f"`{e.code}`: {e.title}" for e in group),
-        )
-        for status, group in sorted(by_status.items())
+    return {status: _problem_spec(group) for status, group in sorted(by_status.items())}
+
+
+def _problem_spec(group: list[type[TwofoldError]]) -> ResponseSpec:
+    return ResponseSpec(
+        data_container=Problem,
+        media_type=PROBLEM_JSON,
+        generate_examples=False,
+        description=_codes(group),
+    )
+
+
+def _codes(group: list[type[TwofoldError]]) -> str:
+    return "; ".join(f"`{e.code}`: {e.title}" for e in group)
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": SCHEMAS + name}
+
+
+def _name(struct: Any) -> str:
+    return str(struct.__name__)
+
+
+def _enum(values: list[str], description: str) -> dict[str, Any]:
+    return {"type": "string", "enum": values, "description": description}
+
+
+# -- the parts Litestar cannot write ---------------------------------------------------------
+
+
+def _add_structs(schemas: dict[str, Any], structs: list[type[msgspec.Struct]]) -> None:
+    """Schemas of Structs no route names (event bodies, some op results), written by msgspec
+    in the same JSON Schema dialect; a Struct Litestar already wrote keeps Litestar's."""
+    _, written = msgspec.json.schema_components(structs, ref_template=SCHEMAS + "{name}")
+    for name, schema in written.items():
+        schemas.setdefault(name, _typed_enums(schema))
+
+
+def _typed_enums(node: Any) -> Any:
+    """msgspec writes a Literal as a bare ``enum``; Litestar (and generated clients' docs) say
+    its type too."""
+    if isinstance(node, dict):
+        out = {key: _typed_enums(value) for key, value in node.items()}
+        enum = out.get("enum")
+        if isinstance(enum, list) and "type" not in out and all(isinstance(v, str) for v in enum):
+            out["type"] = "string"
+        return out
+    if isinstance(node, list):
+        return [_typed_enums(value) for value in node]
+    return node
+
+
+def _ops(doc: dict[str, Any]) -> None:
+    schemas = doc["components"]["schemas"]
+    kinds = [kind_of(op) for op in OP_TYPES]
+    for op in OP_TYPES:
+        kind = schemas[_name(op)]["properties"]["kind"]
+        kind["enum"] = [kind_of(op)]
+    schemas["OpKind"] = _enum(kinds, "Every op kind; each selects its body's shape.")
+    schemas["Op"] = {
+        "title": "Op",
+        "description": "An op; `kind` selects the body's shape. Sending the same `op_id` again "
+        "returns the first answer and changes nothing.",
+        "oneOf": [_ref(_name(op)) for op in OP_TYPES],
+        "discriminator": {
+            "propertyName": "kind",
+            "mapping": {kind_of(op): SCHEMAS + _name(op) for op in OP_TYPES},
+        },
     }
+    body = doc["paths"][OPS_PATH]["post"]["requestBody"]["content"]["application/json"]
+    if {v["$ref"] for v in body["schema"]["oneOf"]} != {SCHEMAS + _name(op) for op in OP_TYPES}:
+        raise LookupError("the ops route no longer takes the Op union")
+    body["schema"] = _ref("Op")
+    body["examples"] = {
+        kind_of(op): {
+            "summary": f"`{kind_of(op)}`",
+            "value": {"op_id": _example_op_id(i), "kind": kind_of(op), "body": op.example},
+        }
+        for i, op in enumerate(OP_TYPES, start=1)
+    }
+
+
+def _example_op_id(i: int) -> str:
+    # One op_id per example: an op_id sent again for another kind is refused.
+    return f"0190a5a0-0000-7000-9000-{i:012d}"
+
+
+def _op_answers(schemas: dict[str, Any]) -> None:
+    """What an op answers, for each kind; ``OpAnswer`` itself carries no ``kind`` on the wire,
+    so its ``result`` is any of the results, and a client that knows the kind it sent reads
+    ``OpAnswer.<kind>``."""
+    answer = schemas["OpAnswer"]
+    results = sorted({_name(result) for result in OP_RESULTS.values()})
+    answer["properties"]["result"] = {
+        "anyOf": [_ref(name) for name in results],
+        "description": "The op kind's result: the `OpAnswer.<kind>` schema of the kind sent.",
+    }
+    for kind, result in OP_RESULTS.items():
+        schemas[f"OpAnswer.{kind}"] = {
+            **answer,
+            "title": f"OpAnswer.{kind}",
+            "description": f"The answer to a `{kind}` op.",
+            "properties": {**answer["properties"], "result": _ref(_name(result))},
+        }
+
+
+def _events(schemas: dict[str, Any]) -> None:
+    event = schemas["Event"]
+    kinds = list(EVENT_BODIES)
+    schemas["EventKind"] = _enum(kinds, "Every kind of event the couple's log holds.")
+    for kind, body in EVENT_BODIES.items():
+        variant = {
+            **event,
+            "title": f"Event.{kind}",
+            "description": f"A `{kind}` event.",
+            "properties": {
+                **event["properties"],
+                "kind": {"type": "string", "enum": [kind]},
+                "body": _ref(_name(body)),
+            },
+        }
+        if kind in EVENTS_HOLDING_WORDS:
+            variant["description"] += (
+                " Words a later op edited or deleted are null in it when it is read again."
+            )
+        schemas[f"Event.{kind}"] = variant
+    schemas["Event"] = {
+        "title": "Event",
+        "description": f"{Event.__doc__} `kind` selects the body's shape.",
+        "oneOf": [_ref(f"Event.{kind}") for kind in kinds],
+        "discriminator": {
+            "propertyName": "kind",
+            "mapping": {kind: SCHEMAS + f"Event.{kind}" for kind in kinds},
+        },
+    }
+
+
+def _headers(doc: dict[str, Any]) -> None:
+    """Retry-After on every 429 and 503 (sent whenever the server knows how long to wait), and
+    Allow on a 405."""
+    doc["components"]["headers"] = {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "schema": {"type": "integer", "minimum": 0},
+        },
+        "Allow": {
+            "description": "The methods the resource allows.",
+            "schema": {"type": "string"},
+        },
+    }
+    wanted = {"429": "Retry-After", "503": "Retry-After", "405": "Allow"}
+    for path_item in doc["paths"].values():
+        for operation in path_item.values():
+            for status, response in operation.get("responses", {}).items():
+                if header := wanted.get(status):
+                    response.setdefault("headers", {})[header] = {"$ref": HEADERS + header}
+
+
+def _problem_response(*errors: type[TwofoldError]) -> dict[str, Any]:
+    return {
+        "description": _codes(list(errors)),
+        "content": {PROBLEM_JSON: {"schema": _ref("Problem")}},
+    }
+
+
+# Sixteen random bytes in base64 (RFC 6455 4.1).
+_WS_KEY = {"type": "string", "pattern": "^[A-Za-z0-9+/]{22}==$"}
+
+
+def _socket() -> dict[str, Any]:
+    """``GET /v1/sync`` as what it is over HTTP: an upgrade, answered 101 or refused."""
+    return {
+        "get": {
+            "operationId": "V1Sync",
+            "tags": ["shared state"],
+            "summary": "The couple's live log, over a websocket",
+            "description": (
+                "A websocket upgrade. Its frames (`hello` first, then ops, acks, events and "
+                f"presence) are described by the AsyncAPI document {ASYNCAPI}; docs/API.md "
+                "tells the rules around it. The access token travels in the `hello` frame, "
+                "not in a header. An upgrade is refused with problem+json before the socket "
+                "opens when the client address holds too many sockets not yet past `hello`, "
+                "or when the `Origin` header names an origin the server does not allow."
+            ),
+            "security": [],
+            "parameters": [
+                {
+                    "name": name,
+                    "in": "header",
+                    "required": True,
+                    "schema": {"type": "string", "enum": [value]} if value else _WS_KEY,
+                }
+                for name, value in (
+                    ("Upgrade", "websocket"),
+                    ("Connection", "Upgrade"),
+                    ("Sec-WebSocket-Version", "13"),
+                    ("Sec-WebSocket-Key", None),
+                )
+            ],
+            "responses": {
+                "101": {
+                    "description": f"Switching Protocols: the socket is open; see {ASYNCAPI}.",
+                    "headers": {
+                        "Upgrade": {"schema": {"type": "string", "enum": ["websocket"]}},
+                        "Sec-WebSocket-Accept": {"schema": {"type": "string"}},
+                    },
+                },
+                "400": {
+                    "description": (
+                        "A malformed upgrade (a bad `Sec-WebSocket-Key`, say), refused by the "
+                        "websocket layer before the app sees it, in plain text."
+                    ),
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                },
+                "403": _problem_response(Forbidden),
+                "405": {
+                    **_problem_response(MethodNotAllowed),
+                    "description": "`method_not_allowed`: a GET that asks no websocket upgrade "
+                    "(`Allow: websocket`).",
+                },
+                "429": _problem_response(RateLimited),
+            },
+        }
+    }
+
+
+def _links(doc: dict[str, Any]) -> None:
+    for path_item in doc["paths"].values():
+        for operation in path_item.values():
+            for status, response in operation.get("responses", {}).items():
+                links = LINKS.get((operation.get("operationId", ""), status))
+                if links:
+                    response.setdefault("links", {}).update(copy.deepcopy(links))
+
+
+def precise(document: dict[str, Any]) -> dict[str, Any]:
+    """The document Litestar generated, with what it cannot say (a copy)."""
+    doc = copy.deepcopy(document)
+    schemas = doc["components"]["schemas"]
+    _add_structs(schemas, sorted({*OP_RESULTS.values(), *EVENT_BODIES.values()}, key=_name))
+    _ops(doc)
+    _op_answers(schemas)
+    _events(schemas)
+    schemas["Problem"]["properties"]["code"] = _enum(
+        error_codes(), "Stable; what clients branch on. docs/API.md says when each is answered."
+    )
+    schemas["SentNotification"]["properties"]["kind"] = _enum(
+        list(KINDS), "The notification's kind (push/kinds.py)."
+    )
+    doc["paths"][SYNC_PATH] = _socket()
+    _headers(doc)
+    _links(doc)
+    return doc
+
+
+class _Precise:
+    """Renders the precise document; made once per generated document (they are cached)."""
+
+    _made: tuple[dict[str, Any], dict[str, Any]] | None = None
+
+    def precise(self, openapi_schema: dict[str, Any]) -> dict[str, Any]:
+        if self._made is None or self._made[0] is not openapi_schema:
+            self._made = (openapi_schema, precise(openapi_schema))
+        return self._made[1]
+
+
+class PreciseJsonRenderPlugin(_Precise, JsonRenderPlugin):
+    """``/schema`` and ``/schema/openapi.json``."""
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, self.precise(openapi_schema))
+
+
+class PreciseSwaggerRenderPlugin(_Precise, SwaggerRenderPlugin):
+    """``/schema/swagger``, which carries the document in its page."""
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, self.precise(openapi_schema))

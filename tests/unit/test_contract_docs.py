@@ -1,15 +1,21 @@
-"""The socket's AsyncAPI document is the one the code generates, and a sound AsyncAPI 3 one."""
+"""The contract documents are the ones the code generates: the socket's AsyncAPI document, a
+sound AsyncAPI 3 one, and the OpenAPI document, precise enough for generated clients."""
 
 from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from schemas.ops import OP_TYPES, kind_of
+import msgspec
+import pytest
+
+from schemas.ops import OP_TYPES, Op, kind_of
 from schemas.sync import ClientFrame
 from server import contract
+from server.errors import TwofoldError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,6 +37,16 @@ def _refs(node: Any) -> list[str]:
     if isinstance(node, list):
         return [r for value in node for r in _refs(value)]
     return []
+
+
+def _emitted_kinds() -> set[str]:
+    """Every event kind the server's code emits (spelled out, or repair.{finished,abandoned})."""
+    emitted = set()
+    for path in (ROOT / "server").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        emitted |= set(re.findall(r'emit\(\s*"([a-z_]+\.[a-z_]+)"', text))
+        emitted |= set(re.findall(r'_emit\(\s*work,\s*"([a-z_]+\.[a-z_]+)"', text))
+    return emitted | {"repair.finished", "repair.abandoned"}
 
 
 def test_committed_document_is_the_generated_one() -> None:
@@ -71,13 +87,7 @@ def test_every_frame_op_and_event_kind_is_documented() -> None:
     kinds = {tag for v in variants for tag in v["properties"]["kind"]["enum"]}
     assert kinds == {kind_of(op) for op in OP_TYPES}
     assert all(f"Ack.{kind_of(op)}" in schemas for op in OP_TYPES)
-    # Every kind the server's code emits (spelled out, or repair.{finished,abandoned}).
-    emitted = set()
-    for path in (ROOT / "server").rglob("*.py"):
-        text = path.read_text(encoding="utf-8")
-        emitted |= set(re.findall(r'emit\(\s*"([a-z_]+\.[a-z_]+)"', text))
-        emitted |= set(re.findall(r'_emit\(\s*work,\s*"([a-z_]+\.[a-z_]+)"', text))
-    emitted |= {"repair.finished", "repair.abandoned"}
+    emitted = _emitted_kinds()
     assert emitted == set(contract.EVENT_BODIES)
     assert all(f"EventFrame.{kind}" in schemas for kind in emitted)
 
@@ -89,3 +99,190 @@ def test_document_is_deterministic() -> None:
     assert (
         first == json.dumps(json.loads(first), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     )
+
+
+# -- the OpenAPI document -------------------------------------------------------------------
+
+
+@cache
+def _openapi() -> dict[str, Any]:
+    return contract.build_openapi()
+
+
+def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method.upper(), path, operation)
+        for path, item in doc["paths"].items()
+        for method, operation in item.items()
+    ]
+
+
+def test_committed_openapi_is_the_generated_one() -> None:
+    """docs/openapi.json is what `python -m server.contract` writes today."""
+    committed = (ROOT / "docs" / "openapi.json").read_text(encoding="utf-8")
+    assert committed == contract.render_openapi(), "run `python -m server.contract` and commit"
+
+
+def test_openapi_references_all_resolve() -> None:
+    """Every $ref of the OpenAPI document, and every discriminator mapping, resolves."""
+    doc = _openapi()
+    for ref in _refs(doc):
+        _resolve(doc, ref)
+    mappings = [n["discriminator"]["mapping"] for n in _nodes(doc) if "discriminator" in n]
+    assert len(mappings) >= 2
+    for mapping in mappings:
+        for ref in mapping.values():
+            _resolve(doc, ref)
+    operation_ids = {op["operationId"] for _, _, op in _operations(doc)}
+    for _, _, operation in _operations(doc):
+        for response in operation["responses"].values():
+            for link in response.get("links", {}).values():
+                assert link["operationId"] in operation_ids, link
+
+
+def _nodes(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, dict):
+        return [node] + [n for value in node.values() for n in _nodes(value)]
+    if isinstance(node, list):
+        return [n for value in node for n in _nodes(value)]
+    return []
+
+
+def test_the_op_body_is_discriminated_on_kind_with_every_op_kind() -> None:
+    """POST /v1/couple/ops takes `Op`: a oneOf whose discriminator maps each op kind of the
+    Op union to the variant whose `kind` is that kind alone."""
+    doc = _openapi()
+    body = doc["paths"]["/v1/couple/ops"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"$ref": "#/components/schemas/Op"}
+    op = doc["components"]["schemas"]["Op"]
+    assert op["discriminator"]["propertyName"] == "kind"
+    mapping = op["discriminator"]["mapping"]
+    assert set(mapping) == {kind_of(t) for t in Op.__args__}
+    assert sorted(v["$ref"] for v in op["oneOf"]) == sorted(mapping.values())
+    for kind, ref in mapping.items():
+        assert _resolve(doc, ref)["properties"]["kind"]["enum"] == [kind]
+    assert doc["components"]["schemas"]["OpKind"]["enum"] == list(mapping)
+
+
+def test_each_op_example_is_an_op_of_its_kind() -> None:
+    """The request body has an example of every op kind, and each decodes as that op."""
+    doc = _openapi()
+    body = doc["paths"]["/v1/couple/ops"]["post"]["requestBody"]["content"]["application/json"]
+    examples = body["examples"]
+    assert set(examples) == {kind_of(op) for op in OP_TYPES}
+    op_ids = set()
+    for kind, example in examples.items():
+        decoded = msgspec.convert(example["value"], Op)
+        assert kind_of(decoded) == kind
+        op_ids.add(decoded.op_id)
+    assert len(op_ids) == len(examples)
+
+
+def test_each_op_kind_has_its_answer() -> None:
+    """`OpAnswer.<kind>` names what each op kind answers; `OpAnswer.result` is any of them."""
+    schemas = _openapi()["components"]["schemas"]
+    results = set()
+    for op in OP_TYPES:
+        answer = schemas[f"OpAnswer.{kind_of(op)}"]
+        result = answer["properties"]["result"]["$ref"]
+        assert result == "#/components/schemas/" + contract.OP_RESULTS[kind_of(op)].__name__
+        assert set(answer["required"]) == {"op_id", "seq", "result"}
+        results.add(result)
+    assert {r["$ref"] for r in schemas["OpAnswer"]["properties"]["result"]["anyOf"]} == results
+
+
+def test_every_emitted_event_kind_has_its_body_schema() -> None:
+    """`Event` is a oneOf discriminated on `kind`, with a variant for every kind the server
+    emits, whose body is that kind's schema."""
+    doc = _openapi()
+    schemas = doc["components"]["schemas"]
+    event = schemas["Event"]
+    assert event["discriminator"]["propertyName"] == "kind"
+    mapping = event["discriminator"]["mapping"]
+    assert set(mapping) == _emitted_kinds()
+    assert set(schemas["EventKind"]["enum"]) == _emitted_kinds()
+    for kind, ref in mapping.items():
+        variant = _resolve(doc, ref)
+        assert variant["properties"]["kind"]["enum"] == [kind]
+        body = variant["properties"]["body"]["$ref"]
+        assert body == "#/components/schemas/" + contract.EVENT_BODIES[kind].__name__
+        assert "body" in variant["required"] and "kind" in variant["required"]
+
+
+def _server_error_classes() -> set[type[TwofoldError]]:
+    import server.app  # noqa: F401 - every module that defines an error class
+
+    found: set[type[TwofoldError]] = set()
+    pending = [TwofoldError]
+    while pending:
+        error = pending.pop()
+        if error.__module__.split(".")[0] == "server":
+            found.add(error)
+        pending.extend(error.__subclasses__())
+    return found
+
+
+def test_problem_code_is_the_enum_of_every_code_the_server_has() -> None:
+    """Problem.code lists exactly the codes of the server's error classes."""
+    code = _openapi()["components"]["schemas"]["Problem"]["properties"]["code"]
+    assert code["type"] == "string"
+    assert set(code["enum"]) == {error.code for error in _server_error_classes()}
+
+
+def test_every_429_and_503_declares_retry_after() -> None:
+    """Each operation that may answer 429 or 503 says the answer carries Retry-After, and
+    each 405 says it carries Allow."""
+    doc = _openapi()
+    seen = 0
+    for method, path, operation in _operations(doc):
+        for status, response in operation["responses"].items():
+            header = {"429": "Retry-After", "503": "Retry-After", "405": "Allow"}.get(status)
+            if header:
+                seen += 1
+                ref = response.get("headers", {}).get(header, {}).get("$ref")
+                assert ref == f"#/components/headers/{header}", (method, path, status)
+                assert _resolve(doc, ref)["schema"]
+    assert seen > len(doc["paths"])
+
+
+def test_the_socket_is_documented_as_an_upgrade() -> None:
+    """GET /v1/sync answers 101 and names the AsyncAPI document; its refusals are problems."""
+    sync = _openapi()["paths"]["/v1/sync"]["get"]
+    assert {"101", "403", "429"} <= set(sync["responses"])
+    assert "docs/asyncapi.json" in sync["description"]
+    assert (ROOT / "docs" / "asyncapi.json").exists()
+    assert sync["security"] == []
+    assert "application/problem+json" in sync["responses"]["429"]["content"]
+
+
+@pytest.mark.parametrize(
+    ("source", "status", "target"),
+    [
+        ("V1AccountsSignUp", "201", "V1SessionsRefreshRefresh"),
+        ("V1SessionsSignIn", "200", "V1SessionsRefreshRefresh"),
+        ("V1InvitesInvite", "201", "V1InvitesAcceptAccept"),
+        ("V1MeSessionsListSessions", "200", "V1MeSessionsSessionIdEndSession"),
+        ("V1CoupleOpsOp", "200", "V1CoupleEventsEvents"),
+    ],
+)
+def test_links_lead_from_an_answer_to_the_call_it_feeds(
+    source: str, status: str, target: str
+) -> None:
+    """The answer of one operation links to the operation it feeds, naming its real
+    parameters."""
+    doc = _openapi()
+    by_id = {op["operationId"]: op for _, _, op in _operations(doc)}
+    links = by_id[source]["responses"][status]["links"].values()
+    link = next(link for link in links if link["operationId"] == target)
+    names = {p["name"] for p in by_id[target].get("parameters", [])}
+    assert set(link.get("parameters", {})) <= names
+    if "requestBody" in link:
+        assert "requestBody" in by_id[target]
+
+
+def test_a_sent_notification_kind_is_one_of_the_notification_kinds() -> None:
+    """The record of sent notifications names its kind from the one table of kinds."""
+    from push.kinds import KINDS
+
+    kind = _openapi()["components"]["schemas"]["SentNotification"]["properties"]["kind"]
+    assert kind["enum"] == list(KINDS)

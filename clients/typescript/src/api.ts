@@ -1,5 +1,6 @@
 // HTTP calls with the session's tokens: bearer on every call, the access token refreshed
 // before it expires, and a 401 answered by one refresh and one retry.
+import { platformTimers, type Timers } from "./platform.js";
 import { MemoryTokenStore, type StoredTokens, type TokenStore } from "./tokens.js";
 import type {
   Answer,
@@ -56,6 +57,7 @@ type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 // Refresh this long before the access token expires: a minute, or a quarter of a short-lived
 // token's life (tests run with tokens of a few seconds).
 const MARGIN_MS = 60_000;
+const RETRY_REFRESH_MS = 5_000;
 
 export function refreshMargin(tokens: Tokens): number {
   return Math.min(MARGIN_MS, (tokens.expires_in * 1000) / 4);
@@ -134,6 +136,36 @@ export class Api {
       });
     }
     return this.refreshing;
+  }
+
+  /** Refreshes the access token before it expires, for as long as it runs (a SyncClient runs
+   * it while started); returns the stop. A refusal ends the session (``onTokens(null)``); not
+   * reaching the server tries again shortly, the token being good for the margin still. */
+  keepFresh(timers: Timers = platformTimers): () => void {
+    let timer: unknown = null;
+    let stopped = false;
+    const plan = async () => {
+      const due = await this.refreshDueAt();
+      timers.clearTimeout(timer);
+      timer = null;
+      if (due === null || stopped) return;
+      timer = timers.setTimeout(() => {
+        timer = null;
+        this.refresh().catch((error: unknown) => {
+          if (stopped || (error instanceof ApiError && error.status === 401)) return;
+          timer = timers.setTimeout(() => void plan(), RETRY_REFRESH_MS);
+        });
+      }, Math.max(0, due - this.now()));
+    };
+    const off = this.onTokens((tokens) => {
+      if (tokens) void plan(); // each new pair plans its own refresh
+    });
+    void plan();
+    return () => {
+      stopped = true;
+      off();
+      timers.clearTimeout(timer);
+    };
   }
 
   /** A valid access token, refreshed first when it expires within the margin. */

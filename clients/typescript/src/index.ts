@@ -6,17 +6,9 @@ export { Api, ApiError, refreshMargin, type ApiOptions, type RequestInit } from 
 export { LocalStorageTokenStore, MemoryTokenStore, type StoredTokens, type TokenStore } from "./tokens.js";
 export { MemoryPendingStore, type PendingOp, type PendingStore } from "./pending.js";
 export { IndexedDbPendingStore } from "./indexeddb.js";
-export {
-  OpError,
-  SyncClient,
-  socketUrl,
-  type SyncEvents,
-  type SyncOptions,
-  type SyncStatus,
-  type Timers,
-  type WebSocketConstructor,
-  type WebSocketLike,
-} from "./sync.js";
+export { SyncClient, socketUrl, type SyncEvents, type SyncOptions, type SyncStatus } from "./sync.js";
+export { OpError, type OpOutcome } from "./outbox.js";
+export type { Timers, WebSocketConstructor, WebSocketLike } from "./platform.js";
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.js";
 export type * from "./frames.js";
 export { Close } from "./frames.js";

@@ -453,6 +453,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The couple's live log, over a websocket
+         * @description A websocket upgrade. Its frames (`hello` first, then ops, acks, events and presence) are described by the AsyncAPI document docs/asyncapi.json; docs/API.md tells the rules around it. The access token travels in the `hello` frame, not in a header. An upgrade is refused with problem+json before the socket opens when the client address holds too many sockets not yet past `hello`, or when the `Origin` header names an origin the server does not allow.
+         */
+        get: operations["V1Sync"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -460,6 +480,14 @@ export interface components {
         /** AcceptInvite */
         AcceptInvite: {
             code: string;
+        };
+        /**
+         * CheckedIn
+         * @description The event of a check-in: who, which occurrence, and the ritual as it now stands.
+         */
+        CheckedIn: {
+            checkin: components["schemas"]["Checkin"];
+            ritual: components["schemas"]["Ritual"];
         };
         /** Checkin */
         Checkin: {
@@ -497,6 +525,12 @@ export interface components {
             partners: components["schemas"]["Partner"][];
             settings: components["schemas"]["CoupleSettings"];
         };
+        /** CoupleLinked */
+        CoupleLinked: {
+            /** Format: uuid */
+            couple_id: string;
+            partner_ids: string[];
+        };
         /** CoupleRecord */
         CoupleRecord: {
             couple: components["schemas"]["Couple"];
@@ -521,6 +555,10 @@ export interface components {
             reading: components["schemas"]["Reading"] | null;
             repairs: components["schemas"]["Repair"][];
             rituals: components["schemas"]["Ritual"][];
+        };
+        /** CoupleUnlinked */
+        CoupleUnlinked: {
+            by: string | null;
         };
         /** CrisisLine */
         CrisisLine: {
@@ -586,6 +624,13 @@ export interface components {
             section: "appreciations" | "new_information" | "puzzles" | "concerns" | "wishes";
             text: string;
         };
+        /** EntryDeleted */
+        EntryDeleted: {
+            /** Format: uuid */
+            entry_id: string;
+            /** Format: uuid */
+            reading_id: string;
+        };
         /** EntryEditBody */
         EntryEditBody: {
             /** Format: uuid */
@@ -595,6 +640,12 @@ export interface components {
             request?: string | null;
             text: string;
         };
+        /** EntryEvent */
+        EntryEvent: {
+            entry: components["schemas"]["Entry"];
+            /** Format: uuid */
+            reading_id: string;
+        };
         /** EntryRef */
         EntryRef: {
             /** Format: uuid */
@@ -602,15 +653,384 @@ export interface components {
             /** Format: uuid */
             reading_id: string;
         };
-        /** Event */
-        Event: {
+        /**
+         * Event
+         * @description One entry of the couple's log; ``seq`` runs 1, 2, 3, ... per couple without gaps. `kind` selects the body's shape.
+         */
+        Event: components["schemas"]["Event.couple.linked"] | components["schemas"]["Event.couple.settings_changed"] | components["schemas"]["Event.couple.unlinked"] | components["schemas"]["Event.pause.started"] | components["schemas"]["Event.pause.acknowledged"] | components["schemas"]["Event.pause.extended"] | components["schemas"]["Event.pause.ended"] | components["schemas"]["Event.pause.expired"] | components["schemas"]["Event.reading.started"] | components["schemas"]["Event.reading.entry_added"] | components["schemas"]["Event.reading.entry_edited"] | components["schemas"]["Event.reading.entry_deleted"] | components["schemas"]["Event.reading.section_done"] | components["schemas"]["Event.reading.finished"] | components["schemas"]["Event.ritual.proposed"] | components["schemas"]["Event.ritual.accepted"] | components["schemas"]["Event.ritual.updated"] | components["schemas"]["Event.ritual.archived"] | components["schemas"]["Event.ritual.checked_in"] | components["schemas"]["Event.repair.started"] | components["schemas"]["Event.repair.step_set"] | components["schemas"]["Event.repair.finished"] | components["schemas"]["Event.repair.abandoned"];
+        /**
+         * Event.couple.linked
+         * @description A `couple.linked` event.
+         */
+        "Event.couple.linked": {
             actor_id: string | null;
             /** Format: date-time */
             at: string;
-            body: unknown;
-            kind: string;
+            body: components["schemas"]["CoupleLinked"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "couple.linked";
             seq: number;
         };
+        /**
+         * Event.couple.settings_changed
+         * @description A `couple.settings_changed` event.
+         */
+        "Event.couple.settings_changed": {
+            actor_id: string | null;
+            /** Format: date-time */
+            at: string;
+            body: components["schemas"]["SettingsChanged"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "couple.settings_changed";
+            seq: number;
+        };
+        /**
+         * Event.couple.unlinked
+         * @description A `couple.unlinked` event.
+         */
+        "Event.couple.unlinked": {
+            actor_id: string | null;
+            /** Format: date-time */
+            at: string;
+            body: components["schemas"]["CoupleUnlinked"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "couple.unlinked";
+            seq: number;
+        };
+        /**
+         * Event.pause.acknowledged
+         * @description A `pause.acknowledged` event.
+         */
+        "Event.pause.acknowledged": {
+            actor_id: string | null;
+            /** Format: date-time */
+            at: string;
+            body: components["schemas"]["Pause"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "pause.acknowledged";
+            seq: number;
+        };
+        /**
+         * Event.pause.ended
+         * @description A `pause.ended` event.
+         */
+        "Event.pause.ended": {
+            actor_id: string | null;
+            /** Format: date-time */
+            at: string;
+            body: components["schemas"]["Pause"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "pause.ended";
+            seq: number;
+        };
+        /**
+         * Event.pause.expired
+         * @description A `pause.expired` event.
+         */
+        "Event.pause.expired": {
+            actor_id: string | null;
+            /** Format: date-time */
+            at: string;
+            body: components["schemas"]["Pause"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "pause.expired";
+            seq: number;
+        };
+        /**
+         * Event.pause.extended
+         * @description A `pause.extended` event.
+         */
+        "Event.pause.extended": {
+            actor_id: string | null;
+            /** Format: date-time */
+            at: string;
+            body: components["schemas"]["Pause"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "pause.extended";
+            seq: number;
+        };
+        /**
+         * Event.pause.started
+         * @description A `pause.started` event.
+         */
+        "Event.pause.started": {
+            actor_id: string | null;
+            /** Format: date-time */
+            at: string;
+            body: components["schemas"]["Pause"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "pause.started";
+            seq: number;
+        };
+        /**
+         * Event.reading.entry_added
+         * @description A `reading.entry_added` event. Words a later op edited or deleted are null in it when it is read again.
+         */
+        "Event.reading.entry_added": {
+            actor_id: string | null;
+            /** Format: date-time */
+            at: string;
+            body: components["schemas"]["EntryEvent"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "reading.entry_added";
+            seq: number;
+        };
+        /**
+         * Event.reading.entry_deleted
+         * @description A `reading.entry_deleted` event.
+         */
+        "Event.reading.entry_deleted": {
+            actor_id: string | null;
+            /** Format: date-time */
+            at: string;
+            body: components["schemas"]["EntryDeleted"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "reading.entry_deleted";
+            seq: number;
+        };
+        /**
+         * Event.reading.entry_edited
+         * @description A `reading.entry_edited` event. Words a later op edited or deleted are null in it when it is read again.
+         */
+        "Event.reading.entry_edited": {
+            actor_id: string | null;
+            /** Format: date-time */
+            at: string;
+            body: components["schemas"]["EntryEvent"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "reading.entry_edited";
+            seq: number;
+        };
+        /**
+         * Event.reading.finished
+         * @description A `reading.finished` event.
+         */
+        "Event.reading.finished": {
+            actor_id: string | null;
+            /** Format: date-time */
+            at: string;
+            body: components["schemas"]["ReadingFinished"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "reading.finished";
+            seq: number;
+        };
+        /**
+         * Event.reading.section_done
+         * @description A `reading.section_done` event.
+         */
+        "Event.reading.section_done": {
+            actor_id: string | null;
+            /** Format: date-time */
+            at: string;
+            body: components["schemas"]["SectionDone"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "reading.section_done";
+            seq: number;
+        };
+        /**
+         * Event.reading.started
+         * @description A `reading.started` event.
+         */
+        "Event.reading.started": {
+            actor_id: string | null;
+            /** Format: date-time */
+            at: string;
+            body: components["schemas"]["Reading"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "reading.started";
+            seq: number;
+        };
+        /**
+         * Event.repair.abandoned
+         * @description A `repair.abandoned` event. Words a later op edited or deleted are null in it when it is read again.
+         */
+        "Event.repair.abandoned": {
+            actor_id: string | null;
+            /** Format: date-time */
+            at: string;
+            body: components["schemas"]["Repair"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "repair.abandoned";
+            seq: number;
+        };
+        /**
+         * Event.repair.finished
+         * @description A `repair.finished` event. Words a later op edited or deleted are null in it when it is read again.
+         */
+        "Event.repair.finished": {
+            actor_id: string | null;
+            /** Format: date-time */
+            at: string;
+            body: components["schemas"]["Repair"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "repair.finished";
+            seq: number;
+        };
+        /**
+         * Event.repair.started
+         * @description A `repair.started` event. Words a later op edited or deleted are null in it when it is read again.
+         */
+        "Event.repair.started": {
+            actor_id: string | null;
+            /** Format: date-time */
+            at: string;
+            body: components["schemas"]["Repair"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "repair.started";
+            seq: number;
+        };
+        /**
+         * Event.repair.step_set
+         * @description A `repair.step_set` event. Words a later op edited or deleted are null in it when it is read again.
+         */
+        "Event.repair.step_set": {
+            actor_id: string | null;
+            /** Format: date-time */
+            at: string;
+            body: components["schemas"]["Repair"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "repair.step_set";
+            seq: number;
+        };
+        /**
+         * Event.ritual.accepted
+         * @description A `ritual.accepted` event.
+         */
+        "Event.ritual.accepted": {
+            actor_id: string | null;
+            /** Format: date-time */
+            at: string;
+            body: components["schemas"]["Ritual"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "ritual.accepted";
+            seq: number;
+        };
+        /**
+         * Event.ritual.archived
+         * @description A `ritual.archived` event.
+         */
+        "Event.ritual.archived": {
+            actor_id: string | null;
+            /** Format: date-time */
+            at: string;
+            body: components["schemas"]["Ritual"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "ritual.archived";
+            seq: number;
+        };
+        /**
+         * Event.ritual.checked_in
+         * @description A `ritual.checked_in` event.
+         */
+        "Event.ritual.checked_in": {
+            actor_id: string | null;
+            /** Format: date-time */
+            at: string;
+            body: components["schemas"]["CheckedIn"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "ritual.checked_in";
+            seq: number;
+        };
+        /**
+         * Event.ritual.proposed
+         * @description A `ritual.proposed` event.
+         */
+        "Event.ritual.proposed": {
+            actor_id: string | null;
+            /** Format: date-time */
+            at: string;
+            body: components["schemas"]["Ritual"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "ritual.proposed";
+            seq: number;
+        };
+        /**
+         * Event.ritual.updated
+         * @description A `ritual.updated` event.
+         */
+        "Event.ritual.updated": {
+            actor_id: string | null;
+            /** Format: date-time */
+            at: string;
+            body: components["schemas"]["Ritual"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "ritual.updated";
+            seq: number;
+        };
+        /**
+         * @description Every kind of event the couple's log holds.
+         * @enum {string}
+         */
+        EventKind: "couple.linked" | "couple.settings_changed" | "couple.unlinked" | "pause.started" | "pause.acknowledged" | "pause.extended" | "pause.ended" | "pause.expired" | "reading.started" | "reading.entry_added" | "reading.entry_edited" | "reading.entry_deleted" | "reading.section_done" | "reading.finished" | "ritual.proposed" | "ritual.accepted" | "ritual.updated" | "ritual.archived" | "ritual.checked_in" | "repair.started" | "repair.step_set" | "repair.finished" | "repair.abandoned";
         /** EventsPage */
         EventsPage: {
             events: components["schemas"]["Event"][];
@@ -727,9 +1147,13 @@ export interface components {
         };
         /** MePatch */
         MePatch: {
+            /** @example Ana */
             display_name?: string;
             share_presence?: boolean;
-            /** @description An IANA time zone name. */
+            /**
+             * @description An IANA time zone name.
+             * @example Europe/Berlin
+             */
             timezone?: string;
         };
         /** NotificationPrefs */
@@ -746,13 +1170,214 @@ export interface components {
             /** @default true */
             ritual_reminders: boolean;
         };
+        /**
+         * Op
+         * @description An op; `kind` selects the body's shape. Sending the same `op_id` again returns the first answer and changes nothing.
+         */
+        Op: components["schemas"]["PauseStart"] | components["schemas"]["PauseAck"] | components["schemas"]["PauseExtend"] | components["schemas"]["PauseEnd"] | components["schemas"]["ReadingStart"] | components["schemas"]["ReadingEntryAdd"] | components["schemas"]["ReadingEntryEdit"] | components["schemas"]["ReadingEntryDelete"] | components["schemas"]["ReadingSectionDone"] | components["schemas"]["ReadingFinish"] | components["schemas"]["RitualPropose"] | components["schemas"]["RitualAccept"] | components["schemas"]["RitualUpdate"] | components["schemas"]["RitualArchive"] | components["schemas"]["RitualCheckin"] | components["schemas"]["RepairStart"] | components["schemas"]["RepairStepSet"] | components["schemas"]["RepairFinish"] | components["schemas"]["RepairAbandon"];
         /** OpAnswer */
         OpAnswer: {
             /** Format: uuid */
             op_id: string;
-            result: unknown;
+            /** @description The op kind's result: the `OpAnswer.<kind>` schema of the kind sent. */
+            result: components["schemas"]["CheckedIn"] | components["schemas"]["Entry"] | components["schemas"]["EntryDeleted"] | components["schemas"]["Pause"] | components["schemas"]["Reading"] | components["schemas"]["Repair"] | components["schemas"]["Ritual"];
             seq: number | null;
         };
+        /**
+         * OpAnswer.pause.ack
+         * @description The answer to a `pause.ack` op.
+         */
+        "OpAnswer.pause.ack": {
+            /** Format: uuid */
+            op_id: string;
+            result: components["schemas"]["Pause"];
+            seq: number | null;
+        };
+        /**
+         * OpAnswer.pause.end
+         * @description The answer to a `pause.end` op.
+         */
+        "OpAnswer.pause.end": {
+            /** Format: uuid */
+            op_id: string;
+            result: components["schemas"]["Pause"];
+            seq: number | null;
+        };
+        /**
+         * OpAnswer.pause.extend
+         * @description The answer to a `pause.extend` op.
+         */
+        "OpAnswer.pause.extend": {
+            /** Format: uuid */
+            op_id: string;
+            result: components["schemas"]["Pause"];
+            seq: number | null;
+        };
+        /**
+         * OpAnswer.pause.start
+         * @description The answer to a `pause.start` op.
+         */
+        "OpAnswer.pause.start": {
+            /** Format: uuid */
+            op_id: string;
+            result: components["schemas"]["Pause"];
+            seq: number | null;
+        };
+        /**
+         * OpAnswer.reading.entry.add
+         * @description The answer to a `reading.entry.add` op.
+         */
+        "OpAnswer.reading.entry.add": {
+            /** Format: uuid */
+            op_id: string;
+            result: components["schemas"]["Entry"];
+            seq: number | null;
+        };
+        /**
+         * OpAnswer.reading.entry.delete
+         * @description The answer to a `reading.entry.delete` op.
+         */
+        "OpAnswer.reading.entry.delete": {
+            /** Format: uuid */
+            op_id: string;
+            result: components["schemas"]["EntryDeleted"];
+            seq: number | null;
+        };
+        /**
+         * OpAnswer.reading.entry.edit
+         * @description The answer to a `reading.entry.edit` op.
+         */
+        "OpAnswer.reading.entry.edit": {
+            /** Format: uuid */
+            op_id: string;
+            result: components["schemas"]["Entry"];
+            seq: number | null;
+        };
+        /**
+         * OpAnswer.reading.finish
+         * @description The answer to a `reading.finish` op.
+         */
+        "OpAnswer.reading.finish": {
+            /** Format: uuid */
+            op_id: string;
+            result: components["schemas"]["Reading"];
+            seq: number | null;
+        };
+        /**
+         * OpAnswer.reading.section.done
+         * @description The answer to a `reading.section.done` op.
+         */
+        "OpAnswer.reading.section.done": {
+            /** Format: uuid */
+            op_id: string;
+            result: components["schemas"]["Reading"];
+            seq: number | null;
+        };
+        /**
+         * OpAnswer.reading.start
+         * @description The answer to a `reading.start` op.
+         */
+        "OpAnswer.reading.start": {
+            /** Format: uuid */
+            op_id: string;
+            result: components["schemas"]["Reading"];
+            seq: number | null;
+        };
+        /**
+         * OpAnswer.repair.abandon
+         * @description The answer to a `repair.abandon` op.
+         */
+        "OpAnswer.repair.abandon": {
+            /** Format: uuid */
+            op_id: string;
+            result: components["schemas"]["Repair"];
+            seq: number | null;
+        };
+        /**
+         * OpAnswer.repair.finish
+         * @description The answer to a `repair.finish` op.
+         */
+        "OpAnswer.repair.finish": {
+            /** Format: uuid */
+            op_id: string;
+            result: components["schemas"]["Repair"];
+            seq: number | null;
+        };
+        /**
+         * OpAnswer.repair.start
+         * @description The answer to a `repair.start` op.
+         */
+        "OpAnswer.repair.start": {
+            /** Format: uuid */
+            op_id: string;
+            result: components["schemas"]["Repair"];
+            seq: number | null;
+        };
+        /**
+         * OpAnswer.repair.step.set
+         * @description The answer to a `repair.step.set` op.
+         */
+        "OpAnswer.repair.step.set": {
+            /** Format: uuid */
+            op_id: string;
+            result: components["schemas"]["Repair"];
+            seq: number | null;
+        };
+        /**
+         * OpAnswer.ritual.accept
+         * @description The answer to a `ritual.accept` op.
+         */
+        "OpAnswer.ritual.accept": {
+            /** Format: uuid */
+            op_id: string;
+            result: components["schemas"]["Ritual"];
+            seq: number | null;
+        };
+        /**
+         * OpAnswer.ritual.archive
+         * @description The answer to a `ritual.archive` op.
+         */
+        "OpAnswer.ritual.archive": {
+            /** Format: uuid */
+            op_id: string;
+            result: components["schemas"]["Ritual"];
+            seq: number | null;
+        };
+        /**
+         * OpAnswer.ritual.checkin
+         * @description The answer to a `ritual.checkin` op.
+         */
+        "OpAnswer.ritual.checkin": {
+            /** Format: uuid */
+            op_id: string;
+            result: components["schemas"]["CheckedIn"];
+            seq: number | null;
+        };
+        /**
+         * OpAnswer.ritual.propose
+         * @description The answer to a `ritual.propose` op.
+         */
+        "OpAnswer.ritual.propose": {
+            /** Format: uuid */
+            op_id: string;
+            result: components["schemas"]["Ritual"];
+            seq: number | null;
+        };
+        /**
+         * OpAnswer.ritual.update
+         * @description The answer to a `ritual.update` op.
+         */
+        "OpAnswer.ritual.update": {
+            /** Format: uuid */
+            op_id: string;
+            result: components["schemas"]["Ritual"];
+            seq: number | null;
+        };
+        /**
+         * @description Every op kind; each selects its body's shape.
+         * @enum {string}
+         */
+        OpKind: "pause.start" | "pause.ack" | "pause.extend" | "pause.end" | "reading.start" | "reading.entry.add" | "reading.entry.edit" | "reading.entry.delete" | "reading.section.done" | "reading.finish" | "ritual.propose" | "ritual.accept" | "ritual.update" | "ritual.archive" | "ritual.checkin" | "repair.start" | "repair.step.set" | "repair.finish" | "repair.abandon";
         /** Partner */
         Partner: {
             display_name: string;
@@ -763,11 +1388,15 @@ export interface components {
         /** PasswordChange */
         PasswordChange: {
             current_password: string;
+            /** @example correct horse battery */
             new_password: string;
         };
         /** PasswordReset */
         PasswordReset: {
-            /** @description An email address; compared case-insensitively. */
+            /**
+             * @description An email address; compared case-insensitively.
+             * @example ana@example.org
+             */
             email: string;
             locale?: string | null;
         };
@@ -776,6 +1405,7 @@ export interface components {
             /** @description As mailed; case, spaces, dashes ignored. */
             code: string;
             email: string;
+            /** @example correct horse battery */
             new_password: string;
         };
         /** Pause */
@@ -798,7 +1428,10 @@ export interface components {
         /** PauseAck */
         PauseAck: {
             body: components["schemas"]["PauseRef"];
-            /** @constant */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             kind: "pause.ack";
             /** Format: uuid */
             op_id: string;
@@ -806,7 +1439,10 @@ export interface components {
         /** PauseEnd */
         PauseEnd: {
             body: components["schemas"]["PauseRef"];
-            /** @constant */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             kind: "pause.end";
             /** Format: uuid */
             op_id: string;
@@ -814,7 +1450,10 @@ export interface components {
         /** PauseExtend */
         PauseExtend: {
             body: components["schemas"]["PauseExtendBody"];
-            /** @constant */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             kind: "pause.extend";
             /** Format: uuid */
             op_id: string;
@@ -833,7 +1472,10 @@ export interface components {
         /** PauseStart */
         PauseStart: {
             body?: components["schemas"]["PauseStartBody"];
-            /** @constant */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             kind: "pause.start";
             /** Format: uuid */
             op_id: string;
@@ -854,7 +1496,11 @@ export interface components {
         };
         /** Problem */
         Problem: {
-            code: string;
+            /**
+             * @description Stable; what clients branch on. docs/API.md says when each is answered.
+             * @enum {string}
+             */
+            code: "already_linked" | "email_taken" | "forbidden" | "internal" | "invite_expired" | "invite_invalid" | "method_not_allowed" | "not_allowed" | "not_found" | "not_linked" | "own_invite" | "pause_active" | "pause_not_active" | "payload_too_large" | "rate_limited" | "reset_invalid" | "unauthorized" | "unavailable" | "validation_failed";
             detail: string;
             errors?: components["schemas"]["FieldError"][];
             status: number;
@@ -864,21 +1510,34 @@ export interface components {
         };
         /** ProposeBody */
         ProposeBody: {
-            /** @description Local time "HH:MM". */
+            /**
+             * @description Local time "HH:MM".
+             * @example 21:00
+             */
             at: string;
             cadence: components["schemas"]["EveryDay"] | components["schemas"]["EveryWeek"] | components["schemas"]["EveryMonth"];
             description?: string | null;
             /** @default 15 */
             remind_minutes_before: number;
-            /** @description An IANA time zone name. */
+            /**
+             * @description An IANA time zone name.
+             * @example Europe/Berlin
+             */
             timezone?: string | null;
+            /** @example Sunday walk */
             title: string;
         };
         /** QuietHours */
         QuietHours: {
-            /** @description Local time "HH:MM". */
+            /**
+             * @description Local time "HH:MM".
+             * @example 21:00
+             */
             end: string;
-            /** @description Local time "HH:MM". */
+            /**
+             * @description Local time "HH:MM".
+             * @example 21:00
+             */
             start: string;
         };
         /** Reading */
@@ -897,7 +1556,10 @@ export interface components {
         /** ReadingEntryAdd */
         ReadingEntryAdd: {
             body: components["schemas"]["EntryAddBody"];
-            /** @constant */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             kind: "reading.entry.add";
             /** Format: uuid */
             op_id: string;
@@ -905,7 +1567,10 @@ export interface components {
         /** ReadingEntryDelete */
         ReadingEntryDelete: {
             body: components["schemas"]["EntryRef"];
-            /** @constant */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             kind: "reading.entry.delete";
             /** Format: uuid */
             op_id: string;
@@ -913,7 +1578,10 @@ export interface components {
         /** ReadingEntryEdit */
         ReadingEntryEdit: {
             body: components["schemas"]["EntryEditBody"];
-            /** @constant */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             kind: "reading.entry.edit";
             /** Format: uuid */
             op_id: string;
@@ -921,10 +1589,21 @@ export interface components {
         /** ReadingFinish */
         ReadingFinish: {
             body: components["schemas"]["ReadingRef"];
-            /** @constant */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             kind: "reading.finish";
             /** Format: uuid */
             op_id: string;
+        };
+        /** ReadingFinished */
+        ReadingFinished: {
+            finished_at: string;
+            /** Format: uuid */
+            finished_by: string;
+            /** Format: uuid */
+            reading_id: string;
         };
         /** ReadingRef */
         ReadingRef: {
@@ -934,7 +1613,10 @@ export interface components {
         /** ReadingSectionDone */
         ReadingSectionDone: {
             body: components["schemas"]["SectionDoneBody"];
-            /** @constant */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             kind: "reading.section.done";
             /** Format: uuid */
             op_id: string;
@@ -942,7 +1624,10 @@ export interface components {
         /** ReadingStart */
         ReadingStart: {
             body?: components["schemas"]["ReadingStartBody"];
-            /** @constant */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             kind: "reading.start";
             /** Format: uuid */
             op_id: string;
@@ -981,7 +1666,10 @@ export interface components {
         /** RepairAbandon */
         RepairAbandon: {
             body: components["schemas"]["RepairRef"];
-            /** @constant */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             kind: "repair.abandon";
             /** Format: uuid */
             op_id: string;
@@ -989,7 +1677,10 @@ export interface components {
         /** RepairFinish */
         RepairFinish: {
             body: components["schemas"]["RepairRef"];
-            /** @constant */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             kind: "repair.finish";
             /** Format: uuid */
             op_id: string;
@@ -1002,7 +1693,10 @@ export interface components {
         /** RepairStart */
         RepairStart: {
             body: components["schemas"]["RepairStartBody"];
-            /** @constant */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             kind: "repair.start";
             /** Format: uuid */
             op_id: string;
@@ -1012,6 +1706,7 @@ export interface components {
             pause_id?: string | null;
             /** @enum {string} */
             template: "repair" | "desc";
+            /** @example Sunday walk */
             title?: string | null;
         };
         /** RepairStep */
@@ -1029,7 +1724,10 @@ export interface components {
         /** RepairStepSet */
         RepairStepSet: {
             body: components["schemas"]["RepairStepSetBody"];
-            /** @constant */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             kind: "repair.step.set";
             /** Format: uuid */
             op_id: string;
@@ -1075,7 +1773,10 @@ export interface components {
         /** RitualAccept */
         RitualAccept: {
             body: components["schemas"]["RitualRef"];
-            /** @constant */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             kind: "ritual.accept";
             /** Format: uuid */
             op_id: string;
@@ -1083,7 +1784,10 @@ export interface components {
         /** RitualArchive */
         RitualArchive: {
             body: components["schemas"]["RitualRef"];
-            /** @constant */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             kind: "ritual.archive";
             /** Format: uuid */
             op_id: string;
@@ -1091,7 +1795,10 @@ export interface components {
         /** RitualCheckin */
         RitualCheckin: {
             body: components["schemas"]["CheckinBody"];
-            /** @constant */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             kind: "ritual.checkin";
             /** Format: uuid */
             op_id: string;
@@ -1099,7 +1806,10 @@ export interface components {
         /** RitualPropose */
         RitualPropose: {
             body: components["schemas"]["ProposeBody"];
-            /** @constant */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             kind: "ritual.propose";
             /** Format: uuid */
             op_id: string;
@@ -1112,10 +1822,22 @@ export interface components {
         /** RitualUpdate */
         RitualUpdate: {
             body: components["schemas"]["UpdateBody"];
-            /** @constant */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             kind: "ritual.update";
             /** Format: uuid */
             op_id: string;
+        };
+        /** SectionDone */
+        SectionDone: {
+            /** Format: uuid */
+            reading_id: string;
+            /** @enum {string} */
+            section: "appreciations" | "concerns" | "new_information" | "puzzles" | "wishes";
+            /** Format: uuid */
+            user_id: string;
         };
         /** SectionDoneBody */
         SectionDoneBody: {
@@ -1139,7 +1861,11 @@ export interface components {
             /** Format: date-time */
             due_at: string;
             installation_id: string | null;
-            kind: string;
+            /**
+             * @description The notification's kind (push/kinds.py).
+             * @enum {string}
+             */
+            kind: "reading_reminder" | "ritual_reminder" | "pause_started" | "pause_over" | "reading_started" | "ritual_proposed" | "repair_started";
             outcome: string;
             priority: string;
             sent_at: string | null;
@@ -1168,13 +1894,24 @@ export interface components {
             /** Format: date-time */
             last_used_at: string;
         };
+        /** SettingsChanged */
+        SettingsChanged: {
+            settings: components["schemas"]["CoupleSettings"];
+        };
         /** SettingsPatch */
         SettingsPatch: {
             default_pause_minutes?: number;
-            /** @description Local time "HH:MM". */
+            /**
+             * @description Local time "HH:MM".
+             * @example 21:00
+             */
             reading_time?: string;
-            /** @description An IANA time zone name. */
+            /**
+             * @description An IANA time zone name.
+             * @example Europe/Berlin
+             */
             reading_timezone?: string;
+            /** @example Ana */
             safe_word?: string | null;
         };
         /** SignIn */
@@ -1185,12 +1922,20 @@ export interface components {
         };
         /** SignUp */
         SignUp: {
+            /** @example Ana */
             display_name: string;
-            /** @description An email address; compared case-insensitively. */
+            /**
+             * @description An email address; compared case-insensitively.
+             * @example ana@example.org
+             */
             email: string;
             installation_id?: string | null;
+            /** @example correct horse battery */
             password: string;
-            /** @description An IANA time zone name. */
+            /**
+             * @description An IANA time zone name.
+             * @example Europe/Berlin
+             */
             timezone: string;
         };
         /** SignedIn */
@@ -1212,15 +1957,22 @@ export interface components {
         };
         /** UpdateBody */
         UpdateBody: {
-            /** @description Local time "HH:MM". */
+            /**
+             * @description Local time "HH:MM".
+             * @example 21:00
+             */
             at?: string;
             cadence?: components["schemas"]["EveryDay"] | components["schemas"]["EveryWeek"] | components["schemas"]["EveryMonth"];
             description?: string | null;
             remind_minutes_before?: number;
             /** Format: uuid */
             ritual_id: string;
-            /** @description An IANA time zone name. */
+            /**
+             * @description An IANA time zone name.
+             * @example Europe/Berlin
+             */
             timezone?: string;
+            /** @example Sunday walk */
             title?: string;
         };
         /** User */
@@ -1240,7 +1992,12 @@ export interface components {
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description The methods the resource allows. */
+        Allow: string;
+        /** @description Seconds to wait before trying again. */
+        "Retry-After": number;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -1297,6 +2054,7 @@ export interface operations {
             /** @description `rate_limited`: Too many attempts; try again later */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1306,6 +2064,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1371,6 +2130,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1434,6 +2194,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1503,6 +2264,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1520,7 +2282,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PauseStart"] | components["schemas"]["PauseAck"] | components["schemas"]["PauseExtend"] | components["schemas"]["PauseEnd"] | components["schemas"]["ReadingStart"] | components["schemas"]["ReadingEntryAdd"] | components["schemas"]["ReadingEntryEdit"] | components["schemas"]["ReadingEntryDelete"] | components["schemas"]["ReadingSectionDone"] | components["schemas"]["ReadingFinish"] | components["schemas"]["RitualPropose"] | components["schemas"]["RitualAccept"] | components["schemas"]["RitualUpdate"] | components["schemas"]["RitualArchive"] | components["schemas"]["RitualCheckin"] | components["schemas"]["RepairStart"] | components["schemas"]["RepairStepSet"] | components["schemas"]["RepairFinish"] | components["schemas"]["RepairAbandon"];
+                "application/json": components["schemas"]["Op"];
             };
         };
         responses: {
@@ -1590,6 +2352,7 @@ export interface operations {
             /** @description `rate_limited`: Too many attempts; try again later */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1599,6 +2362,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1668,6 +2432,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1740,6 +2505,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1809,6 +2575,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1874,6 +2641,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1939,6 +2707,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2026,6 +2795,7 @@ export interface operations {
             /** @description `rate_limited`: Too many attempts; try again later */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2035,6 +2805,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2091,6 +2862,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2149,6 +2921,7 @@ export interface operations {
             /** @description `rate_limited`: Too many attempts; try again later */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2158,6 +2931,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2218,6 +2992,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2280,6 +3055,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2345,6 +3121,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2401,6 +3178,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2462,6 +3240,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2522,6 +3301,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2580,6 +3360,7 @@ export interface operations {
             /** @description `rate_limited`: Too many attempts; try again later */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2589,6 +3370,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2645,6 +3427,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2705,6 +3488,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2763,6 +3547,7 @@ export interface operations {
             /** @description `rate_limited`: Too many attempts; try again later */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2772,6 +3557,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2828,6 +3614,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2882,6 +3669,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2947,6 +3735,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2998,6 +3787,7 @@ export interface operations {
             /** @description `rate_limited`: Too many attempts; try again later */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3007,6 +3797,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3056,6 +3847,7 @@ export interface operations {
             /** @description `rate_limited`: Too many attempts; try again later */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3065,6 +3857,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3121,6 +3914,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3171,6 +3965,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3231,6 +4026,7 @@ export interface operations {
             /** @description `rate_limited`: Too many attempts; try again later */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3240,6 +4036,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3294,6 +4091,7 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3354,6 +4152,7 @@ export interface operations {
             /** @description `rate_limited`: Too many attempts; try again later */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3363,6 +4162,70 @@ export interface operations {
             /** @description `unavailable`: Temporarily unavailable; try again shortly */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    V1Sync: {
+        parameters: {
+            query?: never;
+            header: {
+                Upgrade: "websocket";
+                Connection: "Upgrade";
+                "Sec-WebSocket-Version": "13";
+                "Sec-WebSocket-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching Protocols: the socket is open; see docs/asyncapi.json. */
+            101: {
+                headers: {
+                    "Sec-WebSocket-Accept"?: string;
+                    Upgrade?: "websocket";
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed upgrade (a bad `Sec-WebSocket-Key`, say), refused by the websocket layer before the app sees it, in plain text. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `method_not_allowed`: a GET that asks no websocket upgrade (`Allow: websocket`). */
+            405: {
+                headers: {
+                    Allow: components["headers"]["Allow"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: Too many attempts; try again later */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {

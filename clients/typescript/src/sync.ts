@@ -5,30 +5,14 @@
 import { Api, ApiError } from "./api.js";
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.js";
 import { Emitter } from "./emitter.js";
-import { Close, RETRYABLE_OP_ERRORS, type ClientFrame, type ServerFrame } from "./frames.js";
+import { Close, type ClientFrame, type ServerFrame } from "./frames.js";
 import { uuidv7 } from "./ids.js";
+import { Outbox, type OpOutcome } from "./outbox.js";
 import { MemoryPendingStore, type PendingOp, type PendingStore } from "./pending.js";
-import type { CoupleState, Event, Op, OpAnswer, OpAnswerOf, OpBody, OpKind, ProblemCode } from "./types.js";
+import { platformTimers, type Timers, type WebSocketConstructor, type WebSocketLike } from "./platform.js";
+import type { CoupleState, Event, Op, OpAnswerOf, OpBody, OpKind } from "./types.js";
 
 export type SyncStatus = "idle" | "connecting" | "live" | "offline" | "signed_out" | "unlinked";
-
-/** What the client needs of a WebSocket: the browser's, React Native's and Node's all fit. */
-export interface WebSocketLike {
-  readonly readyState: number;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-  // `any`: each platform types its events differently; only `data` and `code` are read.
-  onopen: ((ev: any) => unknown) | null;
-  onmessage: ((ev: any) => unknown) | null;
-  onclose: ((ev: any) => unknown) | null;
-  onerror: ((ev: any) => unknown) | null;
-}
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
-
-export type Timers = {
-  setTimeout(run: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-};
 
 export type SyncOptions = {
   api: Api;
@@ -62,22 +46,8 @@ export type SyncEvents = {
   pending: number;
   /** Every op's outcome, also for ops sent by an earlier client on the same pending store
    * (whose ``send`` promise is gone with the page that made it). */
-  answer: { op_id: string; answer: OpAnswer; error?: undefined } | { op_id: string; answer?: undefined; error: OpError };
+  answer: OpOutcome;
 };
-
-/** An op the server refused (an ``error`` frame), with the contract's code. */
-export class OpError extends Error {
-  constructor(
-    readonly code: ProblemCode,
-    readonly detail: string,
-    readonly opId: string,
-  ) {
-    super(detail);
-    this.name = "OpError";
-  }
-}
-
-type Waiter = { resolve(answer: OpAnswer): void; reject(error: Error): void };
 
 // A close code of our own (4000-4999 is the application's range): we dropped the socket.
 const DROPPED = 4000;
@@ -86,7 +56,6 @@ const OPEN = 1;
 export class SyncClient {
   private readonly api: Api;
   private readonly url: string;
-  private readonly store: PendingStore;
   private readonly WS: WebSocketConstructor;
   private readonly random: () => number;
   private readonly timers: Timers;
@@ -98,7 +67,7 @@ export class SyncClient {
   private readonly idlePing: number;
   private readonly welcomeTimeout: number;
   private readonly emitter = new Emitter<SyncEvents>();
-  private readonly waiters = new Map<string, Waiter>();
+  private readonly outbox: Outbox;
 
   private _status: SyncStatus = "idle";
   private _head: number;
@@ -117,10 +86,8 @@ export class SyncClient {
   private refreshedFor4401 = false;
   private reconnectTimer: unknown = null;
   private reloadTimer: unknown = null;
-  private refreshTimer: unknown = null;
   private idleTimer: unknown = null;
   private welcomeTimer: unknown = null;
-  private readonly retryTimers = new Set<unknown>();
   private reloading: Promise<void> | null = null;
   private reloadAgain = false;
   private stopTokens: (() => void) | null = null;
@@ -128,15 +95,13 @@ export class SyncClient {
   constructor(opts: SyncOptions) {
     this.api = opts.api;
     this.url = socketUrl(opts.url ?? opts.api.baseUrl);
-    this.store = opts.pending ?? new MemoryPendingStore();
+    const store = opts.pending ?? new MemoryPendingStore();
     const WS = opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!WS) throw new Error("No WebSocket on this platform: pass `WebSocket`");
     this.WS = WS;
     this.random = opts.random ?? Math.random;
-    this.timers = opts.timers ?? {
-      setTimeout: (run, ms) => globalThis.setTimeout(run, ms),
-      clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
-    };
+    this.timers = opts.timers ?? platformTimers;
+    this.outbox = new Outbox(store, this.timers, this.emitter);
     this.now = opts.now ?? (() => Date.now());
     this.uuid = opts.uuid ?? (() => uuidv7(this.now));
     this._head = opts.head ?? 0;
@@ -174,10 +139,14 @@ export class SyncClient {
     this.running = true;
     this.refreshedFor4401 = false;
     this.attempts = 0;
-    this.stopTokens = this.api.onTokens((tokens) => {
-      if (tokens === null) this.signedOut();
-      else this.scheduleRefresh();
+    const offTokens = this.api.onTokens((tokens) => {
+      if (tokens === null) this.signedOut(); // signed out here, or the session ended
     });
+    const stopRefreshing = this.api.keepFresh(this.timers);
+    this.stopTokens = () => {
+      offTokens();
+      stopRefreshing();
+    };
     this.setStatus("connecting");
     void this.boot();
   }
@@ -193,12 +162,9 @@ export class SyncClient {
    * an OpError when the server refuses it. */
   async send<K extends OpKind>(kind: K, body: OpBody<K>): Promise<OpAnswerOf<K>> {
     const op = { op_id: this.uuid(), kind, body, queued_at: this.now() } as PendingOp;
-    const answered = new Promise<OpAnswer>((resolve, reject) => {
-      this.waiters.set(op.op_id, { resolve, reject });
-    });
-    await this.store.put(op);
-    void this.countPending();
-    if (this.welcomedAt !== null) this.transmit(op);
+    const { answered } = await this.outbox.add(op);
+    const { queued_at: _, ...wire } = op;
+    this.transmit(wire as Op);
     return answered as Promise<OpAnswerOf<K>>; // the server answers each kind with its own
   }
 
@@ -218,7 +184,6 @@ export class SyncClient {
 
   private async boot(): Promise<void> {
     if (!(await this.api.signedIn())) return this.signedOut();
-    this.scheduleRefresh();
     const resume = this._head > 0;
     if (resume) void this.reload();
     else {
@@ -354,13 +319,12 @@ export class SyncClient {
         this._head = frame.head;
         void this.reload();
         return;
-      case "ack": {
-        const answer = withoutType(frame);
-        this.emitter.emit("answer", { op_id: frame.op_id, answer });
-        return void this.answered(frame.op_id, (w) => w.resolve(answer));
-      }
+      case "ack":
+        return void this.outbox.acked(frame);
       case "error":
-        return this.refused(ws, frame.op_id, frame.code, frame.detail, frame.retry_after);
+        return this.outbox.refused(frame, (op) => {
+          if (ws === this.ws) this.transmit(op);
+        });
       case "presence":
         if (frame.user_id !== this._userId) {
           this.presenceFromState = false;
@@ -373,47 +337,15 @@ export class SyncClient {
   }
 
   private async resendPending(ws: WebSocketLike): Promise<void> {
-    for (const op of await this.store.all()) {
+    for (const op of await this.outbox.waiting()) {
       if (ws !== this.ws) return;
-      this.write(ws, { type: "op", ...stripQueued(op) });
+      this.write(ws, { type: "op", ...op });
     }
   }
 
-  private transmit(op: PendingOp): void {
-    if (this.ws && this.welcomedAt !== null) this.write(this.ws, { type: "op", ...stripQueued(op) });
-  }
-
-  private async answered(opId: string, settle: (w: Waiter) => void): Promise<void> {
-    await this.store.delete(opId);
-    const waiter = this.waiters.get(opId);
-    this.waiters.delete(opId);
-    if (waiter) settle(waiter);
-    await this.countPending();
-  }
-
-  private refused(
-    ws: WebSocketLike,
-    opId: string | null,
-    code: ProblemCode,
-    detail: string,
-    retryAfter: number | undefined,
-  ): void {
-    if (opId === null) return; // a frame it could not read; ours are well-formed
-    if (RETRYABLE_OP_ERRORS.has(code)) {
-      // Its op_id is not used up: the same op goes again after the wait (and after a
-      // reconnect, if the socket goes first).
-      const handle = this.timers.setTimeout(async () => {
-        this.retryTimers.delete(handle);
-        if (ws !== this.ws) return;
-        const op = (await this.store.all()).find((p) => p.op_id === opId);
-        if (op) this.transmit(op);
-      }, Math.max(1, retryAfter ?? 1) * 1000);
-      this.retryTimers.add(handle);
-      return;
-    }
-    const error = new OpError(code, detail, opId);
-    this.emitter.emit("answer", { op_id: opId, error });
-    void this.answered(opId, (w) => w.reject(error));
+  /** Sends an op now if a welcomed socket is there; otherwise the next welcome sends it. */
+  private transmit(op: Op): void {
+    if (this.ws && this.welcomedAt !== null) this.write(this.ws, { type: "op", ...op });
   }
 
   private write(ws: WebSocketLike, frame: ClientFrame): void {
@@ -451,24 +383,6 @@ export class SyncClient {
     } while (this.reloadAgain);
   }
 
-  private scheduleRefresh(): void {
-    this.timers.clearTimeout(this.refreshTimer);
-    this.refreshTimer = null;
-    void this.api.refreshDueAt().then((due) => {
-      if (due === null || !this.running) return;
-      this.timers.clearTimeout(this.refreshTimer);
-      this.refreshTimer = this.timers.setTimeout(() => {
-        this.refreshTimer = null;
-        // Success reschedules through onTokens; a failure that is not the session's end
-        // tries again shortly (the token is still good for the margin).
-        this.api.refresh().catch((error: unknown) => {
-          if (error instanceof ApiError && error.status === 401) this.signedOut();
-          else if (this.running) this.refreshTimer = this.timers.setTimeout(() => this.scheduleRefresh(), 5_000);
-        });
-      }, Math.max(0, due - this.now()));
-    });
-  }
-
   private watchIdle(ws: WebSocketLike): void {
     const check = () => {
       if (ws !== this.ws) return;
@@ -484,8 +398,7 @@ export class SyncClient {
     this.timers.clearTimeout(this.idleTimer);
     this.timers.clearTimeout(this.welcomeTimer);
     this.idleTimer = this.welcomeTimer = null;
-    for (const handle of this.retryTimers) this.timers.clearTimeout(handle);
-    this.retryTimers.clear();
+    this.outbox.cancelRetries();
   }
 
   private signedOut(): void {
@@ -509,10 +422,9 @@ export class SyncClient {
         // already closed
       }
     }
-    for (const timer of [this.reconnectTimer, this.reloadTimer, this.refreshTimer]) {
-      this.timers.clearTimeout(timer);
-    }
-    this.reconnectTimer = this.reloadTimer = this.refreshTimer = null;
+    this.timers.clearTimeout(this.reconnectTimer);
+    this.timers.clearTimeout(this.reloadTimer);
+    this.reconnectTimer = this.reloadTimer = null;
     this.clearSocketTimers();
   }
 
@@ -526,10 +438,6 @@ export class SyncClient {
     if (online === this._partnerOnline) return;
     this._partnerOnline = online;
     this.emitter.emit("presence", online);
-  }
-
-  private async countPending(): Promise<void> {
-    this.emitter.emit("pending", (await this.store.all()).length);
   }
 }
 
@@ -549,9 +457,4 @@ type WithoutType<T> = T extends unknown ? Omit<T, "type"> : never;
 function withoutType<T extends { type: string }>(frame: T): WithoutType<T> {
   const { type: _, ...rest } = frame;
   return rest as WithoutType<T>;
-}
-
-function stripQueued(op: PendingOp): Op {
-  const { queued_at: _, ...wire } = op;
-  return wire as Op; // Omit over a union would merge its members
 }

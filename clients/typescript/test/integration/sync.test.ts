@@ -53,7 +53,7 @@ describe("resuming", () => {
     await eventually(benPhone, () => benPhone.status === "live", "Ben is live on node 1");
     await eventually(anaPhone, () => anaPhone.status === "live", "Ana is live on node 2");
 
-    const reading = (await anaPhone.send("reading.start", {})).result as { id: string };
+    const reading = (await anaPhone.send("reading.start", {})).result; // typed: a Reading
     await eventually(benPhone, () => benPhone.head === 2, "Ben holds the reading's start");
 
     network.offline = true;
@@ -129,6 +129,37 @@ describe("resuming", () => {
     // From the reset on, he follows the log.
     await anaPhone.send("reading.start", {});
     await eventually(benPhone, () => benPhone.head === 3 && benPhone.state?.reading !== null, "Ben hears the next event");
+  });
+});
+
+describe("limits", () => {
+  it("Ana writes faster than the server allows: the ops past the burst wait as told and each is applied once", async () => {
+    const ana = await signUp("Ana");
+    const ben = await signUp("Ben");
+    await link(ana, ben);
+    const anaPhone = started(device(ana));
+    const network = new Network();
+    let limited = 0;
+    network.onFrame = (frame) => {
+      if (frame.type === "error" && frame.code === "rate_limited") limited++;
+    };
+    const anaWire = started(device(ana, { WebSocket: network.WebSocket, url: NODE_2 }));
+    const refusals: string[] = [];
+    anaWire.on("answer", (outcome) => {
+      if (outcome.error) refusals.push(outcome.error.code);
+    });
+    await eventually(anaWire, () => anaWire.status === "live", "Ana is live");
+    const reading = (await anaWire.send("reading.start", {})).result;
+    // The burst is 40 ops a person and node, then 2 a second.
+    const answers = await Promise.all(
+      Array.from({ length: 44 }, (_, n) =>
+        anaWire.send("reading.entry.add", { reading_id: reading.id, section: "appreciations", text: `thing ${n}` }),
+      ),
+    );
+    expect(limited).toBeGreaterThan(0);
+    expect(refusals).toEqual([]); // waited, never given up
+    expect(new Set(answers.map((a) => a.seq)).size).toBe(44);
+    await eventually(anaPhone, () => anaPhone.state?.reading?.entries.length === 44, "44 entries, once each");
   });
 });
 
