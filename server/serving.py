@@ -77,3 +77,11 @@ class HeardProtocol(WebSocketsSansIOProtocol):
     def handle_pong(self, event: Frame) -> None:
         super().handle_pong(event)
         self.heard.at = self.loop.time()
+
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        # An upgrade refused with an HTTP answer (403 from another origin, 429) is finished;
+        # uvicorn would log each as an error ("returned without completing handshake"), and
+        # any page on the web can make browsers send them.
+        if message["type"] == "websocket.http.response.body" and not message.get("more_body"):
+            self.handshake_complete = True

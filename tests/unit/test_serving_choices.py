@@ -139,7 +139,8 @@ def test_a_request_reads_as_one_plain_line_or_one_json_object() -> None:
     assert "\n" not in plain
     line = json.loads(JsonFormatter().format(record))
     assert line["route"] == "/v1/couple/state" and line["status"] == 200
-    assert PlainFormatter().format(_record("metrics on %s")).endswith("twofold.request metrics on %s")
+    other = PlainFormatter().format(_record("metrics on %s"))
+    assert other.endswith("twofold.request metrics on %s"), other
 
 
 def test_which_file_answers_which_path(tmp_path: Path) -> None:
