@@ -356,6 +356,14 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
     assert.equal(await ana.getByTestId("discreet").isChecked(), true);
     assert.equal(await ana.getByLabel("From").inputValue(), "22:30");
 
+    // A setting for the two of them reaches Ben's pause at once.
+    await ana.getByLabel("A pause lasts, in minutes").fill("25");
+    await ana.getByRole("button", { name: "Save for us both" }).click();
+    await ana.getByRole("status").filter({ hasText: "Saved for you both." }).waitFor();
+    await go(ben, "Home");
+    await ben.getByText("How long, and a word for your partner").click();
+    await ben.waitForFunction(() => document.querySelector<HTMLInputElement>("#pause-minutes")?.value === "25");
+
     await ana.getByTestId("share-presence").uncheck();
     await ben.getByTestId("presence").filter({ hasText: "Ana is away" }).waitFor();
     await ana.getByTestId("share-presence").check();

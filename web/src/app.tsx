@@ -123,6 +123,8 @@ function AloneNav() {
 function Presence() {
   const { session, view } = useSession();
   const name = session.partnerName();
+  // Offline, nothing is known of the partner: say nothing rather than something stale.
+  if (view.status !== "live") return null;
   return (
     <span class={`presence${view.partnerOnline ? " online" : ""}`} data-testid="presence">
       <span class="dot" aria-hidden="true" />

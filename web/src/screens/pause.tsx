@@ -21,7 +21,8 @@ export function PausePanel() {
     return <CallBackCard callback={{ pauseId: pause.id, how: "time", endedBy: null }} />;
   }
   if (view.callback) return <CallBackCard callback={view.callback} />;
-  return <StartPause />;
+  // Started afresh when the couple's default length changes, so it offers the new one.
+  return <StartPause key={view.couple?.settings.default_pause_minutes} />;
 }
 
 function StartPause() {
