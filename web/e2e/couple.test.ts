@@ -461,6 +461,20 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
     await ana.getByRole("heading", { name: "Link up with your partner" }).waitFor();
     await ben.getByTestId("parted").filter({ hasText: "You and Ana are no longer linked." }).waitFor();
   });
+
+  it("Ana signs out, and signs in again to her own growth log", async () => {
+    await ana.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Settings" }).click();
+    await ana.getByRole("button", { name: "Sign out" }).click();
+    await ana.getByRole("heading", { name: "Make your account" }).waitFor();
+    await ana.reload();
+    await ana.getByRole("button", { name: "Sign in" }).click();
+    await ana.getByLabel("Email").fill(anaEmail);
+    await ana.getByLabel("Password").fill(PASSWORD);
+    await ana.getByRole("button", { name: "Sign in" }).click();
+    await ana.getByRole("heading", { name: "Link up with your partner" }).waitFor();
+    await ana.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Growth" }).click();
+    await ana.getByTestId("growth-entries").filter({ hasText: "Asked for the walk instead of sulking." }).waitFor();
+  });
 });
 
 /** Ana signs in in a browser of her own, on node 2. */

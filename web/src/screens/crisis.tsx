@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { CrisisLine, CrisisResources } from "../client";
 import { useSession } from "../context";
-import { ErrorText, Screen, useAction } from "../ui";
+import { ErrorText, Screen } from "../ui";
 
 const COUNTRIES: [string, string][] = [
   ["US", "United States"],
@@ -23,21 +23,32 @@ function guessCountry(): string {
 }
 
 const COUNTRY_KEY = "twofold:crisis-country";
+const UNAVAILABLE = "The lines can't be loaded right now. If you are in danger, call your local emergency number.";
 
 /** Crisis and domestic-violence lines: needs no account, one tap from every screen. */
 export function CrisisScreen() {
   const { session } = useSession();
   const [country, setCountry] = useState(() => localStorage.getItem(COUNTRY_KEY) ?? guessCountry());
   const [resources, setResources] = useState<CrisisResources | null>(null);
-  const load = useAction(async (code: string) => {
-    // No token needed: this must work signed out, too.
-    const answer = await fetch(new URL(`/v1/resources/crisis?country=${code}`, session.baseUrl));
-    if (!answer.ok) throw new Error("The lines can't be loaded right now. In danger, call your local emergency number.");
-    setResources((await answer.json()) as CrisisResources);
-  });
+  const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     localStorage.setItem(COUNTRY_KEY, country);
-    void load.go(country);
+    // Only the country asked last may fill the page: an earlier answer can arrive after it.
+    let current = true;
+    setError(null);
+    // No token needed: this must work signed out, too.
+    fetch(new URL(`/v1/resources/crisis?country=${country}`, session.baseUrl))
+      .then(async (answer) => {
+        if (!answer.ok) throw new Error(answer.statusText);
+        const lines = (await answer.json()) as CrisisResources;
+        if (current) setResources(lines);
+      })
+      .catch(() => {
+        if (current) setError(new Error(UNAVAILABLE));
+      });
+    return () => {
+      current = false;
+    };
   }, [country]);
   const crisis = resources?.lines.filter((l) => l.kind === "crisis") ?? [];
   const home = resources?.lines.filter((l) => l.kind === "domestic_violence") ?? [];
@@ -58,7 +69,7 @@ export function CrisisScreen() {
           ))}
         </select>
       </div>
-      <ErrorText error={load.error} />
+      <ErrorText error={error} />
       {resources && (
         <div data-testid="crisis-lines">
           {crisis.length > 0 && <Lines title="If you're in crisis" lines={crisis} />}
