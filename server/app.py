@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import msgspec
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -62,7 +63,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     database_url = settings.database_url
     if problem := weak_secret(settings.secret_key):
         raise ValueError(f"settings.secret_key {problem}")
-    parse_allow_list(settings.cors_origins)  # ValueError for "*" or anything not an origin
+    # ValueError for "*" or anything else not an origin; each written as browsers send it.
+    settings = msgspec.structs.replace(
+        settings, cors_origins=parse_allow_list(settings.cors_origins)
+    )
     the_clock = clock or SystemClock()
     node_id = new_id()
     s = Services(settings, the_clock, Metrics(), Edges(settings, the_clock))
@@ -221,9 +225,10 @@ def create_asgi(settings: Settings, *, clock: Clock | None = None) -> ASGIApp:
     """The app as served: behind the request log and metrics, CORS for the listed origins,
     then the web app at / (if built), then Litestar."""
     app = create_app(settings, clock=clock)
+    running = services.of(app)
     front: ASGIApp = app
-    if settings.web_dir is not None:
-        front = WebApp(front, settings.web_dir, api_prefixes(app))
-    if settings.cors_origins:
-        front = Cors(front, settings.cors_origins)
-    return observed(app, services.of(app).metrics, front)
+    if running.settings.web_dir is not None:
+        front = WebApp(front, running.settings.web_dir, api_prefixes(app))
+    if running.settings.cors_origins:
+        front = Cors(front, running.settings.cors_origins)
+    return observed(app, running.metrics, front)
