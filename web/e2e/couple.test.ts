@@ -116,6 +116,11 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
     await assertFitsWidth(ben);
     await assertAccessible(ben);
     await shot(ben, "pause-phone");
+    // The same at night, in the dark scheme.
+    await ben.emulateMedia({ colorScheme: "dark" });
+    await assertAccessible(ben);
+    await shot(ben, "pause-phone-dark");
+    await ben.emulateMedia({ colorScheme: "light" });
   });
 
   it("Ben acknowledges and extends it; Ana sees both", async () => {
@@ -206,6 +211,10 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
     await assertAccessible(ana);
     await assertFitsWidth(ben);
     await shot(ana, "reading");
+    await ana.emulateMedia({ colorScheme: "dark" });
+    await assertAccessible(ana);
+    await shot(ana, "reading-dark");
+    await ana.emulateMedia({ colorScheme: "light" });
   });
 
   it("they step through a repair, each seeing the other's ticks and notes", async () => {
@@ -425,6 +434,9 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
     await assertFitsWidth(ben);
     await assertAccessible(ben);
     await shot(ben, "crisis-phone");
+    await ben.emulateMedia({ colorScheme: "dark" });
+    await assertAccessible(ben);
+    await ben.emulateMedia({ colorScheme: "light" });
   });
 
   it("Ben leaves through the safety exit; Ana is simply unlinked", async () => {
