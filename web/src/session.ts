@@ -157,7 +157,7 @@ export class Session {
 
   /** The safety exit: unlink, end every session, forget devices; with erase, the account too. */
   async leave(password: string, erase: boolean): Promise<void> {
-    await this.api.request("POST", "/v1/me/leave", { password, erase });
+    await this.api.leave({ password, erase }); // the Api forgets the tokens too
     const userId = this.me?.id;
     this.leaveLocally("You are signed out everywhere. Nothing was sent to your partner.");
     if (userId) indexedDB.deleteDatabase(`twofold:${userId}`);
