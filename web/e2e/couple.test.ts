@@ -124,6 +124,11 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
   });
 
   it("Ben acknowledges and extends it; Ana sees both", async () => {
+    // Elsewhere in the app, the pause stays in sight, one tap away.
+    await go(ben, "Reading");
+    await ben.getByRole("status").filter({ hasText: "A pause is on" }).waitFor();
+    await ben.getByRole("link", { name: "Go to the pause" }).click();
+    await ben.getByTestId("pause-active").waitFor();
     await ben.getByTestId("pause-ack").click();
     await ana.getByTestId("pause-ack-state").filter({ hasText: "Ben has seen it" }).waitFor();
     await ben.getByTestId("pause-extend").click();
