@@ -42,6 +42,38 @@ def _ready() -> None:
     )
 
 
+async def _npm(script: str, env: dict[str, str]) -> tuple[int, str]:
+    """Runs an npm script of web/ to its end (or kills it, Chromium and all, at the limit)."""
+    proc = await asyncio.create_subprocess_exec(
+        "npm",
+        "run",
+        "--silent",
+        script,
+        cwd=WEB,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,  # so a timeout ends its children with it
+    )
+    try:
+        async with asyncio.timeout(LIMIT_SECONDS):
+            output, _ = await proc.communicate()
+    except TimeoutError:
+        os.killpg(proc.pid, signal.SIGKILL)
+        await proc.wait()
+        raise
+    assert proc.returncode is not None
+    return proc.returncode, output.decode(errors="replace")
+
+
+async def test_the_web_apps_own_rules() -> None:
+    """The app's pure rules (countdowns, local dates, which day a ritual's check-in is for)
+    hold without a browser."""
+    assert (WEB / "node_modules" / "vitest").is_dir(), "run `npm ci` in web/ first"
+    code, text = await _npm("test", os.environ | strays.environment() | {"NO_COLOR": "1"})
+    assert code == 0, f"the web app's unit tests failed:\n{text}"
+
+
 async def test_two_partners_use_the_web_app_live_in_two_browsers(database_url: str) -> None:
     """Ana and Ben sign up and link in two browsers on two nodes; Ana's pause shows in Ben's
     tab at once; they write a reading, step through a repair and keep a ritual together; Ben's
@@ -68,27 +100,9 @@ async def test_two_partners_use_the_web_app_live_in_two_browsers(database_url: s
                 "NO_COLOR": "1",
             }
         )
-        proc = await asyncio.create_subprocess_exec(
-            "npm",
-            "run",
-            "--silent",
-            "e2e",
-            cwd=WEB,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,  # so a timeout ends Chromium with the runner
-        )
-        try:
-            async with asyncio.timeout(LIMIT_SECONDS):
-                output, _ = await proc.communicate()
-        except TimeoutError:
-            os.killpg(proc.pid, signal.SIGKILL)
-            await proc.wait()
-            raise
-    text = output.decode(errors="replace")
+        code, text = await _npm("e2e", env)
     print(text)  # pytest shows it with a failure, or always with -s
-    assert proc.returncode == 0, f"the browser tests failed:\n{text}"
+    assert code == 0, f"the browser tests failed:\n{text}"
     measured = LATENCY.search(text)
     assert measured, f"the run did not say how long the pause took to reach Ben:\n{text}"
     print(f"pause latency between tabs: {measured.group(1)} ms")

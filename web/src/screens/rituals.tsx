@@ -1,43 +1,9 @@
 import { useEffect, useState } from "preact/hooks";
 import type { Checkin, OpBody, Ritual } from "../client";
 import { useSession } from "../context";
-import { WEEKDAYS, type Weekday, addDays, dayAndTime, localDate, longDate, weekdayOf } from "../time";
+import { type Cadence, DAY_NAMES, cadenceText, lastOccurrence } from "../cadence";
+import { WEEKDAYS, type Weekday, dayAndTime, localDate, longDate } from "../time";
 import { Area, ErrorText, Field, Screen, useAction } from "../ui";
-
-const DAY_NAMES: Record<Weekday, string> = {
-  mon: "Monday",
-  tue: "Tuesday",
-  wed: "Wednesday",
-  thu: "Thursday",
-  fri: "Friday",
-  sat: "Saturday",
-  sun: "Sunday",
-};
-
-type Cadence = Ritual["cadence"];
-
-export function cadenceText(cadence: Cadence, at: string): string {
-  switch (cadence.every) {
-    case "day":
-      return `Every day at ${at}`;
-    case "week":
-      return `Every ${cadence.days.map((d) => DAY_NAMES[d as Weekday]).join(", ")} at ${at}`;
-    case "month":
-      return `On day ${cadence.day} of every month at ${at}`;
-  }
-  return at;
-}
-
-/** The latest day, up to today in the ritual's zone, that the ritual happens on. */
-export function lastOccurrence(cadence: Cadence, zone: string): string {
-  let day = localDate(zone);
-  for (let i = 0; i < 31; i++, day = addDays(day, -1)) {
-    if (cadence.every === "day") return day;
-    if (cadence.every === "week" && (cadence.days as string[]).includes(weekdayOf(day))) return day;
-    if (cadence.every === "month" && Number(day.slice(8, 10)) === cadence.day) return day;
-  }
-  return localDate(zone);
-}
 
 export function RitualsScreen() {
   const { view } = useSession();
