@@ -73,6 +73,10 @@ export class SyncClient {
   private _head: number;
   private _state: CoupleState | null = null;
   private _partnerOnline = false;
+  // Set by couple.linked: the server sends no presence frame for a partner who was online
+  // before the couple existed, so the next state (its partner_online) says. A presence frame
+  // meanwhile is fresher and wins.
+  private presenceFromState = false;
   private _userId: string | null = null;
   private running = false;
   private ws: WebSocketLike | null = null;
@@ -306,6 +310,7 @@ export class SyncClient {
         if (frame.seq <= this._head) return; // already held (a replay overlapping live)
         if (frame.seq !== this._head + 1) return this.drop(ws, "gap"); // resume from head
         this._head = frame.seq;
+        if (frame.kind === "couple.linked") this.presenceFromState = true;
         this.emitter.emit("event", withoutType(frame));
         this.reloadSoon();
         return;
@@ -321,7 +326,10 @@ export class SyncClient {
           if (ws === this.ws) this.transmit(op);
         });
       case "presence":
-        if (frame.user_id !== this._userId) this.setPresence(frame.online);
+        if (frame.user_id !== this._userId) {
+          this.presenceFromState = false;
+          this.setPresence(frame.online);
+        }
         return;
       case "pong":
         return;
@@ -367,6 +375,10 @@ export class SyncClient {
         state = null;
       }
       this._state = state;
+      if (state && this.presenceFromState) {
+        this.presenceFromState = false;
+        this.setPresence(state.partner_online);
+      }
       this.emitter.emit("state", state);
     } while (this.reloadAgain);
   }

@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { MemoryPendingStore, OpError, type SyncStatus } from "../../src/index.js";
-import { ANA, BEN, event, FakeServer, FakeSocket, problem, settle, syncClient } from "./fakes.js";
+import { ANA, BEN, event, FakeServer, FakeSocket, json, problem, settle, stateAt, syncClient } from "./fakes.js";
 
 let server: FakeServer;
 
@@ -390,6 +390,30 @@ describe("presence", () => {
     expect(ben.partnerOnline).toBe(false);
     socket.frame({ type: "presence", user_id: ANA, online: true });
     expect(seen).toEqual([true, false, true]);
+  });
+
+  it("takes the partner's presence from the state loaded after couple.linked", async () => {
+    // Ana was online, unlinked, when Ben accepted her invite: no presence frame comes.
+    const ben = syncClient(server);
+    const seen: boolean[] = [];
+    ben.on("presence", (online) => seen.push(online));
+    ben.start();
+    await settle();
+    const socket = FakeSocket.last();
+    socket.welcome(0, { partner_online: false });
+    server.head = 1;
+    server.routes.set("GET /v1/couple/state", () => json(200, { ...stateAt(1), partner_online: true }));
+    socket.frame(event(1, "couple.linked"));
+    await vi.advanceTimersByTimeAsync(50);
+    await settle();
+    expect(ben.partnerOnline).toBe(true);
+    // From then on presence frames say, and a later state does not undo one.
+    socket.frame({ type: "presence", user_id: ANA, online: false });
+    socket.frame(event(2));
+    await vi.advanceTimersByTimeAsync(50);
+    await settle();
+    expect(ben.partnerOnline).toBe(false);
+    expect(seen).toEqual([true, false]);
   });
 });
 

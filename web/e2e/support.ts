@@ -1,0 +1,121 @@
+// What every browser story needs: the servers' URLs, Chromium, two partners' tabs.
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
+
+function need(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the browser tests through tests/test_browser.py`);
+  return value.replace(/\/+$/, "");
+}
+
+export const env = {
+  /** Node 1, where Ana's tab is. */
+  url: () => need("TWOFOLD_URL"),
+  /** Node 2, where Ben's tab is. */
+  url2: () => need("TWOFOLD_URL_2"),
+  /** An origin on the nodes' TWOFOLD_CORS_ORIGINS list: http://127.0.0.1:<a free port>. */
+  allowedOrigin: () => need("TWOFOLD_ALLOWED_ORIGIN"),
+};
+
+// e2e/.build/support.js -> e2e/screenshots/
+export const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), "..", "screenshots");
+
+export async function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+/** A partner's browser: its own storage, its own clock-less page, failures on the console. */
+export async function tab(
+  browser: Browser,
+  url: string,
+  options: { phone?: boolean; name: string },
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({
+    viewport: options.phone ? { width: 375, height: 812 } : { width: 1100, height: 900 },
+    locale: "en-US",
+    timezoneId: "Europe/Berlin",
+    baseURL: url,
+  });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  watch(page, options.name);
+  await page.goto("/");
+  return { context, page };
+}
+
+export function watch(page: Page, name: string): void {
+  page.on("pageerror", (error) => console.error(`[${name}] page error: ${error.message}`));
+}
+
+export async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+
+/** axe-core finds nothing on the page against WCAG 2.1 A and AA: names for every control,
+ * text contrast of 4.5:1, landmarks, headings in order... */
+export async function assertAccessible(page: Page): Promise<void> {
+  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<AxeResults> } }).axe;
+    const results = await axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+    });
+    return results.violations.map(
+      (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`,
+    );
+  });
+  assert.deepEqual(violations, [], `accessibility problems on ${page.url()}`);
+}
+
+interface AxeResults {
+  violations: { id: string; help: string; nodes: { target: string[] }[] }[];
+}
+
+/** Nothing sticks out sideways: the page works at a phone's width. */
+export async function assertFitsWidth(page: Page): Promise<void> {
+  const { scroll, width } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    width: window.innerWidth,
+  }));
+  assert.ok(scroll <= width, `${page.url()} is ${scroll}px wide in a ${width}px window`);
+}
+
+export async function go(page: Page, link: string): Promise<void> {
+  await page.getByRole("navigation", { name: "Practices" }).getByRole("link", { name: link }).click();
+  await page.getByRole("heading", { level: 1 }).first().waitFor();
+}
+
+export function uniqueEmail(name: string): string {
+  return `${name.toLowerCase()}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.org`;
+}
+
+export async function signUp(page: Page, name: string, email: string, password: string): Promise<void> {
+  await page.getByLabel("Your first name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Make my account" }).click();
+}
+
+/** The entries with this text on a page, counted. */
+export function entries(page: Page, text: string) {
+  return page.locator('[data-testid="entry"]', { hasText: text });
+}

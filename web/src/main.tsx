@@ -1,0 +1,16 @@
+import { render } from "preact";
+import { App } from "./app";
+import { SessionContext } from "./context";
+import { Session } from "./session";
+import "./styles.css";
+
+// The app talks to the server that served it.
+const session = new Session(window.location.origin);
+void session.boot();
+
+render(
+  <SessionContext.Provider value={session}>
+    <App />
+  </SessionContext.Provider>,
+  document.getElementById("app")!,
+);

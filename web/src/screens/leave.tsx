@@ -1,0 +1,81 @@
+import { useState } from "preact/hooks";
+import { useSession } from "../context";
+import { ErrorText, Field, Screen, useAction } from "../ui";
+
+export function LeaveScreen() {
+  const { view } = useSession();
+  return (
+    <Screen title={view.phase === "linked" ? "Unlink, or leave safely" : "Leave safely"}>
+      {view.phase === "linked" && <Unlink />}
+      <SafetyExit />
+    </Screen>
+  );
+}
+
+function Unlink() {
+  const { session } = useSession();
+  const [sure, setSure] = useState(false);
+  const unlink = useAction(() => session.unlink());
+  const partner = session.partnerName();
+  return (
+    <section class="card" aria-labelledby="unlink-heading">
+      <h2 id="unlink-heading">
+        Unlink from {partner}
+      </h2>
+      <p>
+        You both stop sharing at once. Each of you keeps a copy of what you shared for 30 days
+        (in the export); then it is erased.
+      </p>
+      <label class="check">
+        <input type="checkbox" checked={sure} onChange={(e) => setSure(e.currentTarget.checked)} />
+        Yes, unlink us
+      </label>
+      <ErrorText error={unlink.error} />
+      <button type="button" class="danger" disabled={!sure || unlink.busy} onClick={() => void unlink.go()}>
+        Unlink
+      </button>
+    </section>
+  );
+}
+
+function SafetyExit() {
+  const { session } = useSession();
+  const [password, setPassword] = useState("");
+  const [erase, setErase] = useState(false);
+  const leave = useAction(() => session.leave(password, erase));
+  return (
+    <form
+      class="card"
+      aria-labelledby="exit-heading"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void leave.go();
+      }}
+    >
+      <h2 id="exit-heading">
+        Leave safely
+      </h2>
+      <p>
+        One step: unlinks you, signs you out on every device, and stops every reminder. Your
+        partner is not told why, or that it was you who left, and gets no notification.
+      </p>
+      <Field
+        id="exit-password"
+        label="Your password"
+        type="password"
+        required
+        autoComplete="current-password"
+        value={password}
+        onInput={(e) => setPassword(e.currentTarget.value)}
+      />
+      <label class="check">
+        <input type="checkbox" checked={erase} onChange={(e) => setErase(e.currentTarget.checked)} />
+        Also erase my account and everything in it
+      </label>
+      <ErrorText error={leave.error} />
+      <button type="submit" class="danger" disabled={leave.busy} data-testid="leave">
+        {erase ? "Leave and erase" : "Leave now"}
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,127 @@
+import { useState } from "preact/hooks";
+import { useSession } from "../context";
+import { ErrorText, Field, Screen, useAction } from "../ui";
+
+export function WelcomeScreen() {
+  const { view } = useSession();
+  const [mode, setMode] = useState<"sign-up" | "sign-in">("sign-up");
+  return (
+    <Screen title={mode === "sign-up" ? "Make your account" : "Sign in"}>
+      {view.farewell && (
+        <p class="notice" role="status">
+          {view.farewell}
+        </p>
+      )}
+      <p class="muted">
+        Twofold is a quiet place for two: a pause when things run hot, a nightly check-in, repair
+        after a rupture, and small rituals that keep you close.
+      </p>
+      {mode === "sign-up" ? <SignUp /> : <SignIn />}
+      <p>
+        {mode === "sign-up" ? "Have an account already? " : "New to Twofold? "}
+        <button
+          type="button"
+          class="link"
+          onClick={() => setMode(mode === "sign-up" ? "sign-in" : "sign-up")}
+        >
+          {mode === "sign-up" ? "Sign in" : "Make an account"}
+        </button>
+      </p>
+    </Screen>
+  );
+}
+
+function SignUp() {
+  const { session } = useSession();
+  const [name, setName] = useState("");
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const action = useAction(() =>
+    session.signUp({ display_name: name.trim(), email: email.trim(), password }),
+  );
+  return (
+    <form
+      class="card"
+      aria-label="Make your account"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void action.go();
+      }}
+    >
+      <Field
+        id="signup-name"
+        label="Your first name"
+        hint="What your partner will see."
+        required
+        maxLength={60}
+        autoComplete="given-name"
+        value={name}
+        onInput={(e) => setName(e.currentTarget.value)}
+      />
+      <Field
+        id="signup-email"
+        label="Email"
+        type="email"
+        required
+        autoComplete="email"
+        value={email}
+        onInput={(e) => setEmail(e.currentTarget.value)}
+      />
+      <Field
+        id="signup-password"
+        label="Password"
+        type="password"
+        hint="At least 10 characters."
+        required
+        minLength={10}
+        autoComplete="new-password"
+        value={password}
+        onInput={(e) => setPassword(e.currentTarget.value)}
+      />
+      <ErrorText error={action.error} />
+      <button type="submit" disabled={action.busy}>
+        {action.busy ? "Making your account…" : "Make my account"}
+      </button>
+    </form>
+  );
+}
+
+function SignIn() {
+  const { session } = useSession();
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const action = useAction(() => session.signIn({ email: email.trim(), password }));
+  return (
+    <form
+      class="card"
+      aria-label="Sign in"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void action.go();
+      }}
+    >
+      <Field
+        id="signin-email"
+        label="Email"
+        type="email"
+        required
+        autoComplete="email"
+        value={email}
+        onInput={(e) => setEmail(e.currentTarget.value)}
+      />
+      <Field
+        id="signin-password"
+        label="Password"
+        type="password"
+        required
+        autoComplete="current-password"
+        value={password}
+        onInput={(e) => setPassword(e.currentTarget.value)}
+      />
+      <ErrorText error={action.error} />
+      <button type="submit" disabled={action.busy}>
+        {action.busy ? "Signing in…" : "Sign in"}
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,308 @@
+// Who is signed in, their couple, and the live shared state, kept by one SyncClient.
+import {
+  Api,
+  ApiError,
+  IndexedDbPendingStore,
+  LocalStorageTokenStore,
+  type Couple,
+  type CoupleState,
+  type Event,
+  type OpAnswer,
+  type OpBody,
+  type OpKind,
+  type PendingOp,
+  SyncClient,
+  type SyncStatus,
+  type User,
+} from "./client";
+import { navigate } from "./router";
+import { Store } from "./store";
+
+export type Phase = "loading" | "unreachable" | "signed_out" | "unlinked" | "linked";
+
+/** The message both partners get when a pause ends: the reason for the pause was to come back. */
+export interface CallBack {
+  pauseId: string;
+  how: "time" | "hand";
+  endedBy: string | null;
+}
+
+export interface View {
+  phase: Phase;
+  user: User | null;
+  couple: Couple | null;
+  state: CoupleState | null;
+  status: SyncStatus;
+  partnerOnline: boolean;
+  pending: PendingOp[];
+  callback: CallBack | null;
+  online: boolean;
+  // Set once after a safety exit or when a session was ended elsewhere: said on the sign-in screen.
+  farewell: string | null;
+  // Said on the link screen after the couple was unlinked (by either partner).
+  parted: string | null;
+}
+
+const INSTALLATION_KEY = "twofold:installation";
+
+function installationId(): string {
+  let id = localStorage.getItem(INSTALLATION_KEY);
+  if (!id) {
+    id = `web-${crypto.randomUUID()}`;
+    localStorage.setItem(INSTALLATION_KEY, id);
+  }
+  return id;
+}
+
+export function localTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+}
+
+export class Session {
+  readonly api: Api;
+  readonly view: Store<View>;
+  /** Polite announcements for screen readers: what the partner just did. */
+  readonly said = new Store<string>("");
+  private readonly tokens = new LocalStorageTokenStore();
+  private sync: SyncClient | null = null;
+  private pendingStore: IndexedDbPendingStore | null = null;
+  private unsubscribe: (() => void)[] = [];
+
+  constructor(readonly baseUrl: string) {
+    this.api = new Api({ baseUrl, tokens: this.tokens });
+    this.view = new Store<View>({
+      phase: "loading",
+      user: null,
+      couple: null,
+      state: null,
+      status: "idle",
+      partnerOnline: false,
+      pending: [],
+      callback: null,
+      online: navigator.onLine,
+      farewell: null,
+      parted: null,
+    });
+    // Browsers know they are offline long before a quiet socket times out: stop at once, so
+    // ops wait in the pending store, and start again (resuming with `after`) when back.
+    window.addEventListener("offline", () => {
+      this.patch({ online: false });
+      this.sync?.stop();
+    });
+    window.addEventListener("online", () => {
+      this.patch({ online: true });
+      if (this.view.value.phase === "unreachable") void this.boot();
+      else this.sync?.start();
+    });
+  }
+
+  private patch(change: Partial<View>): void {
+    this.view.update((v) => ({ ...v, ...change }));
+  }
+
+  get me(): User | null {
+    return this.view.value.user;
+  }
+
+  /** The partner's name as the couple shows it, or a plain word when not linked. */
+  partnerName(): string {
+    const { user, couple } = this.view.value;
+    return couple?.partners.find((p) => p.id !== user?.id)?.display_name ?? "Your partner";
+  }
+
+  nameOf(userId: string | null | undefined): string {
+    if (!userId) return "Twofold";
+    if (userId === this.me?.id) return "You";
+    return this.partnerName();
+  }
+
+  async boot(): Promise<void> {
+    if (!(await this.tokens.load())) {
+      this.patch({ phase: "signed_out" });
+      return;
+    }
+    try {
+      await this.enter(await this.api.request<User>("GET", "/v1/me"));
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) {
+        await this.tokens.save(null);
+        this.patch({ phase: "signed_out" });
+      } else {
+        this.patch({ phase: "unreachable" });
+      }
+    }
+  }
+
+  async signUp(body: { email: string; password: string; display_name: string }): Promise<void> {
+    const user = await this.api.signUp({
+      ...body,
+      timezone: localTimeZone(),
+      installation_id: installationId(),
+    });
+    await this.enter(user);
+  }
+
+  async signIn(body: { email: string; password: string }): Promise<void> {
+    const user = await this.api.signIn({ ...body, installation_id: installationId() });
+    await this.enter(user);
+  }
+
+  async signOut(): Promise<void> {
+    try {
+      await this.api.signOut();
+    } finally {
+      this.leaveLocally(null);
+    }
+  }
+
+  /** The safety exit: unlink, end every session, forget devices; with erase, the account too. */
+  async leave(password: string, erase: boolean): Promise<void> {
+    await this.api.leave({ password, erase }); // the Api forgets the tokens too
+    const userId = this.me?.id;
+    this.leaveLocally("You are signed out everywhere. Nothing was sent to your partner.");
+    if (userId) indexedDB.deleteDatabase(`twofold:${userId}`);
+  }
+
+  async unlink(): Promise<void> {
+    await this.api.request("DELETE", "/v1/couple");
+    await this.reloadMe();
+  }
+
+  async reloadMe(): Promise<void> {
+    const user = await this.api.request<User>("GET", "/v1/me");
+    const couple = user.couple_id ? await this.api.request<Couple>("GET", "/v1/couple") : null;
+    this.patch({
+      user,
+      couple,
+      phase: couple ? "linked" : "unlinked",
+      state: couple ? this.view.value.state : null,
+    });
+  }
+
+  async reloadCouple(): Promise<void> {
+    this.patch({ couple: await this.api.request<Couple>("GET", "/v1/couple") });
+  }
+
+  /** Sends an op through the socket; it waits in the pending store while offline. */
+  send<K extends OpKind>(kind: K, body: OpBody<K>): Promise<OpAnswer> {
+    if (!this.sync) return Promise.reject(new Error("Not connected yet. Try again in a moment."));
+    return this.sync.send(kind, body);
+  }
+
+  dismissCallBack(): void {
+    this.patch({ callback: null });
+  }
+
+  private async enter(user: User): Promise<void> {
+    this.patch({ user, farewell: null });
+    await this.reloadMe();
+    this.startSync(user);
+  }
+
+  private leaveLocally(farewell: string | null): void {
+    this.stopSync();
+    void this.tokens.save(null);
+    this.view.update((v) => ({
+      ...v,
+      phase: "signed_out",
+      user: null,
+      couple: null,
+      state: null,
+      status: "signed_out",
+      partnerOnline: false,
+      pending: [],
+      callback: null,
+      farewell,
+    }));
+  }
+
+  private startSync(user: User): void {
+    this.stopSync();
+    const pending = new IndexedDbPendingStore(`twofold:${user.id}`);
+    const sync = new SyncClient({ api: this.api, pending });
+    this.sync = sync;
+    this.pendingStore = pending;
+    this.unsubscribe = [
+      sync.on("state", (state) => this.patch({ state, partnerOnline: sync.partnerOnline })),
+      sync.on("status", (status) => this.onStatus(status)),
+      sync.on("presence", (partnerOnline) => this.patch({ partnerOnline })),
+      // The screens show what waits to be sent (an entry written offline), so read the ops.
+      sync.on("pending", () => void this.readPending(pending)),
+      sync.on("event", (event) => this.onEvent(event)),
+    ];
+    void this.readPending(pending);
+    if (navigator.onLine) sync.start();
+  }
+
+  private async readPending(store: IndexedDbPendingStore): Promise<void> {
+    const ops = await store.all();
+    if (store === this.pendingStore) this.patch({ pending: ops });
+  }
+
+  private stopSync(): void {
+    for (const off of this.unsubscribe) off();
+    this.unsubscribe = [];
+    this.sync?.stop();
+    this.sync = null;
+    this.pendingStore = null;
+  }
+
+  private onStatus(status: SyncStatus): void {
+    this.patch({ status });
+    if (status === "signed_out") {
+      this.leaveLocally("This session has ended. Sign in again to carry on.");
+    } else if (status === "unlinked") {
+      // The couple is gone: wait on a fresh socket for a new couple.linked.
+      void this.reloadMe().then(() => this.me && this.startSync(this.me));
+    }
+  }
+
+  private onEvent(event: Event): void {
+    const fromPartner = event.actor_id != null && event.actor_id !== this.me?.id;
+    const partner = this.partnerName();
+    switch (event.kind) {
+      case "couple.linked":
+        this.patch({ parted: null });
+        void this.reloadMe();
+        break;
+      case "couple.settings_changed":
+        void this.reloadMe();
+        break;
+      case "couple.unlinked":
+        // The couple's screens have nothing to show any more: go where a new link starts.
+        this.patch({ state: null, callback: null, parted: `You and ${partner} are no longer linked.` });
+        void this.reloadMe().then(() => navigate("/link"));
+        break;
+      case "pause.started":
+        this.patch({ callback: null });
+        if (fromPartner) this.say(`${partner} asked for a pause.`);
+        break;
+      case "pause.ended":
+      case "pause.expired": {
+        const pause = event.body as { id: string; ended_by?: string | null };
+        this.patch({
+          callback: {
+            pauseId: pause.id,
+            how: event.kind === "pause.expired" ? "time" : "hand",
+            endedBy: pause.ended_by ?? null,
+          },
+        });
+        this.say("The pause is over. Time to come back to each other.");
+        break;
+      }
+      case "reading.entry_added":
+        if (fromPartner) this.say(`${partner} added to tonight's reading.`);
+        break;
+      case "repair.step_set":
+        if (fromPartner) this.say(`${partner} updated a repair step.`);
+        break;
+      case "ritual.proposed":
+        if (fromPartner) this.say(`${partner} proposed a ritual.`);
+        break;
+    }
+  }
+
+  say(text: string): void {
+    this.said.set(text);
+  }
+}

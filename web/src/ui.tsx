@@ -1,0 +1,127 @@
+import type { ComponentChildren, JSX } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { ApiError, OpError } from "./client";
+import { useRoute } from "./router";
+
+/** A screen: its heading takes focus after an in-app navigation, so screen readers follow. */
+export function Screen({ title, children }: { title: string; children: ComponentChildren }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  const { moves } = useRoute();
+  useEffect(() => {
+    document.title = `${title} · Twofold`;
+    if (moves > 0) heading.current?.focus();
+  }, [title, moves]);
+  return (
+    <>
+      <h1 ref={heading} tabIndex={-1}>
+        {title}
+      </h1>
+      {children}
+    </>
+  );
+}
+
+/** What went wrong, in words a person can act on. */
+export function describe(error: unknown): string {
+  if (error instanceof ApiError) {
+    const problem = error.problem as { detail?: string; title?: string; errors?: { field: string; message: string }[] };
+    const fields = problem.errors?.map((e) => e.message).join(" ") ?? "";
+    if (error.status === 429 || error.status === 503) {
+      const wait = error.retryAfter ? ` Try again in ${error.retryAfter} s.` : " Try again in a moment.";
+      return `${problem.detail ?? "Busy right now."}${wait}`;
+    }
+    return [problem.detail ?? problem.title ?? "Something went wrong.", fields].filter(Boolean).join(" ");
+  }
+  if (error instanceof OpError) return error.detail;
+  if (error instanceof TypeError) return "Twofold can't be reached. Check your connection.";
+  return error instanceof Error ? error.message : "Something went wrong.";
+}
+
+export function ErrorText({ error, id }: { error: unknown; id?: string }) {
+  if (error == null) return null;
+  return (
+    <p class="error" role="alert" id={id}>
+      {describe(error)}
+    </p>
+  );
+}
+
+/** An action a button starts: busy while it runs, its error kept for the screen to show. */
+export function useAction<A extends unknown[]>(run: (...args: A) => Promise<unknown>) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const alive = useRef(true);
+  useEffect(
+    () => () => {
+      alive.current = false;
+    },
+    [],
+  );
+  async function go(...args: A): Promise<boolean> {
+    setBusy(true);
+    setError(null);
+    try {
+      await run(...args);
+      return true;
+    } catch (e) {
+      if (alive.current) setError(e);
+      return false;
+    } finally {
+      if (alive.current) setBusy(false);
+    }
+  }
+  return { busy, error, go, setError };
+}
+
+type InputProps = JSX.IntrinsicElements["input"] & { label: string; hint?: string; id: string };
+
+export function Field({ label, hint, id, ...input }: InputProps) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      {hint && (
+        <span class="hint" id={`${id}-hint`}>
+          {hint}
+        </span>
+      )}
+      <input id={id} aria-describedby={hint ? `${id}-hint` : undefined} {...input} />
+    </div>
+  );
+}
+
+type AreaProps = JSX.IntrinsicElements["textarea"] & { label: string; hint?: string; id: string };
+
+export function Area({ label, hint, id, ...area }: AreaProps) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      {hint && (
+        <span class="hint" id={`${id}-hint`}>
+          {hint}
+        </span>
+      )}
+      <textarea id={id} aria-describedby={hint ? `${id}-hint` : undefined} {...area} />
+    </div>
+  );
+}
+
+/** The current time, re-read every `ms` while mounted (countdowns). */
+export function useNow(ms = 1000): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(timer);
+  }, [ms]);
+  return now;
+}
+
+/** A control's value shown at once when changed, until the server's value catches up with it
+ * (or the change fails and `reset` puts the server's back). A server value that does not match
+ * yet (an answer to an earlier change, still on its way) leaves the shown one alone. */
+export function useOptimistic<T>(server: T): [T, (value: T) => void, () => void] {
+  const [local, setLocal] = useState<{ value: T } | null>(null);
+  useEffect(() => {
+    if (local && Object.is(local.value, server)) setLocal(null);
+  }, [server, local]);
+  return [local ? local.value : server, (value: T) => setLocal({ value }), () => setLocal(null)];
+}
