@@ -35,7 +35,7 @@ elif [ -f web/dist/index.html ] && \
 elif [ "$$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/')" -ge 20 ] 2>/dev/null; then \
 	echo "building web/dist (npm ci && npm run build in web/)" >&2; \
 	(cd web && { [ node_modules/.installed -nt package-lock.json ] \
-		|| { npm ci --no-audit --no-fund && touch node_modules/.installed; }; } \
+		|| { npm ci --no-audit --no-fund && mkdir -p node_modules && touch node_modules/.installed; }; } \
 		&& npm run build) >&2 \
 		|| echo "web/dist not built: npm ci && npm run build failed (see above)"; \
 elif [ -f web/dist/index.html ]; then \
