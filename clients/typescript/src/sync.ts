@@ -5,7 +5,7 @@
 import { Api, ApiError } from "./api.js";
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.js";
 import { Emitter } from "./emitter.js";
-import { Close, type ClientFrame, type ServerFrame } from "./frames.js";
+import { Close, type ClientFrame, type EventFrame, type ServerFrame } from "./frames.js";
 import { uuidv7 } from "./ids.js";
 import { Outbox, type OpOutcome } from "./outbox.js";
 import { MemoryPendingStore, type PendingOp, type PendingStore } from "./pending.js";
@@ -312,6 +312,7 @@ export class SyncClient {
         this._head = frame.seq;
         if (frame.kind === "couple.linked") this.presenceFromState = true;
         this.emitter.emit("event", withoutType(frame));
+        this.showPauseAtOnce(frame);
         this.reloadSoon();
         return;
       case "reset":
@@ -354,6 +355,23 @@ export class SyncClient {
 
   // --- state, tokens, liveness -------------------------------------------------------------
 
+  /** A pause is the one signal that must never wait for a reload: its event carries the whole
+   * pause, so the state shows it at once (the reload that follows confirms the rest). */
+  private showPauseAtOnce(event: EventFrame): void {
+    if (this._state === null) return;
+    switch (event.kind) {
+      case "pause.started":
+      case "pause.acknowledged":
+      case "pause.extended":
+      case "pause.ended":
+      case "pause.expired": {
+        const pause = event.body.state === "active" ? event.body : null;
+        this._state = { ...this._state, head: event.seq, pause };
+        this.emitter.emit("state", this._state);
+      }
+    }
+  }
+
   private reloadSoon(): void {
     if (this.reloadTimer !== null) return;
     this.reloadTimer = this.timers.setTimeout(() => {
@@ -363,6 +381,7 @@ export class SyncClient {
   }
 
   private async loadState(): Promise<void> {
+    let stale = 0;
     do {
       this.reloadAgain = false;
       let state: CoupleState | null;
@@ -373,6 +392,12 @@ export class SyncClient {
         if (error.status === 401) return this.signedOut();
         if (error.code !== "not_linked") return;
         state = null;
+      }
+      if (state && state.head < this._head && stale++ < 2) {
+        // Read before an event we already hold (a pause shown at once): read it again rather
+        // than put an older pause back on the screen.
+        this.reloadAgain = true;
+        continue;
       }
       this._state = state;
       if (state && this.presenceFromState) {

@@ -54,6 +54,31 @@ describe("connecting and resuming", () => {
     expect(ben.state?.head).toBe(3);
   });
 
+  it("shows a pause the moment its event arrives, and an earlier read of the state does not bring back none", async () => {
+    const ben = syncClient(server);
+    ben.start();
+    await settle();
+    FakeSocket.last().welcome(0);
+    await settle();
+    // A read of the state that the server answers from before the pause began.
+    let answer: (r: Response) => void = () => {};
+    server.routes.set("GET /v1/couple/state", () => new Promise<Response>((resolve) => (answer = resolve)));
+    void ben.reload();
+    await settle();
+    const pause = { id: "p1", started_by: ANA, minutes: 30, note: null, state: "active" };
+    FakeSocket.last().frame({ ...event(1, "pause.started"), body: pause });
+    expect(ben.state?.pause).toEqual(pause); // no timer has run, no state was read
+    expect(ben.state?.head).toBe(1);
+
+    server.routes.set("GET /v1/couple/state", () => json(200, { ...stateAt(1), pause }));
+    answer(json(200, stateAt(0)));
+    await settle();
+    expect(ben.state?.pause).toEqual(pause);
+
+    FakeSocket.last().frame({ ...event(2, "pause.ended"), body: { ...pause, state: "ended" } });
+    expect(ben.state?.pause).toBeNull();
+  });
+
   it("ignores an event it already holds", async () => {
     const ben = syncClient(server);
     const seen: number[] = [];
