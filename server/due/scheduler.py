@@ -61,6 +61,7 @@ class Scheduler:
         self._job: Job | None = None
         self._again = False
         self._busy = False
+        self._woken = False  # a tick was asked to run now and has not begun
         self._task: asyncio.Task[None] | None = None
         self._rounds = Rounds()
         self._swept_at: datetime | None = None
@@ -87,8 +88,12 @@ class Scheduler:
     def wake(self) -> None:
         """Run a tick now (or, if one is running, once more when it ends)."""
         self._again = True
-        if not self._busy and self._job is not None and self._scheduler.running:
-            self._job.modify(next_run_time=datetime.now(UTC))
+        # A burst commits hundreds of alerts before the tick begins; rescheduling the job
+        # (and waking APScheduler's timer) once is enough.
+        if self._busy or self._woken or self._job is None or not self._scheduler.running:
+            return
+        self._woken = True
+        self._job.modify(next_run_time=datetime.now(UTC))
 
     async def next_tick(self) -> None:
         """Wait until a tick that began after this call has finished (for tests and tools:
@@ -97,6 +102,7 @@ class Scheduler:
 
     async def _tick(self) -> None:
         self._busy = True
+        self._woken = False
         self._task = asyncio.current_task()
         try:
             while True:
