@@ -30,6 +30,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
 
 from bench.common import run_loop
+from server import collector
 from server.serving import MAX_FRAME, engines, socket_options
 
 INSERT = "INSERT INTO bench_relay (couple, body) VALUES ($1, $2)"
@@ -150,6 +151,7 @@ async def main() -> None:
         " body text, at timestamptz NOT NULL DEFAULT now())"
     )
     relay = Relay(pool, args.mode)
+    collector.settle()  # the collector as Twofold's nodes run it: like with like
     tasks = [asyncio.create_task(relay.batcher())] if args.mode != "commit" else []
     try:
         if args.server == "stack":
