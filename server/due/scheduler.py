@@ -32,6 +32,8 @@ log = logging.getLogger("twofold.due")
 logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
 BATCH = 500
+# Seconds between back-to-back rounds of due work (see _tick).
+ROUND_GAP = 0.1
 # Old records are swept at most this often per node (by its clock), each sweep deleting at
 # most SWEEP_ROWS rows of each kind: enough for a day's notifications in a few sweeps.
 SWEEP_EVERY = timedelta(minutes=10)
@@ -114,6 +116,10 @@ class Scheduler:
                         log.warning("due work failed (%s: %s)", type(exc).__name__, exc)
                 if not self._again:
                     return
+                # Alerts committed meanwhile (a burst of pauses) are drained together after a
+                # short gap rather than a few per round: each round is a dozen statements.
+                # The first alert after a quiet spell still goes at once.
+                await asyncio.sleep(ROUND_GAP)
         finally:
             self._busy = False
             self._task = None
