@@ -23,9 +23,9 @@ import gc
 from typing import Any
 
 # New container objects between young collections (CPython's default: 700).
-YOUNG = 20_000
+YOUNG = 10_000
 # Young collections between middle ones, and middle between considering a full one (10, 10).
-MIDDLE = 20
+MIDDLE = 10
 OLD = 10
 # The frozen set may grow to this many times its size after the last collection of everything.
 GROWTH = 2.0
