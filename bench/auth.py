@@ -31,7 +31,7 @@ from typing import Any
 
 import argon2
 
-from bench.common import Figures, Report, start_server, workspace
+from bench.common import Figures, Report, run_loop, start_server, workspace
 from bench.pause import fresh_database
 
 CLIENTS = 200
@@ -165,7 +165,7 @@ async def _hammer(port: int, clients: int, seconds: float, ready: Queue[Any]) ->
 
 
 def _hammer_process(port: int, clients: int, seconds: float, out: Queue[Any]) -> None:
-    out.put(asyncio.run(_hammer(port, clients, seconds, out)))
+    out.put(run_loop(_hammer(port, clients, seconds, out)))
 
 
 async def _under_load(port: int, token: str, clients: int) -> tuple[Figures, dict[str, Any]]:

@@ -10,13 +10,17 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from server.embedded import start_embedded
+from server.serving import engines
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -26,6 +30,56 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def run_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main`` on the event loop Twofold serves on (uvloop where installed): every
+    benchmark process does, floors and clients included, so a ratio compares like with like."""
+    if engines()[0] == "uvloop":
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            return runner.run(main)
+    return asyncio.run(main)
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process has spent, user and system, every thread of it (/proc/<pid>/stat)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    # The command's name, in parentheses, may hold spaces: count fields after it.
+    fields = stat.rsplit(")", 1)[1].split()
+    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
+    return (utime + stime) / _TICK
+
+
+def family(pid: int) -> list[int]:
+    """A process and its descendants (a server may serve from worker processes)."""
+    found = [pid]
+    for p in found:
+        for task in Path(f"/proc/{p}/task").iterdir():
+            found.extend(int(c) for c in (task / "children").read_text().split())
+    return found
+
+
+class CpuClock:
+    """CPU seconds a set of processes (with their descendants) spend between ``start`` and
+    ``stop``."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self._at = 0.0
+
+    def _now(self) -> float:
+        return sum(cpu_seconds(p) for pid in self.pids for p in family(pid))
+
+    def start(self) -> None:
+        self._at = self._now()
+
+    def stop(self) -> float:
+        return self._now() - self._at
 
 
 def rss_kib(pid: int) -> int:
@@ -57,10 +111,18 @@ class Process:
             self.proc.wait()
 
 
+SERVE = {"uvicorn": ["server", "serve"], "granian": ["bench.granian_node"]}
+
+
 async def start_server(
-    database_url: str, secret: str, log: Path, extra_env: dict[str, str] | None = None
+    database_url: str,
+    secret: str,
+    log: Path,
+    extra_env: dict[str, str] | None = None,
+    via: str = "uvicorn",
 ) -> Process:
-    """A real Twofold node, as `python -m server serve` runs it."""
+    """A real Twofold node, as `python -m server serve` runs it (``via="granian"``: the same
+    app served by Granian, bench/granian_node.py)."""
     port = free_port()
     env = dict(os.environ)
     env |= {
@@ -74,7 +136,7 @@ async def start_server(
     } | (extra_env or {})
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve"], cwd=ROOT, env=env, stdout=out, stderr=out
+            [sys.executable, "-m", *SERVE[via]], cwd=ROOT, env=env, stdout=out, stderr=out
         )
     server = Process(proc, port)
     await wait_ready(server, "/readyz")
@@ -117,11 +179,15 @@ def percentile(values: list[float], q: float) -> float:
 class Figures:
     latencies_ms: list[float]
     seconds: float
+    cpu_s: float | None = None  # the server's CPU time over the scenario, when measured
 
     @staticmethod
     def pooled(rounds: list[Figures]) -> Figures:
+        cpu = [r.cpu_s for r in rounds]
         return Figures(
-            [ms for r in rounds for ms in r.latencies_ms], sum(r.seconds for r in rounds)
+            [ms for r in rounds for ms in r.latencies_ms],
+            sum(r.seconds for r in rounds),
+            None if None in cpu else sum(c for c in cpu if c is not None),
         )
 
     @property
@@ -139,6 +205,12 @@ class Figures:
     @property
     def ops_per_s(self) -> float:
         return len(self.latencies_ms) / self.seconds if self.seconds else float("nan")
+
+    @property
+    def cpu_ms_per_op(self) -> float | None:
+        if self.cpu_s is None or not self.latencies_ms:
+            return None
+        return self.cpu_s * 1000 / len(self.latencies_ms)
 
 
 @dataclass
@@ -167,6 +239,14 @@ class Report:
                 "met": figures.p99 <= target_ratio * floor.p99,
             }
         )
+        cpu, floor_cpu = figures.cpu_ms_per_op, floor.cpu_ms_per_op
+        if cpu is not None and floor_cpu is not None:
+            self.rows[-1] |= {
+                "cpu_ms_per_op": round(cpu, 4),
+                "floor_cpu_ms_per_op": round(floor_cpu, 4),
+                "cpu_ratio": round(cpu / floor_cpu, 2) if floor_cpu else None,
+                "cpu_met": floor_cpu > 0 and cpu <= target_ratio * floor_cpu,
+            }
 
     def write(self) -> Path:
         RESULTS.mkdir(parents=True, exist_ok=True)
@@ -194,11 +274,13 @@ class Report:
             "ratio",
             "met",
         ]
-        widths = {c: max([len(c), *(len(str(r[c])) for r in self.rows)]) for c in cols}
+        if any("cpu_ratio" in r for r in self.rows):
+            cols += ["cpu_ms_per_op", "floor_cpu_ms_per_op", "cpu_ratio", "cpu_met"]
+        widths = {c: max([len(c), *(len(str(r.get(c, "-"))) for r in self.rows)]) for c in cols}
         print(f"\n{self.name}")
         print("  ".join(c.rjust(widths[c]) for c in cols))
         for row in self.rows:
-            print("  ".join(str(row[c]).rjust(widths[c]) for c in cols))
+            print("  ".join(str(row.get(c, "-")).rjust(widths[c]) for c in cols))
         for key, value in self.extra.items():
             print(f"{key}: {json.dumps(value)}")
 

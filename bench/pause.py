@@ -1,16 +1,22 @@
 """The pause signal: partner A starts a pause; how soon does partner B's socket have it?
 
 1,000 couples connected (2,000 sockets), on one node and on two (A on node 1, B on node 2).
-Steady: one couple at a time. Burst: every partner A at once. Floors, in the same run: a bare
-websockets relay making each message durable with one INSERT+COMMIT (steady, burst), and the
-same relay batching the commits of a burst; and the memory of a bare websockets server per
-idle socket. For reference, the relay sending the contract's three frames per op, on bare
-websockets and on the stack Twofold runs on (Litestar under uvicorn).
+Steady: one couple at a time. Burst: every partner A at once. The floor, in the same run: a
+bare websockets relay sending the contract's three frames per op (to the partner, back to the
+sender, an ack) with its messages made durable in batched commits; and the memory of a bare
+websockets server per idle socket. For reference, the relay with one INSERT+COMMIT per
+message, the relay batching commits of one frame, and the relay of three frames on the stack
+Twofold runs on (Litestar under uvicorn). Every process runs on the same event loop (uvloop).
+
+Beside latency, each scenario's CPU time of the server processes (/proc/<pid>/stat, user and
+system) per op: far steadier than latency on a shared machine. ``--servers granian`` also
+serves one node of the same app with Granian.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import secrets
 import time
@@ -23,9 +29,12 @@ import asyncpg
 from websockets.asyncio.client import ClientConnection, connect
 
 from bench.common import (
+    RESULTS,
+    CpuClock,
     Figures,
     Process,
     Report,
+    family,
     free_port,
     rss_kib,
     start_script,
@@ -33,6 +42,7 @@ from bench.common import (
     workspace,
 )
 from bench.seed import SeededCouple, seed_couples
+from server import collector
 from server.embedded import with_database
 
 COUPLES = 1000
@@ -147,29 +157,41 @@ def op_frame(kind: str, body: dict[str, Any]) -> str:
 
 
 async def steady(
-    clients: Clients, send: Callable[[int], Awaitable[None]], count: int, what: str
+    clients: Clients,
+    send: Callable[[int], Awaitable[None]],
+    count: int,
+    what: str,
+    cpu: CpuClock,
 ) -> Figures:
     latencies = []
+    cpu.start()
     began = time.perf_counter()
     for i in range(count):
         fut = clients.expect(i, what)
         t0 = time.perf_counter()
         await send(i)
         latencies.append((await asyncio.wait_for(fut, 60) - t0) * 1000)
-    return Figures(latencies, time.perf_counter() - began)
+    return Figures(latencies, time.perf_counter() - began, cpu.stop())
 
 
 async def burst(
-    clients: Clients, send: Callable[[int], Awaitable[None]], count: int, what: str
+    clients: Clients,
+    send: Callable[[int], Awaitable[None]],
+    count: int,
+    what: str,
+    cpu: CpuClock,
 ) -> Figures:
     futures = [clients.expect(i, what) for i in range(count)]
     sent_at = [0.0] * count
+    cpu.start()
     for i in range(count):
         sent_at[i] = time.perf_counter()
         await send(i)
     received = await asyncio.wait_for(asyncio.gather(*futures), 300)
+    # Every op's frames are out once the last one has arrived: the server's work is done.
+    spent = cpu.stop()
     latencies = [(r - s) * 1000 for r, s in zip(received, sent_at, strict=True)]
-    return Figures(latencies, max(received) - min(sent_at))
+    return Figures(latencies, max(received) - min(sent_at), spent)
 
 
 async def start_relay(database_url: str, mode: str, log: Path, on: str = "websockets") -> Process:
@@ -189,23 +211,38 @@ async def fresh_database(admin_url: str, name: str) -> str:
     return with_database(admin_url, name)
 
 
-async def run(couples: int = COUPLES) -> Report:
+async def run(
+    couples: int = COUPLES,
+    node_counts: list[int] | None = None,
+    servers: list[str] | None = None,
+    references: bool = True,
+) -> Report:
+    """Twofold on ``servers`` (one node each) and on ``node_counts`` nodes of uvicorn, against
+    the floor relay and, with ``references``, the other relays, all in this one run."""
     space = workspace()  # held to the end: its embedded PostgreSQL runs while it is held
     log, admin_url = space.log, space.admin_url
     report = Report("pause")
     idle: dict[str, float] = {}
+    runs = [(n, "uvicorn") for n in (node_counts or [1, 2])]
+    runs += [(1, via) for via in (servers or ["uvicorn"]) if (1, via) not in runs]
 
-    # Floors: the bare relay, one commit per message, then batching its commits; then the
-    # contract's three frames, on bare websockets and on the stack Twofold runs on.
+    # The floor: the bare websockets relay sending the contract's three frames per op with
+    # batched commits. References: one commit per message, batched commits of one frame, and
+    # the contract's frames on the stack Twofold runs on (Litestar under uvicorn).
     floors: dict[str, Figures] = {}
     relay_db = await fresh_database(admin_url, "bench_relay")
-    relays = [("commit", "websockets"), ("batch", "websockets"), ("contract", "websockets")]
-    for mode, on in [*relays, ("contract", "stack")]:
+    relays = [("contract", "websockets")]
+    if references:
+        relays = [("commit", "websockets"), ("batch", "websockets"), *relays]
+        relays.append(("contract", "stack"))
+    for mode, on in relays:
         relay = await start_relay(relay_db, mode, log, on)
         name = mode if on == "websockets" else f"{mode}_{on}"
+        cpu = CpuClock([relay.proc.pid])
         try:
             before = rss_kib(relay.proc.pid)
             clients = await connect_relay(relay, couples)
+            _settle_client()
             # Memory per idle socket: the bare server's (the target's floor), and the stack's.
             if name in IDLE_FIGURE:
                 idle[IDLE_FIGURE[name]] = round(
@@ -215,10 +252,10 @@ async def run(couples: int = COUPLES) -> Report:
             async def relay_send(i: int, clients: Clients = clients) -> None:
                 await clients.senders[i].send(op_frame("pause.start", {"note": NOTE}))
 
-            floors[f"steady_{name}"] = await steady(clients, relay_send, couples, "relayed")
+            floors[f"steady_{name}"] = await steady(clients, relay_send, couples, "relayed", cpu)
             rounds = []
             for _ in range(BURSTS):
-                rounds.append(await burst(clients, relay_send, couples, "relayed"))
+                rounds.append(await burst(clients, relay_send, couples, "relayed", cpu))
             floors[f"burst_{name}"] = Figures.pooled(rounds)
             await clients.close()
         finally:
@@ -226,61 +263,121 @@ async def run(couples: int = COUPLES) -> Report:
 
     # Twofold, on one node and on two.
     secret = secrets.token_urlsafe(32)
-    for nodes in (1, 2):
-        url = await fresh_database(admin_url, f"bench_twofold_{nodes}")
-        servers = [await start_server(url, secret, log) for _ in range(nodes)]
+    distributions = {"relay_of_3_frames": _distribution(floors["burst_contract"])}
+    ratios: dict[str, dict[str, float | None]] = {}
+    for nodes, via in runs:
+        label = f"{nodes} node{'s' if nodes > 1 else ''}" + ("" if via == "uvicorn" else f" {via}")
+        url = await fresh_database(admin_url, f"bench_twofold_{nodes}_{via}")
+        servers_ = [await start_server(url, secret, log, via=via) for _ in range(nodes)]
+        cpu = CpuClock([s.proc.pid for s in servers_])
         try:
             seeded = await seed_couples(url, secret, couples)
-            before = sum(rss_kib(s.proc.pid) for s in servers)
-            clients = await connect_twofold(seeded, servers[0], servers[-1])
-            after = sum(rss_kib(s.proc.pid) for s in servers)
-            idle[f"twofold_{nodes}_node_kib_per_socket"] = round(
+            before = sum(rss_kib(p) for s in servers_ for p in family(s.proc.pid))
+            clients = await connect_twofold(seeded, servers_[0], servers_[-1])
+            _settle_client()
+            after = sum(rss_kib(p) for s in servers_ for p in family(s.proc.pid))
+            idle[f"twofold_{label.replace(' ', '_')}_kib_per_socket"] = round(
                 (after - before) / (2 * couples), 2
             )
 
             async def start(i: int, clients: Clients = clients) -> None:
                 await clients.senders[i].send(op_frame("pause.start", {"note": NOTE}))
 
-            figures = await steady(clients, start, couples, "pause.started")
-            report.add("steady", nodes, figures, floors["steady_commit"])
-            report.add("steady vs relay of 3 frames", nodes, figures, floors["steady_contract"])
-            report.add(
-                "steady vs stack relay of 3 frames", nodes, figures, floors["steady_contract_stack"]
-            )
+            tag = "" if via == "uvicorn" else f" ({via})"
+            steady_figures = await steady(clients, start, couples, "pause.started", cpu)
+            report.add(f"steady{tag}", nodes, steady_figures, floors["steady_contract"])
+            if references:
+                report.add(
+                    f"steady{tag} vs one-commit relay",
+                    nodes,
+                    steady_figures,
+                    floors["steady_commit"],
+                )
+                report.add(
+                    f"steady{tag} vs stack relay of 3 frames",
+                    nodes,
+                    steady_figures,
+                    floors["steady_contract_stack"],
+                )
             await _end_pauses(clients, couples)
             rounds = []
             for round_ in range(BURSTS):
                 if round_:
                     await _end_pauses(clients, couples)
-                rounds.append(await burst(clients, start, couples, "pause.started"))
+                rounds.append(await burst(clients, start, couples, "pause.started", cpu))
             figures = Figures.pooled(rounds)
-            report.add("burst", nodes, figures, floors["burst_batch"])
-            report.add("burst vs one-commit relay", nodes, figures, floors["burst_commit"])
-            report.add("burst vs relay of 3 frames", nodes, figures, floors["burst_contract"])
-            report.add(
-                "burst vs stack relay of 3 frames", nodes, figures, floors["burst_contract_stack"]
-            )
+            distributions[f"twofold_{label.replace(' ', '_')}"] = _distribution(figures)
+            report.add(f"burst{tag}", nodes, figures, floors["burst_contract"])
+            if references:
+                report.add(f"burst{tag} vs batched relay", nodes, figures, floors["burst_batch"])
+                report.add(
+                    f"burst{tag} vs one-commit relay", nodes, figures, floors["burst_commit"]
+                )
+                report.add(
+                    f"burst{tag} vs stack relay of 3 frames",
+                    nodes,
+                    figures,
+                    floors["burst_contract_stack"],
+                )
+            ratios[label] = _ratios(steady_figures, figures, floors)
             await clients.close()
         finally:
-            for server in servers:
+            for server in servers_:
                 server.stop()
 
-    ratio = idle["twofold_1_node_kib_per_socket"] / idle["bare_websockets_kib_per_socket"]
-    report.extra["idle_memory"] = idle | {
-        "ratio": round(ratio, 2),
-        "target_ratio": 2.0,
-        "met": ratio <= 2.0,
-    }
+    if "bare_websockets_kib_per_socket" in idle:
+        ratio = idle["twofold_1_node_kib_per_socket"] / idle["bare_websockets_kib_per_socket"]
+        idle |= {"ratio": round(ratio, 2), "target_ratio": 2.0, "met": ratio <= 2.0}
+    report.extra["idle_memory"] = idle
+    report.extra["vs_relay_of_3_frames"] = ratios
     report.extra["floors"] = {
         k: {
             "p50_ms": round(f.p50, 3),
             "p99_ms": round(f.p99, 3),
             "max_ms": round(f.max, 3),
             "ops_per_s": round(f.ops_per_s, 1),
+            "cpu_ms_per_op": _rounded(f.cpu_ms_per_op),
         }
         for k, f in floors.items()
     }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "pause-bursts.json").write_text(json.dumps(distributions) + "\n")
     return report
+
+
+def _settle_client() -> None:
+    """This process holds 2,000 sockets too: its full collections would stop its loop in
+    the middle of a burst and count against whichever server it measured. Frozen like a
+    node's (server/collector.py), they are never walked again."""
+    gc.unfreeze()
+    collector.settle()
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _distribution(figures: Figures) -> list[float]:
+    """A burst's latencies, for the plot (bench/plot.py)."""
+    return sorted(round(ms, 2) for ms in figures.latencies_ms)
+
+
+def _ratios(
+    steady_figures: Figures, burst_figures: Figures, floors: dict[str, Figures]
+) -> dict[str, float | None]:
+    """The targets' three ratios against the floor relay (each ≤ 2 is met)."""
+
+    def cpu(ours: Figures, floor: Figures) -> float | None:
+        a, b = ours.cpu_ms_per_op, floor.cpu_ms_per_op
+        return None if a is None or not b else round(a / b, 2)
+
+    steady_floor, burst_floor = floors["steady_contract"], floors["burst_contract"]
+    return {
+        "steady_p99": round(steady_figures.p99 / steady_floor.p99, 2),
+        "burst_p99": round(burst_figures.p99 / burst_floor.p99, 2),
+        "steady_cpu_per_op": cpu(steady_figures, steady_floor),
+        "burst_cpu_per_op": cpu(burst_figures, burst_floor),
+    }
 
 
 async def _end_pauses(clients: Clients, count: int) -> None:

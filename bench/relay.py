@@ -29,7 +29,9 @@ from litestar.exceptions import WebSocketDisconnect
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
 
-from server.serving import MAX_FRAME, socket_options
+from bench.common import run_loop
+from server import collector
+from server.serving import MAX_FRAME, engines, socket_options
 
 INSERT = "INSERT INTO bench_relay (couple, body) VALUES ($1, $2)"
 PING_SECONDS = 20.0
@@ -123,8 +125,14 @@ async def on_stack(relay: Relay, port: int) -> None:
             return
 
     app = Litestar([ready, handler])
+    # The loop is the one this process runs (run_loop); the parser, Twofold's.
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, **socket_options(PING_SECONDS)
+        app,
+        host="127.0.0.1",
+        port=port,
+        http=engines()[1],
+        log_config=None,
+        **socket_options(PING_SECONDS),
     )
     await uvicorn.Server(config).serve()
 
@@ -143,6 +151,7 @@ async def main() -> None:
         " body text, at timestamptz NOT NULL DEFAULT now())"
     )
     relay = Relay(pool, args.mode)
+    collector.settle()  # the collector as Twofold's nodes run it: like with like
     tasks = [asyncio.create_task(relay.batcher())] if args.mode != "commit" else []
     try:
         if args.server == "stack":
@@ -155,4 +164,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run_loop(main())

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import signal
 import sys
@@ -83,6 +82,7 @@ def outbox(settings: Settings) -> int:
 def serve(settings: Settings) -> int:
     import uvicorn
 
+    from server import collector
     from server.serving import engines, uvicorn_config
 
     # uvicorn re-raises SIGTERM after its graceful shutdown; as SystemExit it unwinds normally,
@@ -102,12 +102,7 @@ def serve(settings: Settings) -> int:
     loop, http = engines()
     print(f"loop: {loop}, http: {http}", flush=True)
     config = uvicorn_config(settings)  # the app is built: every module is imported
-    # What the imports made (litestar, firebase-admin, google-auth ... tens of thousands of
-    # objects) lives as long as the process; left in the collector's care, every full
-    # collection walks it again: 100-260 ms with the event loop stopped, which landed in the
-    # middle of pause bursts. Frozen, it is never walked, and never freed (it never would be).
-    gc.collect()
-    gc.freeze()
+    collector.settle()
     uvicorn.Server(config).run()
     return 0
 

@@ -235,7 +235,9 @@ NUL_DETAIL = "Text may not contain the NUL character (\\u0000)"
 def reject_nul(raw: bytes) -> None:
     """Refuse a JSON document (or query string) that carries a NUL character, before it is
     decoded: one such string would otherwise fail the whole batch of ops it joins."""
-    if b"\x00" in raw or _NUL_ESCAPE.search(raw):
+    # The regular expression is tried only where the escape is (a substring search is ~50
+    # times cheaper than the search from every position, and this runs for every op).
+    if b"\x00" in raw or (b"\\u0000" in raw and _NUL_ESCAPE.search(raw)):
         raise ValidationFailed(NUL_DETAIL)
 
 

@@ -32,6 +32,8 @@ log = logging.getLogger("twofold.due")
 logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
 BATCH = 500
+# Seconds between back-to-back rounds of due work (see _tick).
+ROUND_GAP = 0.1
 # Old records are swept at most this often per node (by its clock), each sweep deleting at
 # most SWEEP_ROWS rows of each kind: enough for a day's notifications in a few sweeps.
 SWEEP_EVERY = timedelta(minutes=10)
@@ -61,6 +63,7 @@ class Scheduler:
         self._job: Job | None = None
         self._again = False
         self._busy = False
+        self._woken = False  # a tick was asked to run now and has not begun
         self._task: asyncio.Task[None] | None = None
         self._rounds = Rounds()
         self._swept_at: datetime | None = None
@@ -87,8 +90,12 @@ class Scheduler:
     def wake(self) -> None:
         """Run a tick now (or, if one is running, once more when it ends)."""
         self._again = True
-        if not self._busy and self._job is not None and self._scheduler.running:
-            self._job.modify(next_run_time=datetime.now(UTC))
+        # A burst commits hundreds of alerts before the tick begins; rescheduling the job
+        # (and waking APScheduler's timer) once is enough.
+        if self._busy or self._woken or self._job is None or not self._scheduler.running:
+            return
+        self._woken = True
+        self._job.modify(next_run_time=datetime.now(UTC))
 
     async def next_tick(self) -> None:
         """Wait until a tick that began after this call has finished (for tests and tools:
@@ -97,6 +104,7 @@ class Scheduler:
 
     async def _tick(self) -> None:
         self._busy = True
+        self._woken = False
         self._task = asyncio.current_task()
         try:
             while True:
@@ -108,6 +116,10 @@ class Scheduler:
                         log.warning("due work failed (%s: %s)", type(exc).__name__, exc)
                 if not self._again:
                     return
+                # Alerts committed meanwhile (a burst of pauses) are drained together after a
+                # short gap rather than a few per round: each round is a dozen statements.
+                # The first alert after a quiet spell still goes at once.
+                await asyncio.sleep(ROUND_GAP)
         finally:
             self._busy = False
             self._task = None
