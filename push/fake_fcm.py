@@ -3,18 +3,30 @@ pointed at it (``TWOFOLD_FCM_ENDPOINT``) and at its token endpoint (the ``token_
 service-account file ``service_account()`` writes), so everything but Google's machines is
 exercised: OAuth's JWT-bearer grant, bearer tokens, FCM HTTP v1 messages and error bodies.
 
-It records what it receives and can be told to answer with any FCM error, a Retry-After and
-a latency. Run it in a thread (``FakeFcm().start()``) or as ``python -m push.fake_fcm``; the
-same controls are on ``/control/...`` for a process.
+It speaks what FCM speaks: HTTP/2 over TLS, chosen by ALPN (``h2_url``, with a certificate of
+its own that the client is told to trust through ``TWOFOLD_FCM_CA_FILE``), and HTTP/1.1 over
+plain HTTP (``url``: the token endpoint, which google-auth reaches with ``requests``, and the
+controls). Served by Hypercorn, the ASGI server built on the ``h2`` library that serves one
+connection's many streams, with TLS and ALPN, from a thread of the caller's process as
+readily as from a process of its own.
+
+It records what it receives (with the HTTP version and the connection each request came on)
+and can be told to answer with any FCM error, a Retry-After and a latency. Run it in a thread
+(``FakeFcm().start()``) or as ``python -m push.fake_fcm``; the same controls are on
+``/control/...`` for a process.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
+import ipaddress
 import itertools
 import json
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -22,7 +34,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
-import uvicorn
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
 from litestar import Litestar, MediaType, Request, Response, get, post
 from litestar.params import JSONBody, PathParameter
 
@@ -56,10 +69,12 @@ class Received(msgspec.Struct):
     message: dict[str, Any]
     answered: str  # "ok" or the error code
     at: float  # when it arrived (epoch seconds)
+    protocol: str = ""  # the HTTP version it came over: "2" or "1.1"
+    connection: str = ""  # the client's address and port: one per connection
 
 
 class FakeFcm:
-    def __init__(self, *, project: str = "twofold-test") -> None:
+    def __init__(self, *, project: str = "twofold-test", certs: Path | None = None) -> None:
         self.project = project
         self.received: list[Received] = []
         self.rules: list[Rule] = []
@@ -68,14 +83,23 @@ class FakeFcm:
         self._issued: set[str] = set()
         self._ids = itertools.count(1)
         self._changed = threading.Condition()
-        self._server: uvicorn.Server | None = None
+        self._stopping: Callable[[], None] | None = None
         self._thread: threading.Thread | None = None
+        self._own_certs = certs is None
+        self.certs = Path(tempfile.mkdtemp(prefix="fake-fcm-")) if certs is None else certs
+        self.ca_file, self._cert, self._key = certificates(self.certs)
         self.port = 0
+        self.tls_port = 0
 
     # -- what tests and benchmarks call -------------------------------------------------
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def h2_url(self) -> str:
+        """FCM's own way: TLS, HTTP/2 by ALPN (trust ``ca_file``)."""
+        return f"https://127.0.0.1:{self.tls_port}"
 
     def answer(self, rule: Rule) -> None:
         with self._changed:
@@ -122,10 +146,15 @@ class FakeFcm:
             body = msgspec.json.decode(await request.body())
             message = body.get("message") or {}
             target = str(message.get("token", ""))
+            client = request.client
+            connection = f"{client.host}:{client.port}" if client else ""
+            version = str(request.scope.get("http_version", ""))
             with fake._changed:
                 rule = fake._take_rule(target)
                 answered = rule.error if rule else "ok"
-                fake.received.append(Received(project, target, message, answered, time.time()))
+                fake.received.append(
+                    Received(project, target, message, answered, time.time(), version, connection)
+                )
                 fake._changed.notify_all()
             # Received first, answered later: a sender can die between the two.
             if fake.latency:
@@ -152,6 +181,16 @@ class FakeFcm:
             with fake._changed:
                 return list(fake.received)
 
+        @get("/control/protocols")
+        async def control_protocols() -> dict[str, int]:
+            """How many messages came over each HTTP version, and on how many connections."""
+            with fake._changed:
+                counts: dict[str, int] = {}
+                for r in fake.received:
+                    counts[r.protocol] = counts.get(r.protocol, 0) + 1
+                counts["connections"] = len({r.connection for r in fake.received})
+                return counts
+
         @get("/control/arrivals")
         async def control_arrivals() -> list[float]:
             """When each message arrived (a benchmark's 100,000 messages are too many to
@@ -167,6 +206,7 @@ class FakeFcm:
                 control_reset,
                 control_latency,
                 control_received,
+                control_protocols,
                 control_arrivals,
             ]
         )
@@ -194,36 +234,136 @@ class FakeFcm:
             response.headers["Retry-After"] = rule.retry_after
         return response
 
+    def config(self, plain: socket.socket, tls: socket.socket) -> Config:
+        """Hypercorn serving plain HTTP on one socket and TLS (ALPN: h2, http/1.1) on the
+        other; it takes the sockets over."""
+        config = Config()
+        config.insecure_bind = [f"fd://{plain.detach()}"]
+        config.bind = [f"fd://{tls.detach()}"]
+        config.certfile, config.keyfile = str(self._cert), str(self._key)
+        config.accesslog = None
+        config.loglevel = "WARNING"
+        return config
+
     def start(self) -> FakeFcm:
-        """Serve on a free loopback port from a thread of its own (google-auth fetches tokens
+        """Serve on free loopback ports from a thread of its own (google-auth fetches tokens
         synchronously, so it must not share the caller's event loop)."""
-        sock = socket.socket()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
+        plain, tls = listening(0), listening(0)
+        self.port, self.tls_port = plain.getsockname()[1], tls.getsockname()[1]
         try:
-            app = self.app()
+            app, config = self.app(), self.config(plain, tls)
         except BaseException:
-            sock.close()
+            plain.close()
+            tls.close()
             raise
-        config = uvicorn.Config(app, log_config=None, lifespan="off", access_log=False)
-        self._server = uvicorn.Server(config)
-        server = self._server
-        self._thread = threading.Thread(
-            target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True
-        )
+        started = threading.Event()
+
+        async def run() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+
+            def stopping() -> None:
+                loop.call_soon_threadsafe(stop.set)
+
+            self._stopping = stopping
+            started.set()
+            await serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+
+        self._thread = threading.Thread(target=lambda: asyncio.run(run()), daemon=True)
         self._thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:  # uvicorn has no "started" event; bounded
-            if time.monotonic() > deadline:
-                raise RuntimeError("the fake FCM server did not start")
-            time.sleep(0.005)
+        # The sockets already listen (connections wait in their backlog); this only waits
+        # for the stop switch to exist.
+        if not started.wait(30):
+            raise RuntimeError("the fake FCM server did not start")
         return self
 
     def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
+        if self._stopping is not None and self._thread is not None:
+            self._stopping()
             self._thread.join(30)
+        if self._own_certs:
+            shutil.rmtree(self.certs, ignore_errors=True)
+
+
+def listening(port: int) -> socket.socket:
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(1024)
+    return sock
+
+
+def certificates(directory: Path) -> tuple[Path, Path, Path]:
+    """A throwaway certificate authority and the server's certificate for 127.0.0.1 and
+    localhost signed by it: (the authority's certificate, to trust; the server's certificate;
+    its key)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = dt.datetime.now(dt.UTC)
+
+    def name(common: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(name("Fake FCM test authority"))
+        .issuer_name(name("Fake FCM test authority"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name("127.0.0.1"))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    paths = directory / "ca.pem", directory / "server.pem", directory / "server-key.pem"
+    paths[0].write_bytes(ca.public_bytes(pem))
+    paths[1].write_bytes(cert.public_bytes(pem))
+    paths[2].write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return paths
 
 
 def _error(
@@ -278,11 +418,16 @@ def service_account(path: Path, token_uri: str, project: str = "twofold-test") -
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8765)
-    args = parser.parse_args()
-    uvicorn.run(
-        FakeFcm().app(), host="127.0.0.1", port=args.port, log_level="warning", access_log=False
+    parser.add_argument("--port", type=int, default=8765, help="plain HTTP/1.1 (and controls)")
+    parser.add_argument("--tls-port", type=int, default=8766, help="TLS, HTTP/2 by ALPN")
+    parser.add_argument(
+        "--certs", type=Path, required=True, help="directory for ca.pem and the server's pair"
     )
+    args = parser.parse_args()
+    args.certs.mkdir(parents=True, exist_ok=True)
+    fake = FakeFcm(certs=args.certs)
+    config = fake.config(listening(args.port), listening(args.tls_port))
+    asyncio.run(serve(fake.app(), config))  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

@@ -122,7 +122,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
 
     @asynccontextmanager
     async def scheduler(_: Litestar) -> AsyncIterator[None]:
-        push = transport.choose(settings.firebase_credentials, settings.fcm_endpoint)
+        push = transport.choose(
+            settings.firebase_credentials, settings.fcm_endpoint, settings.fcm_ca_file
+        )
         s.due = Scheduler(
             s.pool,
             the_clock,

@@ -80,6 +80,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     firebase_credentials: str | None = None
     # Where FCM is (tests and benchmarks point it at the local FCM-compatible server).
     fcm_endpoint: str | None = None
+    # An authority trusted for FCM's endpoint beside the usual ones (the local server's own).
+    fcm_ca_file: str | None = None
     # Mail (password resets): an SMTP server as smtp://user:pass@host:587 (or smtps:// for TLS
     # from the start); without one, mail is recorded for `python -m server outbox`.
     smtp_url: str | None = None
@@ -136,6 +138,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             hashing_queue=_number(env, "TWOFOLD_HASHING_QUEUE", 4, int),
             firebase_credentials=credentials_path(env),
             fcm_endpoint=env.get("TWOFOLD_FCM_ENDPOINT") or None,
+            fcm_ca_file=env.get("TWOFOLD_FCM_CA_FILE") or None,
             smtp_url=_smtp_url(env),
             mail_from=_mail_from(env),
             web_dir=web_dir,
