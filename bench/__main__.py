@@ -12,7 +12,7 @@ from bench.common import Report
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], Awaitable[Report]]] = {
     "pause": lambda args: pause.run(args.couples),
-    "wave": lambda args: wave.run(args.people),
+    "wave": lambda args: wave.run(args.people, tuple(args.send_workers)),
     "notify": lambda args: notify.run(),
     "soak": lambda args: soak.run(args.couples, args.seconds),
     "idle": lambda args: idle.run(),
@@ -25,6 +25,13 @@ def main() -> None:
     parser.add_argument("--only", choices=sorted(BENCHMARKS), help="run just this benchmark")
     parser.add_argument("--couples", type=int, default=pause.COUPLES, help="pause, soak: couples")
     parser.add_argument("--people", type=int, default=wave.PEOPLE, help="wave: reminders")
+    parser.add_argument(
+        "--send-workers",
+        type=int,
+        action="append",
+        default=[],
+        help="wave: TWOFOLD_SEND_WORKERS per node (repeatable; default 1 and every core)",
+    )
     parser.add_argument("--seconds", type=float, default=soak.SECONDS, help="soak: how long")
     args = parser.parse_args()
     for name, run in BENCHMARKS.items():
