@@ -4,11 +4,9 @@ service-account file ``service_account()`` writes), so everything but Google's m
 exercised: OAuth's JWT-bearer grant, bearer tokens, FCM HTTP v1 messages and error bodies.
 
 It speaks what FCM speaks: HTTP/2 over TLS, chosen by ALPN (``h2_url``, with a certificate of
-its own that the client is told to trust through ``TWOFOLD_FCM_CA_FILE``), and HTTP/1.1 over
-plain HTTP (``url``: the token endpoint, which google-auth reaches with ``requests``, and the
-controls). Served by Hypercorn, the ASGI server built on the ``h2`` library that serves one
-connection's many streams, with TLS and ALPN, from a thread of the caller's process as
-readily as from a process of its own.
+its own that the client is told to trust through ``TWOFOLD_FCM_CA_FILE``; ``fake_fcm_h2``),
+and HTTP/1.1 over plain HTTP (``url``: the send endpoint too, the token endpoint, which
+google-auth reaches with ``requests``, and the controls), both from one event loop.
 
 It records what it receives (with the HTTP version and the connection each request came on)
 and can be told to answer with any FCM error, a Retry-After and a latency. Run it in a thread
@@ -29,15 +27,22 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
-from litestar import Litestar, MediaType, Request, Response, get, post
-from litestar.params import JSONBody, PathParameter
+import uvicorn
+from litestar import Litestar, MediaType, Request, get, post
+from litestar.params import JSONBody
+
+from push.fake_fcm_h2 import Answer, FcmH2, tls
+
+# ASGI as the fast path handles it (plain dicts).
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 # FCM's error code -> (HTTP status, canonical status, message), as FCM answers them.
 ERRORS: dict[str, tuple[int, str, str]] = {
@@ -83,7 +88,7 @@ class FakeFcm:
         self._issued: set[str] = set()
         self._ids = itertools.count(1)
         self._changed = threading.Condition()
-        self._stopping: Callable[[], None] | None = None
+        self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._own_certs = certs is None
         self.certs = Path(tempfile.mkdtemp(prefix="fake-fcm-")) if certs is None else certs
@@ -122,7 +127,75 @@ class FakeFcm:
             return [r for r in self.received if r.token == token and r.answered == "ok"]
 
     # -- the server ----------------------------------------------------------------------
-    def app(self) -> Litestar:
+    def app(self) -> ASGIApp:
+        """FCM's send endpoint answered straight in ASGI (the benchmarks' hot path: a
+        framework's routing and response objects would cost more than the rest of a request
+        here), everything else by Litestar."""
+        rest = self.controls()
+        fake = self
+        prefix, suffix = "/v1/projects/", "/messages:send"
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            path = scope.get("path", "")
+            if (
+                scope["type"] != "http"
+                or scope["method"] != "POST"
+                or not path.startswith(prefix)
+                or not path.endswith(suffix)
+            ):
+                await rest(scope, receive, send)  # type: ignore[arg-type]
+                return
+            chunks: list[bytes] = []
+            while True:
+                event = await receive()
+                chunks.append(event.get("body", b""))
+                if not event.get("more_body"):
+                    break
+            auth = b""
+            for name, value in scope["headers"]:
+                if name == b"authorization":
+                    auth = value
+            client = scope.get("client")
+            status, body, headers = fake.accept(
+                path[len(prefix) : -len(suffix)],
+                auth.decode("latin-1"),
+                b"".join(chunks),
+                str(scope.get("http_version", "")),
+                f"{client[0]}:{client[1]}" if client else "",
+            )
+            # Received first, answered later: a sender can die between the two.
+            if fake.latency:
+                await asyncio.sleep(fake.latency)
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [(b"content-type", b"application/json"), *headers],
+                }
+            )
+            await send({"type": "http.response.body", "body": msgspec.json.encode(body)})
+
+        return app
+
+    def accept(self, project: str, auth: str, raw: bytes, version: str, connection: str) -> Answer:
+        """One FCM send received and recorded: (status, body, extra headers) to answer."""
+        if not auth.startswith("Bearer ") or auth[7:] not in self._issued:
+            return _error(401, "UNAUTHENTICATED", "Request had invalid credentials.", None)
+        body = msgspec.json.decode(raw)
+        message = body.get("message") or {}
+        target = str(message.get("token", ""))
+        with self._changed:
+            rule = self._take_rule(target)
+            answered = rule.error if rule else "ok"
+            self.received.append(
+                Received(project, target, message, answered, time.time(), version, connection)
+            )
+            self._changed.notify_all()
+        if rule is not None:
+            return self._rule_error(rule)
+        return 200, {"name": f"projects/{project}/messages/{next(self._ids)}"}, []
+
+    def controls(self) -> Litestar:
         fake = self
 
         @post("/token", media_type=MediaType.JSON, status_code=200)
@@ -135,34 +208,6 @@ class FakeFcm:
                 fake._issued.add(issued)
                 fake.tokens_issued += 1
             return {"access_token": issued, "expires_in": 3600, "token_type": "Bearer"}
-
-        @post("/v1/projects/{project:str}/messages:send", media_type=MediaType.JSON)
-        async def send(
-            request: Request[Any, Any, Any], project: Annotated[str, PathParameter()]
-        ) -> Response[Any]:
-            auth = request.headers.get("authorization", "")
-            if not auth.startswith("Bearer ") or auth[7:] not in fake._issued:
-                return _error(401, "UNAUTHENTICATED", "Request had invalid credentials.", None)
-            body = msgspec.json.decode(await request.body())
-            message = body.get("message") or {}
-            target = str(message.get("token", ""))
-            client = request.client
-            connection = f"{client.host}:{client.port}" if client else ""
-            version = str(request.scope.get("http_version", ""))
-            with fake._changed:
-                rule = fake._take_rule(target)
-                answered = rule.error if rule else "ok"
-                fake.received.append(
-                    Received(project, target, message, answered, time.time(), version, connection)
-                )
-                fake._changed.notify_all()
-            # Received first, answered later: a sender can die between the two.
-            if fake.latency:
-                await asyncio.sleep(fake.latency)
-            if rule is not None:
-                return fake._rule_error(rule)
-            name = f"projects/{project}/messages/{next(fake._ids)}"
-            return Response({"name": name}, status_code=200)
 
         @post("/control/answers")
         async def control_answer(data: JSONBody[Rule]) -> None:
@@ -201,7 +246,6 @@ class FakeFcm:
         return Litestar(
             [
                 token,
-                send,
                 control_answer,
                 control_reset,
                 control_latency,
@@ -219,7 +263,7 @@ class FakeFcm:
                 return rule
         return None
 
-    def _rule_error(self, rule: Rule) -> Response[Any]:
+    def _rule_error(self, rule: Rule) -> tuple[int, dict[str, Any], list[tuple[bytes, bytes]]]:
         status, canonical, text = ERRORS[rule.error]
         violations = None
         if rule.error == "INVALID_ARGUMENT":
@@ -229,60 +273,63 @@ class FakeFcm:
             else:
                 text = "Invalid value at 'message.android.ttl'"
                 violations = "message.android.ttl"
-        response = _error(status, canonical, text, rule.error, violations)
+        status, body, headers = _error(status, canonical, text, rule.error, violations)
         if rule.retry_after is not None:
-            response.headers["Retry-After"] = rule.retry_after
-        return response
+            headers.append((b"retry-after", rule.retry_after.encode()))
+        return status, body, headers
 
-    def config(self, plain: socket.socket, tls: socket.socket) -> Config:
-        """Hypercorn serving plain HTTP on one socket and TLS (ALPN: h2, http/1.1) on the
-        other; it takes the sockets over."""
-        config = Config()
-        config.insecure_bind = [f"fd://{plain.detach()}"]
-        config.bind = [f"fd://{tls.detach()}"]
-        config.certfile, config.keyfile = str(self._cert), str(self._key)
-        config.accesslog = None
-        config.loglevel = "WARNING"
-        return config
+    async def serve(self, plain: socket.socket, secure: socket.socket) -> None:
+        """Serve until ``stop``: plain HTTP/1.1 (uvicorn) on one socket, FCM's HTTP/2 over
+        TLS on the other."""
+        loop = asyncio.get_running_loop()
+        h2 = await loop.create_server(
+            lambda: FcmH2(
+                lambda *a: self.accept(a[0], a[1], a[2], "2", a[3]), lambda: self.latency
+            ),
+            sock=secure,
+            ssl=tls(self._cert, self._key),
+        )
+        config = uvicorn.Config(
+            self.app(), log_config=None, lifespan="off", access_log=False, log_level="warning"
+        )
+        self._server = uvicorn.Server(config)
+        try:
+            await self._server.serve(sockets=[plain])
+        finally:
+            h2.close()
 
     def start(self) -> FakeFcm:
         """Serve on free loopback ports from a thread of its own (google-auth fetches tokens
         synchronously, so it must not share the caller's event loop)."""
-        plain, tls = listening(0), listening(0)
-        self.port, self.tls_port = plain.getsockname()[1], tls.getsockname()[1]
-        try:
-            app, config = self.app(), self.config(plain, tls)
-        except BaseException:
-            plain.close()
-            tls.close()
-            raise
-        started = threading.Event()
-
-        async def run() -> None:
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-
-            def stopping() -> None:
-                loop.call_soon_threadsafe(stop.set)
-
-            self._stopping = stopping
-            started.set()
-            await serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
-
-        self._thread = threading.Thread(target=lambda: asyncio.run(run()), daemon=True)
+        plain, secure = listening(0), listening(0)
+        self.port, self.tls_port = plain.getsockname()[1], secure.getsockname()[1]
+        self._thread = threading.Thread(
+            target=lambda: fast_loop(self.serve(plain, secure)), daemon=True
+        )
         self._thread.start()
-        # The sockets already listen (connections wait in their backlog); this only waits
-        # for the stop switch to exist.
-        if not started.wait(30):
-            raise RuntimeError("the fake FCM server did not start")
+        deadline = time.monotonic() + 30
+        while self._server is None or not self._server.started:  # no event to wait on
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the fake FCM server did not start")
+            time.sleep(0.005)
         return self
 
     def stop(self) -> None:
-        if self._stopping is not None and self._thread is not None:
-            self._stopping()
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
             self._thread.join(30)
         if self._own_certs:
             shutil.rmtree(self.certs, ignore_errors=True)
+
+
+def fast_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run on libuv's loop where uvloop is installed, as the nodes do."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 def listening(port: int) -> socket.socket:
@@ -372,7 +419,7 @@ def _error(
     message: str,
     fcm_code: str | None,
     field: str | None = None,
-) -> Response[Any]:
+) -> tuple[int, dict[str, Any], list[tuple[bytes, bytes]]]:
     details: list[dict[str, Any]] = []
     if field is not None:
         details.append(
@@ -386,7 +433,7 @@ def _error(
             {"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": fcm_code}
         )
     body = {"error": {"code": status, "message": message, "status": canonical, "details": details}}
-    return Response(body, status_code=status, media_type=MediaType.JSON)
+    return status, body, []
 
 
 def service_account(path: Path, token_uri: str, project: str = "twofold-test") -> Path:
@@ -426,8 +473,7 @@ def main() -> None:
     args = parser.parse_args()
     args.certs.mkdir(parents=True, exist_ok=True)
     fake = FakeFcm(certs=args.certs)
-    config = fake.config(listening(args.port), listening(args.tls_port))
-    asyncio.run(serve(fake.app(), config))  # type: ignore[arg-type]
+    fast_loop(fake.serve(listening(args.port), listening(args.tls_port)))
 
 
 if __name__ == "__main__":
