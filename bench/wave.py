@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import secrets
 import time
 import uuid
@@ -125,6 +126,12 @@ class Fcm(msgspec.Struct, frozen=True):
     url: str
     h2_url: str
     ca_file: Path
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU the server process has used (its share of a run is not the senders')."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def protocols(fcm_url: str) -> dict[str, int]:
@@ -141,9 +148,10 @@ async def wave(
     people: int,
     log: Path,
     workers: int,
-) -> tuple[Figures, dict[str, int]]:
+) -> tuple[Figures, dict[str, Any]]:
     fcm_url = fcm.url
     await reset(fcm_url)
+    server, nodes_cpu = fcm.cpu_seconds(), _children_cpu()
     env = {
         "TWOFOLD_FIREBASE_CREDENTIALS": str(credentials),
         "TWOFOLD_FCM_ENDPOINT": fcm.h2_url,
@@ -165,16 +173,29 @@ async def wave(
         for s in servers:
             s.stop()
     start = due.timestamp()
-    return Figures([(t - start) * 1000 for t in got], max(got) - start), await protocols(fcm_url)
+    seen: dict[str, Any] = dict(await protocols(fcm_url))
+    seen["server_cpu_ms_per_message"] = round(1000 * (fcm.cpu_seconds() - server) / people, 3)
+    # The nodes and their sending processes, start-up included (all waited for by now).
+    seen["nodes_cpu_ms_per_message"] = round(1000 * (_children_cpu() - nodes_cpu) / people, 3)
+    return Figures([(t - start) * 1000 for t in got], max(got) - start), seen
 
 
-async def floor(fcm: Fcm, count: int) -> tuple[Figures, int, dict[str, int]]:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def floor(fcm: Fcm, count: int) -> tuple[Figures, int, dict[str, Any]]:
     """The same number of FCM requests from one plain HTTP/2 client, as fast as it goes: what
     the FCM server and this machine allow without Twofold in the way."""
     trials = {n: await _plain_client(fcm, TRIAL, n) for n in IN_FLIGHT_TRIED}
     best = min(trials, key=lambda n: trials[n].seconds)
+    client, server = time.process_time(), fcm.cpu_seconds()
     figures = await _plain_client(fcm, count, best)
-    return figures, best, await protocols(fcm.url)
+    seen: dict[str, Any] = dict(await protocols(fcm.url))
+    seen["client_cpu_ms_per_message"] = round(1000 * (time.process_time() - client) / count, 3)
+    seen["server_cpu_ms_per_message"] = round(1000 * (fcm.cpu_seconds() - server) / count, 3)
+    return figures, best, seen
 
 
 async def _plain_client(fcm: Fcm, count: int, in_flight: int) -> Figures:
@@ -253,7 +274,7 @@ async def run(people: int = PEOPLE, workers: tuple[int, ...] = ()) -> Report:
         log,
         "/control/arrivals",
     )
-    fcm = Fcm(process.url, f"https://127.0.0.1:{tls_port}", certs / "ca.pem")
+    fcm = Fcm(process.url, f"https://127.0.0.1:{tls_port}", certs / "ca.pem", process.proc.pid)
     credentials = service_account(
         work / "wave-service-account.json", f"{fcm.url}/token", "twofold-bench"
     )
