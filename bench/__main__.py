@@ -16,7 +16,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], Awaitable[Report]]] = {
     "pause": lambda args: pause.run(
         args.couples, _names(args.nodes, int), _names(args.servers, str), not args.no_references
     ),
-    "wave": lambda args: wave.run(args.people),
+    "wave": lambda args: wave.run(args.people, tuple(args.send_workers)),
     "notify": lambda args: notify.run(),
     "soak": lambda args: soak.run(args.couples, args.seconds),
     "idle": lambda args: idle.run(),
@@ -29,6 +29,13 @@ def main() -> None:
     parser.add_argument("--only", choices=sorted(BENCHMARKS), help="run just this benchmark")
     parser.add_argument("--couples", type=int, default=pause.COUPLES, help="pause, soak: couples")
     parser.add_argument("--people", type=int, default=wave.PEOPLE, help="wave: reminders")
+    parser.add_argument(
+        "--send-workers",
+        type=int,
+        action="append",
+        default=[],
+        help="wave: TWOFOLD_SEND_WORKERS per node (repeatable; default 1 and every core)",
+    )
     parser.add_argument("--seconds", type=float, default=soak.SECONDS, help="soak: how long")
     parser.add_argument("--nodes", default="1,2", help="pause: node counts to run, e.g. 1")
     parser.add_argument(

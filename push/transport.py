@@ -22,12 +22,12 @@ def credentials_path(env: Mapping[str, str]) -> str | None:
     return env.get("TWOFOLD_FIREBASE_CREDENTIALS") or env.get("GOOGLE_APPLICATION_CREDENTIALS")
 
 
-def choose(credentials: str | None, endpoint: str | None) -> Transport:
+def choose(credentials: str | None, endpoint: str | None, ca_file: str | None = None) -> Transport:
     """FCM when Firebase credentials are configured, else the outbox."""
     if credentials:
         from push.fcm import FcmTransport
 
-        return FcmTransport(credentials, endpoint=endpoint)
+        return FcmTransport(credentials, endpoint=endpoint, ca_file=ca_file)
     from push.outbox import OutboxTransport
 
     return OutboxTransport()

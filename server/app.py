@@ -20,6 +20,8 @@ from server import db, mail, services
 from server.clock import Clock, SystemClock
 from server.deps import dependencies, screen
 from server.due.scheduler import Scheduler
+from server.due.senders import Config as SendersConfig
+from server.due.senders import Senders
 from server.edges import Edges, Shed, on_shed
 from server.errors import exception_handlers
 from server.log import engine
@@ -122,7 +124,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
 
     @asynccontextmanager
     async def scheduler(_: Litestar) -> AsyncIterator[None]:
-        push = transport.choose(settings.firebase_credentials, settings.fcm_endpoint)
+        push = transport.choose(
+            settings.firebase_credentials, settings.fcm_endpoint, settings.fcm_ca_file
+        )
         s.due = Scheduler(
             s.pool,
             the_clock,
@@ -132,9 +136,23 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             tick_seconds=settings.due_tick_seconds,
         )
         s.due.start()
+        senders = Senders(
+            settings.send_workers - 1,
+            SendersConfig(
+                database_url=database_url,
+                firebase_credentials=settings.firebase_credentials,
+                fcm_endpoint=settings.fcm_endpoint,
+                fcm_ca_file=settings.fcm_ca_file,
+                tick_seconds=settings.due_tick_seconds,
+                log_level=settings.log_level,
+                log_format=settings.log_format,
+            ),
+        )
         try:
+            senders.start()
             yield
         finally:
+            await senders.stop()
             await s.due.stop()
 
     @asynccontextmanager

@@ -76,10 +76,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     hashing_queue: int = 4
     # Due work: how often each node looks for it (an alert wakes it at once anyway).
     due_tick_seconds: float = 1.0
+    # Processes doing due work on this node, itself included: the others share the due rows
+    # with it through SKIP LOCKED (server/due/senders.py). from_env's default is every usable
+    # core when FCM is configured (sending is CPU-bound), else 1 (the outbox is a table).
+    send_workers: int = 1
     # FCM: a service-account file; without one, notifications go to the outbox.
     firebase_credentials: str | None = None
     # Where FCM is (tests and benchmarks point it at the local FCM-compatible server).
     fcm_endpoint: str | None = None
+    # An authority trusted for FCM's endpoint beside the usual ones (the local server's own).
+    fcm_ca_file: str | None = None
     # Mail (password resets): an SMTP server as smtp://user:pass@host:587 (or smtps:// for TLS
     # from the start); without one, mail is recorded for `python -m server outbox`.
     smtp_url: str | None = None
@@ -136,12 +142,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             hashing_queue=_number(env, "TWOFOLD_HASHING_QUEUE", 4, int),
             firebase_credentials=credentials_path(env),
             fcm_endpoint=env.get("TWOFOLD_FCM_ENDPOINT") or None,
+            fcm_ca_file=env.get("TWOFOLD_FCM_CA_FILE") or None,
+            send_workers=_number(
+                env, "TWOFOLD_SEND_WORKERS", usable_cores() if credentials_path(env) else 1, int
+            ),
             smtp_url=_smtp_url(env),
             mail_from=_mail_from(env),
             web_dir=web_dir,
             web_note=web_note,
             cors_origins=_origins(env),
         )
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _number(env: Mapping[str, str], name: str, default: T, kind: Callable[[str], T]) -> T:

@@ -162,7 +162,9 @@ def push_nodes(
                         database_url,
                         clock,
                         firebase_credentials=str(credentials),
-                        fcm_endpoint=fcm.url,
+                        # FCM's own way: TLS, HTTP/2 by ALPN, one connection.
+                        fcm_endpoint=fcm.h2_url,
+                        fcm_ca_file=str(fcm.ca_file),
                         due_tick_seconds=3600,
                         **tuned,
                     )

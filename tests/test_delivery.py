@@ -23,6 +23,24 @@ from tests.phones import Phone
 from tests.pushes import couple_in, delivered, until_delivered
 
 
+async def test_alerts_travel_to_fcm_over_http2_on_one_connection(
+    push_nodes: PushNodes, fcm: FakeFcm
+) -> None:
+    """Ana calls a pause; the alerts for Ben's two phones leave through firebase-admin as real
+    FCM sees them: TLS with a certificate checked against the trusted authority, HTTP/2
+    chosen by ALPN, both streams on one connection."""
+    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+        ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
+        await register_phone(ben, "ben-android", "tok-ben-android", "android")
+        await register_phone(ben, "ben-iphone", "tok-ben-iphone", "ios")
+        await ana.applied("pause.start", {"minutes": 30})
+        await until_delivered(fcm, "tok-ben-android", "pause_started")
+        await until_delivered(fcm, "tok-ben-iphone", "pause_started")
+        got = [r for r in fcm.received if r.token.startswith("tok-ben")]
+        assert [r.protocol for r in got] == ["2", "2"]
+        assert len({r.connection for r in got}) == 1
+
+
 async def test_a_pause_reaches_the_offline_partners_two_phones_at_once(
     push_nodes: PushNodes, fcm: FakeFcm
 ) -> None:
@@ -288,7 +306,11 @@ async def test_a_node_killed_between_sending_and_committing_repeats_under_the_sa
     collapse key, so Ben's phone shows it once; one row records it."""
     clock.set(datetime.now(UTC) - timedelta(hours=1))  # this node sees nothing due yet
     credentials = service_account(tmp_path / "sa.json", f"{fcm.url}/token")
-    env = {"TWOFOLD_FIREBASE_CREDENTIALS": str(credentials), "TWOFOLD_FCM_ENDPOINT": fcm.url}
+    env = {
+        "TWOFOLD_FIREBASE_CREDENTIALS": str(credentials),
+        "TWOFOLD_FCM_ENDPOINT": fcm.h2_url,
+        "TWOFOLD_FCM_CA_FILE": str(fcm.ca_file),
+    }
     async with (
         push_nodes(1) as (node,),
         server_process(database_url, tmp_path / "server.log", env) as doomed,

@@ -51,6 +51,7 @@ class Scheduler:
         *,
         tick_seconds: float,
         batch: int = BATCH,
+        sweep: bool = True,
     ) -> None:
         self.pool = pool
         self.clock = clock
@@ -59,6 +60,7 @@ class Scheduler:
         self.settle = settle
         self.tick_seconds = tick_seconds
         self.batch = batch
+        self.sweep = sweep  # a node's extra sending processes leave sweeping to the node
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._job: Job | None = None
         self._again = False
@@ -146,6 +148,8 @@ class Scheduler:
         """Delete records kept long enough, unless this node did so lately. Each DELETE is
         its own short transaction; a failed sweep waits for the next turn and holds up no
         due work."""
+        if not self.sweep:
+            return
         now = self.clock.now()
         last = self._swept_at
         if last is not None and last <= now < last + SWEEP_EVERY:

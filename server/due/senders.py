@@ -1,0 +1,142 @@
+"""A node's other sending processes: one Python process tops out well below what FCM accepts
+(it spends a core on building, encoding and sending each message), so a node with
+``TWOFOLD_SEND_WORKERS`` = n runs n - 1 processes beside itself that do due work too.
+
+Each is a scheduler like the node's own, with a small pool, a transport of its own (its own
+HTTP/2 connection to FCM) and the system clock. The due rows are shared among them exactly
+as among nodes: each claims its batches ``FOR UPDATE SKIP LOCKED`` and does each inside the
+transaction that claimed it, so a row is done by one process once, and quiet hours,
+throttling, retries and backoff are decided by the same code on the same rows. They do not
+sweep old records (the node does) and are woken only by their own tick: an alert committed
+on the node wakes the node's scheduler, which takes it at once.
+
+The node starts them (``python -m server.due.senders``, the settings on standard input, so
+no secret shows in the process list) and stops them when it stops; on Linux one whose node
+is killed is killed with it, elsewhere it stops within a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+
+import msgspec
+
+from push import transport
+from server import db
+from server.clock import SystemClock
+from server.log import engine
+from server.observability import Metrics, configure_logging
+
+log = logging.getLogger("twofold.due")
+
+STOP_SECONDS = 15  # a sender finishing the batch it holds, before it is killed
+APPLICATION_NAME = "twofold-sender"  # its connections, as PostgreSQL lists them
+
+
+class Config(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str
+    firebase_credentials: str | None
+    fcm_endpoint: str | None
+    fcm_ca_file: str | None
+    tick_seconds: float
+    log_level: str
+    log_format: str | None
+
+
+class Senders:
+    """The node's extra sending processes."""
+
+    def __init__(self, count: int, config: Config) -> None:
+        self.count = count
+        self.config = config
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> None:
+        payload = msgspec.json.encode(self.config)
+        for _ in range(self.count):
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "server.due.senders"], stdin=subprocess.PIPE
+            )
+            self.processes.append(proc)
+            assert proc.stdin is not None
+            proc.stdin.write(payload)
+            proc.stdin.close()
+        if self.count:
+            log.info("%d more sending processes", self.count)
+
+    async def stop(self) -> None:
+        for proc in self.processes:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.processes:
+            try:
+                await asyncio.to_thread(proc.wait, STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                await asyncio.to_thread(proc.wait)
+        self.processes.clear()
+
+
+async def serve(config: Config) -> None:
+    """Do due work until told to stop (SIGTERM) or the node that started this is gone."""
+    from server.due.scheduler import Scheduler  # the scheduler imports this module
+
+    parent = os.getppid()
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    pool = await db.create_pool(config.database_url, max_size=2, name=APPLICATION_NAME)
+    try:
+        push = transport.choose(
+            config.firebase_credentials, config.fcm_endpoint, config.fcm_ca_file
+        )
+        scheduler = Scheduler(
+            pool,
+            SystemClock(),
+            push,
+            Metrics(),
+            engine.settle,
+            tick_seconds=config.tick_seconds,
+            sweep=False,
+        )
+        scheduler.start()
+        try:
+            while not stop.is_set() and os.getppid() == parent:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 1.0)
+        finally:
+            await scheduler.stop()
+    finally:
+        await pool.close()
+
+
+def die_with_parent() -> None:
+    """A node killed outright takes its senders with it (Linux): their transactions roll
+    back and the rows they held are done again elsewhere, as a killed node's are."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+def main() -> None:
+    die_with_parent()
+    config = msgspec.json.decode(sys.stdin.buffer.read(), type=Config)
+    configure_logging(config.log_level, config.log_format)
+    try:  # the node's own loop, as uvicorn runs it (server/serving.py)
+        import uvloop
+
+        uvloop.run(serve(config))
+    except ImportError:
+        asyncio.run(serve(config))
+
+
+if __name__ == "__main__":
+    main()
