@@ -3,16 +3,14 @@ with Ana's tab on one node and Ben's on another, each node serving the built app
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shutil
-import signal
 import socket
 from pathlib import Path
 
 from server.clock import SystemClock
-from tests import strays
+from tests import js_suites
 from tests.nodes import run_node
 
 WEB = Path(__file__).resolve().parent.parent / "web"
@@ -44,33 +42,14 @@ def _ready() -> None:
 
 async def _npm(script: str, env: dict[str, str]) -> tuple[int, str]:
     """Runs an npm script of web/ to its end (or kills it, Chromium and all, at the limit)."""
-    proc = await asyncio.create_subprocess_exec(
-        "npm",
-        "run",
-        "--silent",
-        script,
-        cwd=WEB,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,  # so a timeout ends its children with it
-    )
-    try:
-        async with asyncio.timeout(LIMIT_SECONDS):
-            output, _ = await proc.communicate()
-    except TimeoutError:
-        os.killpg(proc.pid, signal.SIGKILL)
-        await proc.wait()
-        raise
-    assert proc.returncode is not None
-    return proc.returncode, output.decode(errors="replace")
+    return await js_suites.run(["npm", "run", "--silent", script], WEB, env, LIMIT_SECONDS)
 
 
 async def test_the_web_apps_own_rules() -> None:
     """The app's pure rules (countdowns, local dates, which day a ritual's check-in is for)
     hold without a browser."""
     assert (WEB / "node_modules" / "vitest").is_dir(), "run `npm ci` in web/ first"
-    code, text = await _npm("test", os.environ | strays.environment() | {"NO_COLOR": "1"})
+    code, text = await _npm("test", js_suites.environment({}))
     assert code == 0, f"the web app's unit tests failed:\n{text}"
 
 
@@ -89,15 +68,12 @@ async def test_two_partners_use_the_web_app_live_in_two_browsers(database_url: s
         run_node(database_url, clock, web_dir=DIST, cors_origins=(allowed,)) as one,
         run_node(database_url, clock, web_dir=DIST, cors_origins=(allowed,)) as two,
     ):
-        env = (
-            os.environ
-            | strays.environment()
-            | {
+        env = js_suites.environment(
+            {
                 "TWOFOLD_URL": one.url,
                 "TWOFOLD_URL_2": two.url,
                 "TWOFOLD_ALLOWED_ORIGIN": allowed,
                 "CHROMIUM": CHROMIUM,
-                "NO_COLOR": "1",
             }
         )
         code, text = await _npm("e2e", env)

@@ -3,13 +3,10 @@ tests run from Node, with the nodes' URLs in their environment."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
 from pathlib import Path
 
 from server.clock import SystemClock
-from tests import strays
+from tests import js_suites
 from tests.nodes import run_node
 
 CLIENT = Path(__file__).resolve().parent.parent / "clients" / "typescript"
@@ -30,35 +27,14 @@ async def test_the_typescript_client_on_real_nodes(database_url: str) -> None:
         run_node(database_url, clock) as two,
         run_node(database_url, clock, access_token_seconds=3) as short,
     ):
-        env = (
-            os.environ
-            | strays.environment()
-            | {
+        env = js_suites.environment(
+            {
                 "TWOFOLD_URL": one.url,
                 "TWOFOLD_URL_2": two.url,
                 "TWOFOLD_URL_SHORT_TOKENS": short.url,
-                "NO_COLOR": "1",
             }
         )
-        proc = await asyncio.create_subprocess_exec(
-            "npx",
-            "--no-install",
-            "vitest",
-            "run",
-            "test/integration",
-            cwd=CLIENT,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,  # so a timeout can end vitest's workers with it
-        )
-        try:
-            async with asyncio.timeout(LIMIT_SECONDS):
-                output, _ = await proc.communicate()
-        except TimeoutError:
-            os.killpg(proc.pid, signal.SIGKILL)
-            await proc.wait()
-            raise
-    text = output.decode(errors="replace")
+        argv = ["npx", "--no-install", "vitest", "run", "test/integration"]
+        code, text = await js_suites.run(argv, CLIENT, env, LIMIT_SECONDS)
     print(text)  # pytest shows it with the failure, or always with -s
-    assert proc.returncode == 0, f"the client's integration tests failed:\n{text}"
+    assert code == 0, f"the client's integration tests failed:\n{text}"
