@@ -26,6 +26,10 @@ from server.serving import uvicorn_config
 from server.settings import Settings
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256-0123456789"
+# Passwords are hashed with OWASP's minimum (~20 ms of CPU) rather than RFC 9106's (~150 ms):
+# every test signs people up, and hashing was most of a test's setup. conftest.py sets the same
+# for every process the tests start; bench/auth.py measures the default.
+TEST_HASHING = "owasp"
 
 
 class FakeClock:
@@ -80,9 +84,12 @@ async def run_node(
         data_dir=Path(mkdtemp(prefix="twofold-node-")),
         pool_max_size=10,
         metrics_port=0,
-        **tuned,
+        **({"password_hashing": TEST_HASHING} | tuned),
     )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP named, not 0: asyncio turns Nagle off (TCP_NODELAY) only on accepted sockets
+    # whose protocol says TCP. With it on, a response's body waited for the ACK of its headers,
+    # which the client delays by 40 ms: 44 ms for every request and frame in the tests.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if sndbuf is not None:
         # Accepted sockets inherit it: lets a test fill a slow reader's path quickly.
