@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -88,7 +89,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
 
     @asynccontextmanager
     async def password_threads(_: Litestar) -> AsyncIterator[None]:
-        s.passwords = Passwords(settings.hashing_slots, settings.hashing_queue)
+        s.passwords = Passwords(
+            settings.hashing_slots, settings.hashing_queue, settings.password_hashing
+        )
         try:
             yield
         finally:
@@ -139,6 +142,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         senders = Senders(
             settings.send_workers - 1,
             SendersConfig(
+                node_pid=os.getpid(),
                 database_url=database_url,
                 firebase_credentials=settings.firebase_credentials,
                 fcm_endpoint=settings.fcm_endpoint,

@@ -4,14 +4,18 @@ of reminders goes out through several processes, each reminder once."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+import msgspec
 
 from bench.wave import plan_wave, seed
 from push.fake_fcm import FakeFcm, Received, service_account
-from server.due.senders import APPLICATION_NAME
+from server.due.senders import APPLICATION_NAME, Config
 from tests.conftest import _truncate
 from tests.nodes import server_process
 
@@ -62,3 +66,26 @@ async def test_a_node_with_two_sending_processes_sends_each_reminder_of_a_wave_o
     assert len({r.connection for r in got}) == 2  # both processes sent
     assert await db.fetchval("SELECT count(*) FROM due_items") == COUPLES  # tomorrow's
     await _truncate(database_url)
+
+
+def test_a_sender_whose_node_died_before_it_started_stops_at_once(database_url: str) -> None:
+    """A node killed while its sending processes were still starting: they were handed to
+    init before they could ask to be killed with it, so each sees that its node is gone and
+    stops instead of sending on for ever."""
+    config = Config(
+        node_pid=os.getpid() + 1_000_000,  # no such process: not this sender's parent
+        database_url=database_url,
+        firebase_credentials=None,
+        fcm_endpoint=None,
+        fcm_ca_file=None,
+        tick_seconds=1.0,
+        log_level="INFO",
+        log_format="plain",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "server.due.senders"],
+        input=msgspec.json.encode(config),
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr.decode()

@@ -40,6 +40,7 @@ APPLICATION_NAME = "twofold-sender"  # its connections, as PostgreSQL lists them
 
 
 class Config(msgspec.Struct, frozen=True, kw_only=True):
+    node_pid: int  # the node that starts the sender, which the sender stops without
     database_url: str
     firebase_credentials: str | None
     fcm_endpoint: str | None
@@ -87,7 +88,6 @@ async def serve(config: Config) -> None:
     """Do due work until told to stop (SIGTERM) or the node that started this is gone."""
     from server.due.scheduler import Scheduler  # the scheduler imports this module
 
-    parent = os.getppid()
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     pool = await db.create_pool(config.database_url, max_size=2, name=APPLICATION_NAME)
@@ -106,7 +106,7 @@ async def serve(config: Config) -> None:
         )
         scheduler.start()
         try:
-            while not stop.is_set() and os.getppid() == parent:
+            while not stop.is_set() and os.getppid() == config.node_pid:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 1.0)
         finally:
@@ -129,6 +129,10 @@ def die_with_parent() -> None:
 def main() -> None:
     die_with_parent()
     config = msgspec.json.decode(sys.stdin.buffer.read(), type=Config)
+    if os.getppid() != config.node_pid:
+        # The node was killed before this process asked to die with it, and it was handed
+        # to init: nothing would ever stop it.
+        return
     configure_logging(config.log_level, config.log_format)
     try:  # the node's own loop, as uvicorn runs it (server/serving.py)
         import uvloop
