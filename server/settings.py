@@ -74,6 +74,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # turn; beyond that a sign-in is answered `unavailable` at once.
     hashing_slots: int = 2
     hashing_queue: int = 4
+    # argon2id's parameters by name (server/passwords.HASHING): RFC 9106's or OWASP's minimum.
+    password_hashing: str = "rfc9106"
     # Due work: how often each node looks for it (an alert wakes it at once anyway).
     due_tick_seconds: float = 1.0
     # Processes doing due work on this node, itself included: the others share the due rows
@@ -140,6 +142,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             trusted_proxies=_networks(env, "TWOFOLD_TRUSTED_PROXIES"),
             hashing_slots=_number(env, "TWOFOLD_HASHING_SLOTS", 2, int),
             hashing_queue=_number(env, "TWOFOLD_HASHING_QUEUE", 4, int),
+            password_hashing=_password_hashing(env),
             firebase_credentials=credentials_path(env),
             fcm_endpoint=env.get("TWOFOLD_FCM_ENDPOINT") or None,
             fcm_ca_file=env.get("TWOFOLD_FCM_CA_FILE") or None,
@@ -172,6 +175,17 @@ def _number(env: Mapping[str, str], name: str, default: T, kind: Callable[[str],
     if not value > 0:
         raise SystemExit(f"{name} must be above zero, not {raw!r}")
     return value
+
+
+def _password_hashing(env: Mapping[str, str]) -> str:
+    from server.passwords import HASHING  # here: server.passwords imports this module
+
+    raw = env.get("TWOFOLD_PASSWORD_HASHING") or "rfc9106"
+    if raw not in HASHING:
+        raise SystemExit(
+            f"TWOFOLD_PASSWORD_HASHING must be one of {', '.join(HASHING)}, not {raw!r}"
+        )
+    return raw
 
 
 def _web_dir(env: Mapping[str, str]) -> tuple[Path | None, str | None]:

@@ -15,7 +15,7 @@ import pytest
 
 from push.fake_fcm import FakeFcm, service_account
 from tests import strays
-from tests.nodes import FakeClock, Node, run_node
+from tests.nodes import TEST_HASHING, FakeClock, Node, run_node
 from tests.people import Person, link, sign_up
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def pytest_configure(config: pytest.Config) -> None:
     strays.mark_this_run()
+    # Every server process a test starts (the CLI, the cluster, the JavaScript suites' nodes).
+    os.environ.setdefault("TWOFOLD_PASSWORD_HASHING", TEST_HASHING)
 
 
 @pytest.fixture(autouse=True)
@@ -99,9 +101,12 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def node(database_url: str, clock: FakeClock) -> AsyncIterator[Node]:
+async def node(
+    request: pytest.FixtureRequest, database_url: str, clock: FakeClock
+) -> AsyncIterator[Node]:
+    marker = request.node.get_closest_marker("node_settings")
     await _truncate(database_url)
-    async with run_node(database_url, clock) as running:
+    async with run_node(database_url, clock, **(marker.kwargs if marker else {})) as running:
         yield running
     await _truncate(database_url)
 

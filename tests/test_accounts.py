@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from tests.nodes import FakeClock
+from tests.nodes import FakeClock, Node, run_node
 from tests.people import PASSWORD, Person, assert_problem, link, sign_up
 
 
@@ -105,6 +105,34 @@ async def test_sign_in(client: httpx.AsyncClient) -> None:
     assert r.status_code == 200, r.text
     assert r.json()["user"]["id"] == ana.id
     assert r.json()["tokens"]["refresh_token"] != ana.tokens["refresh_token"]
+
+
+async def test_accounts_sign_in_after_the_hashing_parameters_change(
+    database_url: str, clock: FakeClock, db: asyncpg.Connection
+) -> None:
+    """Ana signed up while nodes hashed with RFC 9106's parameters; the operator moves them to
+    OWASP's minimum and Ben signs up: both sign in, each hash keeping its own parameters."""
+
+    async def sign_in(node: Node, person: Person) -> None:
+        async with httpx.AsyncClient(base_url=node.url) as client:
+            r = await client.post(
+                "/v1/sessions", json={"email": person.email, "password": PASSWORD}
+            )
+            assert r.status_code == 200, r.text
+            wrong = {"email": person.email, "password": PASSWORD + "!"}
+            assert_problem(await client.post("/v1/sessions", json=wrong), 401, "unauthorized")
+
+    async with run_node(database_url, clock, password_hashing="rfc9106") as before:
+        async with httpx.AsyncClient(base_url=before.url) as client:
+            ana = await sign_up(client, "Ana")
+    async with run_node(database_url, clock, password_hashing="owasp") as after:
+        async with httpx.AsyncClient(base_url=after.url) as client:
+            ben = await sign_up(client, "Ben")
+        await sign_in(after, ana)
+        await sign_in(after, ben)
+    stored = dict(await db.fetch("SELECT email, password_hash FROM users"))
+    assert stored[ana.email].startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert stored[ben.email].startswith("$argon2id$v=19$m=19456,t=2,p=1$")
 
 
 async def test_wrong_password_and_unknown_email_look_the_same(client: httpx.AsyncClient) -> None:

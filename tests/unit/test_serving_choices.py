@@ -95,6 +95,16 @@ def test_the_web_app_comes_from_where_it_is_said(tmp_path: Path) -> None:
     assert (default.web_dir is None) == (default.web_note is not None)
 
 
+def test_passwords_are_hashed_with_rfc_9106s_parameters_unless_told(tmp_path: Path) -> None:
+    base = {"TWOFOLD_DATA_DIR": str(tmp_path)}
+    assert Settings.from_env(base).password_hashing == "rfc9106"
+    assert Settings.from_env(base | {"TWOFOLD_PASSWORD_HASHING": "owasp"}).password_hashing == (
+        "owasp"
+    )
+    with pytest.raises(SystemExit, match="TWOFOLD_PASSWORD_HASHING must be one of rfc9106, owasp"):
+        Settings.from_env(base | {"TWOFOLD_PASSWORD_HASHING": "md5"})
+
+
 def test_logs_are_plain_on_a_terminal_and_json_lines_otherwise() -> None:
     assert log_format(None, terminal=True) == "plain"
     assert log_format(None, terminal=False) == "json"
