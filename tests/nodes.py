@@ -13,7 +13,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from tempfile import mkdtemp
+from tempfile import TemporaryDirectory, mkdtemp
 from typing import Any
 
 import httpx
@@ -157,6 +157,34 @@ async def server_process(
         yield ServerProcess(url, proc)
     finally:
         await asyncio.to_thread(end_process, proc)
+
+
+def refused_start(env_overrides: dict[str, str]) -> str:
+    """Start `python -m server serve` with a bad setting in ``env_overrides`` (on top of a good
+    secret key and a database it never reaches) and return what it said on stderr, once it has
+    exited without listening."""
+    with TemporaryDirectory(prefix="twofold-refused-") as data_dir:
+        env = (
+            dict(os.environ)
+            | {
+                "TWOFOLD_SECRET_KEY": TEST_SECRET,
+                "TWOFOLD_DATA_DIR": data_dir,
+                "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/never-reached",
+            }
+            | env_overrides
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "server", "serve"],
+            cwd=Path(__file__).resolve().parent.parent,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode != 0, done.stderr
+    assert "Twofold listening" not in done.stdout
+    return done.stderr
 
 
 def end_process(proc: subprocess.Popen[bytes], grace: float = 60) -> None:

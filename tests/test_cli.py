@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from server.embedded import stop_embedded
+from tests.nodes import refused_start
 from tests.people import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,24 +152,9 @@ def test_command_line_help() -> None:
     assert "serve" in done.stdout and "migrate" in done.stdout
 
 
-def test_a_short_secret_key_is_refused_at_start(tmp_path: Path) -> None:
+def test_a_short_secret_key_is_refused_at_start() -> None:
     """A three-character TWOFOLD_SECRET_KEY would let anyone forge tokens: the server will not
     start with it, and says why and how to make a good one."""
-    env = dict(os.environ) | {
-        "TWOFOLD_SECRET_KEY": "abc",
-        "TWOFOLD_DATA_DIR": str(tmp_path),
-        "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/never-reached",
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "server", "serve"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode != 0
-    assert "TWOFOLD_SECRET_KEY is 3 bytes; it must be at least 32" in done.stderr, done.stderr
-    assert "secrets.token_urlsafe" in done.stderr
-    assert "Twofold listening" not in done.stdout
+    said = refused_start({"TWOFOLD_SECRET_KEY": "abc"})
+    assert "TWOFOLD_SECRET_KEY is 3 bytes; it must be at least 32" in said, said
+    assert "secrets.token_urlsafe" in said
