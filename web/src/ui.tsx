@@ -73,19 +73,80 @@ export function useAction<A extends unknown[]>(run: (...args: A) => Promise<unkn
   return { busy, error, go, setError };
 }
 
-type InputProps = JSX.IntrinsicElements["input"] & { label: string; hint?: string; id: string };
+type Action = { busy: boolean; error: unknown; go: () => Promise<boolean> };
 
-export function Field({ label, hint, id, ...input }: InputProps) {
+type ActionFormProps = {
+  /** With a title the form is a card of its own, named by it: shown as its heading when
+   * `headingId` is given, else only read out (aria-label). Without one it is a bare form, for
+   * inside a card that already names it. */
+  title?: string;
+  headingId?: string;
+  /** What submitting runs (a `useAction`): its error shows above the button, and its button
+   * is disabled while it runs, so a double tap does not send twice. */
+  action: Action;
+  submit: ComponentChildren;
+  submitClass?: string;
+  submitTestId?: string;
+  /** False keeps the button disabled: something the form needs has not loaded yet. */
+  ready?: boolean;
+  /** Shown once the action has done its work, e.g. "Saved.". */
+  notice?: string | false;
+  children: ComponentChildren;
+};
+
+/** A form that runs one action: its fields, then the action's error, a notice, the button. */
+export function ActionForm(props: ActionFormProps) {
+  const { title, headingId, action, submit, submitClass, submitTestId, ready = true, notice, children } = props;
+  return (
+    <form
+      class={title ? "card" : undefined}
+      aria-label={headingId ? undefined : title}
+      aria-labelledby={headingId}
+      onSubmit={(e) => {
+        e.preventDefault();
+        void action.go();
+      }}
+    >
+      {headingId && <h2 id={headingId}>{title}</h2>}
+      {children}
+      <ErrorText error={action.error} />
+      {notice && (
+        <p class="notice" role="status">
+          {notice}
+        </p>
+      )}
+      <button type="submit" class={submitClass} disabled={action.busy || !ready} data-testid={submitTestId}>
+        {submit}
+      </button>
+    </form>
+  );
+}
+
+/** Where a control's hint is, when it has one: the control is described by it. */
+const hintOf = (id: string, hint?: string) => (hint ? `${id}-hint` : undefined);
+
+/** A control with its label and, when given, a hint it is described by. */
+function Labelled({ id, label, hint, children }: { id: string; label: string; hint?: string; children: ComponentChildren }) {
   return (
     <div class="field">
       <label for={id}>{label}</label>
       {hint && (
-        <span class="hint" id={`${id}-hint`}>
+        <span class="hint" id={hintOf(id, hint)}>
           {hint}
         </span>
       )}
-      <input id={id} aria-describedby={hint ? `${id}-hint` : undefined} {...input} />
+      {children}
     </div>
+  );
+}
+
+type InputProps = JSX.IntrinsicElements["input"] & { label: string; hint?: string; id: string };
+
+export function Field({ label, hint, id, ...input }: InputProps) {
+  return (
+    <Labelled id={id} label={label} hint={hint}>
+      <input id={id} aria-describedby={hintOf(id, hint)} {...input} />
+    </Labelled>
   );
 }
 
@@ -93,15 +154,9 @@ type AreaProps = JSX.IntrinsicElements["textarea"] & { label: string; hint?: str
 
 export function Area({ label, hint, id, ...area }: AreaProps) {
   return (
-    <div class="field">
-      <label for={id}>{label}</label>
-      {hint && (
-        <span class="hint" id={`${id}-hint`}>
-          {hint}
-        </span>
-      )}
-      <textarea id={id} aria-describedby={hint ? `${id}-hint` : undefined} {...area} />
-    </div>
+    <Labelled id={id} label={label} hint={hint}>
+      <textarea id={id} aria-describedby={hintOf(id, hint)} {...area} />
+    </Labelled>
   );
 }
 

@@ -2,7 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { GrowthLog } from "../client";
 import { useSession } from "../context";
 import { addDays, localDate, longDate } from "../time";
-import { Area, ErrorText, Screen, useAction } from "../ui";
+import { ActionForm, Area, ErrorText, Screen, useAction } from "../ui";
 import { WeeklyChart } from "./chart";
 
 export const MEASURES = [
@@ -78,6 +78,7 @@ function GrowthForm({ onSaved }: { onSaved: () => void }) {
   const [note, setNote] = useState("");
   const [saved, setSaved] = useState(false);
   const save = useAction(async () => {
+    setSaved(false);
     const body: Record<string, unknown> = { ...scores };
     if (leaning) body.leaning = leaning;
     if (note.trim()) body.note = note.trim();
@@ -87,18 +88,14 @@ function GrowthForm({ onSaved }: { onSaved: () => void }) {
     onSaved();
   });
   return (
-    <form
-      class="card"
-      aria-labelledby="growth-form-heading"
-      onSubmit={(e) => {
-        e.preventDefault();
-        setSaved(false);
-        void save.go();
-      }}
+    <ActionForm
+      title="How was today?"
+      headingId="growth-form-heading"
+      action={save}
+      submit="Save today's entry"
+      submitTestId="growth-save"
+      notice={saved && "Saved."}
     >
-      <h2 id="growth-form-heading">
-        How was today?
-      </h2>
       {MEASURES.map((m) => (
         <div class="field" key={m.key}>
           <label for={`growth-${m.key}`}>
@@ -137,15 +134,6 @@ function GrowthForm({ onSaved }: { onSaved: () => void }) {
         value={note}
         onInput={(e) => setNote(e.currentTarget.value)}
       />
-      <ErrorText error={save.error} />
-      {saved && (
-        <p class="notice" role="status">
-          Saved.
-        </p>
-      )}
-      <button type="submit" disabled={save.busy} data-testid="growth-save">
-        Save today's entry
-      </button>
-    </form>
+    </ActionForm>
   );
 }

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { useSession } from "../context";
-import { ErrorText, Field, Screen, useAction } from "../ui";
+import { ActionForm, ErrorText, Field, Screen, useAction } from "../ui";
 
 export function LeaveScreen() {
   const { view } = useSession();
@@ -44,17 +44,14 @@ function SafetyExit() {
   const [erase, setErase] = useState(false);
   const leave = useAction(() => session.leave(password, erase));
   return (
-    <form
-      class="card"
-      aria-labelledby="exit-heading"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void leave.go();
-      }}
+    <ActionForm
+      title="Leave safely"
+      headingId="exit-heading"
+      action={leave}
+      submit={erase ? "Leave and erase" : "Leave now"}
+      submitClass="danger"
+      submitTestId="leave"
     >
-      <h2 id="exit-heading">
-        Leave safely
-      </h2>
       <p>
         One step: unlinks you, signs you out on every device, and stops every reminder. Your
         partner is not told why, or that it was you who left, and gets no notification.
@@ -72,10 +69,6 @@ function SafetyExit() {
         <input type="checkbox" checked={erase} onChange={(e) => setErase(e.currentTarget.checked)} />
         Also erase my account and everything in it
       </label>
-      <ErrorText error={leave.error} />
-      <button type="submit" class="danger" disabled={leave.busy} data-testid="leave">
-        {erase ? "Leave and erase" : "Leave now"}
-      </button>
-    </form>
+    </ActionForm>
   );
 }

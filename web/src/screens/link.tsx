@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import type { Couple, InviteCreated } from "../client";
 import { useSession } from "../context";
 import { clock } from "../time";
-import { ErrorText, Field, Screen, useAction } from "../ui";
+import { ActionForm, ErrorText, Field, Screen, useAction } from "../ui";
 
 /** Linking up: one partner makes a code, the other types it in. */
 export function LinkScreen() {
@@ -49,12 +49,7 @@ export function LinkScreen() {
       </section>
       <section class="card" aria-labelledby="accept-heading">
         <h2 id="accept-heading">Have a code?</h2>
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            void accept.go();
-          }}
-        >
+        <ActionForm action={accept} submit="Link us">
           <Field
             id="invite-accept-code"
             label="Your partner's code"
@@ -65,11 +60,7 @@ export function LinkScreen() {
             value={code}
             onInput={(e) => setCode(e.currentTarget.value)}
           />
-          <ErrorText error={accept.error} />
-          <button type="submit" disabled={accept.busy}>
-            Link us
-          </button>
-        </form>
+        </ActionForm>
       </section>
     </Screen>
   );

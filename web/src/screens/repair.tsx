@@ -2,7 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { OpBody, Repair, RepairStep, RepairTemplate } from "../client";
 import { useSession } from "../context";
 import { clock } from "../time";
-import { Area, ErrorText, Field, Screen, useAction, useOptimistic } from "../ui";
+import { ActionForm, Area, ErrorText, Field, Screen, useAction, useOptimistic } from "../ui";
 
 export function RepairScreen() {
   const { view } = useSession();
@@ -51,15 +51,14 @@ function StartRepair() {
     return session.send("repair.start", body);
   });
   return (
-    <form
-      class="card"
-      aria-label="Start a repair"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void start.go();
-      }}
+    <ActionForm
+      title="Start a repair"
+      headingId="start-repair-heading"
+      action={start}
+      submit="Start the repair"
+      submitTestId="repair-start"
+      ready={templates != null}
     >
-      <h2>Start a repair</h2>
       <ErrorText error={load.error} />
       {templates && (
         <fieldset>
@@ -88,11 +87,7 @@ function StartRepair() {
         value={title}
         onInput={(e) => setTitle(e.currentTarget.value)}
       />
-      <ErrorText error={start.error} />
-      <button type="submit" disabled={start.busy || !templates} data-testid="repair-start">
-        Start the repair
-      </button>
-    </form>
+    </ActionForm>
   );
 }
 

@@ -3,7 +3,7 @@ import type { Checkin, OpBody, Ritual } from "../client";
 import { useSession } from "../context";
 import { type Cadence, DAY_NAMES, cadenceText, lastOccurrence } from "../cadence";
 import { WEEKDAYS, type Weekday, dayAndTime, localDate, longDate } from "../time";
-import { Area, ErrorText, Field, Screen, useAction } from "../ui";
+import { ActionForm, Area, ErrorText, Field, Screen, useAction } from "../ui";
 
 export function RitualsScreen() {
   const { view } = useSession();
@@ -138,17 +138,13 @@ function ProposeRitual() {
     setDescription("");
   });
   return (
-    <form
-      class="card"
-      aria-labelledby="propose-heading"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void propose.go();
-      }}
+    <ActionForm
+      title="Propose a ritual"
+      headingId="propose-heading"
+      action={propose}
+      submit="Propose it"
+      submitTestId="ritual-propose"
     >
-      <h2 id="propose-heading">
-        Propose a ritual
-      </h2>
       <Field
         id="ritual-title"
         label="What"
@@ -213,10 +209,6 @@ function ProposeRitual() {
         value={remind}
         onInput={(e) => setRemind(e.currentTarget.value)}
       />
-      <ErrorText error={propose.error} />
-      <button type="submit" disabled={propose.busy} data-testid="ritual-propose">
-        Propose it
-      </button>
-    </form>
+    </ActionForm>
   );
 }

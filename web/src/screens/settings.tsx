@@ -2,7 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { Couple, NotificationPrefs, User } from "../client";
 import { useSession } from "../context";
 import { Link } from "../router";
-import { ErrorText, Field, Screen, useAction, useOptimistic } from "../ui";
+import { ActionForm, ErrorText, Field, Screen, useAction, useOptimistic } from "../ui";
 
 const KINDS = [
   ["reading_reminder", "A reminder for tonight's reading"],
@@ -56,25 +56,24 @@ function Notifications() {
   useEffect(() => {
     void load.go();
   }, []);
-  const save = useAction(async (next: NotificationPrefs) => {
+  const save = useAction(async () => {
+    if (!prefs) return; // the form shows only once they have loaded
     setSaved(false);
+    const next = { ...prefs, quiet_hours: prefs.quiet_hours ? { start: quietStart, end: quietEnd } : null };
     setPrefs(await session.api.request<NotificationPrefs>("PATCH", "/v1/me/notifications", next));
     setSaved(true);
   });
   if (!prefs) return <ErrorText error={load.error} />;
   const quiet = prefs.quiet_hours != null;
   return (
-    <form
-      class="card"
-      aria-labelledby="notify-heading"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void save.go({ ...prefs, quiet_hours: quiet ? { start: quietStart, end: quietEnd } : null });
-      }}
+    <ActionForm
+      title="Notifications"
+      headingId="notify-heading"
+      action={save}
+      submit="Save notifications"
+      submitTestId="notifications-save"
+      notice={saved && "Saved."}
     >
-      <h2 id="notify-heading">
-        Notifications
-      </h2>
       <fieldset>
         <legend>Tell me</legend>
         {KINDS.map(([key, label]) => (
@@ -114,16 +113,7 @@ function Notifications() {
           <Field id="quiet-end" label="Until" type="time" value={quietEnd} onInput={(e) => setQuietEnd(e.currentTarget.value)} />
         </div>
       )}
-      <ErrorText error={save.error} />
-      {saved && (
-        <p class="notice" role="status">
-          Saved.
-        </p>
-      )}
-      <button type="submit" disabled={save.busy} data-testid="notifications-save">
-        Save notifications
-      </button>
-    </form>
+    </ActionForm>
   );
 }
 
@@ -177,17 +167,13 @@ function CoupleSettings() {
     setSaved(true);
   });
   return (
-    <form
-      class="card"
-      aria-labelledby="couple-heading"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void save.go();
-      }}
+    <ActionForm
+      title="For the two of you"
+      headingId="couple-heading"
+      action={save}
+      submit="Save for us both"
+      notice={saved && "Saved for you both."}
     >
-      <h2 id="couple-heading">
-        For the two of you
-      </h2>
       <Field
         id="safe-word"
         label="Your safe word (optional)"
@@ -213,15 +199,6 @@ function CoupleSettings() {
         value={readingTime}
         onInput={(e) => setReadingTime(e.currentTarget.value)}
       />
-      <ErrorText error={save.error} />
-      {saved && (
-        <p class="notice" role="status">
-          Saved for you both.
-        </p>
-      )}
-      <button type="submit" disabled={save.busy}>
-        Save for us both
-      </button>
-    </form>
+    </ActionForm>
   );
 }

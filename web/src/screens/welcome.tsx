@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { useSession } from "../context";
-import { ErrorText, Field, Screen, useAction } from "../ui";
+import { ActionForm, Field, Screen, useAction } from "../ui";
 
 export function WelcomeScreen() {
   const { view } = useSession();
@@ -40,13 +40,10 @@ function SignUp() {
     session.signUp({ display_name: name.trim(), email: email.trim(), password }),
   );
   return (
-    <form
-      class="card"
-      aria-label="Make your account"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void action.go();
-      }}
+    <ActionForm
+      title="Make your account"
+      action={action}
+      submit={action.busy ? "Making your account…" : "Make my account"}
     >
       <Field
         id="signup-name"
@@ -78,11 +75,7 @@ function SignUp() {
         value={password}
         onInput={(e) => setPassword(e.currentTarget.value)}
       />
-      <ErrorText error={action.error} />
-      <button type="submit" disabled={action.busy}>
-        {action.busy ? "Making your account…" : "Make my account"}
-      </button>
-    </form>
+    </ActionForm>
   );
 }
 
@@ -92,14 +85,7 @@ function SignIn() {
   const [password, setPassword] = useState("");
   const action = useAction(() => session.signIn({ email: email.trim(), password }));
   return (
-    <form
-      class="card"
-      aria-label="Sign in"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void action.go();
-      }}
-    >
+    <ActionForm title="Sign in" action={action} submit={action.busy ? "Signing in…" : "Sign in"}>
       <Field
         id="signin-email"
         label="Email"
@@ -118,10 +104,6 @@ function SignIn() {
         value={password}
         onInput={(e) => setPassword(e.currentTarget.value)}
       />
-      <ErrorText error={action.error} />
-      <button type="submit" disabled={action.busy}>
-        {action.busy ? "Signing in…" : "Sign in"}
-      </button>
-    </form>
+    </ActionForm>
   );
 }
