@@ -150,3 +150,13 @@ export function syncClient(server: FakeServer, opts: Partial<SyncOptions> = {}):
 export async function settle(): Promise<void> {
   for (let i = 0; i < 10; i++) await vi.advanceTimersByTimeAsync(0);
 }
+
+/** Ben's client started, its first socket welcomed at `head`, and everything settled: live. */
+export async function live(ben: SyncClient, head = 0, extra: Record<string, unknown> = {}): Promise<FakeSocket> {
+  ben.start();
+  await settle();
+  const socket = FakeSocket.last();
+  socket.welcome(head, extra);
+  await settle();
+  return socket;
+}

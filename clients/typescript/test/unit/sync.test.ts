@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { MemoryPendingStore, OpError, type SyncStatus } from "../../src/index.js";
-import { ANA, BEN, event, FakeServer, FakeSocket, json, problem, settle, stateAt, syncClient } from "./fakes.js";
+import { ANA, BEN, event, FakeServer, FakeSocket, json, live, problem, settle, stateAt, syncClient } from "./fakes.js";
 
 let server: FakeServer;
 
@@ -41,10 +41,7 @@ describe("connecting and resuming", () => {
 
   it("reloads the state once after a burst of events, not once per event", async () => {
     const ben = syncClient(server);
-    ben.start();
-    await settle();
-    FakeSocket.last().welcome(0);
-    await settle();
+    await live(ben);
     const before = server.count("GET", "/v1/couple/state");
     server.head = 3;
     for (const seq of [1, 2, 3]) FakeSocket.last().frame(event(seq));
@@ -56,10 +53,7 @@ describe("connecting and resuming", () => {
 
   it("shows a pause the moment its event arrives, and an earlier read of the state does not bring back none", async () => {
     const ben = syncClient(server);
-    ben.start();
-    await settle();
-    FakeSocket.last().welcome(0);
-    await settle();
+    await live(ben);
     // A read of the state that the server answers from before the pause began.
     let answer: (r: Response) => void = () => {};
     server.routes.set("GET /v1/couple/state", () => new Promise<Response>((resolve) => (answer = resolve)));
@@ -83,10 +77,7 @@ describe("connecting and resuming", () => {
     const ben = syncClient(server);
     const seen: number[] = [];
     ben.on("event", (e) => seen.push(e.seq));
-    ben.start();
-    await settle();
-    const socket = FakeSocket.last();
-    socket.welcome(2);
+    const socket = await live(ben, 2);
     socket.frame(event(1));
     socket.frame(event(2));
     socket.frame(event(2));
@@ -100,10 +91,7 @@ describe("connecting and resuming", () => {
     const ben = syncClient(server);
     const seen: number[] = [];
     ben.on("event", (e) => seen.push(e.seq));
-    ben.start();
-    await settle();
-    const first = FakeSocket.last();
-    first.welcome(5);
+    const first = await live(ben, 5);
     first.frame(event(1));
     first.frame(event(3)); // 2 went missing
     expect(first.closedWith).toBe(4000);
@@ -225,9 +213,7 @@ describe("reconnecting", () => {
     const ben = syncClient(server);
     const statuses: SyncStatus[] = [];
     ben.on("status", (s) => statuses.push(s));
-    ben.start();
-    await settle();
-    FakeSocket.last().welcome(0);
+    await live(ben);
     FakeSocket.last().frame(event(1, "couple.unlinked"));
     FakeSocket.last().serverCloses(4403);
     await vi.advanceTimersByTimeAsync(600_000);
@@ -294,10 +280,7 @@ describe("ops", () => {
   it("keeps an op until it is answered, sends it again after a reconnect, and forgets it on the ack", async () => {
     const pending = new MemoryPendingStore();
     const ben = syncClient(server, { pending });
-    ben.start();
-    await settle();
-    const first = FakeSocket.last();
-    first.welcome(0);
+    const first = await live(ben);
     const answer = ben.send("pause.start", { minutes: 20 });
     await settle();
     const [sent] = first.ops();
@@ -332,10 +315,7 @@ describe("ops", () => {
 
   it("sends a rate-limited op again after retry_after, not before", async () => {
     const ben = syncClient(server);
-    ben.start();
-    await settle();
-    const socket = FakeSocket.last();
-    socket.welcome(0);
+    const socket = await live(ben);
     void ben.send("pause.start", {});
     await settle();
     const opId = socket.ops()[0]?.op_id as string;
@@ -350,10 +330,7 @@ describe("ops", () => {
   it("rejects an op the server refuses and forgets it", async () => {
     const pending = new MemoryPendingStore();
     const ben = syncClient(server, { pending });
-    ben.start();
-    await settle();
-    const socket = FakeSocket.last();
-    socket.welcome(0);
+    const socket = await live(ben);
     const outcomes: unknown[] = [];
     ben.on("answer", (o) => outcomes.push(o));
     const answer = ben.send("pause.ack", { pause_id: "0190a000-0000-7000-8000-000000000001" });
@@ -370,10 +347,7 @@ describe("ops", () => {
     const pending = new MemoryPendingStore();
     await pending.put({ op_id: "0190a000-0000-7000-8000-0000000000aa", kind: "reading.start", body: {}, queued_at: 1 });
     const ben = syncClient(server, { pending });
-    ben.start();
-    await settle();
-    FakeSocket.last().welcome(0);
-    await settle();
+    await live(ben);
     expect(FakeSocket.last().ops()).toMatchObject([{ op_id: "0190a000-0000-7000-8000-0000000000aa" }]);
   });
 });
@@ -381,10 +355,7 @@ describe("ops", () => {
 describe("liveness", () => {
   it("pings a quiet socket and drops one that stays silent", async () => {
     const ben = syncClient(server, { idlePing: 30_000 });
-    ben.start();
-    await settle();
-    const socket = FakeSocket.last();
-    socket.welcome(0);
+    const socket = await live(ben);
     await vi.advanceTimersByTimeAsync(29_000);
     expect(socket.sent.filter((f) => f.type === "ping")).toEqual([]);
     await vi.advanceTimersByTimeAsync(2_000);
@@ -404,10 +375,7 @@ describe("presence", () => {
     const ben = syncClient(server);
     const seen: boolean[] = [];
     ben.on("presence", (online) => seen.push(online));
-    ben.start();
-    await settle();
-    const socket = FakeSocket.last();
-    socket.welcome(0, { partner_online: true });
+    const socket = await live(ben, 0, { partner_online: true });
     expect(ben.partnerOnline).toBe(true);
     socket.frame({ type: "presence", user_id: ANA, online: false });
     expect(ben.partnerOnline).toBe(false);
@@ -422,10 +390,7 @@ describe("presence", () => {
     const ben = syncClient(server);
     const seen: boolean[] = [];
     ben.on("presence", (online) => seen.push(online));
-    ben.start();
-    await settle();
-    const socket = FakeSocket.last();
-    socket.welcome(0, { partner_online: false });
+    const socket = await live(ben, 0, { partner_online: false });
     server.head = 1;
     server.routes.set("GET /v1/couple/state", () => json(200, { ...stateAt(1), partner_online: true }));
     socket.frame(event(1, "couple.linked"));
