@@ -20,7 +20,11 @@ Two changes keep those walks short and rare:
 from __future__ import annotations
 
 import gc
+import logging
+import time
 from typing import Any
+
+log = logging.getLogger("twofold.gc")
 
 # New container objects between young collections (CPython's default: 700).
 YOUNG = 10_000
@@ -29,6 +33,8 @@ MIDDLE = 10
 OLD = 10
 # The frozen set may grow to this many times its size after the last collection of everything.
 GROWTH = 2.0
+# A full collection that holds the event loop this long is logged.
+LOGGED_SECONDS = 0.05
 
 
 class _Policy:
@@ -36,25 +42,45 @@ class _Policy:
         self.baseline = 0  # frozen objects after the last collection of everything
         self.unfrozen = False  # the next full collection is one of everything
         self.busy = False
+        self.started = 0.0
 
     def everything(self) -> None:
         """Collect every object, frozen ones included, and freeze what is alive."""
         self.busy = True
+        began = time.perf_counter()
         try:
             gc.unfreeze()
-            gc.collect()
+            found = gc.collect()
             gc.freeze()
         finally:
             self.busy = False
         self.baseline = gc.get_freeze_count()
         self.unfrozen = False
+        log.info(
+            "collected everything in %.0f ms: %d unreachable, %d objects alive (frozen)",
+            (time.perf_counter() - began) * 1000,
+            found,
+            self.baseline,
+        )
 
     def __call__(self, phase: str, info: dict[str, Any]) -> None:
         """After each full collection. (A collection cannot be started from here: CPython
         ignores one asked for while it collects; so the collection of everything is the next
         full one, after unfreezing.)"""
-        if phase != "stop" or info["generation"] != 2 or self.busy:
+        if info["generation"] != 2 or self.busy:
             return
+        if phase == "start":
+            self.started = time.perf_counter()
+            return
+        took = time.perf_counter() - self.started
+        if took >= LOGGED_SECONDS:
+            log.info(
+                "a full collection held the loop %.0f ms: %d unreachable, %d frozen before%s",
+                took * 1000,
+                info["collected"] + info["uncollectable"],
+                gc.get_freeze_count(),
+                " (everything)" if self.unfrozen else "",
+            )
         gc.freeze()  # what a full collection left is alive: never walk it again
         if self.unfrozen:
             self.baseline = gc.get_freeze_count()
