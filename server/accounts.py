@@ -93,6 +93,9 @@ async def sign_in(
         # Verified whether or not the account exists, so the answer and its timing say
         # nothing about which emails have accounts; with no connection held.
         ok = await turn.verify(None if row is None else row["password_hash"], data.password)
+        rehashed = None
+        if ok and row is not None and turn.outdated(row["password_hash"]):
+            rehashed = await turn.hash(data.password)
     async with pool.acquire() as conn:
         if row is None or not ok:
             await lockout.failed(conn, email, client, known, now)
@@ -102,6 +105,8 @@ async def sign_in(
             if user is None:  # erased between the two reads
                 raise Unauthorized(_WRONG)
             await lockout.succeeded(conn, client)
+            if rehashed is not None:
+                await q.rehash_password(conn, user.id, row["password_hash"], rehashed)
             return await _open_session(conn, settings, clock, user, data.installation_id)
 
 

@@ -43,7 +43,8 @@ from server.errors import Unavailable
 T = TypeVar("T")
 
 # How passwords are hashed, by the name TWOFOLD_PASSWORD_HASHING gives: argon2id either way.
-# Stored hashes carry their own parameters, so changing this keeps every account signing in.
+# Stored hashes carry their own parameters, so changing this keeps every account signing in;
+# a sign-in makes an outdated hash again (server/accounts.py).
 HASHING = {
     # RFC 9106 4, the second recommended option (the first needs 2 GiB per password).
     "rfc9106": RFC_9106_LOW_MEMORY,
@@ -83,6 +84,10 @@ class _Hasher:
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)
+
+    def outdated(self, stored_hash: str) -> bool:
+        """Whether a hash was made with other parameters than this node's."""
+        return self._hasher.check_needs_rehash(stored_hash)
 
     @functools.cached_property
     def _decoy(self) -> str:
@@ -162,6 +167,12 @@ class Turn:
 
     async def hash(self, password: str) -> str:
         return await self._passwords._run(lambda: self._passwords.hasher.hash(password))
+
+    def outdated(self, stored_hash: str) -> bool:
+        """Whether a verified password's hash should be made again with today's parameters:
+        until it is, checking it takes another time than the decoy check of an unknown email,
+        which would tell that the account exists."""
+        return self._passwords.hasher.outdated(stored_hash)
 
     async def verify(self, stored_hash: str | None, password: str) -> bool:
         """Whether the password matches; with no stored hash (no such account) a decoy is

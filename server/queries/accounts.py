@@ -343,6 +343,16 @@ async def password_check(
     )
 
 
+async def rehash_password(conn: Connection, user_id: uuid.UUID, old: str, new: str) -> None:
+    """The same password's hash made with today's parameters, unless it changed meanwhile."""
+    await conn.execute(
+        "UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2",
+        user_id,
+        old,
+        new,
+    )
+
+
 async def set_password(conn: Connection, user_id: uuid.UUID, password_hash: str) -> None:
     await conn.execute("UPDATE users SET password_hash = $2 WHERE id = $1", user_id, password_hash)
 
