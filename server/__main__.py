@@ -94,7 +94,11 @@ def serve(settings: Settings) -> int:
     print(f"database: {where}", flush=True)
     print(f"API docs: {base}/schema/swagger (OpenAPI JSON at {base}/schema)", flush=True)
     host = settings.metrics_host
-    metrics = f"http://{f'[{host}]' if ':' in host else host}:{settings.metrics_port}/metrics"
+    shown = f"[{host}]" if ":" in host else host
+    if settings.metrics_port:
+        metrics = f"http://{shown}:{settings.metrics_port}/metrics"
+    else:  # a free port, known once bound: the "metrics on" log line names it
+        metrics = f"a free port on {shown}, logged once bound"
     print(f"metrics: {metrics} (Prometheus; never on the API's port)", flush=True)
     print(_app_line(settings), flush=True)
     if settings.cors_origins:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -19,7 +20,7 @@ import httpx
 import pytest
 
 from server.embedded import stop_embedded
-from tests.nodes import refused_start
+from tests.nodes import refused_start, server_process
 from tests.people import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,3 +159,19 @@ def test_a_short_secret_key_is_refused_at_start() -> None:
     said = refused_start({"TWOFOLD_SECRET_KEY": "abc"})
     assert "TWOFOLD_SECRET_KEY is 3 bytes; it must be at least 32" in said, said
     assert "secrets.token_urlsafe" in said
+
+
+async def test_a_node_on_a_free_metrics_port_names_the_port_it_bound(
+    database_url: str, tmp_path: Path
+) -> None:
+    """TWOFOLD_METRICS_ADDR=127.0.0.1:0 takes a free port: the start-up line says so rather
+    than showing port 0, and the log names the port Prometheus can scrape."""
+    log = tmp_path / "server.log"
+    async with server_process(database_url, log, {"TWOFOLD_LOG_LEVEL": "INFO"}):
+        printed = log.read_text()
+        assert "metrics: a free port on 127.0.0.1, logged once bound" in printed, printed
+        bound = re.search(r"metrics on (http://127\.0\.0\.1:(\d+)/metrics)", printed)
+        assert bound is not None and int(bound.group(2)) != 0, printed
+        async with httpx.AsyncClient() as client:
+            scraped = await client.get(bound.group(1))
+        assert "twofold_http_requests_total" in scraped.text
