@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import socket
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from server import collector
 from server.embedded import start_embedded
 from server.serving import engines
 
@@ -30,6 +32,41 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def settle_client() -> None:
+    """A benchmark's client process holds thousands of sockets too: its full collections
+    would stop its loop in the middle of a measurement and count against whichever server it
+    measured. Frozen like a node's (server/collector.py), they are never walked again."""
+    gc.unfreeze()
+    collector.settle()
+
+
+class FullCollections:
+    """This process's own full collections that stopped its loop ``at_least`` seconds, as
+    (seconds since ``began``, ms): a latency spike the client made is not the server's."""
+
+    def __init__(self, began: float, at_least: float = 0.02) -> None:
+        self.began = began
+        self.at_least = at_least
+        self.seen: list[tuple[float, float]] = []
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if info["generation"] != 2:
+            return
+        now = time.perf_counter()
+        if phase == "start":
+            self._started = now
+        elif now - self._started >= self.at_least:
+            self.seen.append((round(now - self.began, 1), round((now - self._started) * 1000, 1)))
+
+    def __enter__(self) -> FullCollections:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        gc.callbacks.remove(self)
 
 
 def run_loop(main: Coroutine[Any, Any, T]) -> T:

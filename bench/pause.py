@@ -16,7 +16,6 @@ serves one node of the same app with Granian.
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import secrets
 import time
@@ -37,12 +36,12 @@ from bench.common import (
     family,
     free_port,
     rss_kib,
+    settle_client,
     start_script,
     start_server,
     workspace,
 )
 from bench.seed import SeededCouple, seed_couples
-from server import collector
 from server.embedded import with_database
 
 COUPLES = 1000
@@ -242,7 +241,7 @@ async def run(
         try:
             before = rss_kib(relay.proc.pid)
             clients = await connect_relay(relay, couples)
-            _settle_client()
+            settle_client()
             # Memory per idle socket: the bare server's (the target's floor), and the stack's.
             if name in IDLE_FIGURE:
                 idle[IDLE_FIGURE[name]] = round(
@@ -274,7 +273,7 @@ async def run(
             seeded = await seed_couples(url, secret, couples)
             before = sum(rss_kib(p) for s in servers_ for p in family(s.proc.pid))
             clients = await connect_twofold(seeded, servers_[0], servers_[-1])
-            _settle_client()
+            settle_client()
             after = sum(rss_kib(p) for s in servers_ for p in family(s.proc.pid))
             idle[f"twofold_{label.replace(' ', '_')}_kib_per_socket"] = round(
                 (after - before) / (2 * couples), 2
@@ -343,14 +342,6 @@ async def run(
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "pause-bursts.json").write_text(json.dumps(distributions) + "\n")
     return report
-
-
-def _settle_client() -> None:
-    """This process holds 2,000 sockets too: its full collections would stop its loop in
-    the middle of a burst and count against whichever server it measured. Frozen like a
-    node's (server/collector.py), they are never walked again."""
-    gc.unfreeze()
-    collector.settle()
 
 
 def _rounded(value: float | None) -> float | None:

@@ -28,7 +28,16 @@ from typing import Any
 import asyncpg
 from websockets.asyncio.client import ClientConnection, connect
 
-from bench.common import RESULTS, ROOT, Figures, Report, percentile, rss_kib
+from bench.common import (
+    RESULTS,
+    ROOT,
+    Figures,
+    FullCollections,
+    Report,
+    percentile,
+    rss_kib,
+    settle_client,
+)
 from bench.pause import fresh_database
 from bench.seed import seed_couples
 from server.embedded import start_embedded
@@ -192,9 +201,11 @@ async def run(couples: int = COUPLES, seconds: float = SECONDS) -> Report:
             )
             pairs += [Couple(a, b) for a, b in opened]
         await asyncio.gather(*(soak.prepare(c) for c in pairs))
+        settle_client()
         pids = [n["pid"] for n in running["nodes"]]
         rss: list[dict[str, Any]] = []
         began = time.perf_counter()
+        client_pauses = FullCollections(began)
         until = began + seconds
         rng = random.Random(20261123)
 
@@ -209,10 +220,11 @@ async def run(couples: int = COUPLES, seconds: float = SECONDS) -> Report:
                 await asyncio.sleep(5)
 
         ops_before = soak.ops
-        await asyncio.gather(
-            sample(),
-            *(soak.evening(c, until, random.Random(rng.random())) for c in pairs),
-        )
+        with client_pauses:
+            await asyncio.gather(
+                sample(),
+                *(soak.evening(c, until, random.Random(rng.random())) for c in pairs),
+            )
         elapsed = time.perf_counter() - began
 
         conn = await asyncpg.connect(url)
@@ -261,6 +273,8 @@ async def run(couples: int = COUPLES, seconds: float = SECONDS) -> Report:
             "error_samples": soak.errors[:10],
             "events_lost": lost,
             "events_repeated": repeated,
+            # This client's own full collections of 20 ms or more, (s, ms): spikes it made.
+            "client_full_collections": client_pauses.seen,
             "rss_kib": rss,
         }
         _plot(latencies, rss, RESULTS / "soak.png")
