@@ -85,8 +85,6 @@ async def _schemathesis(
         "15",
         "--seed",
         "20261130",
-        "--workers",
-        "2",
         "--report-dir",
         str(workdir),
         *selection,
