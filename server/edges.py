@@ -35,7 +35,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
-from server import services
+from server import raw_headers, services
 from server.clock import Clock
 from server.errors import RateLimited, TwofoldError, problem_response
 from server.ratelimit import TokenBuckets
@@ -217,7 +217,7 @@ def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     """The client's address, for a request or a socket (see the module's docstring)."""
     edges = services.of(connection).edges
     peer = connection.client.host if connection.client is not None else None
-    forwarded = connection.headers.getall("x-forwarded-for", []) if edges.trusted else []
+    forwarded = raw_headers.every(connection.scope, b"x-forwarded-for") if edges.trusted else []
     return pick_client(peer, forwarded, edges.trusted)
 
 

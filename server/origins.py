@@ -14,11 +14,13 @@ are never allowed in CORS.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from urllib.parse import urlsplit
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
+
+from server import raw_headers
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -97,13 +99,6 @@ def socket_may_open(origin: str | None, own: str | None, allowed: tuple[str, ...
     return sent == own or sent in allowed
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key.lower() == name:
-            return bytes(value).decode("latin-1")
-    return None
-
-
 class Cors:
     """CORS for HTTP, in front of the app: a listed origin's preflight is answered here (204,
     before any route or budget), and its other answers name it; any other origin gets no CORS
@@ -123,18 +118,20 @@ class Cors:
         except ValueError:
             return None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-        origin = self.allows(_header(scope, b"origin"))
+            return self.app(scope, receive, send)  # no frame of ours kept for a socket's life
+        return self._http(scope, receive, send)
+
+    async def _http(self, scope: HTTPScope, receive: Receive, send: Send) -> None:
+        origin = self.allows(raw_headers.first(scope, b"origin"))
         # Each answer depends on Origin: a cache must not give one origin's answer to another.
         vary = (b"vary", b"Origin")
         if origin is None:
             await self.app(scope, receive, _adding(send, [vary]))
             return
         named = (b"access-control-allow-origin", origin.encode("latin-1"))
-        preflight = _header(scope, b"access-control-request-method")
+        preflight = raw_headers.first(scope, b"access-control-request-method")
         if scope["method"] == "OPTIONS" and preflight is not None:
             scope["path_template"] = "cors_preflight"  # its label in the logs and metrics
             headers = [
@@ -165,7 +162,7 @@ def forwarded_scheme(scope: Scope, peer_trusted: bool) -> str:
     terminates TLS, the one it names in ``X-Forwarded-Proto``."""
     scheme: str = scope.get("scheme", "http")
     if peer_trusted:
-        proto = (_header(scope, b"x-forwarded-proto") or "").split(",")[0].strip().lower()
+        proto = (raw_headers.first(scope, b"x-forwarded-proto") or "").split(",")[0].strip().lower()
         if proto in _DEFAULT_PORTS:
             return proto
     return scheme

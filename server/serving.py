@@ -39,6 +39,9 @@ def uvicorn_config(
         loop=loop,
         http=http,
         lifespan="on",
+        # The app's outer layers are plain callables returning the coroutine that answers
+        # (server/observability.py), which uvicorn's guess would take for ASGI 2.
+        interface="asgi3",
         log_config=None,
         timeout_graceful_shutdown=10,
         # uvicorn would otherwise take X-Forwarded-For from 127.0.0.1 as the client; which

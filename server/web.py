@@ -15,12 +15,15 @@ from __future__ import annotations
 import asyncio
 import mimetypes
 import os
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
 
 from litestar import Litestar
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
+
+from server import raw_headers
 
 INDEX = "index.html"
 ASSETS = "assets"
@@ -124,14 +127,16 @@ class WebApp:
         self.root = root.resolve()
         self.api = api
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         if (
             scope["type"] != ScopeType.HTTP
             or scope["method"] not in ("GET", "HEAD")
             or is_api(scope["path"], self.api)
         ):
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)  # no frame of ours kept for a socket's life
+        return self._serve(scope, receive, send)
+
+    async def _serve(self, scope: HTTPScope, receive: Receive, send: Send) -> None:
         found = await asyncio.to_thread(locate, self.root, scope["path"])
         if found is None:
             await self.app(scope, receive, send)
@@ -147,11 +152,7 @@ class WebApp:
             (b"cache-control", found.cache_control.encode()),
             (b"etag", etag.encode()),
         ]
-        if_none_match = next(
-            (v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"if-none-match"),
-            None,
-        )
-        if unchanged(if_none_match, etag):
+        if unchanged(raw_headers.first(scope, b"if-none-match"), etag):
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             return

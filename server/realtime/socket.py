@@ -32,6 +32,7 @@ from schemas.sync import (
     Reset,
     Welcome,
 )
+from server import raw_headers
 from server.auth import Caller, authenticate
 from server.deps import ServicesDep
 from server.edges import Pending, client_address, via_trusted_proxy
@@ -105,9 +106,9 @@ async def sync(socket: WebSocket[Any, Any, Any], services: ServicesDep) -> None:
 def _origin_refusal(socket: WebSocket[Any, Any, Any], services: Services) -> str | None:
     """Why this upgrade may not open, or None: a browser's page (the only kind that sends
     ``Origin``) on an origin that is neither this server's own nor listed."""
-    origin = socket.headers.get("origin")
+    origin = raw_headers.first(socket.scope, b"origin")
     scheme = forwarded_scheme(socket.scope, via_trusted_proxy(socket))
-    own = own_origin(scheme, socket.headers.get("host"))
+    own = own_origin(scheme, raw_headers.first(socket.scope, b"host"))
     if socket_may_open(origin, own, services.settings.cors_origins):
         return None
     return f"Pages from {origin} may not open this socket: that origin is not allowed here"
@@ -159,6 +160,9 @@ def _send_the_op_again() -> Exception:
 
 
 class _Session:
+    # Held for as long as its socket is open, tens of thousands to a node.
+    __slots__ = ("socket", "services", "hub", "node", "pending", "client_gone")
+
     def __init__(
         self, socket: WebSocket[Any, Any, Any], services: Services, pending: Pending
     ) -> None:
@@ -216,15 +220,17 @@ class _Session:
     async def run(self) -> None:
         hello = await self._hello()
         caller = await self._authenticate(hello.token)
+        after = hello.after
+        del hello  # its token is a few hundred bytes, and this frame lasts as long as the socket
         self.pending.done()  # someone's now, counted per person from here on
         sub = Subscriber(
             user_id=caller.user_id,
             session_id=caller.session_id,
             couple_id=caller.couple_id,
-            last_seq=hello.after or 0,
+            last_seq=after or 0,
             queue_frames=self.hub.queue_frames,
         )
-        welcome, reset = await self._admit(sub, hello)
+        welcome, reset = await self._admit(sub, after)
         try:
             await self.socket.send_text(_text(welcome))
             if reset is not None:
@@ -249,7 +255,7 @@ class _Session:
         if row is not None and row["couple_id"] is not None:
             self.hub.linked(row["couple_id"], [sub.user_id])
 
-    async def _admit(self, sub: Subscriber, hello: Hello) -> tuple[Welcome, Reset | None]:
+    async def _admit(self, sub: Subscriber, after: int | None) -> tuple[Welcome, Reset | None]:
         """Register the socket (within the per-user limit) and tell it where the log stands."""
         now = self.services.clock.now()
         with _database_away_means(_try_again_later):
@@ -259,7 +265,7 @@ class _Session:
                 self.services.metrics.sockets_open.inc()
                 head, partner_online = await self.node.where_we_stand(conn, sub)
         reset = None
-        if hello.after is not None and hello.after > head:
+        if after is not None and after > head:
             # The client holds events this log never had (another couple's, or a restore):
             # it reloads the state and continues from our head.
             reset = Reset(head=head)
@@ -277,7 +283,7 @@ class _Session:
         me = asyncio.current_task()
         assert me is not None
         writer = asyncio.create_task(self._send_loop(sub))
-        sub.on_abort = lambda: None if writer.cancel() else None
+        sub.on_abort = writer.cancel
         reading = True
 
         def stop_reading(_: object) -> None:

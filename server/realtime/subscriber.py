@@ -86,7 +86,7 @@ class Subscriber:
         self._frames_waiter: asyncio.Future[None] | None = None
         self._room_waiter: asyncio.Future[None] | None = None
         # Set by the socket: stops its writer even mid-write (a reader too slow to take it).
-        self.on_abort: Callable[[], None] | None = None
+        self.on_abort: Callable[[], object] | None = None
         # Signs of life on the event loop's clock: the last frame read, the last sign told to
         # the database, and the transport's record of answered pings (when it keeps one).
         self.heard = 0.0
