@@ -151,9 +151,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
                 log_level=settings.log_level,
                 log_format=settings.log_format,
             ),
+            s.metrics.count_due,
         )
         try:
-            senders.start()
+            await senders.start()
             yield
         finally:
             await senders.stop()

@@ -130,16 +130,19 @@ class Metrics:
             "Event frames queued to sockets on this node.",
             registry=self.registry,
         )
+        # Due work is counted for the node as a whole: its own scheduler's batches and those
+        # its sending processes report (see count_due).
         self.due_items = Counter(
             "twofold_due_items",
-            "Due rows taken by this node's scheduler: handled, late (skipped, recorded), or "
-            "left for the next tick (their couple was busy).",
+            "Due rows taken by this node's scheduler and its sending processes: handled, late "
+            "(skipped, recorded), or left for the next tick (their couple was busy).",
             ("result",),
             registry=self.registry,
         )
         self.couple_erasures = Counter(
             "twofold_couple_erasures",
-            "Former couples erased by this node, 30 days after their unlinking.",
+            "Former couples erased by this node and its sending processes, 30 days after their "
+            "unlinking.",
             registry=self.registry,
         )
         self.records_swept = Counter(
@@ -150,7 +153,7 @@ class Metrics:
         )
         self.notifications = Counter(
             "twofold_notifications",
-            "Notifications decided on, by kind and outcome.",
+            "Notifications decided on by this node and its sending processes, by kind and outcome.",
             ("kind", "outcome"),
             registry=self.registry,
         )
@@ -167,6 +170,26 @@ class Metrics:
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
+
+    def count_due(self, counts: DueCounts) -> None:
+        """A batch of due work done here or by one of this node's sending processes."""
+        self.due_items.labels("handled").inc(counts.handled)
+        self.due_items.labels("late").inc(counts.late)
+        self.due_items.labels("left").inc(counts.left)
+        self.couple_erasures.inc(counts.erased)
+        for kind, outcome, n in counts.notifications:
+            self.notifications.labels(kind, outcome).inc(n)
+
+
+class DueCounts(msgspec.Struct, frozen=True, kw_only=True):
+    """What a batch of due rows came to on ``/metrics``; also what a sending process tells
+    its node, a JSON line a batch (server/due/senders.py)."""
+
+    handled: int  # done on time
+    late: int  # found past their grace: skipped, recorded as missed
+    left: int  # their couple was busy: due again next tick
+    erased: int  # former couples
+    notifications: list[tuple[str, str, int]]  # (kind, outcome, how many)
 
 
 _request_log = logging.getLogger("twofold.request")

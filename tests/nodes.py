@@ -32,6 +32,14 @@ TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256-0123456789"
 TEST_HASHING = "owasp"
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on now, for a server process to bind."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 class FakeClock:
     """Time that moves only when the test says so."""
 
@@ -124,9 +132,7 @@ async def server_process(
     database_url: str, log: Path, extra_env: dict[str, str] | None = None
 ) -> AsyncIterator[ServerProcess]:
     """A real `python -m server serve` process on a free loopback port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = (
         dict(os.environ)
         | {

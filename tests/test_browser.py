@@ -6,12 +6,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 from pathlib import Path
 
 from server.clock import SystemClock
 from tests import js_suites
-from tests.nodes import run_node
+from tests.nodes import free_port, run_node
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 DIST = WEB / "dist"
@@ -19,13 +18,6 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # The story takes about a minute; a hung page must not hang `make test`.
 LIMIT_SECONDS = 420
 LATENCY = re.compile(r"pause latency between tabs: (\d+) ms")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _ready() -> None:
@@ -63,7 +55,7 @@ async def test_two_partners_use_the_web_app_live_in_two_browsers(database_url: s
     clock = SystemClock()
     # A page on this origin may use the API: the browser tests serve one there, and another on
     # a port of their own that no list names.
-    allowed = f"http://127.0.0.1:{_free_port()}"
+    allowed = f"http://127.0.0.1:{free_port()}"
     async with (
         run_node(database_url, clock, web_dir=DIST, cors_origins=(allowed,)) as one,
         run_node(database_url, clock, web_dir=DIST, cors_origins=(allowed,)) as two,

@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,16 +19,10 @@ import httpx
 import pytest
 
 from server.embedded import stop_embedded
-from tests.nodes import refused_start, server_process
+from tests.nodes import free_port, refused_start, server_process
 from tests.people import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -104,7 +97,7 @@ def test_make_run_serves_and_keeps_its_data(data_dir: Path) -> None:
     are, answers /readyz, and an account made before a restart is still there after it; each
     time it is stopped it stops its PostgreSQL too."""
     data = data_dir
-    port, metrics_port = _free_port(), _free_port()
+    port, metrics_port = free_port(), free_port()
     with make_run(data, port, metrics_port) as (url, out):
         r = httpx.post(
             f"{url}/v1/accounts",

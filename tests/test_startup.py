@@ -19,7 +19,7 @@ from server import services
 from server.app import create_app
 from server.db import APPLICATION_NAME
 from server.settings import Settings
-from tests.nodes import TEST_SECRET, FakeClock
+from tests.nodes import TEST_SECRET, FakeClock, free_port
 
 
 @contextmanager
@@ -28,13 +28,6 @@ def dead_port() -> Iterator[int]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         yield sock.getsockname()[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def our_connections(db: asyncpg.Connection) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -22,6 +23,7 @@ from server.db import Connection
 from server.due import store as due_q
 from server.due.audience import Device, Person
 from server.due.decide import Ritual, Row, conclude, decide
+from server.observability import DueCounts
 from server.practices.ritual import cadence_of
 from server.queries import accounts as accounts_q
 from server.queries import erasure
@@ -38,6 +40,16 @@ class Done(msgspec.Struct):
     late: int = 0
     erased: int = 0  # former couples erased
     outcomes: list[tuple[Notification, Outcome]] = []
+
+    def counts(self) -> DueCounts:
+        sent = Counter((n.kind, o.status) for n, o in self.outcomes)
+        return DueCounts(
+            handled=self.handled - self.late,
+            late=self.late,
+            left=self.left,
+            erased=self.erased,
+            notifications=[(kind, status, n) for (kind, status), n in sent.items()],
+        )
 
 
 class Settle(Protocol):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.job import Job
@@ -22,7 +23,7 @@ from server.clock import Clock
 from server.db import Connection, Pool
 from server.due import run
 from server.due import store as due_q
-from server.observability import Metrics
+from server.observability import DueCounts, Metrics
 from server.queries import retention
 from server.rounds import Rounds
 
@@ -52,6 +53,7 @@ class Scheduler:
         tick_seconds: float,
         batch: int = BATCH,
         sweep: bool = True,
+        report: Callable[[DueCounts], None] | None = None,
     ) -> None:
         self.pool = pool
         self.clock = clock
@@ -61,6 +63,9 @@ class Scheduler:
         self.tick_seconds = tick_seconds
         self.batch = batch
         self.sweep = sweep  # a node's extra sending processes leave sweeping to the node
+        # Where each batch is counted: this node's metrics, or, in a sending process, the
+        # node's (through the pipe it reads).
+        self.report = report or metrics.count_due
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._job: Job | None = None
         self._again = False
@@ -139,7 +144,7 @@ class Scheduler:
                     if not rows:
                         return total
                     done = await run.handle(conn, rows, now, self.transport, self.settle)
-                self._count(done)
+                self.report(done.counts())
                 total += done.handled
                 if done.handled == 0:
                     return total  # only rows of busy couples: the next tick takes them
@@ -171,12 +176,3 @@ class Scheduler:
             return
         for kind, count in swept.items():
             self.metrics.records_swept.labels(kind).inc(count)
-
-    def _count(self, done: run.Done) -> None:
-        m = self.metrics
-        m.due_items.labels("handled").inc(done.handled - done.late)
-        m.due_items.labels("late").inc(done.late)
-        m.due_items.labels("left").inc(done.left)
-        m.couple_erasures.inc(done.erased)
-        for n, o in done.outcomes:
-            m.notifications.labels(n.kind, o.status).inc()

@@ -12,7 +12,9 @@ on the node wakes the node's scheduler, which takes it at once.
 
 The node starts them (``python -m server.due.senders``, the settings on standard input, so
 no secret shows in the process list) and stops them when it stops; on Linux one whose node
-is killed is killed with it, elsewhere it stops within a second.
+is killed is killed with it, elsewhere it stops within a second. Each writes what each of its
+batches came to (``DueCounts``) as a JSON line on its standard output, a pipe the node reads
+and counts on its own ``/metrics``; its logs go to standard error, as the node's do.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ import contextlib
 import logging
 import os
 import signal
-import subprocess
 import sys
+from collections.abc import Callable
+from typing import BinaryIO
 
 import msgspec
 
@@ -31,9 +34,10 @@ from push import transport
 from server import db
 from server.clock import SystemClock
 from server.log import engine
-from server.observability import Metrics, configure_logging
+from server.observability import DueCounts, Metrics, configure_logging
 
 log = logging.getLogger("twofold.due")
+_counts = msgspec.json.Decoder(DueCounts)
 
 STOP_SECONDS = 15  # a sender finishing the batch it holds, before it is killed
 APPLICATION_NAME = "twofold-sender"  # its connections, as PostgreSQL lists them
@@ -51,41 +55,66 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Senders:
-    """The node's extra sending processes."""
+    """The node's extra sending processes, and what they report: each writes a line to its
+    standard output for every batch it does, which the node reads and counts as its own on
+    ``/metrics``, so a scrape of the node sees all its notifications, not its own share."""
 
-    def __init__(self, count: int, config: Config) -> None:
+    def __init__(self, count: int, config: Config, counted: Callable[[DueCounts], None]) -> None:
         self.count = count
         self.config = config
-        self.processes: list[subprocess.Popen[bytes]] = []
+        self.counted = counted  # the node's Metrics.count_due
+        self.processes: list[asyncio.subprocess.Process] = []
+        self.readers: list[asyncio.Task[None]] = []
 
-    def start(self) -> None:
+    async def start(self) -> None:
         payload = msgspec.json.encode(self.config)
         for _ in range(self.count):
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "server.due.senders"], stdin=subprocess.PIPE
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "server.due.senders",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
             )
             self.processes.append(proc)
-            assert proc.stdin is not None
+            assert proc.stdin is not None and proc.stdout is not None
             proc.stdin.write(payload)
             proc.stdin.close()
+            self.readers.append(asyncio.create_task(self._read(proc.stdout)))
         if self.count:
             log.info("%d more sending processes", self.count)
 
+    async def _read(self, out: asyncio.StreamReader) -> None:
+        # Ends at end of file: the sender stopped, died or was killed. Its lines are written
+        # whole (one write, shorter than the pipe's atomic size), so none is cut short.
+        async for line in out:
+            try:
+                counts = _counts.decode(line)
+            except msgspec.DecodeError as exc:
+                log.warning("a sending process reported %r (%s)", line[:200], exc)
+                continue
+            self.counted(counts)
+
     async def stop(self) -> None:
         for proc in self.processes:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
+            if proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):  # it has just exited
+                    proc.terminate()
         for proc in self.processes:
             try:
-                await asyncio.to_thread(proc.wait, STOP_SECONDS)
-            except subprocess.TimeoutExpired:
+                await asyncio.wait_for(proc.wait(), STOP_SECONDS)
+            except TimeoutError:
                 proc.kill()
-                await asyncio.to_thread(proc.wait)
+                await proc.wait()
+        # Each reader has then counted its sender's last batch and reached end of file.
+        await asyncio.gather(*self.readers)
         self.processes.clear()
+        self.readers.clear()
 
 
-async def serve(config: Config) -> None:
-    """Do due work until told to stop (SIGTERM) or the node that started this is gone."""
+async def serve(config: Config, report: BinaryIO) -> None:
+    """Do due work until told to stop (SIGTERM) or the node that started this is gone,
+    writing what each batch came to on ``report`` for the node to count."""
     from server.due.scheduler import Scheduler  # the scheduler imports this module
 
     stop = asyncio.Event()
@@ -99,10 +128,11 @@ async def serve(config: Config) -> None:
             pool,
             SystemClock(),
             push,
-            Metrics(),
+            Metrics(),  # counts nothing: sweeping is left to the node, batches reported
             engine.settle,
             tick_seconds=config.tick_seconds,
             sweep=False,
+            report=lambda counts: _write_line(report, counts),
         )
         scheduler.start()
         try:
@@ -113,6 +143,11 @@ async def serve(config: Config) -> None:
             await scheduler.stop()
     finally:
         await pool.close()
+
+
+def _write_line(report: BinaryIO, counts: DueCounts) -> None:
+    report.write(msgspec.json.encode(counts) + b"\n")
+    report.flush()
 
 
 def die_with_parent() -> None:
@@ -133,13 +168,17 @@ def main() -> None:
         # The node was killed before this process asked to die with it, and it was handed
         # to init: nothing would ever stop it.
         return
+    # Standard output is the node's pipe for this process's counts: anything else printed
+    # there would garble it, so from here on it goes to standard error, with the logs.
+    report = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     configure_logging(config.log_level, config.log_format)
     try:  # the node's own loop, as uvicorn runs it (server/serving.py)
         import uvloop
 
-        uvloop.run(serve(config))
+        uvloop.run(serve(config, report))
     except ImportError:
-        asyncio.run(serve(config))
+        asyncio.run(serve(config, report))
 
 
 if __name__ == "__main__":
