@@ -33,6 +33,7 @@ import msgspec
 from push import transport
 from server import db
 from server.clock import SystemClock
+from server.due.scheduler import Scheduler
 from server.log import engine
 from server.observability import DueCounts, Metrics, configure_logging
 
@@ -115,8 +116,6 @@ class Senders:
 async def serve(config: Config, report: BinaryIO) -> None:
     """Do due work until told to stop (SIGTERM) or the node that started this is gone,
     writing what each batch came to on ``report`` for the node to count."""
-    from server.due.scheduler import Scheduler  # the scheduler imports this module
-
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     pool = await db.create_pool(config.database_url, max_size=2, name=APPLICATION_NAME)
