@@ -13,6 +13,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
+
 from schemas.events import Event
 from server.db import Connection
 from server.due.plan import Changes
@@ -37,6 +39,8 @@ EVENTS = Table(
 # An answer: (the op's key, its kind, the seq of its event or None, its result's JSON).
 Answer = tuple[Key, str, int | None, bytes]
 
+_encode = msgspec.json.Encoder().encode
+
 
 def statement(slices: Sequence[Slice]) -> tuple[str, Params]:
     """The write-back statement for these practices, and its named parameters.
@@ -58,11 +62,8 @@ def statement(slices: Sequence[Slice]) -> tuple[str, Params]:
             # where a join would hash the whole table.
             "answered",
             "INSERT INTO op_results (couple_id, user_id, op_id, kind, at, seq, result)\n"
-            "SELECT c, u, o, k, now(), s, res FROM unnest("
-            f"{p('answers.couple_id', 'uuid[]')}, {p('answers.user_id', 'uuid[]')}, "
-            f"{p('answers.op_id', 'uuid[]')}, {p('answers.kind', 'text[]')}, "
-            f"{p('answers.seq', 'bigint[]')}, {p('answers.result', 'jsonb[]')}"
-            ") AS t(c, u, o, k, s, res)\n"
+            "SELECT (r->>0)::uuid, (r->>1)::uuid, (r->>2)::uuid, r->>3, now(), (r->>4)::bigint,"
+            f" r->5 FROM jsonb_array_elements({p('answers', 'jsonb')}) AS t(r)\n"
             "ON CONFLICT (couple_id, user_id, op_id) DO UPDATE SET\n"
             "    seq = excluded.seq, result = excluded.result",
         ),
@@ -109,12 +110,9 @@ class WriteBack:
                 table.bind(values, rows.get(table, []))
         EVENTS.bind(values, appended)
         values["heads.id"], values["heads.head"] = list(heads), list(heads.values())
-        values["answers.couple_id"] = [k[0] for k, _, _, _ in answers]
-        values["answers.user_id"] = [k[1] for k, _, _, _ in answers]
-        values["answers.op_id"] = [k[2] for k, _, _, _ in answers]
-        values["answers.kind"] = [kind for _, kind, _, _ in answers]
-        values["answers.seq"] = [seq for _, _, seq, _ in answers]
-        values["answers.result"] = [result for _, _, _, result in answers]
+        values["answers"] = _encode(
+            [(*key, kind, seq, msgspec.Raw(result)) for key, kind, seq, result in answers]
+        )
         DUE_ITEMS.bind(values, due.upserts)
         DUE_ITEMS.bind_delete(values, due.cancels)
         values["released.couple_id"] = [k[0] for k in released]

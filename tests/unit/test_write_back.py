@@ -6,6 +6,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
+import msgspec
 import pytest
 
 from server.log.tables import Column, Params, Table
@@ -14,14 +15,13 @@ from server.practices import SLICES
 
 
 def test_every_column_of_every_practice_table_is_written_by_name() -> None:
-    """Each practice's table gets one CTE naming each of its columns, and every parameter of
-    the statement has a name."""
+    """Each practice's table gets one CTE naming each of its columns, its rows one parameter
+    named for the table, and every parameter of the statement has a name."""
     wb = WriteBack(SLICES)
     for s in SLICES:
         for table in s.tables:
             assert f"INSERT INTO {table.name} ({', '.join(table.names)})" in wb.sql
-            for name in table.names:
-                assert f"{table.name}.{name}" in wb.params.order
+            assert table.name in wb.params.order
     numbers = sorted(int(n) for n in re.findall(r"\$(\d+)::", wb.sql))
     assert numbers == list(range(1, len(wb.params.order) + 1))
 
@@ -42,11 +42,17 @@ class _Row:
 
 
 def test_a_couple_scoped_table_sends_the_couple_first_and_reads_each_column() -> None:
-    """Rows given as (couple, row) pairs become one array per column, couple_id first; a
-    column with its own reader is read through it."""
+    """Rows given as (couple, row) pairs become one JSON document, a row an array with
+    couple_id first; a column with its own reader is read through it, and a jsonb column's
+    JSON is embedded as it is (its absence a JSON null, which the statement makes NULL)."""
     table = Table(
         "things",
-        (Column("id", "uuid"), Column("n", "int"), Column("twice", "int", lambda r: r.n * 2)),
+        (
+            Column("id", "uuid"),
+            Column("n", "int"),
+            Column("twice", "int", lambda r: r.n * 2),
+            Column("doc", "jsonb", lambda r: b'{"n": %d}' % r.n if r.n > 1 else None),
+        ),
         key=("couple_id", "id"),
         update=("n",),
         ordered=True,
@@ -54,14 +60,14 @@ def test_a_couple_scoped_table_sends_the_couple_first_and_reads_each_column() ->
     c, a, b = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     values: dict[str, object] = {}
     table.bind(values, [(c, _Row(a, 1)), (c, _Row(b, 2))])
-    assert values == {
-        "things.couple_id": [c, c],
-        "things.id": [a, b],
-        "things.n": [1, 2],
-        "things.twice": [2, 4],
-    }
+    assert list(values) == ["things"]
+    assert msgspec.json.decode(values["things"]) == [  # type: ignore[call-overload]
+        [str(c), str(a), 1, 2, None],
+        [str(c), str(b), 2, 4, {"n": 2}],
+    ]
     sql = table.upsert(Params())
     assert "WITH ORDINALITY" in sql and "ORDER BY ord" in sql
+    assert "nullif(r->4, 'null')" in sql
     assert "ON CONFLICT (couple_id, id) DO UPDATE SET n = excluded.n" in sql
 
 
