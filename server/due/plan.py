@@ -133,8 +133,18 @@ def couple_erasure(couple_id: uuid.UUID, unlinked_at: datetime) -> Planned:
 
 
 class _Ids(msgspec.Struct):
-    id: uuid.UUID
+    id: str  # as the event holds it: it only goes into the deep link
     ends_at: datetime | None = None
+
+
+def alert_subject(couple_id: uuid.UUID, seq: int) -> uuid.UUID:
+    """The alert row's subject: ``uuid.uuid5(couple_id, str(seq))``, built without uuid5's
+    detour through bytes (half its 2.8 µs, once per alerting op)."""
+    digest = hashlib.sha1(couple_id.bytes + str(seq).encode()).digest()
+    number = int.from_bytes(digest[:16])
+    number = number & ~(0xC000 << 48) | (0x8000 << 48)  # the RFC 4122 variant
+    number = number & ~(0xF000 << 64) | (5 << 76)  # version 5
+    return uuid.UUID(int=number)
 
 
 _ids = msgspec.json.Decoder(_Ids)
@@ -151,12 +161,12 @@ def event_alerts(couple_id: uuid.UUID, events: Sequence[Event], now: datetime) -
         ids = _ids.decode(event.body)
         # An alert that arrives after its subject is over is no use; others keep the grace.
         ends = ids.ends_at if KINDS[rule.kind].ends_with_subject else None
-        deep_link = {event.kind.split(".")[0] + "_id": str(ids.id)}
+        deep_link = {event.kind.split(".")[0] + "_id": ids.id}
         out.append(
             Planned(
                 kind="alert",
                 couple_id=couple_id,
-                subject_id=uuid.uuid5(couple_id, str(event.seq)),
+                subject_id=alert_subject(couple_id, event.seq),
                 occurrence=str(event.seq),
                 due_at=now,
                 grace_until=ends or now + GRACE,
