@@ -186,13 +186,15 @@ async def linked(
 
 # -- what was sent ---------------------------------------------------------------------------
 
+# The rows come as one JSON document, an array per notification in the column order below: a
+# burst of pauses records a thousand alerts at once, and asyncpg would check and encode each
+# of fourteen arrays element by element.
 RECORD = """
 INSERT INTO notifications (dedupe_key, user_id, installation_id, token, kind, priority, title,
                            body, data, due_at, sent_at, outcome, detail, couple_id, recorded_at)
-SELECT *, $15::timestamptz
-FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
-            $7::text[], $8::text[], $9::jsonb[], $10::timestamptz[], $11::timestamptz[],
-            $12::text[], $13::text[], $14::uuid[])
+SELECT r->>0, (r->>1)::uuid, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->8,
+       (r->>9)::timestamptz, (r->>10)::timestamptz, r->>11, r->>12, (r->>13)::uuid, $2
+FROM jsonb_array_elements($1::jsonb) AS t(r)
 ON CONFLICT (dedupe_key) DO UPDATE SET
     sent_at = coalesce(excluded.sent_at, notifications.sent_at), outcome = excluded.outcome,
     detail = excluded.detail, attempts = notifications.attempts + 1,
@@ -210,28 +212,27 @@ async def record(
     """Every notification decided on, with what became of it (one row per dedupe key)."""
     if not sent:
         return
-    notifications = [n for n, _ in sent]
-    outcomes = [o for _, o in sent]
-    await conn.execute(
-        RECORD,
-        *arrays(
-            notifications,
-            "dedupe_key",
-            "user_id",
-            "installation_id",
-            "token",
-            "kind",
-            "priority",
-            "title",
-            "body",
-            lambda n: msgspec.json.encode(n.data),
-            "due_at",
-        ),
-        *arrays(outcomes, lambda o: now if o.status in SENT else None, "status", _detail),
-        # Kept beside data so that the couple's erasure finds every record about it.
-        [_couple_of(n) for n in notifications],
-        now,
-    )
+    rows = [
+        (
+            n.dedupe_key,
+            n.user_id,
+            n.installation_id,
+            n.token,
+            n.kind,
+            n.priority,
+            n.title,
+            n.body,
+            n.data,
+            n.due_at,
+            now if o.status in SENT else None,
+            o.status,
+            _detail(o),
+            # Kept beside data so that the couple's erasure finds every record about it.
+            _couple_of(n),
+        )
+        for n, o in sent
+    ]
+    await conn.execute(RECORD, _encode(rows), now)
 
 
 def _couple_of(n: Notification) -> uuid.UUID | None:
@@ -289,6 +290,7 @@ async def outbox(conn: Connection) -> list[asyncpg.Record]:
 
 
 _data = msgspec.json.Decoder(dict[str, str])
+_encode = msgspec.json.Encoder().encode
 
 
 async def sent_to(conn: Connection, user_id: uuid.UUID) -> list[SentNotification]:
