@@ -12,7 +12,7 @@ import msgspec
 
 from push.message import Notification, Outcome
 from schemas.devices import SentNotification
-from server.db import Connection, arrays
+from server.db import Connection, arrays, json_rows
 from server.due.decide import Row
 from server.due.plan import Planned
 from server.log.tables import Column, Params, Table
@@ -186,9 +186,8 @@ async def linked(
 
 # -- what was sent ---------------------------------------------------------------------------
 
-# The rows come as one JSON document, an array per notification in the column order below: a
-# burst of pauses records a thousand alerts at once, and asyncpg would check and encode each
-# of fourteen arrays element by element.
+# The rows come as one JSON document (server.db.json_rows), an array per notification in the
+# column order below: a burst of pauses records a thousand alerts at once.
 RECORD = """
 INSERT INTO notifications (dedupe_key, user_id, installation_id, token, kind, priority, title,
                            body, data, due_at, sent_at, outcome, detail, couple_id, recorded_at)
@@ -232,7 +231,7 @@ async def record(
         )
         for n, o in sent
     ]
-    await conn.execute(RECORD, _encode(rows), now)
+    await conn.execute(RECORD, json_rows(rows), now)
 
 
 def _couple_of(n: Notification) -> uuid.UUID | None:
@@ -290,7 +289,6 @@ async def outbox(conn: Connection) -> list[asyncpg.Record]:
 
 
 _data = msgspec.json.Decoder(dict[str, str])
-_encode = msgspec.json.Encoder().encode
 
 
 async def sent_to(conn: Connection, user_id: uuid.UUID) -> list[SentNotification]:

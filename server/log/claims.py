@@ -9,15 +9,14 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
-from server.db import Connection
+from server.db import Connection, json_rows
 
 Key = tuple[uuid.UUID, uuid.UUID, uuid.UUID]  # couple_id, user_id, op_id
 
 # Claims in key order: two batches claiming the same op_ids take their row locks in the same
 # order, so they wait for each other instead of deadlocking. A claim of an op_id another
 # transaction holds waits for it to end, and then finds the row.
-# The ops come as one JSON document, [[couple_id, user_id, op_id, kind], ...]: msgspec encodes
-# it in C, where asyncpg would check and encode four arrays element by element.
+# The ops come as one JSON document (server.db.json_rows): [[couple_id, user_id, op_id, kind]].
 CLAIM = """
 INSERT INTO op_results (couple_id, user_id, op_id, kind, at)
 SELECT (r->>0)::uuid AS c, (r->>1)::uuid AS u, (r->>2)::uuid AS o, r->>3, $2
@@ -56,7 +55,6 @@ SELECT *, NULL FROM locked
 """
 
 _claims = msgspec.json.Decoder(list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]])
-_encode = msgspec.json.Encoder().encode
 
 
 async def claim_and_lock(
@@ -65,7 +63,7 @@ async def claim_and_lock(
     """Claim the ops' ids and lock their couples; the claims taken, and the couples' rows."""
     first, *couples = await conn.fetch(
         CLAIM_AND_LOCK,
-        _encode([(*key, kind) for key, kind in ops]),
+        json_rows([(*key, kind) for key, kind in ops]),
         now,
         sorted({k[0] for k, _ in ops}),
     )

@@ -4,9 +4,8 @@ A spec names each column once (its SQL type and how to read it off a row), so th
 statement is generated rather than numbered by hand: a practice adds a table by declaring it,
 and every parameter is found by its name.
 
-A table's rows travel as ONE JSON document (an array per row, its columns in order), which
-msgspec encodes in C and PostgreSQL takes apart: sent as an array per column instead, asyncpg
-checked and encoded every element in turn, a quarter of a batch's own CPU time.
+A table's rows travel as ONE JSON document (an array per row, its columns in order:
+``server.db.json_rows``), not as an array per column.
 """
 
 from __future__ import annotations
@@ -18,6 +17,8 @@ from operator import attrgetter
 from typing import Any, cast
 
 import msgspec
+
+from server.db import json_rows
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,8 +100,8 @@ class Table:
         columns in order (a couple-scoped table's rows given as ``(couple_id, row)``)."""
         getters = self._getters
         if self.couple_scoped:
-            return _encode([[c, *[get(thing) for get in getters]] for c, thing in rows])
-        return _encode([[get(row) for get in getters] for row in rows])
+            return json_rows([[c, *[get(thing) for get in getters]] for c, thing in rows])
+        return json_rows([[get(row) for get in getters] for row in rows])
 
     def bind(self, values: dict[str, object], rows: Sequence[Any]) -> None:
         """Put the rows where ``upsert``'s parameter expects them."""
@@ -117,9 +118,6 @@ class Table:
     def bind_delete(self, values: dict[str, object], keys: Sequence[tuple[Any, ...]]) -> None:
         for i, k in enumerate(self.key):
             values[f"{self.name}.del.{k}"] = [key[i] for key in keys]
-
-
-_encode = msgspec.json.Encoder().encode
 
 
 class Params:

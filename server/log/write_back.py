@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from schemas.events import Event
-from server.db import Connection
+from server.db import Connection, json_rows
 from server.due.plan import Changes
 from server.due.store import DUE_ITEMS
 from server.log import events
@@ -38,8 +38,6 @@ EVENTS = Table(
 
 # An answer: (the op's key, its kind, the seq of its event or None, its result's JSON).
 Answer = tuple[Key, str, int | None, bytes]
-
-_encode = msgspec.json.Encoder().encode
 
 
 def statement(slices: Sequence[Slice]) -> tuple[str, Params]:
@@ -110,7 +108,7 @@ class WriteBack:
                 table.bind(values, rows.get(table, []))
         EVENTS.bind(values, appended)
         values["heads.id"], values["heads.head"] = list(heads), list(heads.values())
-        values["answers"] = _encode(
+        values["answers"] = json_rows(
             [(*key, kind, seq, msgspec.Raw(result)) for key, kind, seq, result in answers]
         )
         DUE_ITEMS.bind(values, due.upserts)
