@@ -317,8 +317,9 @@ class _Session:
             sub.on_abort = None
             reading = False
             writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
+            # Wait for it without raising what ended it (a phone gone mid-write is an
+            # OSError): that is judged below, not logged as the socket failing.
+            await asyncio.wait([writer])
         if writer.cancelled() or (exc := writer.exception()) is None:
             return
         if not isinstance(exc, OSError | ConnectionError | WebSocketDisconnect):
