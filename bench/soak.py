@@ -180,6 +180,52 @@ def cluster(command: str, work: Path, database_url: str) -> dict[str, Any]:
     return json.loads(done.stdout) if command == "start" else {}
 
 
+PRESSURE = Path("/proc/pressure/io")
+# An event over this many ms is slow; a stall of the disk at least STALL_MS long while it was
+# on its way (in a 0.2 s sampling interval) is put down as its cause.
+SLOW_MS = 100
+STALL_MS = 50
+
+
+class DiskStalls:
+    """When every task on the machine waited for the disk (Linux's pressure stall figures,
+    ``/proc/pressure/io``, "full"), sampled every 0.2 s. An op's commit waits for its WAL to
+    reach the disk before the ack and the event, so a disk that stalls delays every event
+    committed meanwhile, whatever the nodes do: this tells those spikes from the nodes'."""
+
+    def __init__(self, began: float) -> None:
+        self.began = began
+        self.samples: list[tuple[float, int]] = []  # (s since began, µs stalled so far)
+
+    async def sample(self, until: float) -> None:
+        if not PRESSURE.exists():
+            return
+        while time.perf_counter() < until:
+            full = PRESSURE.read_text().splitlines()[1]  # "full avg10=... total=<µs>"
+            self.samples.append((time.perf_counter() - self.began, int(full.split("total=")[1])))
+            await asyncio.sleep(0.2)
+
+    def report(self, latencies: list[tuple[float, float]]) -> dict[str, Any]:
+        stalls = [
+            (t0, t1, (u1 - u0) / 1000)
+            for (t0, u0), (t1, u1) in zip(self.samples, self.samples[1:], strict=False)
+            if u1 - u0 >= STALL_MS * 1000
+        ]
+        slow = [(t, ms) for t, ms in latencies if t >= 0 and ms > SLOW_MS]
+        during = [
+            (t, ms) for t, ms in slow if any(b > t and a < t + ms / 1000 for a, b, _ in stalls)
+        ]
+        return {
+            "sampled": bool(self.samples),
+            "io_full_stall_ms": round((self.samples[-1][1] - self.samples[0][1]) / 1000)
+            if self.samples
+            else None,
+            "stalls_over_50_ms": len(stalls),
+            "slow_events": len(slow),
+            "slow_events_while_the_disk_stalled": len(during),
+        }
+
+
 async def run(couples: int = COUPLES, seconds: float = SECONDS) -> Report:
     work = ROOT / ".twofold" / "bench"
     work.mkdir(parents=True, exist_ok=True)
@@ -206,6 +252,7 @@ async def run(couples: int = COUPLES, seconds: float = SECONDS) -> Report:
         rss: list[dict[str, Any]] = []
         began = time.perf_counter()
         client_pauses = FullCollections(began)
+        disk = DiskStalls(began)
         until = began + seconds
         rng = random.Random(20261123)
 
@@ -223,6 +270,7 @@ async def run(couples: int = COUPLES, seconds: float = SECONDS) -> Report:
         with client_pauses:
             await asyncio.gather(
                 sample(),
+                disk.sample(until + 20),
                 *(soak.evening(c, until, random.Random(rng.random())) for c in pairs),
             )
         elapsed = time.perf_counter() - began
@@ -275,6 +323,9 @@ async def run(couples: int = COUPLES, seconds: float = SECONDS) -> Report:
             "events_repeated": repeated,
             # This client's own full collections of 20 ms or more, (s, ms): spikes it made.
             "client_full_collections": client_pauses.seen,
+            # Events over 100 ms, and those during which the disk held every task (WAL
+            # flushes wait for it): spikes the disk made.
+            "disk_stalls": disk.report(latencies),
             "rss_kib": rss,
         }
         _plot(latencies, rss, RESULTS / "soak.png")
