@@ -205,12 +205,17 @@ class DiskStalls:
             self.samples.append((time.perf_counter() - self.began, int(full.split("total=")[1])))
             await asyncio.sleep(0.2)
 
-    def report(self, latencies: list[tuple[float, float]]) -> dict[str, Any]:
-        stalls = [
+    def stalls(self) -> list[tuple[float, float, float]]:
+        """The sampling intervals in which the disk held every task STALL_MS or more:
+        (from s, to s, ms stalled)."""
+        return [
             (t0, t1, (u1 - u0) / 1000)
             for (t0, u0), (t1, u1) in zip(self.samples, self.samples[1:], strict=False)
             if u1 - u0 >= STALL_MS * 1000
         ]
+
+    def report(self, latencies: list[tuple[float, float]]) -> dict[str, Any]:
+        stalls = self.stalls()
         slow = [(t, ms) for t, ms in latencies if t >= 0 and ms > SLOW_MS]
         during = [
             (t, ms) for t, ms in slow if any(b > t and a < t + ms / 1000 for a, b, _ in stalls)
@@ -328,14 +333,19 @@ async def run(couples: int = COUPLES, seconds: float = SECONDS) -> Report:
             "disk_stalls": disk.report(latencies),
             "rss_kib": rss,
         }
-        _plot(latencies, rss, RESULTS / "soak.png")
+        _plot(latencies, rss, disk.stalls(), RESULTS / "soak.png")
         report.extra["plot"] = "bench/results/soak.png"
     finally:
         cluster("stop", work / "cluster", url)
     return report
 
 
-def _plot(latencies: list[tuple[float, float]], rss: list[dict[str, Any]], path: Path) -> None:
+def _plot(
+    latencies: list[tuple[float, float]],
+    rss: list[dict[str, Any]],
+    stalls: list[tuple[float, float, float]],
+    path: Path,
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -344,6 +354,12 @@ def _plot(latencies: list[tuple[float, float]], rss: list[dict[str, Any]], path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
     top.scatter([t for t, _ in latencies], [ms for _, ms in latencies], s=2, alpha=0.4)
+    for i, (a, b, _) in enumerate(stalls):
+        # A line, not a span: a 0.2 s interval is narrower than a pixel on an hour's axis.
+        label = f"the disk held every task ≥ {STALL_MS} ms" if i == 0 else None
+        top.axvline((a + b) / 2, color="tab:red", alpha=0.35, lw=1.2, label=label)
+    if stalls:
+        top.legend(loc="upper right")
     top.set_yscale("log")
     top.set_ylabel("event latency (ms)")
     top.set_title("Soak: op sent → partner's socket has the event")
