@@ -19,6 +19,8 @@ from typing import Any
 import httpx
 import uvicorn
 
+# One way to pick a free loopback port, the benchmarks' own: tests import it from here.
+from bench.common import free_port as free_port
 from server import services
 from server.clock import Clock
 from server.services import Services
@@ -30,14 +32,6 @@ TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256-0123456789"
 # every test signs people up, and hashing was most of a test's setup. conftest.py sets the same
 # for every process the tests start; bench/auth.py measures the default.
 TEST_HASHING = "owasp"
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on now, for a server process to bind."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class FakeClock:
