@@ -336,3 +336,83 @@ async def test_in_one_batch_answers_before_an_edit_lose_the_old_words(
         None,
         "Are you tired?",
     ]
+
+
+async def _reminder_held_while_ben_finishes(
+    ben: Person, scheduler: asyncpg.Connection, db: asyncpg.Connection, couple_id: uuid.UUID
+) -> tuple[asyncio.Task[Any], str]:
+    """A node's scheduler has claimed the couple's reading reminder (the row stays locked until
+    it commits) and Ben finishes tonight's reading, whose batch must plan that same row: Ben's
+    op, waiting for the row, is returned with the reading's id."""
+    reading_id = str(await db.fetchval("SELECT id FROM readings WHERE couple_id = $1", couple_id))
+    held = await scheduler.fetchrow(
+        """SELECT subject_id, occurrence, due_at FROM due_items
+           WHERE kind = 'reading_reminder' AND couple_id = $1 FOR UPDATE""",
+        couple_id,
+    )
+    assert held is not None
+    finish = asyncio.create_task(ben.op("reading.finish", {"reading_id": reading_id}))
+    async with asyncio.timeout(30):  # until the batch waits for the row the scheduler holds
+        while not await db.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)))",
+            scheduler.get_server_pid(),
+        ):
+            await asyncio.sleep(0.01)
+    return finish, reading_id
+
+
+async def test_finishing_while_the_scheduler_records_a_missed_reminder(
+    couple: tuple[Person, Person], database_url: str, db: asyncpg.Connection
+) -> None:
+    """Ben finishes the reading while a node's scheduler holds its reminder and records one
+    missed for the couple: neither waits for the other, and Ben's finish is applied."""
+    ana, ben = couple
+    await ana.applied("reading.start")
+    couple_id = uuid.UUID((await ana.get("/v1/couple")).json()["id"])
+    scheduler = await asyncpg.connect(database_url)
+    try:
+        async with scheduler.transaction():
+            finish, _ = await _reminder_held_while_ben_finishes(ben, scheduler, db, couple_id)
+            # What recording a missed reminder takes of the couple (its foreign key's lock) is
+            # free while Ben's batch holds the couple: NOWAIT fails if it is not.
+            await scheduler.execute(
+                "SELECT 1 FROM couples WHERE id = $1 FOR KEY SHARE NOWAIT", couple_id
+            )
+            await scheduler.execute(
+                """INSERT INTO missed_items (kind, couple_id, subject_id, occurrence, due_at,
+                                             found_at)
+                   SELECT kind, couple_id, subject_id, occurrence, due_at, due_at
+                   FROM due_items WHERE kind = 'reading_reminder' AND couple_id = $1""",
+                couple_id,
+            )
+        answer = await finish
+    finally:
+        await scheduler.close()
+    assert answer.status_code == 200, answer.text
+    state = (await ana.get("/v1/couple/state")).json()
+    assert state["reading"]["finished_at"] is not None, state
+
+
+async def test_a_batch_rolled_back_by_a_deadlock_is_applied_again(
+    couple: tuple[Person, Person], database_url: str, db: asyncpg.Connection
+) -> None:
+    """PostgreSQL breaks a deadlock by rolling back Ben's finish: the node runs it again and
+    Ben's phone gets its answer, not an error."""
+    ana, ben = couple
+    await ana.applied("reading.start")
+    couple_id = uuid.UUID((await ana.get("/v1/couple")).json()["id"])
+    other = await asyncpg.connect(database_url)
+    try:
+        # Ben's batch (PostgreSQL's default second) finds the deadlock, not this one.
+        await other.execute("SET deadlock_timeout = '60s'")
+        async with other.transaction():
+            finish, _ = await _reminder_held_while_ben_finishes(ben, other, db, couple_id)
+            # Waits for the couple Ben's batch holds, while his batch waits for our row: a
+            # deadlock, which PostgreSQL ends by failing his batch. Ours then gets the couple.
+            await other.execute("SELECT 1 FROM couples WHERE id = $1 FOR UPDATE", couple_id)
+        answer = await finish
+    finally:
+        await other.close()
+    assert answer.status_code == 200, answer.text
+    state = (await ana.get("/v1/couple/state")).json()
+    assert state["reading"]["finished_at"] is not None, state

@@ -20,6 +20,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Protocol
 
+import asyncpg
+
 from schemas.events import Event
 from schemas.ops import Op
 from server.auth import Caller
@@ -31,6 +33,9 @@ log = logging.getLogger("twofold.batcher")
 
 MAX_BATCH = 200
 WORKERS = 2
+# A batch PostgreSQL rolled back to break a deadlock or a serialization conflict took no effect
+# and is simply run again; the other transaction has gone on by then.
+TRANSIENT_TRIES = 3
 
 
 class Fanout(Protocol):
@@ -80,7 +85,7 @@ class Batcher:
             if not batch:
                 continue
             try:
-                await self._commit(batch)
+                await self._commit_again_if_transient(batch)
             except Exception as exc:
                 if len(batch) == 1:
                     _fail(batch[0], exc)
@@ -88,9 +93,19 @@ class Batcher:
                 log.warning("a batch of %d ops failed (%s); one by one", len(batch), exc)
                 for job in batch:
                     try:
-                        await self._commit([job])
+                        await self._commit_again_if_transient([job])
                     except Exception as single:  # noqa: BLE001 - the op's own answer
                         _fail(job, single)
+
+    async def _commit_again_if_transient(self, batch: list[_Job]) -> None:
+        for attempt in range(1, TRANSIENT_TRIES + 1):
+            try:
+                await self._commit(batch)
+                return
+            except asyncpg.TransactionRollbackError as exc:
+                if attempt == TRANSIENT_TRIES:
+                    raise
+                log.warning("a batch of %d ops was rolled back (%s); again", len(batch), exc)
 
     async def _commit(self, batch: list[_Job]) -> None:
         # Stable: a couple's ops keep their order of arrival.

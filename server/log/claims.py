@@ -32,6 +32,11 @@ RETURNING couple_id, user_id, op_id
 # init-plan, run before the first couple row is locked, so every batch claims first and locks
 # second (in id order): a global order, and so no deadlocks between batches. The list is in
 # one row only: in every row it would make the result grow with the square of the batch.
+# NO KEY UPDATE, not UPDATE: it serializes whoever changes a couple just as well, but leaves
+# the key-share lock that inserting a row referencing the couple takes (a missed reminder, a
+# notification) free. With FOR UPDATE, the scheduler holding a due row while recording a missed
+# reminder, and a batch holding the couple while planning that same due row, waited for each
+# other until PostgreSQL broke the deadlock by failing one of them (the op answered 500).
 CLAIM_AND_LOCK = f"""
 WITH claimed AS ({CLAIM}),
 claims AS (
@@ -44,7 +49,7 @@ locked AS (
     FROM couples c
     WHERE c.id = ANY($3::uuid[]) AND (SELECT list FROM claims) IS NOT NULL
     ORDER BY c.id
-    FOR UPDATE OF c
+    FOR NO KEY UPDATE OF c
 )
 SELECT NULL::uuid AS id, NULL::timestamptz AS unlinked_at, NULL::bigint AS head,
        NULL::text AS safe_word, NULL::integer AS default_pause_minutes,
@@ -91,7 +96,7 @@ COUPLE = "id, unlinked_at, head, safe_word, default_pause_minutes, reading_time,
 LOCK_SKIP_LOCKED = f"""
 SELECT {COUPLE}
 FROM couples WHERE id = ANY($1::uuid[]) ORDER BY id
-FOR UPDATE SKIP LOCKED
+FOR NO KEY UPDATE SKIP LOCKED
 """
 
 
@@ -105,7 +110,7 @@ async def lock_couples_skip_locked(
 LOCK_ONE = f"""
 SELECT {COUPLE}
 FROM couples WHERE id = $1
-FOR UPDATE
+FOR NO KEY UPDATE
 """
 
 

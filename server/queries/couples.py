@@ -143,7 +143,7 @@ async def reading_timezone(conn: Connection, couple_id: uuid.UUID) -> str | None
 
 
 async def lock_couple(conn: Connection, couple_id: uuid.UUID) -> None:
-    await conn.execute("SELECT 1 FROM couples WHERE id = $1 FOR UPDATE", couple_id)
+    await conn.execute("SELECT 1 FROM couples WHERE id = $1 FOR NO KEY UPDATE", couple_id)
 
 
 UPDATE_SETTINGS = """
