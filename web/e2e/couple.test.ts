@@ -336,6 +336,14 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
     await assertAccessible(ben);
   });
 
+  it("Ana takes back her words from the finished reading; they leave Ben's tab", async () => {
+    const hers = ana.locator('[data-testid="entry"][data-author="me"]', { hasText: "and kept it warm" });
+    await hers.getByRole("button", { name: "Delete" }).click();
+    await entries(ben, "Plant the tulips together.").waitFor();
+    await ben.locator('[data-testid="entry"]', { hasText: "and kept it warm" }).waitFor({ state: "detached" });
+    await ben.getByTestId("reading-finished").waitFor();
+  });
+
   it("Ana keeps her growth log; the chart shows her weeks, and Ben sees none of it", async () => {
     await go(ana, "Growth");
     await ana.getByText("Only you see this page.").waitFor();
