@@ -2,9 +2,11 @@
 
 Android gets its priority, TTL, collapse key and channel; APNs gets ``apns-priority`` 10 and
 the time-sensitive interruption level for pause alerts, 5 for everything else; web push gets
-Urgency, TTL and Topic. FCM's answers become outcomes: dead tokens are reported for deletion,
-transient refusals for a later retry (with FCM's Retry-After), APNs auth errors as an alarm
-for an operator (never a reason to forget a device).
+Urgency, TTL and Topic. What a phone may show (channel, thread, collapse key, interruption
+level, data) comes from ``push.face``: neutral for a discreet person. FCM's answers become
+outcomes: dead tokens are reported for deletion, transient refusals for a later retry (with
+FCM's Retry-After), APNs auth errors as an alarm for an operator (never a reason to forget a
+device).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from firebase_admin import _http_client as firebase_http
 from firebase_admin import _retry as firebase_retry
 from firebase_admin import credentials, exceptions, messaging
 
-from push.kinds import KINDS
+from push.face import face
 from push.message import Notification, Outcome
 
 log = logging.getLogger("twofold.fcm")
@@ -90,33 +92,37 @@ def messages(notifications: Sequence[Notification]) -> list[messaging.Message]:
 
 
 def message(n: Notification) -> messaging.Message:
-    """The FCM message for one notification: each platform's urgency, lifetime and collapse
-    from the notification (as its kind decided them), its channel from the kind."""
+    """The FCM message for one notification: each platform's urgency and lifetime from the
+    notification (as its kind decided them); its channel, thread, collapse key, interruption
+    level and data as ``push.face`` shows them (the kind's, or one neutral set for a discreet
+    person)."""
     high = n.priority == "high"
-    channel = KINDS[n.kind].channel
+    shown = face(n)
     ttl = timedelta(seconds=n.ttl_seconds)
     expires = int((n.due_at + ttl).timestamp())
     return messaging.Message(
         token=n.token,
         notification=messaging.Notification(title=n.title, body=n.body),
-        data={**n.data, "kind": n.kind, "dedupe_key": n.dedupe_key},
+        data=shown.data,
         android=messaging.AndroidConfig(
             priority="high" if high else "normal",
             ttl=ttl,
-            collapse_key=n.collapse_key,
-            notification=messaging.AndroidNotification(channel_id=channel, tag=n.collapse_key),
+            collapse_key=shown.collapse_key,
+            notification=messaging.AndroidNotification(
+                channel_id=shown.channel, tag=shown.collapse_key
+            ),
         ),
         apns=messaging.APNSConfig(
             headers={
                 "apns-priority": "10" if high else "5",
                 "apns-push-type": "alert",
-                "apns-collapse-id": n.collapse_key,
+                "apns-collapse-id": shown.collapse_key,
                 "apns-expiration": str(expires),
             },
             payload=messaging.APNSPayload(
                 aps=messaging.Aps(
-                    thread_id=channel,
-                    custom_data={"interruption-level": "time-sensitive" if high else "active"},
+                    thread_id=shown.channel,
+                    custom_data={"interruption-level": shown.interruption},
                 )
             ),
         ),
@@ -124,7 +130,7 @@ def message(n: Notification) -> messaging.Message:
             headers={
                 "Urgency": "high" if high else "normal",
                 "TTL": str(n.ttl_seconds),
-                "Topic": n.collapse_key,
+                "Topic": shown.collapse_key,
             }
         ),
     )

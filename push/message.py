@@ -52,6 +52,10 @@ class Notification(msgspec.Struct, frozen=True, kw_only=True):
     collapse_key: str
     ttl_seconds: int
     due_at: datetime
+    # The person asked to be discreet: title and body are the neutral line, and everything
+    # else a phone may show is neutral too (push.face). Stored retries without it read False
+    # and are made again as the person now wishes before they are sent.
+    discreet: bool = False
 
 
 class Outcome(msgspec.Struct, frozen=True, kw_only=True):

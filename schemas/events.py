@@ -32,4 +32,8 @@ class SettingsChanged(Base):
 
 
 class CoupleUnlinked(Base):
+    """The couple ended. Every way out records it alike (v1.2): no actor, and ``by`` always
+    null, so the former partner cannot tell who ended it or how. ``by`` stays in the body
+    (its type unchanged) for the apps that read it."""
+
     by: uuid.UUID | None

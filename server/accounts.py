@@ -170,7 +170,7 @@ async def erase_account(
         if user is None:
             return
         if user.couple_id is not None:
-            await unlink_couple(conn, clock, user.couple_id, user.id)
+            await unlink_couple(conn, clock, user.couple_id)
         await erase(conn, user, unlinked_now=user.couple_id)
 
 

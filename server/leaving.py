@@ -1,9 +1,10 @@
 """``POST /v1/me/leave``: the safety exit, for someone who needs to be gone in one step.
 
-One transaction unlinks the couple (with no actor: nothing tells the former partner who left,
-or why), ends every session of the person, this one included, forgets every device and
-cancels every due row about them. At commit every node closes the person's sockets (4401) and
-the partner's (4403, after ``couple.unlinked``). No notification is sent about it.
+One transaction unlinks the couple (exactly as ``DELETE /v1/couple`` does: the former partner
+cannot tell this way out from any other), ends every session of the person, this one
+included, forgets every device and cancels every due row about them. At commit every node
+closes the person's sockets (4401) and the partner's (4403, after ``couple.unlinked``). No
+notification is sent about it, nor about any other unlinking.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ async def leave(
         left = user.couple_id
         if left is not None:
             try:
-                await unlink_couple(conn, clock, left, None)
+                await unlink_couple(conn, clock, left)
             except NotLinked:
                 left = None  # the partner unlinked a moment ago: out already
         ended = await q.end_sessions_of(conn, user.id, q.LEFT, clock.now(), keep=None)

@@ -148,12 +148,13 @@ async def change_settings(
         return couple
 
 
-async def unlink_couple(
-    conn: Connection, clock: Clock, couple_id: uuid.UUID, actor: uuid.UUID | None
-) -> None:
-    """Either partner alone ends the couple, at once (``actor`` None: the event does not tell
-    who). Each is then seen by the other as they are now, and the couple's shared data is
-    erased 30 days later."""
+async def unlink_couple(conn: Connection, clock: Clock, couple_id: uuid.UUID) -> None:
+    """Either partner alone ends the couple, at once. Each is then seen by the other as they
+    are now, and the couple's shared data is erased 30 days later.
+
+    Every way out (``DELETE /v1/couple``, the safety exit, erasing the account) comes here and
+    records the same event: no actor and ``by`` null. Who ended it, and by which route, is the
+    very signal a controlling partner watches for, so the log never holds it."""
     async with conn.transaction():
         now = clock.now()
         if not await q.unlink(conn, couple_id, now):
@@ -162,6 +163,6 @@ async def unlink_couple(
 
         def unlinked(work: CoupleWork) -> None:
             work.plan(plan.couple_erasure(couple_id, now))
-            work.emit("couple.unlinked", actor, CoupleUnlinked(by=actor))
+            work.emit("couple.unlinked", None, CoupleUnlinked(by=None))
 
         await engine.record(conn, now, couple_id, unlinked)

@@ -15,12 +15,14 @@ import asyncpg
 import httpx
 import msgspec
 
+from push.face import DISCREET, DISCREET_KIND
 from push.fake_fcm import FakeFcm, Rule, service_account
+from push.kinds import KINDS
 from push.texts import NEUTRAL, TEXTS
 from tests.nodes import FakeClock, Node, PushNodes, outbox, server_process
 from tests.people import register_phone
 from tests.phones import Phone
-from tests.pushes import couple_in, delivered, until_delivered
+from tests.pushes import couple_in, daily_walk, delivered, until_delivered
 
 
 async def test_alerts_travel_to_fcm_over_http2_on_one_connection(
@@ -390,18 +392,12 @@ async def test_a_partner_cannot_flood_the_other_with_pause_alerts(
 LANGUAGES = {"en": "en-US", "de": "de-DE", "es": "es-MX", "fr": "fr-FR"}
 
 
-def _beside(message: dict[str, Any]) -> dict[str, Any]:
-    """A message without what differs by person and device: its text, token and dedupe key."""
-    data = {k: v for k, v in message["data"].items() if k != "dedupe_key"}
-    return {k: v for k, v in message.items() if k not in ("notification", "token")} | {"data": data}
-
-
 async def test_a_discreet_persons_pushes_read_one_neutral_line_in_every_locale(
     push_nodes: PushNodes, fcm: FakeFcm, clock: FakeClock
 ) -> None:
     """Ben asks to be discreet: Ana's pause, its end and the evening's reminder reach his
     phones in English, German, Spanish and French as one line that names neither Ana nor
-    what happened, with the same data, priority and collapse keys as Ana's phones get."""
+    what happened (the pause alert still at once); Ana's phones get the plain words."""
     async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
         for lang, locale in LANGUAGES.items():
@@ -412,41 +408,143 @@ async def test_a_discreet_persons_pushes_read_one_neutral_line_in_every_locale(
 
         pause = (await ana.applied("pause.start"))["result"]
         for lang in LANGUAGES:
-            await until_delivered(fcm, f"tok-ben-{lang}", "pause_started")
+            await until_delivered(fcm, f"tok-ben-{lang}", DISCREET_KIND)
         await ana.applied("pause.end", {"pause_id": pause["id"]})
-        tokens = [f"tok-{who}-{lang}" for who in ("ana", "ben") for lang in LANGUAGES]
-        for token in tokens:
-            await until_delivered(fcm, token, "pause_over")
+        for lang in LANGUAGES:
+            await until_delivered(fcm, f"tok-ben-{lang}", DISCREET_KIND, count=2)
+            await until_delivered(fcm, f"tok-ana-{lang}", "pause_over")
         clock.advance(days=1)  # the next evening, 21:00 in Berlin: the reading reminder
         await node.tick()
-        for token in tokens:
-            await until_delivered(fcm, token, "reading_reminder")
+        for lang in LANGUAGES:
+            await until_delivered(fcm, f"tok-ben-{lang}", DISCREET_KIND, count=3)
+            await until_delivered(fcm, f"tok-ana-{lang}", "reading_reminder")
 
         for lang in LANGUAGES:
             bens = delivered(fcm, f"tok-ben-{lang}")
-            assert [m["data"]["kind"] for m in bens] == [
-                "pause_started",
-                "pause_over",
-                "reading_reminder",
-            ]
+            assert len(bens) == 3
             for message in bens:
                 assert message["notification"] == {"title": NEUTRAL[lang][0], "body": ""}
-            assert bens[0]["data"]["pause_id"] == pause["id"]
             assert bens[0]["apns"]["headers"]["apns-priority"] == "10"
-            # Ana is told the same things in plain words, and otherwise the same message.
             anas = delivered(fcm, f"tok-ana-{lang}")
             assert [m["data"]["kind"] for m in anas] == ["pause_over", "reading_reminder"]
-            for hers, his in zip(anas, bens[1:], strict=True):
+            for hers in anas:
                 kind = hers["data"]["kind"]
                 assert hers["notification"]["title"] == TEXTS[kind][lang][0]
-                assert _beside(hers) == _beside(his)
+
+
+# What would tell a lock screen's reader which kind a notification is: every kind's name,
+# channel and texts key, and the words its ids and channels are made of.
+REVEALING = (
+    set(KINDS)
+    | {kind.channel for kind in KINDS.values()}
+    | {kind.texts for kind in KINDS.values()}
+    | {"pause", "reading", "ritual", "repair", "remind", "activity", "partner"}
+    | {"time-sensitive"}
+)
+# What may differ between two discreet messages: how urgent and how long-lived (neither is
+# shown), the token, and the dedupe key (opaque, one per notification).
+_UNSHOWN = {
+    ("android", "priority"),
+    ("android", "ttl"),
+    ("apns", "headers", "apns-priority"),
+    ("apns", "headers", "apns-expiration"),
+    ("webpush", "headers", "Urgency"),
+    ("webpush", "headers", "TTL"),
+    ("data", "dedupe_key"),
+    ("token",),
+}
+
+
+def _shown(message: dict[str, Any], path: tuple[str, ...] = ()) -> Any:
+    """The message without what a phone never shows (``_UNSHOWN``)."""
+    if not isinstance(message, dict):
+        return message
+    return {k: _shown(v, (*path, k)) for k, v in message.items() if (*path, k) not in _UNSHOWN}
+
+
+async def test_nothing_a_discreet_persons_phone_shows_names_what_happened(
+    push_nodes: PushNodes, fcm: FakeFcm, clock: FakeClock
+) -> None:
+    """Ben is discreet, Ana is not. Every kind reaches Ben's Android phone and iPhone (a
+    pause, its end, a ritual proposed and its reminder, a repair and a reading started, the
+    evening's reminder): as FCM received them, no part of any of his messages holds a
+    kind's name, channel or words, and apart from urgency, lifetime and an opaque dedupe key
+    they are one and the same message. Ana's still come on each kind's own channel."""
+    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+        ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
+        for who, person in (("ana", ana), ("ben", ben)):
+            for platform in ("android", "ios"):
+                await register_phone(person, f"{who}-{platform}", f"tok-{who}-{platform}", platform)
+        r = await ben.patch("/v1/me/notifications", {"discreet": True})
+        assert r.status_code == 200, r.text
+        bens = ("tok-ben-android", "tok-ben-ios")
+
+        async def ben_told(count: int) -> None:
+            for token in bens:
+                await until_delivered(fcm, token, DISCREET_KIND, count=count)
+
+        pause = (await ana.applied("pause.start"))["result"]
+        await ben_told(1)
+        await ana.applied("pause.end", {"pause_id": pause["id"]})
+        await ben_told(2)
+        ritual = (await ana.applied("ritual.propose", daily_walk("22:00")))["result"]
+        await ben_told(3)
+        await ben.applied("ritual.accept", {"ritual_id": ritual["id"]})
+        await ana.applied("repair.start", {"template": "desc"})
+        await ben_told(4)
+        await ana.applied("reading.start")
+        await ben_told(5)
+        await ben.applied("repair.start", {"template": "repair"})
+        for token in ("tok-ana-android", "tok-ana-ios"):  # before the clock moves past it
+            await until_delivered(fcm, token, "repair_started")
+        clock.advance(minutes=50)  # 21:50 in Berlin: the walk's reminder
+        await node.tick()
+        await ben_told(6)
+        clock.advance(hours=23, minutes=10)  # 21:00 the next evening: the reading reminder
+        await node.tick()
+        await ben_told(7)
+
+        for token in bens:
+            got = delivered(fcm, token)
+            assert len(got) == 7
+            for message in got:
+                said = json.dumps(message).lower()
+                assert not [w for w in REVEALING if w in said], message
+                assert message["data"]["kind"] == DISCREET_KIND
+                assert set(message["data"]) == {"kind", "couple_id", "dedupe_key"}
+            assert all(_shown(m) == _shown(got[0]) for m in got), got
+        android = delivered(fcm, "tok-ben-android")[0]["android"]
+        assert android["notification"] == {"channel_id": DISCREET, "tag": DISCREET}
+        assert android["collapse_key"] == DISCREET
+        apns = delivered(fcm, "tok-ben-ios")[0]["apns"]
+        assert apns["headers"]["apns-collapse-id"] == DISCREET
+        assert apns["payload"]["aps"]["thread-id"] == DISCREET
+        assert apns["payload"]["aps"]["interruption-level"] == "active"
+
+        for token in ("tok-ana-android", "tok-ana-ios"):
+            await until_delivered(fcm, token, "reading_reminder")
+        channels = {
+            m["data"]["kind"]: m["android"]["notification"]["channel_id"]
+            for m in delivered(fcm, "tok-ana-android")
+        }
+        assert channels == {
+            "pause_over": "pause_alerts",
+            "repair_started": "partner_activity",
+            "ritual_reminder": "reminders",
+            "reading_reminder": "reminders",
+        }
+        threads = {
+            m["data"]["kind"]: m["apns"]["payload"]["aps"]["thread-id"]
+            for m in delivered(fcm, "tok-ana-ios")
+        }
+        assert threads == channels
 
 
 async def test_a_pause_alert_sent_again_reads_as_the_person_now_wants(
     push_nodes: PushNodes, fcm: FakeFcm, clock: FakeClock, db: asyncpg.Connection
 ) -> None:
     """FCM cannot take Ben's pause alert, and Ben turns discreet on before it is sent again:
-    the second attempt shows the neutral line, under the same dedupe and collapse keys."""
+    the second attempt is neutral, its words and everything else a phone shows."""
     async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
         await register_phone(ben, "ben-phone", "tok-ben", "android", "de-DE")
@@ -460,7 +558,9 @@ async def test_a_pause_alert_sent_again_reads_as_the_person_now_wants(
         await node.tick()
         first, second = (r.message for r in fcm.received if r.token == "tok-ben")
         assert first["notification"]["title"] == "Dein Partner bittet um eine Pause"
+        assert first["android"]["notification"]["channel_id"] == "pause_alerts"
         assert second["notification"] == {"title": NEUTRAL["de"][0], "body": ""}
-        assert second["data"] == first["data"]
-        assert second["android"] == first["android"]
+        assert second["data"]["kind"] == DISCREET_KIND
+        assert second["android"]["notification"] == {"channel_id": DISCREET, "tag": DISCREET}
+        assert "pause" not in json.dumps(second)
         assert [r.answered for r in fcm.received] == ["UNAVAILABLE", "ok"]

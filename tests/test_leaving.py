@@ -4,14 +4,23 @@ former partner nothing but that the couple ended."""
 from __future__ import annotations
 
 import json
+import re
 
 import asyncpg
 import httpx
 import pytest
 
 from push.fake_fcm import FakeFcm
-from tests.nodes import FakeClock, PushNodes
-from tests.people import PASSWORD, assert_problem, link, register_phone, sign_up, signed_in_on
+from tests.nodes import FakeClock, Node, PushNodes
+from tests.people import (
+    PASSWORD,
+    Person,
+    assert_problem,
+    link,
+    register_phone,
+    sign_up,
+    signed_in_on,
+)
 from tests.phones import Phone
 
 
@@ -97,3 +106,86 @@ async def test_ana_leaves_in_one_step(
         assert last["kind"] == "couple.unlinked"
         assert last["actor_id"] is None and json.loads(json.dumps(last["body"])) == {"by": None}
         assert "left" not in json.dumps(former)
+
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def alike(texts: list[str], names: dict[str, str]) -> list[str]:
+    """The texts with each id numbered in the order it first appears and each person's name
+    replaced by their part in the story, so two couples' views compare byte for byte."""
+    seen: dict[str, int] = {}
+    out = []
+    for text in texts:
+        text = UUID.sub(lambda m: f"<id {seen.setdefault(m.group(), len(seen))}>", text)
+        for name, part in names.items():
+            text = text.replace(name, part)
+        out.append(text)
+    return out
+
+
+async def _partners_view(partner: Person, phone: Phone, base_url: str) -> list[str]:
+    """Everything the partner can fetch about the couple's end: the frames their open socket
+    got after its welcome (then its close code), the state, the event pages, the couple, a
+    fresh socket's welcome, and their export's former couple and notifications."""
+    assert await phone.wait_closed() == 4403
+    welcome = next(i for i, f in enumerate(phone.frames) if f["type"] == "welcome")
+    seen = [json.dumps(f) for f in phone.frames[welcome + 1 :]] + [str(phone.closed_code)]
+    for path in ("/v1/couple/state", "/v1/couple/events?after=0", "/v1/couple"):
+        r = await partner.get(path)
+        seen.append(f"{r.status_code} {r.headers['content-type']} {r.text}")
+    again = Phone(partner, base_url)
+    seen.append(json.dumps(await again.connect(after=0)))
+    await again.close()
+    export = (await partner.get("/v1/me/export")).json()
+    seen.append(json.dumps(export["couples"]))
+    seen.append(json.dumps(export["notifications_sent"]))
+    return seen
+
+
+async def test_every_unlinking_looks_the_same_to_the_former_partner(
+    node: Node, client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    """Ana leaves by the safety exit, and in another couple Cleo unlinks from settings: Ben's
+    and Dan's views of it are byte for byte alike in shape (ids numbered, names replaced);
+    Eve, in a third couple, erases her account, and Finn's view differs only in what erasure
+    takes: her name and her traces in his copy."""
+    people = {name: await sign_up(client, name) for name in ("Ana", "Ben", "Cleo", "Dan")}
+    people |= {name: await sign_up(client, name) for name in ("Eve", "Finn")}
+    pairs = [("Ana", "Ben"), ("Cleo", "Dan"), ("Eve", "Finn")]
+    phones = {}
+    for leaver, partner in pairs:
+        await link(people[leaver], people[partner])
+        for name in (leaver, partner):  # the one who goes is online too, and first
+            phones[name] = Phone(people[name], node.url)
+            await phones[name].connect(after=1)
+
+    r = await people["Ana"].post("/v1/me/leave", {"password": PASSWORD})
+    assert r.status_code == 204, r.text
+    assert (await people["Cleo"].delete("/v1/couple")).status_code == 204
+    r = await people["Eve"].delete("/v1/me", {"password": PASSWORD})
+    assert r.status_code == 204, r.text
+
+    bens = await _partners_view(people["Ben"], phones["Ben"], node.url)
+    dans = await _partners_view(people["Dan"], phones["Dan"], node.url)
+    finns = await _partners_view(people["Finn"], phones["Finn"], node.url)
+    as_ben = alike(bens, {"Ana": "LEAVER", "Ben": "PARTNER"})
+    assert as_ben == alike(dans, {"Cleo": "LEAVER", "Dan": "PARTNER"})
+    event = json.loads(bens[0])
+    assert event["kind"] == "couple.unlinked" and event["actor_id"] is None
+    assert event["body"] == {"by": None}
+    # Erasure takes Eve's name and traces from Finn's copy (API.md, Parting); the end itself,
+    # what his socket and every page say of it, is the same.
+    as_finn = alike(finns, {"Eve": "LEAVER", "Finn": "PARTNER"})
+    assert as_finn[:-2] == as_ben[:-2]
+    assert as_finn[-1] == as_ben[-1]
+    [bens_copy], [finns_copy] = json.loads(bens[-2]), json.loads(finns[-2])
+    assert alike([json.dumps(finns_copy["events"][-1])], {}) == alike(
+        [json.dumps(bens_copy["events"][-1])], {}
+    )
+
+    rows = await db.fetch(
+        "SELECT kind, actor_id, body::text AS body, at FROM events WHERE kind = 'couple.unlinked'"
+    )
+    assert len(rows) == 3 and len({tuple(r) for r in rows}) == 1
+    assert rows[0]["actor_id"] is None

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
+import httpx
 import msgspec
 import pytest
 
@@ -18,7 +19,7 @@ from server.local_time import reading_date
 from server.log.engine import apply_batch, decode_op
 from server.log.scrub import EntryWords, scrub_json, scrubbed
 from tests.nodes import FakeClock, Node, run_node
-from tests.people import Person, assert_problem
+from tests.people import Person, assert_problem, link, sign_up
 from tests.phones import Phone
 from tests.traces import assert_nowhere
 
@@ -416,3 +417,45 @@ async def test_a_batch_rolled_back_by_a_deadlock_is_applied_again(
     assert answer.status_code == 200, answer.text
     state = (await ana.get("/v1/couple/state")).json()
     assert state["reading"]["finished_at"] is not None, state
+
+
+async def test_a_finished_readings_words_deleted_by_ana_vanish_everywhere(
+    couple: tuple[Person, Person], node: Node, client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    """Ben finishes the reading; Ana deletes one of her entries and rewords another (Ben may
+    do neither, nor may Cleo from another couple): Ben's open phone is told, and neither his
+    export, the event log, the state, past readings, a replay nor any table holds her old
+    words; his own entry keeps its words."""
+    ana, ben = couple
+    said = ["I felt alone at dinner", "Ask me how I am", "Why so quiet?"]
+    b = Phone(ben, node.url)
+    await b.connect(after=1)
+    rid = (await ana.applied("reading.start"))["result"]["id"]
+    add = {"reading_id": rid, "section": "concerns", "text": said[0], "request": said[1]}
+    concern = (await ana.applied("reading.entry.add", add))["result"]["id"]
+    add = {"reading_id": rid, "section": "puzzles", "text": said[2]}
+    puzzle = (await ana.applied("reading.entry.add", add))["result"]["id"]
+    await ben.applied(
+        "reading.entry.add", {"reading_id": rid, "section": "wishes", "text": "A walk"}
+    )
+    finished = await ben.applied("reading.finish", {"reading_id": rid})
+    assert [e["text"] for e in finished["result"]["entries"]] == [said[0], said[2], "A walk"]
+
+    hers = {"reading_id": rid, "entry_id": concern}
+    assert_problem(await ben.op("reading.entry.delete", hers), 403, "not_allowed")
+    reword = {"reading_id": rid, "entry_id": puzzle, "text": "Never mind"}
+    assert_problem(await ben.op("reading.entry.edit", reword), 403, "not_allowed")
+    cleo, dan = await sign_up(client, "Cleo"), await sign_up(client, "Dan")
+    await link(cleo, dan)
+    assert_problem(await cleo.op("reading.entry.delete", hers), 404, "not_found")
+
+    gone = await ana.applied("reading.entry.delete", hers)
+    assert (await b.wait_seq(gone["seq"]))["kind"] == "reading.entry_deleted"
+    edited = await ana.applied("reading.entry.edit", reword)
+    assert (await b.wait_seq(edited["seq"]))["body"]["entry"]["text"] == "Never mind"
+    await b.close()
+
+    reading = (await ben.get("/v1/couple/readings")).json()["readings"][0]
+    assert reading["finished_at"] is not None
+    assert [e["text"] for e in reading["entries"]] == ["Never mind", "A walk"]
+    await assert_nowhere(said, couple, [node.url], db)

@@ -250,3 +250,36 @@ async def test_a_changed_then_cleared_note_leaves_no_words_behind(
         ]
         assert all(e["body"]["steps"][0]["done"].get(ana.id) for e in log[1:])
         await assert_nowhere(said, couple, [node.url, node2.url], db)
+
+
+async def test_ana_takes_back_her_notes_in_a_finished_repair(
+    couple: tuple[Person, Person], node: Node, db: asyncpg.Connection
+) -> None:
+    """Ben finishes the repair; Ana clears one of her notes and rewords another (nobody ticks
+    any more, and Ben's note stays his): Ben's open phone is told, and neither his export,
+    the event log, the state, a replay nor any table holds her old words."""
+    ana, ben = couple
+    said = ["I raised my voice", "I will ask first"]
+    b = Phone(ben, node.url)
+    await b.connect(after=1)
+    rid = (await ana.applied("repair.start", {"template": "repair"}))["result"]["id"]
+    mine = {"repair_id": rid, "step": "responsibility", "done": True}
+    plan = {"repair_id": rid, "step": "plan", "done": True}
+    await ana.applied("repair.step.set", mine | {"note": said[0]})
+    await ana.applied("repair.step.set", plan | {"note": said[1]})
+    await ben.applied("repair.step.set", plan | {"note": "I will listen"})
+    await ben.applied("repair.finish", {"repair_id": rid})
+
+    assert_problem(await ana.op("repair.step.set", mine | {"done": False}), 403, "not_allowed")
+    cleared = await ana.applied("repair.step.set", mine | {"note": None})
+    told = await b.wait_seq(cleared["seq"])
+    assert told["body"]["state"] == "finished" and told["body"]["steps"][0]["notes"] == {}
+    reworded = await ana.applied("repair.step.set", plan | {"note": "I will ask"})
+    await b.wait_seq(reworded["seq"])
+    await b.close()
+    assert reworded["result"]["steps"][3]["notes"] == {
+        ana.id: "I will ask",
+        ben.id: "I will listen",
+    }
+    assert all(s["done"].get(ana.id) for s in reworded["result"]["steps"] if s["key"] == "plan")
+    await assert_nowhere(said, couple, [node.url], db)

@@ -290,14 +290,15 @@ async def test_a_stolen_refresh_token_closes_the_sessions_sockets(
 
 
 async def test_unlinking_closes_both_sockets_with_4403(phones: tuple[Phone, Phone]) -> None:
-    """Ben unlinks; both phones get couple.unlinked and then close with 4403."""
+    """Ben unlinks; both phones get couple.unlinked (naming no one) and then close with
+    4403."""
     a, b = phones
     await a.connect(after=1)
     await b.connect(after=1)
     assert (await b.person.delete("/v1/couple")).status_code == 204
     for phone in (a, b):
         unlinked = await phone.wait_for(lambda f: f.get("kind") == "couple.unlinked")
-        assert unlinked["actor_id"] == b.person.id
+        assert unlinked["actor_id"] is None and unlinked["body"] == {"by": None}
         assert await phone.wait_closed() == 4403
 
 

@@ -109,6 +109,7 @@ def notifications(
             collapse_key=collapse,
             ttl_seconds=max(60, ttl_seconds if ttl_seconds is not None else kind.ttl_seconds),
             due_at=due_at,
+            discreet=person.discreet,
         )
         held = kind.quiet and in_quiet_hours(
             person.quiet_start, person.quiet_end, person.timezone, now
@@ -128,5 +129,5 @@ def as_wished_now(n: Notification, people: list[Person]) -> Notification:
             and device.installation_id == n.installation_id
         ):
             title, body = text(n.kind, device.locale, discreet=person.discreet)
-            return msgspec.structs.replace(n, title=title, body=body)
+            return msgspec.structs.replace(n, title=title, body=body, discreet=person.discreet)
     return n

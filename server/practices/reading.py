@@ -1,5 +1,6 @@
 """Daily Temperature Reading ops: one reading per couple per evening, entries edited or
-deleted only by their author, each partner marking themselves done with a section."""
+deleted only by their author (even once the reading is finished), each partner marking
+themselves done with a section."""
 
 from __future__ import annotations
 
@@ -60,10 +61,15 @@ def _check_request(section: str, request: str | None) -> None:
         raise ValidationFailed("Only a concern carries a `request`")
 
 
-def _open(work: CoupleWork, reading_id: uuid.UUID) -> Reading:
+def _known(work: CoupleWork, reading_id: uuid.UUID) -> Reading:
     reading = READINGS.of(work).get(reading_id)
     if reading is None:
         raise NotFound("No such reading")
+    return reading
+
+
+def _open(work: CoupleWork, reading_id: uuid.UUID) -> Reading:
+    reading = _known(work, reading_id)
     if reading.finished_at is not None:
         raise NotAllowed("This reading is finished")
     return reading
@@ -114,8 +120,13 @@ def add_entry(work: CoupleWork, actor: uuid.UUID, body: EntryAddBody) -> Entry:
     return entry
 
 
+# A finished reading takes no new words, but its author may still edit or delete her own
+# entries: what she said must never be held against her by the other keeping the reading
+# finished (deleting takes the words off the server, log and stored answers included).
+
+
 def edit_entry(work: CoupleWork, actor: uuid.UUID, body: EntryEditBody) -> Entry:
-    reading = _open(work, body.reading_id)
+    reading = _known(work, body.reading_id)
     entry = _entry(reading, body.entry_id, actor)
     _check_request(entry.section, body.request)
     edited = msgspec.structs.replace(entry, text=body.text, request=body.request)
@@ -129,7 +140,7 @@ def edit_entry(work: CoupleWork, actor: uuid.UUID, body: EntryEditBody) -> Entry
 
 
 def delete_entry(work: CoupleWork, actor: uuid.UUID, body: EntryRef) -> EntryDeleted:
-    reading = _open(work, body.reading_id)
+    reading = _known(work, body.reading_id)
     entry = _entry(reading, body.entry_id, actor)
     entries = [e for e in reading.entries if e.id != entry.id]
     _put(work, msgspec.structs.replace(reading, entries=entries))
@@ -159,9 +170,7 @@ def section_done(work: CoupleWork, actor: uuid.UUID, body: SectionDoneBody) -> R
 
 
 def finish(work: CoupleWork, actor: uuid.UUID, body: ReadingRef) -> Reading:
-    reading = READINGS.of(work).get(body.reading_id)
-    if reading is None:
-        raise NotFound("No such reading")
+    reading = _known(work, body.reading_id)
     if reading.finished_at is not None:
         return reading  # the other partner finished it a moment ago
     finished = msgspec.structs.replace(reading, finished_at=work.now)

@@ -1,5 +1,6 @@
 """Repair ops: each partner sets their own tick and note on a step (a set, never a toggle,
-so two taps at once converge); either partner finishes or abandons the repair."""
+so two taps at once converge); either partner finishes or abandons the repair, after which
+each may still change or clear only their own notes."""
 
 from __future__ import annotations
 
@@ -39,10 +40,15 @@ def _put(work: CoupleWork, repair: Repair) -> None:
     REPAIRS.of(work).put(repair.id, repair)
 
 
-def _open(work: CoupleWork, repair_id: uuid.UUID) -> Repair:
+def _known(work: CoupleWork, repair_id: uuid.UUID) -> Repair:
     repair = REPAIRS.of(work).get(repair_id)
     if repair is None:
         raise NotFound("No such repair")
+    return repair
+
+
+def _open(work: CoupleWork, repair_id: uuid.UUID) -> Repair:
+    repair = _known(work, repair_id)
     if repair.state != "open":
         raise NotAllowed(f"This repair is {repair.state}")
     return repair
@@ -100,15 +106,27 @@ def with_step_set(
 
 
 def set_step(work: CoupleWork, actor: uuid.UUID, body: RepairStepSetBody) -> Repair:
-    repair = _open(work, body.repair_id)
+    repair = _known(work, body.repair_id)
     changed = with_step_set(repair, actor, body, work.now)
     if changed == repair:
         return repair  # the same tap again: nothing to tell the partner
+    if repair.state != "open":
+        closed_allows(repair, changed, body.step, actor)
     _put(work, changed)
     if _note(repair, body.step, actor) not in (None, _note(changed, body.step, actor)):
         work.forget(NoteWords(repair_id=repair.id, step=body.step, user_id=actor))
     work.emit("repair.step_set", actor, changed)
     return changed
+
+
+def closed_allows(repair: Repair, changed: Repair, step: str, actor: uuid.UUID) -> None:
+    """A closed repair takes no more ticks and no new notes, but a partner may still change
+    or clear a note of her own on it: her words must never outlast her wish to take them
+    back because the repair was finished or abandoned (pure)."""
+    if [s.done for s in changed.steps] != [s.done for s in repair.steps]:
+        raise NotAllowed(f"This repair is {repair.state}: its ticks no longer change")
+    if _note(repair, step, actor) is None:
+        raise NotAllowed(f"This repair is {repair.state}: it takes no new notes")
 
 
 def _note(repair: Repair, key: str, user: uuid.UUID) -> str | None:

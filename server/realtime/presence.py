@@ -70,6 +70,7 @@ async def _announce_offline(
             couple_id is not None
             and user_id in sharing
             and not await is_online(conn, couple_id, user_id)
+            and await _linked(conn, couple_id)
         ):
             changes.append((couple_id, user_id, False))
     if changes:
@@ -105,6 +106,19 @@ async def online_in_couple(conn: Connection, couple_id: uuid.UUID) -> set[uuid.U
         couple_id,
     )
     return {r["user_id"] for r in rows}
+
+
+async def _linked(conn: Connection, couple_id: uuid.UUID) -> bool:
+    """Whether the couple is still linked. A former partner is told nothing of presence: a
+    socket closed by the safety exit (4401, at once) and one closed by an ordinary unlink
+    (4403, after the event) must not tell the partner apart by an ``online: false`` that
+    might beat ``couple.unlinked`` to them."""
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM couples WHERE id = $1 AND unlinked_at IS NULL)",
+            couple_id,
+        )
+    )
 
 
 async def shares_presence(conn: Connection, user_id: uuid.UUID) -> bool:
@@ -210,8 +224,10 @@ async def close_socket(conn: Connection, socket_id: uuid.UUID) -> None:
             await lock_user(conn, row["user_id"])
         if row is not None and row["couple_id"] is not None:
             couple_id, user_id = row["couple_id"], row["user_id"]
-            if not await is_online(conn, couple_id, user_id) and await shares_presence(
-                conn, user_id
+            if (
+                not await is_online(conn, couple_id, user_id)
+                and await shares_presence(conn, user_id)
+                and await _linked(conn, couple_id)
             ):
                 await notify.presence_changed(conn, [(couple_id, user_id, False)])
 

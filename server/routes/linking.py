@@ -57,5 +57,6 @@ class LinkingRoutes(Controller):
 
     @delete("/couple", status_code=204, responses=problems(NotLinked))
     async def unlink(self, caller: CallerDep, conn: Conn, clock: ClockDep) -> None:
-        """Either partner alone unlinks, at once."""
-        await linking.unlink_couple(conn, clock, caller.couple(), caller.user_id)
+        """Either partner alone unlinks, at once. The former partner sees exactly what the
+        safety exit shows them: ``couple.unlinked`` with no actor and ``by`` null."""
+        await linking.unlink_couple(conn, clock, caller.couple())

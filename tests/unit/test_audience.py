@@ -38,9 +38,10 @@ def _person(discreet: bool, locale: str) -> Person:
     )
 
 
-def test_discreet_changes_only_the_words() -> None:
-    """For every kind, a discreet person's notification is a plain one with other words:
-    the same data, priority, collapse key, lifetime and dedupe key."""
+def test_discreet_changes_only_the_words_and_says_so() -> None:
+    """For every kind, a discreet person's notification is a plain one with other words,
+    marked discreet (push.face makes the rest a phone may show neutral): the same data,
+    priority, collapse key, lifetime and dedupe key underneath."""
     now = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)
     for kind in KINDS:
         made = {
@@ -58,11 +59,12 @@ def test_discreet_changes_only_the_words() -> None:
         (plain,), (discreet,) = made[False], made[True]
         assert (plain.notification.title, plain.notification.body) == TEXTS[kind]["fr"]
         assert (discreet.notification.title, discreet.notification.body) == NEUTRAL["fr"]
-        assert msgspec.structs.replace(discreet.notification, title="", body="") == (
-            msgspec.structs.replace(plain.notification, title="", body="")
-        )
+        assert (plain.notification.discreet, discreet.notification.discreet) == (False, True)
+        assert msgspec.structs.replace(
+            discreet.notification, title="", body="", discreet=False
+        ) == (msgspec.structs.replace(plain.notification, title="", body=""))
         again = as_wished_now(plain.notification, [_person(True, "es")])
-        assert (again.title, again.body) == NEUTRAL["es"]
+        assert (again.title, again.body, again.discreet) == (*NEUTRAL["es"], True)
         assert again.dedupe_key == plain.notification.dedupe_key
 
 

@@ -5,6 +5,7 @@ into its exception, as it does when sending)."""
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import json
 import warnings
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ import pytest
 from firebase_admin import _utils as firebase_utils
 from firebase_admin import messaging
 
+from push.face import DISCREET, DISCREET_KIND
 from push.fake_fcm import ERRORS
 from push.fcm import message, outcome, retry_after
 from push.kinds import KINDS
@@ -25,12 +27,14 @@ from tests.unit.dues import BEN, COUPLE, NOW, person
 URL = "https://fcm.googleapis.com/v1/projects/twofold-test/messages:send"
 
 
-def _notification(kind: str, platform: str = "ios", ttl: int | None = None) -> Notification:
+def _notification(
+    kind: str, platform: str = "ios", ttl: int | None = None, discreet: bool = False
+) -> Notification:
     (t,) = notifications(
         message=kind,
         item_key=f"{kind}:item",
         couple_id=COUPLE,
-        people=[person(BEN, platform=platform)],
+        people=[person(BEN, platform=platform, discreet=discreet)],
         ids={"pause_id": "p"},
         now=NOW,
         due_at=NOW,
@@ -79,6 +83,35 @@ def test_each_kind_becomes_the_message_its_registry_entry_says() -> None:
             "TTL": str(kind.ttl_seconds),
             "Topic": n.collapse_key,
         }
+
+
+def test_a_discreet_persons_message_is_one_and_the_same_for_every_kind() -> None:
+    """For a discreet person every kind comes on the ``updates`` channel and thread, under
+    one collapse key, as an ordinary (not time-sensitive) notification, with data that holds
+    neither the kind nor its ids nor a readable dedupe key; only urgency, lifetime and the
+    opaque dedupe key still differ, and none of it names the kind."""
+    shown = []
+    for name, kind in KINDS.items():
+        n = _notification(name, discreet=True)
+        wire = _wire(n)
+        said = json.dumps(wire)
+        assert name not in said and kind.channel not in said and "pause" not in said
+        assert wire["data"] == {
+            "kind": DISCREET_KIND,
+            "couple_id": str(COUPLE),
+            "dedupe_key": hashlib.sha256(n.dedupe_key.encode()).hexdigest()[:32],
+        }
+        assert wire["android"]["collapse_key"] == DISCREET
+        assert wire["android"]["notification"] == {"channel_id": DISCREET, "tag": DISCREET}
+        assert wire["apns"]["headers"]["apns-collapse-id"] == DISCREET
+        assert wire["apns"]["payload"]["aps"]["thread-id"] == DISCREET
+        assert wire["apns"]["payload"]["aps"]["interruption-level"] == "active"
+        assert wire["webpush"]["headers"]["Topic"] == DISCREET
+        del wire["data"]["dedupe_key"], wire["android"]["priority"], wire["android"]["ttl"]
+        del wire["apns"]["headers"]["apns-priority"], wire["apns"]["headers"]["apns-expiration"]
+        del wire["webpush"]["headers"]["Urgency"], wire["webpush"]["headers"]["TTL"]
+        shown.append(wire)
+    assert all(wire == shown[0] for wire in shown)
 
 
 def test_the_channels_are_the_apps_three() -> None:

@@ -283,9 +283,39 @@ def test_a_closed_repair_takes_no_more_changes() -> None:
     apply_op(work, BEN, finish(finished_one))
     apply_op(work, BEN, abandon(abandoned_one))
     assert refused(work, ANA, step(finished_one, "plan", True)) == "not_allowed"
+    assert refused(work, ANA, step(abandoned_one, "plan", True, note="Late")) == "not_allowed"
     assert refused(work, ANA, finish(finished_one)) == "not_allowed"
     assert refused(work, ANA, abandon(finished_one)) == "not_allowed"
     assert refused(work, ANA, finish(abandoned_one)) == "not_allowed"
+
+
+def test_a_closed_repair_still_lets_each_change_or_clear_only_their_own_notes() -> None:
+    """After Ben finishes (or abandons) the repair, Ana rewords one note and clears another
+    and their old words are forgotten; nobody ticks, unticks or adds a note any more, and
+    Ben's note is his alone to take back."""
+    for end in (finish, abandon):
+        work = couple()
+        r = started(work)
+        apply_op(work, ANA, step(r, "impact", True, note="You felt dismissed"))
+        apply_op(work, ANA, step(r, "remorse", False, note="I am sorry"))
+        apply_op(work, BEN, step(r, "plan", True, note="Walk first"))
+        apply_op(work, BEN, end(r))
+        after = later(work, minutes=5)
+        assert refused(after, ANA, step(r, "impact", False)) == "not_allowed"
+        assert refused(after, ANA, step(r, "plan", True)) == "not_allowed"
+        assert refused(after, ANA, step(r, "plan", False, note="Mine too")) == "not_allowed"
+        reworded = apply_op(after, ANA, step(r, "impact", True, note="You felt unheard"))
+        cleared = apply_op(after, ANA, step(r, "remorse", False, note=None))
+        assert reworded.state == cleared.state == ("finished" if end is finish else "abandoned")
+        assert on(cleared, "impact").notes == {str(ANA): "You felt unheard"}
+        assert on(cleared, "remorse").notes == {}
+        assert on(cleared, "plan").notes == {str(BEN): "Walk first"}
+        assert on(cleared, "impact").done == {str(ANA): NOW}
+        assert forgotten(after) == [
+            {"repair_id": str(r.id), "step": key, "user_id": str(ANA)}
+            for key in ("impact", "remorse")
+        ]
+        assert [kind for kind, _, _ in events(after)] == ["repair.step_set"] * 2
 
 
 # -- due work --------------------------------------------------------------------------------

@@ -336,6 +336,14 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
     await assertAccessible(ben);
   });
 
+  it("Ana takes back her words from the finished reading; they leave Ben's tab", async () => {
+    const hers = ana.locator('[data-testid="entry"][data-author="me"]', { hasText: "and kept it warm" });
+    await hers.getByRole("button", { name: "Delete" }).click();
+    await entries(ben, "Plant the tulips together.").waitFor();
+    await ben.locator('[data-testid="entry"]', { hasText: "and kept it warm" }).waitFor({ state: "detached" });
+    await ben.getByTestId("reading-finished").waitFor();
+  });
+
   it("Ana keeps her growth log; the chart shows her weeks, and Ben sees none of it", async () => {
     await go(ana, "Growth");
     await ana.getByText("Only you see this page.").waitFor();
@@ -452,7 +460,7 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
     await ben.getByText("You are signed out everywhere.").waitFor();
     await ben.getByRole("heading", { name: "Make your account" }).waitFor();
     await ana.getByRole("heading", { name: "Link up with your partner" }).waitFor();
-    await ana.getByTestId("parted").filter({ hasText: "You and Ben are no longer linked." }).waitFor();
+    await ana.getByTestId("parted").filter({ hasText: "You are no longer linked." }).waitFor();
   });
 
   it("Ben comes back and invites Ana this time; later Ana unlinks them", async () => {
@@ -476,7 +484,7 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
     await assertAccessible(ana);
     await ana.getByRole("button", { name: "Unlink", exact: true }).click();
     await ana.getByRole("heading", { name: "Link up with your partner" }).waitFor();
-    await ben.getByTestId("parted").filter({ hasText: "You and Ana are no longer linked." }).waitFor();
+    await ben.getByTestId("parted").filter({ hasText: "You are no longer linked." }).waitFor();
   });
 
   it("Ana signs out, and signs in again to her own growth log", async () => {

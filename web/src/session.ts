@@ -159,7 +159,9 @@ export class Session {
   async leave(password: string, erase: boolean): Promise<void> {
     await this.api.leave({ password, erase }); // the Api forgets the tokens too
     const userId = this.me?.id;
-    this.leaveLocally("You are signed out everywhere. Nothing was sent to your partner.");
+    this.leaveLocally(
+      "You are signed out everywhere. Your partner sees only that you are no longer linked, as after any unlinking.",
+    );
     if (userId) indexedDB.deleteDatabase(`twofold:${userId}`);
   }
 
@@ -270,7 +272,9 @@ export class Session {
         break;
       case "couple.unlinked":
         // The couple's screens have nothing to show any more: go where a new link starts.
-        this.patch({ state: null, callback: null, parted: `You and ${partner} are no longer linked.` });
+        // The same words however it ended and whoever ended it: the event says neither, and
+        // a former partner's name may be gone with their account.
+        this.patch({ state: null, callback: null, parted: "You are no longer linked." });
         void this.reloadMe().then(() => navigate("/link"));
         break;
       case "pause.started":

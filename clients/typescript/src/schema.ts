@@ -556,7 +556,12 @@ export interface components {
             repairs: components["schemas"]["Repair"][];
             rituals: components["schemas"]["Ritual"][];
         };
-        /** CoupleUnlinked */
+        /**
+         * CoupleUnlinked
+         * @description The couple ended. Every way out records it alike (v1.2): no actor, and ``by`` always
+         *     null, so the former partner cannot tell who ended it or how. ``by`` stays in the body
+         *     (its type unchanged) for the apps that read it.
+         */
         CoupleUnlinked: {
             by: string | null;
         };

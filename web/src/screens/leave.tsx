@@ -23,8 +23,10 @@ function Unlink() {
         Unlink from {partner}
       </h2>
       <p>
-        You both stop sharing at once. Each of you keeps a copy of what you shared for 30 days
-        (in the export); then it is erased.
+        You both stop sharing at once. {partner} sees only that you are no longer linked, exactly
+        as after the safety exit below: no notification, and nothing about how or why it ended.
+        Each of you keeps a copy of what you shared for 30 days (in the export); then it is
+        erased.
       </p>
       <label class="check">
         <input type="checkbox" checked={sure} onChange={(e) => setSure(e.currentTarget.checked)} />
@@ -54,7 +56,13 @@ function SafetyExit() {
     >
       <p>
         One step: unlinks you, signs you out on every device, and stops every reminder. Your
-        partner is not told why, or that it was you who left, and gets no notification.
+        partner gets no notification and sees only that you are no longer linked, exactly as
+        after an ordinary unlink: not how you left, or why. With only two of you, they can tell
+        that the link ended.
+      </p>
+      <p>
+        Erasing your account also takes your name and what you wrote out of their copy, which
+        they may notice.
       </p>
       <Field
         id="exit-password"

@@ -295,7 +295,6 @@ function AddEntry({ reading, section }: { reading: Reading; section: SectionText
 }
 
 function FinishedReading({ reading }: { reading: Reading }) {
-  const { session } = useSession();
   return (
     <>
       <p class="notice" role="status" data-testid="reading-finished">
@@ -310,12 +309,9 @@ function FinishedReading({ reading }: { reading: Reading }) {
               <p class="muted">Nothing written.</p>
             ) : (
               <ul class="entries">
+                {/* Finished, it takes no new words, but each may still edit or delete their own. */}
                 {entries.map((e) => (
-                  <li key={e.id} class="entry" data-testid="entry">
-                    <div class="who">{session.nameOf(e.author_id)}</div>
-                    <p class="text">{e.text}</p>
-                    {e.request && <p class="text">What would help: {e.request}</p>}
-                  </li>
+                  <EntryItem key={e.id} reading={reading} entry={e} />
                 ))}
               </ul>
             )}
