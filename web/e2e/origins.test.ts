@@ -96,6 +96,14 @@ describe("which pages may open the socket", () => {
     assert.equal(await page.evaluate(tryFetch, crisis()), "blocked");
   });
 
+  it("the API docs render from the node alone, under their own policy", async () => {
+    const page = await (await newContext(browser)).newPage();
+    await page.goto(`${env.url()}/schema/swagger`);
+    await page.getByText("accounts and sessions").first().waitFor();
+    await page.locator(".opblock").first().click();
+    await page.locator(".opblock-body").first().waitFor();
+  });
+
   it("no page was refused anything by its Content-Security-Policy", () => {
     assertNoCspViolations();
   });
