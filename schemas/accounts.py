@@ -90,6 +90,12 @@ class DeleteMe(Base):
     password: Annotated[str, msgspec.Meta(max_length=1024)]
 
 
+class PasswordCheck(Base):
+    """The password asked again before a private screen opens (the web app's screen lock)."""
+
+    password: Annotated[str, msgspec.Meta(max_length=1024)]
+
+
 class PasswordChange(Base):
     current_password: Annotated[str, msgspec.Meta(max_length=1024)]
     new_password: Password

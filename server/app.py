@@ -29,7 +29,7 @@ from server.log import engine
 from server.mail import Mailer
 from server.observability import Metrics, MetricsServer, observed
 from server.op_runner import Fanout, OpRunner
-from server.openapi import PreciseJsonRenderPlugin, PreciseSwaggerRenderPlugin
+from server.openapi import DocsPagePlugin, PreciseJsonRenderPlugin
 from server.options import allow_every_method
 from server.origins import Cors, parse_allow_list
 from server.passwords import Passwords
@@ -57,6 +57,8 @@ MAX_BODY = 64 * 1024
 # Swagger UI (swagger-ui-dist from npm, with its LICENSE), served by the node itself so the
 # docs render with no internet and load no script from a CDN.
 SWAGGER_UI = Path(__file__).parent / "static" / "swagger-ui"
+# Our own two files of that page: what Litestar's page would have written inline.
+SWAGGER_PAGE = Path(__file__).parent / "static" / "swagger-page"
 ASSETS = "/schema/assets"
 
 
@@ -196,7 +198,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             HealthRoutes,
             sync,
             create_static_files_router(
-                path=ASSETS, directories=[SWAGGER_UI], include_in_schema=False
+                path=ASSETS, directories=[SWAGGER_UI, SWAGGER_PAGE], include_in_schema=False
             ),
         ],
         lifespan=[
@@ -222,8 +224,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             path="/schema",
             render_plugins=[
                 PreciseJsonRenderPlugin(path=["/", "/openapi.json"]),
-                PreciseSwaggerRenderPlugin(
+                DocsPagePlugin(
                     path="/swagger",
+                    init_js=f"{ASSETS}/init.js",
+                    page_css=f"{ASSETS}/page.css",
                     js_url=f"{ASSETS}/swagger-ui-bundle.js",
                     css_url=f"{ASSETS}/swagger-ui.css",
                     standalone_preset_js_url=f"{ASSETS}/swagger-ui-standalone-preset.js",

@@ -1,5 +1,6 @@
 """Logs (one line per request: JSON lines for machines, plain lines on a terminal), Prometheus
-metrics on their own address, and the headers every HTTP answer carries.
+metrics on their own address, and the headers every HTTP answer carries (written in
+``browser_policy``).
 
 Logs carry the route's template, never its concrete path or any body, so no password, token,
 invite code or anything a partner wrote can reach them. Metrics labels come from small fixed
@@ -25,20 +26,14 @@ from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
 from prometheus_client.exposition import ThreadingWSGIServer
 
+from server.browser_policy import secured
+
 _LOG_FIELDS = ("method", "route", "status", "ms", "node")
 
 # RFC 9110's methods and PATCH; any other token is counted as OTHER, or each new one sent
 # would be a series kept until the process ends.
 METHODS = frozenset(
     ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
-)
-
-# On every HTTP answer: no content sniffing (a problem+json body is never run as a script),
-# no referrer leaking a path, no framing (clickjacking the API docs).
-SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"x-frame-options", b"DENY"),
 )
 
 
@@ -231,8 +226,8 @@ class MetricsServer:
 
 class Observed:
     """Wraps the Litestar app so that every HTTP request is timed, counted and logged once,
-    and every answer carries ``SECURITY_HEADERS``, including those no route matches
-    (Litestar's own middleware runs only behind a route)."""
+    and every answer carries the security headers (``browser_policy.secured``), including
+    those no route matches (Litestar's own middleware runs only behind a route)."""
 
     def __init__(self, app: Litestar, metrics: Metrics, front: ASGIApp) -> None:
         self.app = app  # the Litestar app, whose services the tests' nodes read
@@ -254,7 +249,7 @@ class Observed:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), *SECURITY_HEADERS]
+                message["headers"] = secured(scope["path"], message.get("headers", ()))
             await send(message)
 
         try:

@@ -3,7 +3,7 @@ that makes the document Litestar generates precise where Litestar cannot be told
 
 Litestar writes a schema for each Struct a route takes or returns. What it cannot know is kept
 elsewhere and added here, in ``precise``, for every way the document leaves the server (the
-JSON and Swagger pages) and for ``docs/openapi.json``:
+JSON that the Swagger page reads too) and for ``docs/openapi.json``:
 
 - the op union as one ``Op`` schema discriminated on ``kind``, with an example of each kind;
 - what each op kind answers (``OpAnswer.<kind>``) and each event kind's body (``Event.<kind>``,
@@ -20,6 +20,7 @@ Generated clients read the result: each union is narrowed by its ``kind`` withou
 from __future__ import annotations
 
 import copy
+import html
 from collections import defaultdict
 from typing import Any
 
@@ -337,8 +338,34 @@ class PreciseJsonRenderPlugin(_Precise, JsonRenderPlugin):
         return super().render(request, self.precise(openapi_schema))
 
 
-class PreciseSwaggerRenderPlugin(_Precise, SwaggerRenderPlugin):
-    """``/schema/swagger``, which carries the document in its page."""
+class DocsPagePlugin(SwaggerRenderPlugin):
+    """``/schema/swagger``: Swagger UI reading the precise document from
+    ``/schema/openapi.json``. Litestar's page carries the document in an inline script and its
+    style inline; this one loads both from files (``init_js``, ``page_css``), so its
+    Content-Security-Policy (``browser_policy.DOCS_POLICY``) allows neither."""
+
+    def __init__(self, *, init_js: str, page_css: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.init_js = init_js
+        self.page_css = page_css
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        return super().render(request, self.precise(openapi_schema))
+        title = html.escape(str(openapi_schema["info"]["title"]))
+        return f"""<!DOCTYPE html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>{title}</title>
+    {self.favicon}
+    <link href="{self.css_url}" rel="stylesheet">
+    <link href="{self.page_css}" rel="stylesheet">
+    <script src="{self.js_url}" defer></script>
+    <script src="{self.standalone_preset_js_url}" defer></script>
+    <script src="{self.init_js}" defer></script>
+  </head>
+  <body>
+    <div id="swagger-container"></div>
+  </body>
+</html>
+""".encode()

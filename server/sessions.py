@@ -1,5 +1,6 @@
-"""Taking an account back: the sessions list, ending sessions, and changing the password;
-and the end of sessions that outlived their lifetime (queries.accounts.UNUSED_FOR, LIFETIME).
+"""Taking an account back: the sessions list, ending sessions, and checking or changing the
+password; and the end of sessions that outlived their lifetime (queries.accounts.UNUSED_FOR,
+LIFETIME).
 
 Ending a session forgets the devices it registered in the same transaction, and every node
 closes its sockets (4401) when that transaction commits.
@@ -60,6 +61,15 @@ async def end_others(conn: Connection, clock: Clock, caller: Caller) -> None:
             conn, caller.user_id, q.ENDED_ELSEWHERE, clock.now(), keep=caller.session_id
         )
         await notify.sessions_ended(conn, ended)
+
+
+async def check_password(
+    pool: Pool, passwords: Passwords, clock: Clock, caller: Caller, password: str, address: str
+) -> None:
+    """The password asked again (a screen lock): nothing changes when it is right; when wrong
+    it is ``unauthorized`` and counts against this session alone, as for a password change."""
+    async with passwords.turn(signed_in=True) as turn:
+        await lockout.confirm_password(pool, turn, caller, password, address, clock.now())
 
 
 async def change_password(

@@ -196,6 +196,7 @@ async def test_a_dead_token_opens_nothing(scene: dict[str, Any], who: str) -> No
             "/v1/me/password",
             {"current_password": person.password, "new_password": "another long one"},
         ),
+        ("POST", "/v1/me/password/check", {"password": person.password}),
         ("POST", "/v1/me/leave", {"password": person.password}),
         ("DELETE", "/v1/me", {"password": person.password}),
         *[

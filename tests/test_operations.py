@@ -96,7 +96,7 @@ async def test_every_answer_carries_the_security_headers(
     client: httpx.AsyncClient, couple: tuple[Person, Person]
 ) -> None:
     """A page, a JSON answer, a problem, an unknown path, a wrong method and the API docs all
-    say nosniff, no referrer and no framing."""
+    say nosniff, no referrer and no framing, and each has a Content-Security-Policy."""
     ana, _ = couple
     answers = [
         await client.get("/healthz"),
@@ -112,6 +112,7 @@ async def test_every_answer_carries_the_security_headers(
         assert r.headers["x-content-type-options"] == "nosniff", (r.url, r.headers)
         assert r.headers["referrer-policy"] == "no-referrer", (r.url, r.headers)
         assert r.headers["x-frame-options"] == "DENY", (r.url, r.headers)
+        assert "default-src 'none'" in r.headers["content-security-policy"], (r.url, r.headers)
 
 
 async def test_the_api_docs_need_no_internet(client: httpx.AsyncClient) -> None:

@@ -237,6 +237,25 @@ async def test_wrong_passwords_to_change_leave_or_erase_count_as_failed_sign_ins
     assert (await ana.get("/v1/me")).status_code == 200
 
 
+async def test_a_screen_lock_checks_the_password_against_this_session_only(
+    client: httpx.AsyncClient,
+) -> None:
+    """Ana's web app asks her password again before her growth log opens: the right one is
+    204 and ends nothing; ten wrong guesses from whoever holds that browser are unauthorized,
+    then even the right one is refused there, while her phone's session checks it fine."""
+    ana = await sign_up(client, "Ana")
+    phone = await signed_in_on(client, ana, "ana-phone")
+    assert (await ana.post("/v1/me/password/check", {"password": PASSWORD})).status_code == 204
+    assert (await phone.get("/v1/me")).status_code == 200
+    for _ in range(10):
+        r = await ana.post("/v1/me/password/check", {"password": "maybe this one"})
+        assert_problem(r, 401, "unauthorized")
+    r = await ana.post("/v1/me/password/check", {"password": PASSWORD})
+    assert_problem(r, 429, "rate_limited")
+    assert (await phone.post("/v1/me/password/check", {"password": PASSWORD})).status_code == 204
+    assert (await ana.get("/v1/me")).status_code == 200
+
+
 async def test_the_migration_binds_todays_devices_to_their_owners_newest_live_session(
     database_url: str,
 ) -> None:

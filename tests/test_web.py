@@ -149,3 +149,54 @@ async def test_without_a_web_dir_the_root_is_the_apis_404(client: httpx.AsyncCli
     """A node with no web app answers / as it always has: not_found, as problem+json."""
     assert_problem(await client.get("/"), 404, "not_found")
     assert_problem(await client.get("/some/client/route"), 404, "not_found")
+
+
+def _policy(r: httpx.Response) -> dict[str, list[str]]:
+    """The Content-Security-Policy of an answer, directive by directive."""
+    directives = [d.split() for d in r.headers["content-security-policy"].split(";")]
+    return {d[0]: d[1:] for d in directives if d}
+
+
+APP_POLICY = {
+    "default-src": ["'none'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+}
+
+
+async def test_every_page_runs_only_its_own_scripts(browser: httpx.AsyncClient) -> None:
+    """The app's page (at / and on its routes), its assets, the API's answers and problems
+    all carry one strict policy: scripts, styles, images and connections from the node
+    alone, nothing inline, no eval, no plugins, no <base>, no framing; with it, a
+    Permissions-Policy that refuses camera, microphone, location, payment and USB, and a
+    window and resources of the app's own (COOP, CORP)."""
+    for path in ("/", "/crisis", "/leave", "/assets/app-3f9a1c.js", "/healthz", "/v1/me"):
+        r = await browser.get(path)
+        assert _policy(r) == APP_POLICY, path
+        assert r.headers["cross-origin-opener-policy"] == "same-origin", path
+        assert r.headers["cross-origin-resource-policy"] == "same-origin", path
+        denied = dict(f.split("=") for f in r.headers["permissions-policy"].split(", "))
+        for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
+            assert denied[feature] == "()", (path, feature)
+    assert "'unsafe-inline'" not in (await browser.get("/")).headers["content-security-policy"]
+
+
+async def test_the_api_docs_have_a_policy_of_their_own(browser: httpx.AsyncClient) -> None:
+    """/schema/swagger runs its own scripts from the node, with no inline script or style
+    (the document is fetched from /schema/openapi.json); only its icons are data: images."""
+    r = await browser.get("/schema/swagger")
+    policy = _policy(r)
+    assert policy["script-src"] == ["'self'"]
+    assert policy["style-src"] == ["'self'"]
+    assert policy["img-src"] == ["'self'", "data:"]
+    assert policy["default-src"] == ["'none'"] and policy["frame-ancestors"] == ["'none'"]
+    assert "<script>" not in r.text and "<style" not in r.text and "style=" not in r.text
+    for asset in ("/schema/assets/init.js", "/schema/assets/page.css"):
+        assert (await browser.get(asset)).status_code == 200, asset
+    assert "SwaggerUIBundle" in (await browser.get("/schema/assets/init.js")).text

@@ -9,7 +9,15 @@ from typing import Annotated
 from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody, PathParameter
 
-from schemas.accounts import DeleteMe, Leave, MePatch, PasswordChange, SessionView, User
+from schemas.accounts import (
+    DeleteMe,
+    Leave,
+    MePatch,
+    PasswordChange,
+    PasswordCheck,
+    SessionView,
+    User,
+)
 from schemas.export import Export
 from server import accounts, export, leaving, sessions
 from server.deps import (
@@ -84,6 +92,26 @@ class MeRoutes(Controller):
         its sockets close and its devices are forgotten. A wrong ``current_password`` counts
         as a failed sign-in."""
         await sessions.change_password(pool, passwords, clock, caller, data, address)
+
+    @post(
+        "/password/check",
+        status_code=204,
+        responses=problems(RateLimited),
+        dependencies=CALLER_WITHOUT_HELD_CONNECTION,
+    )
+    async def check_password(
+        self,
+        data: JSONBody[PasswordCheck],
+        caller: CallerDep,
+        pool: PoolDep,
+        passwords: PasswordsDep,
+        clock: ClockDep,
+        address: AddressDep,
+    ) -> None:
+        """Whether ``password`` is the caller's (an app asks again before a private screen
+        opens after a while away). Nothing changes; a wrong one is ``unauthorized`` and counts
+        as a failed sign-in of this session only, as for a password change (v1.2)."""
+        await sessions.check_password(pool, passwords, clock, caller, data.password, address)
 
     @get("/sessions", responses=problems())
     async def list_sessions(

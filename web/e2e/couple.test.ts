@@ -5,6 +5,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import {
   assertAccessible,
   assertFitsWidth,
+  assertNoCspViolations,
   entries,
   env,
   go,
@@ -439,7 +440,10 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
       await ben.getByTestId("help-now").click();
       await ben.getByRole("heading", { name: "Help, now" }).waitFor();
       await ben.getByTestId("crisis-lines").getByRole("link", { name: "Call 988" }).waitFor();
+      // The crisis screen took the place of the one it was opened from: Back passes it by.
       await ben.goBack();
+      await ben.getByRole("heading", { level: 1 }).waitFor();
+      assert.notEqual(new URL(ben.url()).pathname, "/crisis");
     }
     await ben.getByTestId("help-now").click();
     await ben.getByLabel("Where you are").selectOption("GB");
@@ -499,6 +503,10 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
     await ana.getByRole("heading", { name: "Link up with your partner" }).waitFor();
     await ana.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Growth" }).click();
     await ana.getByTestId("growth-entries").filter({ hasText: "Asked for the walk instead of sulking." }).waitFor();
+  });
+
+  it("no page was refused anything by its Content-Security-Policy", () => {
+    assertNoCspViolations();
   });
 });
 

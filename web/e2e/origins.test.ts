@@ -4,7 +4,7 @@ import { type Server, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { env, launch } from "./support.js";
+import { assertNoCspViolations, env, launch, newContext } from "./support.js";
 
 /** A page of another origin, served for real on loopback: the browser treats it as it would
  * any site (a made-up page on a made-up host would be kept off loopback by the browser
@@ -71,15 +71,17 @@ describe("which pages may open the socket", () => {
   });
 
   async function pageOn(origin: string): Promise<Page> {
-    const page = await (await browser.newContext()).newPage();
+    const page = await (await newContext(browser)).newPage();
     await page.goto(`${origin}/`);
     return page;
   }
 
-  it("the app's own page opens it", async () => {
-    const page = await (await browser.newContext()).newPage();
+  it("the app's own page opens it, under its Content-Security-Policy", async () => {
+    const page = await (await newContext(browser)).newPage();
     await page.goto(`${env.url()}/crisis`);
     assert.equal(await page.evaluate(tryOpen, socket()), "open");
+    // connect-src 'self' covers the socket (ws: on http, wss: on https, as CSP3 has it).
+    assert.match((await page.request.get(`${env.url()}/crisis`)).headers()["content-security-policy"] ?? "", /connect-src 'self'/);
   });
 
   it("a page on an allowed origin opens it, and may read the API", async () => {
@@ -92,5 +94,17 @@ describe("which pages may open the socket", () => {
     const page = await pageOn(originOf(other));
     assert.equal(await page.evaluate(tryOpen, socket()), "refused");
     assert.equal(await page.evaluate(tryFetch, crisis()), "blocked");
+  });
+
+  it("the API docs render from the node alone, under their own policy", async () => {
+    const page = await (await newContext(browser)).newPage();
+    await page.goto(`${env.url()}/schema/swagger`);
+    await page.getByText("accounts and sessions").first().waitFor();
+    await page.locator(".opblock").first().click();
+    await page.locator(".opblock-body").first().waitFor();
+  });
+
+  it("no page was refused anything by its Content-Security-Policy", () => {
+    assertNoCspViolations();
   });
 });

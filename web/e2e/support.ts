@@ -1,10 +1,10 @@
 // What every browser story needs: the servers' URLs, Chromium, two partners' tabs.
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
+import { type Browser, type BrowserContext, type BrowserContextOptions, type Page, chromium } from "playwright-core";
 
 function need(name: string): string {
   const value = process.env[name];
@@ -40,13 +40,41 @@ export async function launch(): Promise<Browser> {
   });
 }
 
+/** Everything the pages' Content-Security-Policy refused, in any context of the suite. */
+const refused: string[] = [];
+
+/** A browser context whose every page reports what its Content-Security-Policy refuses (the
+ * `securitypolicyviolation` event, and the console's word for it): `assertNoCspViolations`
+ * fails the suite on any. Every context of the browser tests is made here. */
+export async function newContext(browser: Browser, options: BrowserContextOptions = {}): Promise<BrowserContext> {
+  const context = await browser.newContext(options);
+  await context.exposeBinding("__twofoldRefused", ({ page }, what: string) => {
+    refused.push(`${page.url()}: ${what}`);
+  });
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      const report = (window as unknown as { __twofoldRefused(what: string): void }).__twofoldRefused;
+      void report(`${e.effectiveDirective} refused ${e.blockedURI || "inline"} (${e.sourceFile}:${e.lineNumber})`);
+    });
+  });
+  context.on("console", (message) => {
+    if (/Content.Security.Policy/i.test(message.text())) refused.push(`${message.page()?.url()}: ${message.text()}`);
+  });
+  return context;
+}
+
+/** No page so far was refused anything by its policy: the app works under it as served. */
+export function assertNoCspViolations(): void {
+  assert.deepEqual(refused, [], "the Content-Security-Policy refused something");
+}
+
 /** A partner's browser: its own storage, its own clock-less page, failures on the console. */
 export async function tab(
   browser: Browser,
   url: string,
   options: { phone?: boolean; name: string },
 ): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({
+  const context = await newContext(browser, {
     viewport: options.phone ? { width: 375, height: 812 } : { width: 1100, height: 900 },
     locale: "en-US",
     timezoneId: "Europe/Berlin",
@@ -68,12 +96,13 @@ export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
-const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+// Run through the DevTools protocol, not as a <script> the page's policy would refuse.
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 /** axe-core finds nothing on the page against WCAG 2.1 A and AA: names for every control,
  * text contrast of 4.5:1, landmarks, headings in order... */
 export async function assertAccessible(page: Page): Promise<void> {
-  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ path: AXE });
+  if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(AXE);
   const violations = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<AxeResults> } }).axe;
     const results = await axe.run(document, {

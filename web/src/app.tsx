@@ -11,6 +11,7 @@ import { RepairScreen } from "./screens/repair";
 import { RitualsScreen } from "./screens/rituals";
 import { SessionsScreen } from "./screens/sessions";
 import { SettingsScreen } from "./screens/settings";
+import { Private } from "./screens/unlock";
 import { WelcomeScreen } from "./screens/welcome";
 import { useStore } from "./store";
 import { countdown } from "./time";
@@ -83,13 +84,25 @@ function Screen({ route }: { route: Route }) {
     case "/rituals":
       return <RitualsScreen />;
     case "/growth":
-      return <GrowthScreen />;
+      return (
+        <Private>
+          <GrowthScreen />
+        </Private>
+      );
     case "/settings":
       return <SettingsScreen />;
     case "/sessions":
-      return <SessionsScreen />;
+      return (
+        <Private>
+          <SessionsScreen />
+        </Private>
+      );
     case "/leave":
-      return <LeaveScreen />;
+      return (
+        <Private>
+          <LeaveScreen />
+        </Private>
+      );
     case "/crisis":
       return <CrisisScreen />;
     case "/":

@@ -47,9 +47,14 @@ window.addEventListener("popstate", () => {
   location$.set({ route: parse(window.location.pathname), moves: location$.value.moves + 1 });
 });
 
+// Screens that leave no entry in the tab's history: going to one, or from one, replaces the
+// entry it takes, so Back never shows that she looked for help or for the way out.
+const UNRECORDED: readonly Route[] = ["/crisis", "/leave"];
+
 export function navigate(route: Route, replace = false): void {
-  if (route === location$.value.route) return;
-  if (replace) history.replaceState(null, "", route);
+  const from = location$.value.route;
+  if (route === from) return;
+  if (replace || UNRECORDED.includes(route) || UNRECORDED.includes(from)) history.replaceState(null, "", route);
   else history.pushState(null, "", route);
   location$.set({ route, moves: location$.value.moves + 1 });
 }

@@ -15,8 +15,10 @@ import {
   type SyncStatus,
   type User,
 } from "./client";
+import { ScreenLock } from "./lock";
 import { navigate } from "./router";
 import { Store } from "./store";
+import { forgetDatabases, forgetStorage } from "./traces";
 
 export type Phase = "loading" | "unreachable" | "signed_out" | "unlinked" | "linked";
 
@@ -44,6 +46,8 @@ export interface View {
 }
 
 const INSTALLATION_KEY = "twofold:installation";
+// LocalStorageTokenStore's own default key.
+const TOKENS_KEY = "twofold:tokens";
 
 function installationId(): string {
   let id = localStorage.getItem(INSTALLATION_KEY);
@@ -63,10 +67,14 @@ export class Session {
   readonly view: Store<View>;
   /** Polite announcements for screen readers: what the partner just did. */
   readonly said = new Store<string>("");
+  /** The optional screen lock of the private screens. */
+  readonly lock = new ScreenLock();
   private readonly tokens = new LocalStorageTokenStore();
   private sync: SyncClient | null = null;
   private pendingStore: IndexedDbPendingStore | null = null;
   private unsubscribe: (() => void)[] = [];
+  /** The last sweep of this browser's storage, for a sign-in to wait on. */
+  private forgetting: Promise<void> = Promise.resolve();
 
   constructor(readonly baseUrl: string) {
     this.api = new Api({ baseUrl, tokens: this.tokens });
@@ -93,6 +101,12 @@ export class Session {
       this.patch({ online: true });
       if (this.view.value.phase === "unreachable") void this.boot();
       else this.sync?.start();
+    });
+    // Signed out in another tab (its sweep removed the tokens): this one leaves too.
+    window.addEventListener("storage", (e) => {
+      if ((e.key === TOKENS_KEY || e.key === null) && e.newValue === null && this.me) {
+        this.leaveLocally("You signed out in another tab.");
+      }
     });
   }
 
@@ -122,11 +136,14 @@ export class Session {
       return;
     }
     try {
-      await this.enter(await this.api.request<User>("GET", "/v1/me"));
+      const user = await this.api.request<User>("GET", "/v1/me");
+      this.lock.use(user.id); // opened again: the time away counts
+      await this.enter(user);
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) {
-        await this.tokens.save(null);
-        this.patch({ phase: "signed_out" });
+        // The tokens were refused (the session ended while the app was closed): nothing of
+        // that person stays here either.
+        this.leaveLocally(null);
       } else {
         this.patch({ phase: "unreachable" });
       }
@@ -134,17 +151,27 @@ export class Session {
   }
 
   async signUp(body: { email: string; password: string; display_name: string }): Promise<void> {
+    await this.forgetting; // a database of the last person's may still be going
     const user = await this.api.signUp({
       ...body,
       timezone: localTimeZone(),
       installation_id: installationId(),
     });
+    this.lock.signedIn(user.id);
     await this.enter(user);
   }
 
   async signIn(body: { email: string; password: string }): Promise<void> {
+    await this.forgetting;
     const user = await this.api.signIn({ ...body, installation_id: installationId() });
+    this.lock.signedIn(user.id);
     await this.enter(user);
+  }
+
+  /** The screen lock's question: the server says whether this is the password. */
+  async unlock(password: string): Promise<void> {
+    await this.api.request("POST", "/v1/me/password/check", { password });
+    this.lock.unlock();
   }
 
   async signOut(): Promise<void> {
@@ -158,11 +185,9 @@ export class Session {
   /** The safety exit: unlink, end every session, forget devices; with erase, the account too. */
   async leave(password: string, erase: boolean): Promise<void> {
     await this.api.leave({ password, erase }); // the Api forgets the tokens too
-    const userId = this.me?.id;
     this.leaveLocally(
       "You are signed out everywhere. Your partner sees only that you are no longer linked, as after any unlinking.",
     );
-    if (userId) indexedDB.deleteDatabase(`twofold:${userId}`);
   }
 
   async unlink(): Promise<void> {
@@ -201,9 +226,21 @@ export class Session {
     this.startSync(user);
   }
 
+  /** Every way out (sign-out, a session ended elsewhere or refused, leave, erase) ends here:
+   * nothing of the person stays in this browser, on disk or in memory. */
   private leaveLocally(farewell: string | null): void {
+    const userId = this.me?.id;
+    const pending = this.pendingStore;
     this.stopSync();
     void this.tokens.save(null);
+    forgetStorage();
+    // The pending ops' database closes first: deleting it waits for every connection to end.
+    this.forgetting = (async () => {
+      await pending?.close();
+      await forgetDatabases(userId ? [`twofold:${userId}`] : []);
+    })();
+    this.lock.use(null);
+    this.said.set("");
     this.view.update((v) => ({
       ...v,
       phase: "signed_out",

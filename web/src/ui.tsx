@@ -1,6 +1,7 @@
 import type { ComponentChildren, JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, OpError } from "./client";
+import { quickExit } from "./exit";
 import { useRoute } from "./router";
 
 /** A screen: its heading takes focus after an in-app navigation, so screen readers follow. */
@@ -179,4 +180,17 @@ export function useOptimistic<T>(server: T): [T, (value: T) => void, () => void]
     if (local && Object.is(local.value, server)) setLocal(null);
   }, [server, local]);
   return [local ? local.value : server, (value: T) => setLocal({ value }), () => setLocal(null)];
+}
+
+/** The quick exit, where she may need it most (the crisis and leave screens): at the top, in
+ * plain sight, with the keys that do the same anywhere. */
+export function QuickExit() {
+  return (
+    <div class="quick-exit">
+      <button type="button" class="quiet" onClick={quickExit} data-testid="quick-exit">
+        Quick exit
+      </button>
+      <span class="hint">Leaves for a weather page at once. Or press Esc twice.</span>
+    </div>
+  );
 }

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { CrisisLine, CrisisResources } from "../client";
 import { useSession } from "../context";
-import { ErrorText, Screen } from "../ui";
+import { ErrorText, QuickExit, Screen } from "../ui";
 
 const COUNTRIES: [string, string][] = [
   ["US", "United States"],
@@ -22,17 +22,19 @@ function guessCountry(): string {
   return COUNTRIES.some(([code]) => code === region) ? region! : "US";
 }
 
+// For this tab only (and forgotten on sign-out with every other `twofold:` key): where she
+// looked for help is nothing to leave behind in the browser.
 const COUNTRY_KEY = "twofold:crisis-country";
 const UNAVAILABLE = "The lines can't be loaded right now. If you are in danger, call your local emergency number.";
 
 /** Crisis and domestic-violence lines: needs no account, one tap from every screen. */
 export function CrisisScreen() {
   const { session } = useSession();
-  const [country, setCountry] = useState(() => localStorage.getItem(COUNTRY_KEY) ?? guessCountry());
+  const [country, setCountry] = useState(() => sessionStorage.getItem(COUNTRY_KEY) ?? guessCountry());
   const [resources, setResources] = useState<CrisisResources | null>(null);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
-    localStorage.setItem(COUNTRY_KEY, country);
+    sessionStorage.setItem(COUNTRY_KEY, country);
     // Only the country asked last may fill the page: an earlier answer can arrive after it.
     let current = true;
     setError(null);
@@ -54,6 +56,7 @@ export function CrisisScreen() {
   const home = resources?.lines.filter((l) => l.kind === "domestic_violence") ?? [];
   return (
     <Screen title="Help, now">
+      <QuickExit />
       <p>
         If you or someone else is in danger, call your local emergency number. If things at home
         feel unsafe, or a conversation is more than the two of you can hold, these people are

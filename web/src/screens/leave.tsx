@@ -1,11 +1,12 @@
 import { useState } from "preact/hooks";
 import { useSession } from "../context";
-import { ActionForm, ErrorText, Field, Screen, useAction } from "../ui";
+import { ActionForm, ErrorText, Field, QuickExit, Screen, useAction } from "../ui";
 
 export function LeaveScreen() {
   const { view } = useSession();
   return (
     <Screen title={view.phase === "linked" ? "Unlink, or leave safely" : "Leave safely"}>
+      <QuickExit />
       {view.phase === "linked" && <Unlink />}
       <SafetyExit />
     </Screen>

@@ -136,7 +136,7 @@ function LivePause({ pause, left }: { pause: Pause; left: number }) {
           </button>
         )}
       </div>
-      <p class="muted" style={{ color: "inherit" }}>
+      <p>
         {pause.minutes} minutes in all{room < 10 ? ", the longest a pause can be" : ""}.
       </p>
       <ErrorText error={ack.error ?? extend.error ?? end.error} />

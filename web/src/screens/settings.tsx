@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { Couple, NotificationPrefs, User } from "../client";
 import { useSession } from "../context";
+import { LOCK_CHOICES, type LockMinutes } from "../lock";
 import { Link } from "../router";
 import { ActionForm, ErrorText, Field, Screen, useAction, useOptimistic } from "../ui";
 
@@ -17,6 +18,7 @@ export function SettingsScreen() {
     <Screen title="Settings">
       <Notifications />
       <Privacy />
+      <ScreenLockSetting />
       {view.phase === "linked" && <CoupleSettings />}
       <section class="card" aria-labelledby="account-heading">
         <h2 id="account-heading">
@@ -200,5 +202,39 @@ function CoupleSettings() {
         onInput={(e) => setReadingTime(e.currentTarget.value)}
       />
     </ActionForm>
+  );
+}
+
+function ScreenLockSetting() {
+  const { session } = useSession();
+  const [minutes, setMinutes] = useState<LockMinutes>(session.lock.minutes);
+  return (
+    <section class="card" aria-labelledby="lock-heading">
+      <h2 id="lock-heading">On a shared computer</h2>
+      <div class="field">
+        <label for="screen-lock">Ask for my password again after</label>
+        <span class="hint" id="screen-lock-hint">
+          Your growth log, where you're signed in and the way out will ask first once you've
+          been away this long. Kept in this browser until you sign out.
+        </span>
+        <select
+          id="screen-lock"
+          aria-describedby="screen-lock-hint"
+          value={minutes ?? ""}
+          onChange={(e) => {
+            const value = e.currentTarget.value ? (Number(e.currentTarget.value) as LockMinutes) : null;
+            session.lock.minutes = value;
+            setMinutes(value);
+          }}
+        >
+          <option value="">Never (off)</option>
+          {LOCK_CHOICES.map((m) => (
+            <option key={m} value={m}>
+              {m === 1 ? "1 minute away" : `${m} minutes away`}
+            </option>
+          ))}
+        </select>
+      </div>
+    </section>
   );
 }
