@@ -1,9 +1,10 @@
 """``POST /v1/me/leave``: the safety exit, for someone who needs to be gone in one step.
 
 One transaction unlinks the couple (with no actor: nothing tells the former partner who left,
-or why), ends every session of the person, this one included, forgets every device and
-cancels every due row about them. At commit every node closes the person's sockets (4401) and
-the partner's (4403, after ``couple.unlinked``). No notification is sent about it.
+or why), ends every session of the person, this one included, and every device's trust,
+forgets every device and cancels every due row about them. At commit every node closes the
+person's sockets (4401) and the partner's (4403, after ``couple.unlinked``). No notification is
+sent about it.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from server.realtime import notify
 
 
 async def leave(
-    pool: Pool, passwords: Passwords, clock: Clock, caller: Caller, data: Leave, address: str
+    pool: Pool, passwords: Passwords, clock: Clock, caller: Caller, data: Leave
 ) -> None:
     async with passwords.turn(signed_in=True) as turn:
-        await lockout.confirm_password(pool, turn, caller, data.password, address, clock.now())
+        await lockout.confirm_password(pool, turn, caller, data.password, clock.now())
     async with pool.acquire() as conn, conn.transaction():
         user = await q.get_user(conn, caller.user_id)
         if user is None:

@@ -82,7 +82,8 @@ async def sign_up(
     )
     assert r.status_code == 201, r.text
     body = r.json()
-    return Person(client, name, email, PASSWORD, body["user"], body["tokens"])
+    secret = {"device_secret": body["device_secret"]}
+    return Person(client, name, email, PASSWORD, body["user"], body["tokens"], extra=secret)
 
 
 async def link(a: Person, b: Person) -> dict[str, Any]:
