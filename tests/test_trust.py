@@ -389,3 +389,30 @@ async def test_no_installation_id_is_shown_in_the_sessions_list_or_the_export(
     assert len(export.json()["sessions"]) == 3 and installation not in export.text
     [trust] = export.json()["trusted_devices"]  # the phone's ended when it signed out
     assert set(trust) == {"platform", "created_at", "last_used_at"}
+
+
+async def test_made_up_and_oversized_secrets_gain_nothing(
+    client: httpx.AsyncClient, node: Node, db: asyncpg.Connection
+) -> None:
+    """Over-long secrets and codes are refused as invalid; a made-up secret, or Ben's own for
+    his account, is a stranger's at Ana's (counted by address and against her email); a
+    trusted device's path that is no id is not found."""
+    ana, _ = await signed_up(client, "Ana", "198.51.100.1")
+    ben, bens_phone = await signed_up(client, "Ben", "203.0.113.7")
+    for field in ("device_secret", "email_code"):
+        r = await bens_phone.sign_in(ana, WRONG, **{field: "x" * 65})
+        assert [e["field"] for e in assert_problem(r, 400, "validation_failed")["errors"]] == [
+            field
+        ]
+    reset = {"email": ana.email, "code": "ABCD-EFGH", "new_password": NEW_PASSWORD}
+    r = await client.post("/v1/password-resets/confirm", json=reset | {"device_secret": "x" * 65})
+    assert_problem(r, 400, "validation_failed")
+    for secret in (bens_phone.secret, "made-up", ""):
+        r = await Device(client, "203.0.113.7", secret).sign_in(ana, WRONG)
+        assert_problem(r, 401, "unauthorized")
+    assert (
+        await db.fetchval("SELECT count(*) FROM rate_limit_hits WHERE subject = $1", ana.email) == 3
+    )
+    r = await ana.delete("/v1/me/trusted-devices/not-an-id")
+    assert r.status_code == 404, r.text
+    assert len(await trusted(ana)) == 1 and len(await trusted(ben)) == 1
