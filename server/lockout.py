@@ -87,7 +87,7 @@ async def email_proven(conn: Connection, email: str, code: str | None, now: date
 
 _PROVE_IT = (
     "Too many sign-in attempts for this email, or from this network. A code can be mailed to "
-    "the email to prove it is yours; or wait and try again."
+    "the email to prove it is yours."
 )
 
 
