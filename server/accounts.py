@@ -192,6 +192,7 @@ async def erase(conn: Connection, user: User, *, unlinked_now: uuid.UUID | None)
     the person's words at once); every socket of theirs closes at commit."""
     traces = await q.client_keys(conn, user.id)
     await erasure.erase_person(conn, user.id, unlinked_now=unlinked_now)
-    await ratelimit.forget_subjects(conn, [user.email.lower(), str(user.id), *traces])
+    subjects = [*lockout.email_subjects(user.email.lower()), str(user.id), *traces]
+    await ratelimit.forget_subjects(conn, subjects)
     await q.delete_user(conn, user.id)
     await notify.user_gone(conn, user.id)

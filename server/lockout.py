@@ -50,6 +50,15 @@ def address_key(address: str) -> str:
     return f"address:{counted_as(address)}"
 
 
+def proven_key(email: str) -> str:
+    return f"email_code:{email}"
+
+
+def email_subjects(email: str) -> list[str]:
+    """Every count kept under this (lowercased) email: what erasing its account forgets."""
+    return [email, proven_key(email)]
+
+
 class Attempt(msgspec.Struct, frozen=True):
     """One sign-in attempt: the email it is for, where it came from, and what it proved."""
 
@@ -70,7 +79,7 @@ class Attempt(msgspec.Struct, frozen=True):
         if self.trust_id is not None:
             return f"trusted:{self.trust_id}"
         if self.proven_email:
-            return f"email_code:{self.email}"
+            return proven_key(self.email)
         return address_key(self.address)
 
 

@@ -40,8 +40,9 @@ async def find(
     conn: Connection, user_id: uuid.UUID | None, secret: str | None, now: datetime
 ) -> uuid.UUID | None:
     """The account's trust this secret proves, or None (no secret, another account's, one
-    replaced by a later sign-in, or a trust that ended)."""
-    if user_id is None or secret is None:
+    replaced by a later sign-in, or a trust that ended). Looked up whether or not the account
+    exists, so the answer's timing says nothing about which emails have one."""
+    if secret is None:
         return None
     return await q.find(conn, user_id, secret_hash(secret), now)
 

@@ -23,7 +23,7 @@ _WITH_SESSION = "trusted_devices t LEFT JOIN sessions s ON s.id = t.session_id"
 
 
 async def find(
-    conn: Connection, user_id: uuid.UUID, secret_hash: bytes, now: datetime
+    conn: Connection, user_id: uuid.UUID | None, secret_hash: bytes, now: datetime
 ) -> uuid.UUID | None:
     """The account's trust holding this secret, if it is still in use; else None."""
     found: uuid.UUID | None = await conn.fetchval(
