@@ -21,9 +21,20 @@ from schemas.base import (
 from schemas.devices import InstallationId, Platform
 
 # What a trusted device was given at its last sign-in (32 random bytes, URL-safe base64).
-DeviceSecret = Annotated[str, msgspec.Meta(max_length=64)]
+DeviceSecret = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=64,
+        description="The device_secret this device's last sign-in to the account answered.",
+    ),
+]
 # A code mailed to the email to prove it (v1.2; checked once the mailed codes exist).
-EmailCode = Annotated[str, msgspec.Meta(max_length=64)]
+EmailCode = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=64, description="A code mailed to the email, after email_code_required."
+    ),
+]
 
 
 class SignUp(Base):

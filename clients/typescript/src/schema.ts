@@ -1439,6 +1439,7 @@ export interface components {
         PasswordResetConfirm: {
             /** @description As mailed; case, spaces, dashes ignored. */
             code: string;
+            /** @description The device_secret this device's last sign-in to the account answered. */
             device_secret?: string | null;
             email: string;
             /** @example correct horse battery */
@@ -1960,8 +1961,10 @@ export interface components {
         };
         /** SignIn */
         SignIn: {
+            /** @description The device_secret this device's last sign-in to the account answered. */
             device_secret?: string | null;
             email: string;
+            /** @description A code mailed to the email, after email_code_required. */
             email_code?: string | null;
             installation_id?: string | null;
             password: string;
