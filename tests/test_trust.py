@@ -6,6 +6,7 @@ The node believes X-Forwarded-For from loopback, so each device here has its own
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,7 @@ import asyncpg
 import httpx
 import pytest
 
+from server.db import migration_files
 from tests.nodes import FakeClock, Node
 from tests.people import PASSWORD, Person, assert_problem, sign_up
 from tests.test_password_resets import asked_code
@@ -416,3 +418,41 @@ async def test_made_up_and_oversized_secrets_gain_nothing(
     r = await ana.delete("/v1/me/trusted-devices/not-an-id")
     assert r.status_code == 404, r.text
     assert len(await trusted(ana)) == 1 and len(await trusted(ben)) == 1
+
+
+async def test_the_migration_forgets_the_installation_ids_sessions_kept(database_url: str) -> None:
+    """Sessions kept the installation id each signed in with: after the migration none does, and
+    the index that found an installation's past sessions is gone."""
+    admin = await asyncpg.connect(database_url)
+    name = f"twofold_migration_{uuid.uuid4().hex[:12]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        conn = await asyncpg.connect(database_url, database=name)
+        try:
+            files = migration_files()
+            trust = next(p for p in files if p.name == "0016_trusted_devices.sql")
+            for path in files[: files.index(trust)]:
+                await conn.execute(path.read_text())
+            ana = uuid.uuid4()
+            await conn.execute(
+                """INSERT INTO users (id, email, password_hash, display_name, timezone, created_at)
+                   VALUES ($1, 'ana@example.org', 'x', 'Ana', 'UTC', now())""",
+                ana,
+            )
+            await conn.execute(
+                """INSERT INTO sessions (id, user_id, created_at, last_used_at, installation_id)
+                   VALUES ($1, $2, now(), now(), 'ana-phone')""",
+                uuid.uuid4(),
+                ana,
+            )
+            await conn.execute(trust.read_text())
+            assert await conn.fetchval("SELECT count(installation_id) FROM sessions") == 0
+            indexes = await conn.fetch(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'sessions'"
+            )
+            assert "sessions_installation" not in {r["indexname"] for r in indexes}
+        finally:
+            await conn.close()
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}"')
+        await admin.close()
