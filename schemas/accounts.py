@@ -18,7 +18,23 @@ from schemas.base import (
     check_not_blank,
     check_time_zone,
 )
-from schemas.devices import Device, InstallationId
+from schemas.devices import InstallationId, Platform
+
+# What a trusted device was given at its last sign-in (32 random bytes, URL-safe base64).
+DeviceSecret = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=64,
+        description="The device_secret this device's last sign-in to the account answered.",
+    ),
+]
+# A code mailed to the email to prove it (v1.2; checked once the mailed codes exist).
+EmailCode = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=64, description="A code mailed to the email, after email_code_required."
+    ),
+]
 
 
 class SignUp(Base):
@@ -26,9 +42,11 @@ class SignUp(Base):
     password: Password
     display_name: Name
     timezone: TimeZone
-    # The app's own id for this installation (the one devices use): a sign-up is its first
-    # sign-in, so the installation is known to this account from then on.
+    # Accepted from apps that send it; since v1.2 it grants nothing and keys nothing (anyone
+    # can name anyone's installation). Trust comes from ``SignedIn.device_secret``.
     installation_id: InstallationId | None = None
+    # What the trusted devices list shows for this one (v1.2).
+    platform: Platform | None = None
 
     def __post_init__(self) -> None:
         check_not_blank(self.display_name, "display_name")
@@ -39,9 +57,15 @@ class SignIn(Base):
     # Not checked against the sign-up rules: a wrong shape is just a failed sign-in.
     email: Annotated[str, msgspec.Meta(max_length=254)]
     password: Annotated[str, msgspec.Meta(max_length=1024)]
-    # An installation that signed in to this account before is never locked out by failures
-    # from elsewhere; without it, failures are counted by the client's address.
+    # Accepted from apps that send it; since v1.2 it grants nothing and keys nothing (anyone
+    # can name anyone's installation).
     installation_id: InstallationId | None = None
+    # The secret this device was given at its last sign-in to this account (v1.2): a trusted
+    # device is counted apart, never refused because of anyone else's wrong passwords.
+    device_secret: DeviceSecret | None = None
+    platform: Platform | None = None
+    # Proves the email when its window of wrong passwords is full (``email_code_required``).
+    email_code: EmailCode | None = None
 
 
 class RefreshRequest(Base):
@@ -68,6 +92,9 @@ class User(Base):
 class SignedIn(Base):
     user: User
     tokens: Tokens
+    # Keep it, and send it with this account's next sign-in (and password reset) from this
+    # device: it makes the device a trusted one (v1.2). A new one comes with every sign-in.
+    device_secret: str
 
 
 class Refreshed(Base):
@@ -108,6 +135,16 @@ class Leave(Base):
     erase: bool = False
 
 
+class SessionDevice(Base):
+    """The device a session registered for notifications (its installation id is not shown:
+    v1.2)."""
+
+    platform: Platform
+    locale: str | None
+    app_version: str | None
+    registered_at: datetime
+
+
 class SessionView(Base):
     """One signed-in session of the caller's, as the sessions list shows it."""
 
@@ -115,7 +152,19 @@ class SessionView(Base):
     current: bool  # the session this request was made with
     created_at: datetime
     last_used_at: datetime
-    device: Device | None  # the device this session registered for notifications
+    device: SessionDevice | None  # the device this session registered for notifications
+
+
+class TrustedDeviceView(Base):
+    """A device trusted by the caller's account (v1.2): it holds a secret from a sign-in."""
+
+    id: uuid.UUID
+    current: bool  # the device this request was made from
+    platform: Platform | None
+    created_at: datetime
+    # Its last sign-in, or its session's last use, whichever is later; 90 days after it the
+    # trust ends.
+    last_used_at: datetime
 
 
 class PasswordReset(Base):
@@ -135,3 +184,6 @@ class PasswordResetConfirm(Base):
         str, msgspec.Meta(max_length=64, description="As mailed; case, spaces, dashes ignored.")
     ]
     new_password: Password
+    # The device's secret (v1.2): that trusted device stays trusted after the reset, every
+    # other one does not.
+    device_secret: DeviceSecret | None = None

@@ -10,7 +10,7 @@ import msgspec
 from schemas.accounts import User
 from schemas.base import Base
 from schemas.couples import Couple
-from schemas.devices import Device, NotificationPrefs, SentNotification
+from schemas.devices import Device, NotificationPrefs, Platform, SentNotification
 from schemas.events import Event
 from schemas.growth import GrowthEntry
 
@@ -21,7 +21,14 @@ class SessionRecord(Base):
     last_used_at: datetime
     revoked_at: datetime | None
     revoked_reason: str | None
-    installation_id: str | None = None  # the installation that signed in, when it said
+
+
+class TrustedDeviceRecord(Base):
+    """A device the account trusts (v1.2): its secret's hash is kept, never shown."""
+
+    platform: Platform | None
+    created_at: datetime
+    last_used_at: datetime
 
 
 class InviteRecord(Base):
@@ -69,3 +76,4 @@ class Export(Base):
     notifications_sent: list[SentNotification] = msgspec.field(default_factory=list)
     password_resets: list[ResetRecord] = msgspec.field(default_factory=list)
     mails_sent: list[MailRecord] = msgspec.field(default_factory=list)
+    trusted_devices: list[TrustedDeviceRecord] = msgspec.field(default_factory=list)

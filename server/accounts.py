@@ -8,7 +8,7 @@ import msgspec
 
 from schemas.accounts import MePatch, SignedIn, SignIn, SignUp, Tokens, User
 from schemas.base import new_id
-from server import lockout, ratelimit
+from server import lockout, ratelimit, trust
 from server.auth import Caller, issue_access_token, new_refresh_token, refresh_token_hash
 from server.clock import Clock
 from server.db import Connection, Pool
@@ -38,14 +38,21 @@ async def _open_session(
     settings: Settings,
     clock: Clock,
     user: User,
-    installation_id: str | None,
+    platform: str | None,
+    trusted: uuid.UUID | None = None,
 ) -> SignedIn:
+    """A new session, and the secret that makes this device trusted (``trusted``'s renewed, when
+    the device proved it)."""
     refresh = new_refresh_token()
     session_id = new_id()
-    await q.start_session(
-        conn, session_id, user.id, refresh_token_hash(refresh), clock.now(), installation_id
+    now = clock.now()
+    await q.start_session(conn, session_id, user.id, refresh_token_hash(refresh), now)
+    secret = await trust.grant(conn, user.id, session_id, platform, now, renewing=trusted)
+    return SignedIn(
+        user=user,
+        tokens=_tokens(settings, user.id, session_id, clock, refresh),
+        device_secret=secret,
     )
-    return SignedIn(user=user, tokens=_tokens(settings, user.id, session_id, clock, refresh))
 
 
 async def sign_up(
@@ -64,7 +71,7 @@ async def sign_up(
         )
         if user is None:
             raise EmailTaken("An account with that email already exists; sign in instead")
-        return await _open_session(conn, settings, clock, user, data.installation_id)
+        return await _open_session(conn, settings, clock, user, data.platform)
 
 
 _WRONG = "The email or the password is wrong"
@@ -80,16 +87,19 @@ async def sign_in(
 ) -> SignedIn:
     email = data.email.strip().lower()
     now = clock.now()
-    client = lockout.Client(data.installation_id, address)
     # A place in line first: when this node is already hashing all it can, the answer comes
     # before any query.
     async with passwords.turn() as turn:
         async with pool.acquire() as conn:
             row = await q.credentials_by_email(conn, email)
             user_id = None if row is None else row["id"]
-            # Asked whether or not the account exists, so the answer's timing says nothing.
-            known = await lockout.known_installation(conn, user_id, data.installation_id)
-            await lockout.admit(conn, email, client, known, now)
+            attempt = lockout.Attempt(
+                email,
+                address,
+                trust_id=await trust.find(conn, user_id, data.device_secret, now),
+                proven_email=await lockout.email_proven(conn, email, data.email_code, now),
+            )
+            await lockout.admit(conn, attempt, now)
         # Verified whether or not the account exists, so the answer and its timing say
         # nothing about which emails have accounts; with no connection held.
         ok = await turn.verify(None if row is None else row["password_hash"], data.password)
@@ -98,16 +108,18 @@ async def sign_in(
             rehashed = await turn.hash(data.password)
     async with pool.acquire() as conn:
         if row is None or not ok:
-            await lockout.failed(conn, email, client, known, now)
+            await lockout.failed(conn, attempt, now)
             raise Unauthorized(_WRONG)
         async with conn.transaction():
             user = await q.get_user(conn, row["id"])
             if user is None:  # erased between the two reads
                 raise Unauthorized(_WRONG)
-            await lockout.succeeded(conn, client)
+            await lockout.succeeded(conn, attempt, now)
             if rehashed is not None:
                 await q.rehash_password(conn, user.id, row["password_hash"], rehashed)
-            return await _open_session(conn, settings, clock, user, data.installation_id)
+            return await _open_session(
+                conn, settings, clock, user, data.platform, trusted=attempt.trust_id
+            )
 
 
 async def refresh(conn: Connection, settings: Settings, clock: Clock, token: str) -> Tokens:
@@ -119,8 +131,8 @@ async def refresh(conn: Connection, settings: Settings, clock: Clock, token: str
             await q.add_refresh_token(conn, spent.session_id, refresh_token_hash(new), now)
             return _tokens(settings, spent.user_id, spent.session_id, clock, new)
         if isinstance(spent, q.Outlived):
-            # Ended here rather than at the next sweep: its devices go now, and it stays a
-            # known installation (it ended by time, not by anyone's doing).
+            # Ended here rather than at the next sweep: its devices go now, and its device's
+            # trust stands (it ended by time, not by anyone's doing).
             await q.end_session(conn, spent.session_id, q.EXPIRED, now)
             await notify.session_ended(conn, spent.session_id)
         if isinstance(spent, q.Spent) and spent.session_live:
@@ -160,11 +172,11 @@ async def change_account(conn: Connection, user_id: uuid.UUID, patch: MePatch) -
 
 
 async def erase_account(
-    pool: Pool, passwords: Passwords, clock: Clock, caller: Caller, password: str, address: str
+    pool: Pool, passwords: Passwords, clock: Clock, caller: Caller, password: str
 ) -> None:
     """Check the password, unlink, then remove the account and everything that is theirs."""
     async with passwords.turn(signed_in=True) as turn:
-        await lockout.confirm_password(pool, turn, caller, password, address, clock.now())
+        await lockout.confirm_password(pool, turn, caller, password, clock.now())
     async with pool.acquire() as conn, conn.transaction():
         user = await q.get_user(conn, caller.user_id)
         if user is None:
@@ -180,6 +192,7 @@ async def erase(conn: Connection, user: User, *, unlinked_now: uuid.UUID | None)
     the person's words at once); every socket of theirs closes at commit."""
     traces = await q.client_keys(conn, user.id)
     await erasure.erase_person(conn, user.id, unlinked_now=unlinked_now)
-    await ratelimit.forget_subjects(conn, [user.email.lower(), str(user.id), *traces])
+    subjects = [*lockout.email_subjects(user.email.lower()), str(user.id), *traces]
+    await ratelimit.forget_subjects(conn, subjects)
     await q.delete_user(conn, user.id)
     await notify.user_gone(conn, user.id)

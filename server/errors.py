@@ -129,6 +129,17 @@ class RateLimited(TwofoldError):
     status, code, title = 429, "rate_limited", "Too many attempts; try again later"
 
 
+class EmailCodeRequired(TwofoldError):
+    """A sign-in from a device the account does not trust, refused because its email or its
+    address has had too many wrong passwords: a code mailed to the email proves it (v1.2)."""
+
+    status, code, title = (
+        429,
+        "email_code_required",
+        "Too many attempts; a code mailed to the email can prove it is yours",
+    )
+
+
 class Unavailable(TwofoldError):
     status, code, title = 503, "unavailable", "Temporarily unavailable; try again shortly"
 

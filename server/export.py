@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from schemas.export import CoupleRecord, Export, InviteRecord, SessionRecord
+from server import trust
 from server.clock import Clock
 from server.db import Connection
 from server.due import store as due_q
@@ -55,4 +56,5 @@ async def export_person(conn: Connection, clock: Clock, user_id: uuid.UUID) -> E
             notifications_sent=await due_q.sent_to(conn, user_id),
             password_resets=await resets_q.resets_of(conn, user_id),
             mails_sent=await resets_q.mails_to(conn, user_id),
+            trusted_devices=await trust.records(conn, user_id, now),
         )

@@ -2,9 +2,9 @@
 
 One transaction unlinks the couple (exactly as ``DELETE /v1/couple`` does: the former partner
 cannot tell this way out from any other), ends every session of the person, this one
-included, forgets every device and cancels every due row about them. At commit every node
-closes the person's sockets (4401) and the partner's (4403, after ``couple.unlinked``). No
-notification is sent about it, nor about any other unlinking.
+included, and every device's trust, forgets every device and cancels every due row about
+them. At commit every node closes the person's sockets (4401) and the partner's (4403, after
+``couple.unlinked``). No notification is sent about it, nor about any other unlinking.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from server.realtime import notify
 
 
 async def leave(
-    pool: Pool, passwords: Passwords, clock: Clock, caller: Caller, data: Leave, address: str
+    pool: Pool, passwords: Passwords, clock: Clock, caller: Caller, data: Leave
 ) -> None:
     async with passwords.turn(signed_in=True) as turn:
-        await lockout.confirm_password(pool, turn, caller, data.password, address, clock.now())
+        await lockout.confirm_password(pool, turn, caller, data.password, clock.now())
     async with pool.acquire() as conn, conn.transaction():
         user = await q.get_user(conn, caller.user_id)
         if user is None:

@@ -25,9 +25,10 @@ class Limit(msgspec.Struct, frozen=True):
 
 
 ACCEPT_INVITE = Limit("invite.accept", 10, timedelta(hours=1))
-# Wrong passwords, counted twice: per client (an installation, else an address), which refuses
-# that client, and per email across all clients, which refuses only clients the account has
-# never seen. So someone else's failures never lock the owner out of a known installation.
+# Wrong passwords (server.lockout): per client (a trusted device, else an address; a session
+# confirming its password), which refuses that client, and per email across the clients the
+# account does not trust, which refuses only those. So nobody else's failures lock the owner
+# out of a trusted device, or out of the safety exit.
 SIGN_IN_CLIENT = Limit("sign_in.client", 10, timedelta(hours=1))
 SIGN_IN_EMAIL = Limit("sign_in.email", 20, timedelta(hours=1))
 # Password resets. Asking is limited per email (nobody's inbox is flooded) and per client;
@@ -106,6 +107,18 @@ async def hit(conn: Connection, limit: Limit, subject: str, now: datetime) -> No
         limit.scope,
         subject,
         now,
+    )
+
+
+async def refund(conn: Connection, limit: Limit, subject: str, at: datetime) -> None:
+    """Take back one attempt counted at ``at`` (it turned out not to be a failure)."""
+    await conn.execute(
+        """DELETE FROM rate_limit_hits WHERE ctid = (
+               SELECT ctid FROM rate_limit_hits
+               WHERE scope = $1 AND subject = $2 AND at = $3 LIMIT 1)""",
+        limit.scope,
+        subject,
+        at,
     )
 
 

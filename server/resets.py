@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from schemas.accounts import PasswordReset, PasswordResetConfirm
 from schemas.base import new_id
-from server import lockout, mail_texts, ratelimit
+from server import lockout, mail_texts, ratelimit, trust
 from server.clock import Clock
 from server.db import Connection, Pool
 from server.errors import ResetInvalid
@@ -121,8 +121,10 @@ async def confirm(
         if user_id is None:  # spent by a confirm that was quicker
             raise ResetInvalid("That code was just used")
         await accounts_q.set_password(conn, user_id, new_hash)
+        # The device the reset came from stays trusted (if it proves it), no other one does.
+        kept = await trust.find(conn, user_id, data.device_secret, now)
         ended = await accounts_q.end_sessions_of(
-            conn, user_id, accounts_q.PASSWORD_RESET, now, keep=None
+            conn, user_id, accounts_q.PASSWORD_RESET, now, keep=None, keep_trust=kept
         )
         await notify.sessions_ended(conn, ended)
         # The wrong guesses counted against this email were at a password that is gone; left

@@ -2,8 +2,9 @@
 password; and the end of sessions that outlived their lifetime (queries.accounts.UNUSED_FOR,
 LIFETIME).
 
-Ending a session forgets the devices it registered in the same transaction, and every node
-closes its sockets (4401) when that transaction commits.
+Ending a session forgets the devices it registered, and ends the trust bound to it unless it
+ran out by time (server.trust), in the same statement; every node closes its sockets (4401)
+when that transaction commits.
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from schemas.accounts import PasswordChange, SessionView
-from schemas.devices import Device
+from schemas.accounts import PasswordChange, SessionDevice, SessionView
 from server import lockout
 from server.auth import Caller
 from server.clock import Clock
@@ -32,9 +32,8 @@ async def list_sessions(conn: Connection, clock: Clock, caller: Caller) -> list[
             created_at=r["created_at"],
             last_used_at=r["last_used_at"],
             device=None
-            if r["installation_id"] is None
-            else Device(
-                installation_id=r["installation_id"],
+            if r["platform"] is None
+            else SessionDevice(
                 platform=r["platform"],
                 locale=r["locale"],
                 app_version=r["app_version"],
@@ -78,13 +77,11 @@ async def change_password(
     clock: Clock,
     caller: Caller,
     data: PasswordChange,
-    address: str,
 ) -> None:
-    """A new password; every other session ends at once (whoever knew the old one is out)."""
+    """A new password; every other session ends at once (whoever knew the old one is out), and
+    every trusted device but this one."""
     async with passwords.turn(signed_in=True) as turn:
-        await lockout.confirm_password(
-            pool, turn, caller, data.current_password, address, clock.now()
-        )
+        await lockout.confirm_password(pool, turn, caller, data.current_password, clock.now())
         new_hash = await turn.hash(data.new_password)
     async with pool.acquire() as conn, conn.transaction():
         await q.set_password(conn, caller.user_id, new_hash)

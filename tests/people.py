@@ -82,7 +82,8 @@ async def sign_up(
     )
     assert r.status_code == 201, r.text
     body = r.json()
-    return Person(client, name, email, PASSWORD, body["user"], body["tokens"])
+    secret = {"device_secret": body["device_secret"]}
+    return Person(client, name, email, PASSWORD, body["user"], body["tokens"], extra=secret)
 
 
 async def link(a: Person, b: Person) -> dict[str, Any]:
@@ -96,14 +97,19 @@ async def link(a: Person, b: Person) -> dict[str, Any]:
 
 
 async def signed_in_on(
-    client: httpx.AsyncClient, person: Person, installation: str | None = None
+    client: httpx.AsyncClient,
+    person: Person,
+    installation: str | None = None,
+    address: str | None = None,
 ) -> Person:
     """The same account signed in through ``client`` (another phone, perhaps not the owner's),
-    as the installation ``installation``."""
+    as the installation ``installation``; from ``address`` when given (a node that trusts
+    loopback as its proxy believes it)."""
     body: dict[str, Any] = {"email": person.email, "password": person.password}
     if installation is not None:
         body["installation_id"] = installation
-    r = await client.post("/v1/sessions", json=body)
+    headers = {} if address is None else {"X-Forwarded-For": address}
+    r = await client.post("/v1/sessions", json=body, headers=headers)
     assert r.status_code == 200, r.text
     signed_in = r.json()
     return Person(

@@ -115,8 +115,10 @@ async def scene(client: httpx.AsyncClient) -> dict[str, Any]:
     signed_out = await sign_up(client, "Lou")
     assert (await signed_out.delete("/v1/sessions/current")).status_code == 204
     [anas_session] = (await ana.get("/v1/me/sessions")).json()
+    [anas_trust] = (await ana.get("/v1/me/trusted-devices")).json()
     return {
         "ana_session": anas_session["id"],
+        "ana_trust": anas_trust["id"],
         "ana": ana,
         "ben": ben,
         "things": things,
@@ -191,6 +193,8 @@ async def test_a_dead_token_opens_nothing(scene: dict[str, Any], who: str) -> No
         ("GET", "/v1/me/sessions", None),
         ("DELETE", "/v1/me/sessions", None),
         ("DELETE", f"/v1/me/sessions/{scene['ana_session']}", None),
+        ("GET", "/v1/me/trusted-devices", None),
+        ("DELETE", f"/v1/me/trusted-devices/{scene['ana_trust']}", None),
         (
             "POST",
             "/v1/me/password",
@@ -262,6 +266,19 @@ async def test_nobody_else_sees_or_ends_anas_sessions(scene: dict[str, Any]) -> 
         assert (await other.delete("/v1/me/sessions")).status_code == 204
     assert [s["id"] for s in (await ana.get("/v1/me/sessions")).json()] == [session]
     assert (await ana.get("/v1/couple")).status_code == 200
+
+
+async def test_nobody_else_sees_or_forgets_anas_trusted_devices(scene: dict[str, Any]) -> None:
+    """Ben (her partner), Cal (a stranger) and Ivy (someone's former partner) each try to
+    forget the device Ana's account trusts: not found for all of them, none of them lists it,
+    and it is still trusted."""
+    ana: Person = scene["ana"]
+    trust = scene["ana_trust"]
+    for other in (scene["ben"], scene["stranger"], scene["former"]):
+        assert_problem(await other.delete(f"/v1/me/trusted-devices/{trust}"), 404, "not_found")
+        r = await other.get("/v1/me/trusted-devices")
+        assert r.status_code == 200 and trust not in r.text
+    assert [t["id"] for t in (await ana.get("/v1/me/trusted-devices")).json()] == [trust]
 
 
 async def test_a_reset_hands_nobody_else_the_account(scene: dict[str, Any]) -> None:

@@ -38,8 +38,8 @@ async def _npm(script: str, env: dict[str, str]) -> tuple[int, str]:
 
 
 async def test_the_web_apps_own_rules() -> None:
-    """The app's pure rules (countdowns, local dates, which day a ritual's check-in is for)
-    hold without a browser."""
+    """The app's pure rules (countdowns, local dates, which day a ritual's check-in is for,
+    what a refusal says) hold without a browser."""
     assert (WEB / "node_modules" / "vitest").is_dir(), "run `npm ci` in web/ first"
     code, text = await _npm("test", js_suites.environment({}))
     assert code == 0, f"the web app's unit tests failed:\n{text}"

@@ -1,5 +1,6 @@
 """Taking an account back: the sessions list, ending sessions, changing the password, and
-sign-in limits that nobody can turn against the account's owner."""
+sign-in limits that nobody can turn against the account's owner (tests/test_trust.py has the
+trusted devices these limits spare)."""
 
 from __future__ import annotations
 
@@ -32,11 +33,16 @@ async def signs_in(
     person: Person,
     installation: str | None = None,
     password: str | None = None,
+    secret: str | None = None,
+    address: str | None = None,
 ) -> httpx.Response:
     body: dict[str, Any] = {"email": person.email, "password": password or person.password}
     if installation is not None:
         body["installation_id"] = installation
-    return await client.post("/v1/sessions", json=body)
+    if secret is not None:
+        body["device_secret"] = secret
+    headers = {} if address is None else {"X-Forwarded-For": address}
+    return await client.post("/v1/sessions", json=body, headers=headers)
 
 
 async def pong(phone: Phone) -> None:
@@ -59,7 +65,7 @@ async def shuts_out(ana: Person, how: str) -> None:
         case "one":
             listed = (await ana.get("/v1/me/sessions")).json()
             [his] = [s for s in listed if not s["current"]]
-            assert his["device"]["installation_id"] == "ben-phone"
+            assert his["device"]["platform"] == "android" and "installation_id" not in his["device"]
             assert (await ana.delete(f"/v1/me/sessions/{his['id']}")).status_code == 204
         case "others":
             assert (await ana.delete("/v1/me/sessions")).status_code == 204
@@ -128,7 +134,7 @@ async def test_ana_ends_one_session_from_her_list(client: httpx.AsyncClient, nod
     listed = r.json()
     assert [s["current"] for s in listed] == [True, False]
     assert listed[0]["device"] is None
-    assert listed[1]["device"]["installation_id"] == "ana-tablet"
+    assert listed[1]["device"]["platform"] == "android"
     assert set(listed[1]) >= {"id", "created_at", "last_used_at"}
     theirs = (await ben.get("/v1/me/sessions")).json()
     assert len(theirs) == 1 and not {s["id"] for s in theirs} & {s["id"] for s in listed}
@@ -157,65 +163,74 @@ async def test_ana_ends_every_session_but_this_one(client: httpx.AsyncClient) ->
 
 
 async def test_nobody_can_lock_ana_out_of_her_phone(client: httpx.AsyncClient) -> None:
-    """Ben sends a hundred wrong passwords for Ana's email from his phone: he is refused,
-    and Ana, on the phone she signed in with before, signs in at once."""
+    """Ben sends a hundred wrong passwords for Ana's email from his phone, on her network: he is
+    refused, and Ana, on the phone the account trusts, signs in at once."""
     ana = await sign_up(client, "Ana")
-    assert (await signs_in(client, ana, "ana-phone")).status_code == 200
     answers = [
         (await signs_in(client, ana, "ben-phone", "not her password")).status_code
         for _ in range(100)
     ]
     assert answers == [401] * 10 + [429] * 90
     r = await signs_in(client, ana, "ben-phone")
-    assert_problem(r, 429, "rate_limited")
+    assert_problem(r, 429, "email_code_required")
     assert 1 <= int(r.headers["Retry-After"]) <= 3600
-    assert (await signs_in(client, ana, "ana-phone")).status_code == 200
+    assert (await signs_in(client, ana, secret=ana.extra["device_secret"])).status_code == 200
 
 
-async def test_failures_from_many_devices_slow_only_new_ones(client: httpx.AsyncClient) -> None:
-    """Someone guesses at Ana's password from twenty new installations: a phone never seen
-    before is then refused even with the right password, her own phone is not."""
-    ana = await sign_up(client, "Ana")
-    assert (await signs_in(client, ana, "ana-phone")).status_code == 200
-    for i in range(20):
-        r = await signs_in(client, ana, f"stranger-{i}", "not her password")
-        assert_problem(r, 401, "unauthorized")
-    assert_problem(await signs_in(client, ana, "new-phone"), 429, "rate_limited")
-    assert_problem(await signs_in(client, ana), 429, "rate_limited")
-    assert (await signs_in(client, ana, "ana-phone")).status_code == 200
-    # Her own phone's wrong guesses are answered as wrong, not refused.
-    assert_problem(await signs_in(client, ana, "ana-phone", "typo typo typo"), 401, "unauthorized")
-
-
-async def test_a_correct_sign_in_clears_that_phones_count(client: httpx.AsyncClient) -> None:
-    """Ana mistypes nine times on a new phone, then gets it right: the count starts again."""
-    ana = await sign_up(client, "Ana")
-    for _ in range(9):
-        assert_problem(
-            await signs_in(client, ana, "new-phone", "typo typo typo"), 401, "unauthorized"
-        )
-    assert (await signs_in(client, ana, "new-phone")).status_code == 200
-    for _ in range(9):
-        assert_problem(
-            await signs_in(client, ana, "new-phone", "typo typo typo"), 401, "unauthorized"
-        )
-
-
-async def test_an_installation_signed_out_by_its_owner_is_no_longer_trusted(
+@pytest.mark.node_settings(trusted_proxies=("127.0.0.1",))
+async def test_failures_from_many_addresses_slow_only_untrusted_devices(
     client: httpx.AsyncClient,
 ) -> None:
-    """Ben's phone once signed in as Ana; Ana ended that session. His phone is then a
-    stranger again: after ten wrong guesses it is refused, whatever password it sends."""
+    """Someone guesses at Ana's password from twenty addresses: a phone the account does not
+    trust is then refused even with the right password, her own phone is not."""
     ana = await sign_up(client, "Ana")
-    ben_as_ana = await signed_in_on(client, ana, "ben-phone")
+    phone = ana.extra["device_secret"]
+    for i in range(20):
+        r = await signs_in(client, ana, password="not her password", address=f"192.0.2.{i}")
+        assert_problem(r, 401, "unauthorized")
+    r = await signs_in(client, ana, "new-phone", address="198.51.100.1")
+    assert_problem(r, 429, "email_code_required")
+    assert_problem(await signs_in(client, ana), 429, "email_code_required")
+    r = await signs_in(client, ana, secret=phone, address="198.51.100.1")
+    assert r.status_code == 200, r.text
+    # Her own phone's wrong guesses are answered as wrong, not refused.
+    r = await signs_in(client, ana, password="typo typo typo", secret=r.json()["device_secret"])
+    assert_problem(r, 401, "unauthorized")
+
+
+async def test_a_correct_sign_in_makes_the_phone_trusted(client: httpx.AsyncClient) -> None:
+    """Ana mistypes nine times on a new phone, then gets it right: the phone is trusted from
+    then on, and counted apart from the address it shares with her mistakes."""
+    ana = await sign_up(client, "Ana")
+    for _ in range(9):
+        assert_problem(
+            await signs_in(client, ana, "new-phone", "typo typo typo"), 401, "unauthorized"
+        )
+    r = await signs_in(client, ana, "new-phone")
+    assert r.status_code == 200, r.text
+    secret = r.json()["device_secret"]
+    for _ in range(9):
+        r = await signs_in(client, ana, password="typo typo typo", secret=secret)
+        assert_problem(r, 401, "unauthorized")
+
+
+async def test_a_phone_signed_out_by_its_owner_is_no_longer_trusted(
+    client: httpx.AsyncClient,
+) -> None:
+    """Ben's phone once signed in as Ana and kept its secret; Ana ended that session. His
+    phone is then a stranger again: after ten wrong guesses it is refused, whatever password
+    it sends."""
+    ana = await sign_up(client, "Ana")
+    r = await signs_in(client, ana, "ben-phone")
+    his = r.json()["device_secret"]
     assert (await ana.delete("/v1/me/sessions")).status_code == 204
     for _ in range(10):
-        r = await signs_in(client, ben_as_ana, "ben-phone", "guess guess guess")
+        r = await signs_in(client, ana, "ben-phone", "guess guess guess", secret=his)
         assert_problem(r, 401, "unauthorized")
-    assert_problem(await signs_in(client, ana, "ben-phone"), 429, "rate_limited")
+    assert_problem(await signs_in(client, ana, "ben-phone", secret=his), 429, "email_code_required")
 
 
-async def test_wrong_passwords_to_change_leave_or_erase_count_as_failed_sign_ins(
+async def test_wrong_passwords_to_change_leave_or_erase_are_limited_per_session(
     client: httpx.AsyncClient,
 ) -> None:
     """Someone holding Ana's unlocked phone guesses at her password through the password

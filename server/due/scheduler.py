@@ -25,6 +25,7 @@ from server.due import run
 from server.due import store as due_q
 from server.observability import DueCounts, Metrics
 from server.queries import retention
+from server.queries import trust as trust_q
 from server.rounds import Rounds
 
 log = logging.getLogger("twofold.due")
@@ -163,6 +164,7 @@ class Scheduler:
         try:
             swept = {
                 "sessions": await sessions.end_outlived(conn, now, SWEEP_ROWS),
+                "trusted_devices": await trust_q.sweep(conn, now, SWEEP_ROWS),
                 "devices": await due_q.prune_tokens(conn, now),
                 "notifications": await retention.old_notifications(conn, now, SWEEP_ROWS),
                 "rate_limit_hits": await ratelimit.sweep(conn, now, SWEEP_ROWS),

@@ -99,15 +99,12 @@ async def start_session(
     user_id: uuid.UUID,
     token_hash: bytes,
     now: datetime,
-    installation_id: str | None = None,
 ) -> None:
     await conn.execute(
-        """INSERT INTO sessions (id, user_id, created_at, last_used_at, installation_id)
-           VALUES ($1, $2, $3, $3, $4)""",
+        "INSERT INTO sessions (id, user_id, created_at, last_used_at) VALUES ($1, $2, $3, $3)",
         session_id,
         user_id,
         now,
-        installation_id,
     )
     await add_refresh_token(conn, session_id, token_hash, now)
 
@@ -197,8 +194,9 @@ async def rotate_refresh_token(
     return Spent(session_id=seen["session_id"], session_live=live)
 
 
-# Why a session ended. Sessions ended by their own device (or by time) leave the installation
-# known to the account; those ended by the owner from elsewhere, or as stolen, do not.
+# Why a session ended. A session ended by time leaves the device's trust standing (until its
+# 90 days unused, queries.trust); ended for any other reason, by a person or as stolen, the
+# trust bound to it ends with it.
 SIGNED_OUT = "signed out"
 EXPIRED = "expired"
 STOLEN = "refresh token reused"
@@ -207,18 +205,25 @@ PASSWORD_CHANGED = "password changed"
 PASSWORD_RESET = "password reset"
 LEFT = "left"
 
-# Ending sessions forgets the devices they registered, in the same statement.
-END_SESSION = """
+# Ending sessions forgets the devices they registered and ends the trust bound to them, in the
+# same statement, so no way of ending a session can forget either.
+END_SESSION = f"""
 WITH ended AS (
     UPDATE sessions SET revoked_at = $3, revoked_reason = $4
     WHERE id = $1 AND ($2::uuid IS NULL OR user_id = $2) AND revoked_at IS NULL
     RETURNING id
 ), forgotten AS (
     DELETE FROM devices d USING ended WHERE d.session_id = ended.id
+), untrusted AS (
+    DELETE FROM trusted_devices t USING ended
+    WHERE t.session_id = ended.id AND $4::text <> '{EXPIRED}'
 )
 SELECT id FROM ended
 """
 
+# Every session of a person but one ends, and every trust of theirs but the kept session's and
+# ``$5``, which loses its (ended) session: a trust whose session ran out by time is ended too,
+# since whoever holds it is as much "everywhere else" as a live session is.
 END_SESSIONS_OF = """
 WITH ended AS (
     UPDATE sessions SET revoked_at = $3, revoked_reason = $4
@@ -226,6 +231,13 @@ WITH ended AS (
     RETURNING id
 ), forgotten AS (
     DELETE FROM devices d USING ended WHERE d.session_id = ended.id
+), untrusted AS (
+    DELETE FROM trusted_devices t
+    WHERE t.user_id = $1 AND (t.session_id IS NULL OR t.session_id IS DISTINCT FROM $2::uuid)
+      AND t.id IS DISTINCT FROM $5::uuid
+), kept AS (
+    UPDATE trusted_devices t SET session_id = NULL
+    WHERE t.id = $5::uuid AND t.user_id = $1 AND t.session_id IS DISTINCT FROM $2::uuid
 )
 SELECT id FROM ended
 """
@@ -244,10 +256,17 @@ async def end_session(
 
 
 async def end_sessions_of(
-    conn: Connection, user_id: uuid.UUID, reason: str, now: datetime, keep: uuid.UUID | None
+    conn: Connection,
+    user_id: uuid.UUID,
+    reason: str,
+    now: datetime,
+    keep: uuid.UUID | None,
+    keep_trust: uuid.UUID | None = None,
 ) -> list[uuid.UUID]:
-    """End every live session of a person but ``keep``; the ids ended."""
-    return [r["id"] for r in await conn.fetch(END_SESSIONS_OF, user_id, keep, now, reason)]
+    """End every live session of a person but ``keep``, and every trusted device but the one
+    bound to ``keep`` and ``keep_trust``; the ids ended."""
+    rows = await conn.fetch(END_SESSIONS_OF, user_id, keep, now, reason, keep_trust)
+    return [r["id"] for r in rows]
 
 
 async def live_session(
@@ -311,11 +330,10 @@ async def touch_session(conn: Connection, session_id: uuid.UUID, now: datetime) 
 
 
 LIVE_SESSIONS = f"""
-SELECT s.id, s.created_at, s.last_used_at,
-       d.installation_id, d.platform, d.locale, d.app_version, d.registered_at
+SELECT s.id, s.created_at, s.last_used_at, d.platform, d.locale, d.app_version, d.registered_at
 FROM sessions s
 LEFT JOIN LATERAL (
-    SELECT installation_id, platform, locale, app_version, registered_at FROM devices
+    SELECT platform, locale, app_version, registered_at FROM devices
     WHERE session_id = s.id ORDER BY registered_at DESC LIMIT 1
 ) d ON true
 WHERE s.user_id = $1 AND {LIVE.format("$2", "$3")}
@@ -332,10 +350,10 @@ async def live_sessions(
 async def password_check(
     conn: Connection, user_id: uuid.UUID, session_id: uuid.UUID
 ) -> asyncpg.Record | None:
-    """What confirming a signed-in person's password needs: their email and hash, and the
-    installation their session signed in from."""
+    """What confirming a signed-in person's password needs: their password's hash, while the
+    session lives."""
     return await conn.fetchrow(
-        """SELECT u.email, u.password_hash, s.installation_id
+        """SELECT u.password_hash
            FROM users u JOIN sessions s ON s.user_id = u.id
            WHERE u.id = $1 AND s.id = $2 AND s.revoked_at IS NULL""",
         user_id,
@@ -357,35 +375,20 @@ async def set_password(conn: Connection, user_id: uuid.UUID, password_hash: str)
     await conn.execute("UPDATE users SET password_hash = $2 WHERE id = $1", user_id, password_hash)
 
 
-async def installation_known(
-    conn: Connection, user_id: uuid.UUID | None, installation_id: str
-) -> bool:
-    """Whether this installation signed in to the account before, in a session that is live or
-    was ended by that device itself (signed out, or timed out)."""
-    return bool(
-        await conn.fetchval(
-            """SELECT EXISTS (
-                   SELECT 1 FROM sessions
-                   WHERE user_id = $1 AND installation_id = $2
-                     AND (revoked_at IS NULL OR revoked_reason = ANY($3::text[])))""",
-            user_id,
-            installation_id,
-            [SIGNED_OUT, EXPIRED],
-        )
-    )
-
-
 async def sessions_of(conn: Connection, user_id: uuid.UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
-        """SELECT id, created_at, last_used_at, revoked_at, revoked_reason, installation_id
+        """SELECT id, created_at, last_used_at, revoked_at, revoked_reason
            FROM sessions WHERE user_id = $1 ORDER BY created_at""",
         user_id,
     )
 
 
 async def client_keys(conn: Connection, user_id: uuid.UUID) -> list[str]:
-    """The rate-limit subjects that stand for this person's sessions and installations."""
-    rows = await conn.fetch("SELECT id, installation_id FROM sessions WHERE user_id = $1", user_id)
-    keys = [f"session:{r['id']}" for r in rows]
-    keys += [f"installation:{r['installation_id']}" for r in rows if r["installation_id"]]
-    return keys
+    """The rate-limit subjects that stand for this person's sessions and trusted devices."""
+    rows = await conn.fetch(
+        """SELECT 'session:' || id AS key FROM sessions WHERE user_id = $1
+           UNION ALL
+           SELECT 'trusted:' || id FROM trusted_devices WHERE user_id = $1""",
+        user_id,
+    )
+    return [r["key"] for r in rows]

@@ -29,7 +29,7 @@ from server.deps import (
     SettingsDep,
 )
 from server.edges import PASSWORD_RESET, REFRESH, SIGN_IN, SIGN_UP, per_address
-from server.errors import EmailTaken, RateLimited, ResetInvalid
+from server.errors import EmailCodeRequired, EmailTaken, RateLimited, ResetInvalid
 from server.openapi import BEARER, problems
 
 
@@ -60,7 +60,7 @@ class AccountRoutes(Controller):
         "/sessions",
         status_code=200,
         guards=[per_address(SIGN_IN)],
-        responses=problems(RateLimited),
+        responses=problems(RateLimited, EmailCodeRequired),
     )
     async def sign_in(
         self,
@@ -71,11 +71,15 @@ class AccountRoutes(Controller):
         clock: ClockDep,
         address: AddressDep,
     ) -> SignedIn:
-        """Sign in. A wrong email and a wrong password get the same answer. Wrong passwords
-        are limited per client (``installation_id``, else the address) and per email; an
-        installation that signed in to the account before is never refused a correct one.
-        Sign-ins are also limited per client address (``rate_limited``), and answered
-        ``unavailable`` when this server is checking all the passwords it can at once."""
+        """Sign in. A wrong email and a wrong password get the same answer. The answer's
+        ``device_secret`` makes this device trusted by the account: send it with the next
+        sign-in. A trusted device's wrong passwords are limited apart (10 an hour, then
+        ``rate_limited``), never by anyone else's. Any other client's are limited per
+        address (10 an hour) and per email (20 an hour, from every untrusted client): past
+        either it is answered ``email_code_required``. ``installation_id`` is accepted and
+        grants nothing (v1.2). Sign-ins are also limited per client address
+        (``rate_limited``), and answered ``unavailable`` when this server is checking all the
+        passwords it can at once."""
         return await accounts.sign_in(pool, passwords, settings, clock, data, address)
 
     @post(
@@ -141,6 +145,7 @@ class AccountRoutes(Controller):
         address: AddressDep,
     ) -> None:
         """Set a new password with the mailed code. Every session of the account ends (its
-        tokens get 401, its sockets close with 4401, its devices are forgotten). A wrong,
-        expired or used code is ``reset_invalid``."""
+        tokens get 401, its sockets close with 4401, its devices are forgotten), and every
+        trusted device but the one whose ``device_secret`` is sent. A wrong, expired or used
+        code is ``reset_invalid``."""
         await resets.confirm(pool, passwords, settings, clock, data, address)

@@ -16,13 +16,13 @@ from schemas.accounts import (
     PasswordChange,
     PasswordCheck,
     SessionView,
+    TrustedDeviceView,
     User,
 )
 from schemas.export import Export
-from server import accounts, export, leaving, sessions
+from server import accounts, export, leaving, sessions, trust
 from server.deps import (
     CALLER_WITHOUT_HELD_CONNECTION,
-    AddressDep,
     CallerDep,
     ClockDep,
     Conn,
@@ -68,10 +68,9 @@ class MeRoutes(Controller):
         pool: PoolDep,
         passwords: PasswordsDep,
         clock: ClockDep,
-        address: AddressDep,
     ) -> None:
         """Unlink, then erase the account and its personal data. Asks for the password."""
-        await accounts.erase_account(pool, passwords, clock, caller, data.password, address)
+        await accounts.erase_account(pool, passwords, clock, caller, data.password)
 
     @post(
         "/password",
@@ -86,12 +85,12 @@ class MeRoutes(Controller):
         pool: PoolDep,
         passwords: PasswordsDep,
         clock: ClockDep,
-        address: AddressDep,
     ) -> None:
         """Change the password. Every other session ends at once: its tokens stop working,
-        its sockets close and its devices are forgotten. A wrong ``current_password`` counts
-        as a failed sign-in."""
-        await sessions.change_password(pool, passwords, clock, caller, data, address)
+        its sockets close and its devices are forgotten; every trusted device but this one
+        is forgotten. A wrong ``current_password`` is ``unauthorized``; this session's own
+        ten wrong ones an hour, and only those, make it ``rate_limited``."""
+        await sessions.change_password(pool, passwords, clock, caller, data)
 
     @post(
         "/password/check",
@@ -135,8 +134,31 @@ class MeRoutes(Controller):
 
     @delete("/sessions", status_code=204, responses=problems())
     async def end_other_sessions(self, caller: CallerDep, conn: Conn, clock: ClockDep) -> None:
-        """End every session but this one."""
+        """End every session but this one, and every device's trust but this one's."""
         await sessions.end_others(conn, clock, caller)
+
+    @get("/trusted-devices", responses=problems())
+    async def list_trusted_devices(
+        self, caller: CallerDep, conn: Conn, clock: ClockDep
+    ) -> list[TrustedDeviceView]:
+        """The devices this account trusts (v1.2): each holds the secret of its last sign-in,
+        which spares it the limits on wrong passwords that strangers share. The one asking is
+        marked ``current``. A trust ends with its session (ended by a person or as stolen),
+        at a password change or reset (but the device's that made it), or after 90 days
+        unused."""
+        return await trust.list_trusted(conn, clock, caller)
+
+    @delete("/trusted-devices/{trust_id:uuid}", status_code=204, responses=problems(NotFound))
+    async def forget_trusted_device(
+        self,
+        trust_id: Annotated[uuid.UUID, PathParameter()],
+        caller: CallerDep,
+        conn: Conn,
+    ) -> None:
+        """Forget a trusted device (v1.2): its next sign-in counts as a stranger's. Its session,
+        if it has one, goes on (end that from the sessions list). Another person's id, or an
+        unknown one, is ``not_found``."""
+        await trust.forget(conn, caller, trust_id)
 
     @post(
         "/leave",
@@ -151,12 +173,11 @@ class MeRoutes(Controller):
         pool: PoolDep,
         passwords: PasswordsDep,
         clock: ClockDep,
-        address: AddressDep,
     ) -> None:
         """The safety exit, in one step: unlink (the former partner learns only that the
         couple ended, never who left), end every session including this one, forget every
         device, cancel every reminder; with ``erase``, erase the account too."""
-        await leaving.leave(pool, passwords, clock, caller, data, address)
+        await leaving.leave(pool, passwords, clock, caller, data)
 
     @get("/export", responses=problems())
     async def export(self, caller: CallerDep, conn: Conn, clock: ClockDep) -> Export:

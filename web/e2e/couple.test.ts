@@ -402,6 +402,8 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
     await ana.getByRole("link", { name: "Where you're signed in" }).click();
     await ana.getByTestId("session").nth(2).waitFor();
     assert.equal(await ana.getByTestId("session").count(), 3);
+    await ana.getByTestId("trusted-device").nth(2).waitFor();
+    assert.equal(await ana.getByTestId("trusted-device").count(), 3);
     await assertAccessible(ana);
     await shot(ana, "sessions");
     await ana
@@ -421,11 +423,23 @@ describe("Ana and Ben, live in two browsers on two nodes", () => {
     await ana.getByTestId("session").nth(2).waitFor({ state: "detached" });
     assert.equal(await ana.getByTestId("session").count(), 2);
     assert.equal(await still.page.getByTestId("pause-start").count(), 1);
+    // The ended session's device is no longer trusted; Ana forgets the other browser's trust,
+    // and it stays signed in.
+    await ana.getByTestId("trusted-device").nth(2).waitFor({ state: "detached" });
+    await ana
+      .getByTestId("trusted-device")
+      .filter({ hasText: "A web device" })
+      .getByRole("button", { name: "Forget" })
+      .click();
+    await ana.getByTestId("trusted-device").nth(1).waitFor({ state: "detached" });
+    assert.equal(await ana.getByTestId("trusted-device").filter({ hasText: "This browser" }).count(), 1);
+    assert.equal(await still.page.getByTestId("pause-start").count(), 1);
 
     await ana.getByTestId("end-others").click();
     await still.page.getByText("This session has ended.").waitFor();
     await ana.getByTestId("end-others").waitFor({ state: "detached" });
     assert.equal(await ana.getByTestId("session").count(), 1);
+    assert.equal(await ana.getByTestId("trusted-device").count(), 1);
 
     // Help is there signed out too.
     await still.page.getByTestId("help-now").click();

@@ -6,6 +6,7 @@ export {
   Api,
   ApiError,
   IndexedDbPendingStore,
+  LocalStorageDeviceSecretStore,
   LocalStorageTokenStore,
   OpError,
   SyncClient,
@@ -29,6 +30,7 @@ export type GrowthEntry = Schemas["GrowthEntry"];
 export type GrowthWeek = Schemas["GrowthWeek"];
 export type NotificationPrefs = Schemas["NotificationPrefs"];
 export type SessionView = Schemas["SessionView"];
+export type TrustedDeviceView = Schemas["TrustedDeviceView"];
 export type CrisisResources = Schemas["CrisisResources"];
 export type CrisisLine = Schemas["CrisisLine"];
 export type InviteCreated = Schemas["InviteCreated"];

@@ -3,6 +3,7 @@ import {
   Api,
   ApiError,
   IndexedDbPendingStore,
+  LocalStorageDeviceSecretStore,
   LocalStorageTokenStore,
   type Couple,
   type CoupleState,
@@ -45,18 +46,8 @@ export interface View {
   parted: string | null;
 }
 
-const INSTALLATION_KEY = "twofold:installation";
 // LocalStorageTokenStore's own default key.
 const TOKENS_KEY = "twofold:tokens";
-
-function installationId(): string {
-  let id = localStorage.getItem(INSTALLATION_KEY);
-  if (!id) {
-    id = `web-${crypto.randomUUID()}`;
-    localStorage.setItem(INSTALLATION_KEY, id);
-  }
-  return id;
-}
 
 export function localTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
@@ -77,7 +68,9 @@ export class Session {
   private forgetting: Promise<void> = Promise.resolve();
 
   constructor(readonly baseUrl: string) {
-    this.api = new Api({ baseUrl, tokens: this.tokens });
+    // The secret each sign-in answers, kept under "twofold:device-secrets" and sent with the
+    // account's next sign-in: it is what makes this browser one the account trusts.
+    this.api = new Api({ baseUrl, tokens: this.tokens, deviceSecrets: new LocalStorageDeviceSecretStore() });
     this.view = new Store<View>({
       phase: "loading",
       user: null,
@@ -152,18 +145,14 @@ export class Session {
 
   async signUp(body: { email: string; password: string; display_name: string }): Promise<void> {
     await this.forgetting; // a database of the last person's may still be going
-    const user = await this.api.signUp({
-      ...body,
-      timezone: localTimeZone(),
-      installation_id: installationId(),
-    });
+    const user = await this.api.signUp({ ...body, timezone: localTimeZone(), platform: "web" });
     this.lock.signedIn(user.id);
     await this.enter(user);
   }
 
   async signIn(body: { email: string; password: string }): Promise<void> {
     await this.forgetting;
-    const user = await this.api.signIn({ ...body, installation_id: installationId() });
+    const user = await this.api.signIn({ ...body, platform: "web" });
     this.lock.signedIn(user.id);
     await this.enter(user);
   }

@@ -2,7 +2,10 @@ import type { ComponentChildren, JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, OpError } from "./client";
 import { quickExit } from "./exit";
+import { describe } from "./problems";
 import { useRoute } from "./router";
+
+export { describe };
 
 /** A screen: its heading takes focus after an in-app navigation, so screen readers follow. */
 export function Screen({ title, children }: { title: string; children: ComponentChildren }) {
@@ -20,22 +23,6 @@ export function Screen({ title, children }: { title: string; children: Component
       {children}
     </>
   );
-}
-
-/** What went wrong, in words a person can act on. */
-export function describe(error: unknown): string {
-  if (error instanceof ApiError) {
-    const problem = error.problem as { detail?: string; title?: string; errors?: { field: string; message: string }[] };
-    const fields = problem.errors?.map((e) => e.message).join(" ") ?? "";
-    if (error.status === 429 || error.status === 503) {
-      const wait = error.retryAfter ? ` Try again in ${error.retryAfter} s.` : " Try again in a moment.";
-      return `${problem.detail ?? "Busy right now."}${wait}`;
-    }
-    return [problem.detail ?? problem.title ?? "Something went wrong.", fields].filter(Boolean).join(" ");
-  }
-  if (error instanceof OpError) return error.detail;
-  if (error instanceof TypeError) return "Twofold can't be reached. Check your connection.";
-  return error instanceof Error ? error.message : "Something went wrong.";
 }
 
 export function ErrorText({ error, id }: { error: unknown; id?: string }) {

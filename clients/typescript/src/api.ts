@@ -1,6 +1,7 @@
 // HTTP calls with the session's tokens: bearer on every call, the access token refreshed
 // before it expires, and a 401 answered by one refresh and one retry.
 import { platformTimers, type Timers } from "./platform.js";
+import { MemoryDeviceSecretStore, type DeviceSecretStore } from "./secrets.js";
 import { MemoryTokenStore, type StoredTokens, type TokenStore } from "./tokens.js";
 import type {
   Answer,
@@ -40,6 +41,9 @@ export type ApiOptions = {
   /** The server, e.g. ``https://twofold.example.org`` (no trailing ``/v1``). */
   baseUrl: string;
   tokens?: TokenStore;
+  /** Where this device keeps the secret each sign-in answers (in memory by default: a new
+   * process is then a device the account does not trust yet). */
+  deviceSecrets?: DeviceSecretStore;
   fetch?: typeof fetch;
   /** This device's clock, ms since the epoch. */
   now?: () => number;
@@ -68,6 +72,7 @@ type Listener = (tokens: StoredTokens | null) => void;
 export class Api {
   readonly baseUrl: string;
   private readonly store: TokenStore;
+  private readonly secrets: DeviceSecretStore;
   private readonly fetchFn: typeof fetch;
   private readonly now: () => number;
   private tokens: StoredTokens | null | undefined = undefined; // undefined: not loaded yet
@@ -77,6 +82,7 @@ export class Api {
   constructor(opts: ApiOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
     this.store = opts.tokens ?? new MemoryTokenStore();
+    this.secrets = opts.deviceSecrets ?? new MemoryDeviceSecretStore();
     // Called unbound, `window.fetch` throws "Illegal invocation".
     this.fetchFn = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.now = opts.now ?? (() => Date.now());
@@ -107,13 +113,16 @@ export class Api {
 
   async signUp(body: SignUp): Promise<User> {
     const answer = await this.request<SignedIn>("POST", "/v1/accounts", body, { auth: false });
-    await this.keep(answer.tokens);
+    await this.signedInAs(answer);
     return answer.user;
   }
 
+  /** Signs in, sending the secret this device holds for the account (unless the body has
+   * one): the account then counts this device as trusted. */
   async signIn(body: SignIn): Promise<User> {
-    const answer = await this.request<SignedIn>("POST", "/v1/sessions", body, { auth: false });
-    await this.keep(answer.tokens);
+    const sent = await this.withSecret(body);
+    const answer = await this.request<SignedIn>("POST", "/v1/sessions", sent, { auth: false });
+    await this.signedInAs(answer);
     return answer.user;
   }
 
@@ -214,6 +223,12 @@ export class Api {
   sessions(): Promise<Answer<"/v1/me/sessions", "get">> {
     return this.request("GET", "/v1/me/sessions");
   }
+  trustedDevices(): Promise<Answer<"/v1/me/trusted-devices", "get">> {
+    return this.request("GET", "/v1/me/trusted-devices");
+  }
+  forgetTrustedDevice(trustId: string): Promise<void> {
+    return this.request("DELETE", `/v1/me/trusted-devices/${encodeURIComponent(trustId)}`);
+  }
   endSession(sessionId: string): Promise<void> {
     return this.request("DELETE", `/v1/me/sessions/${encodeURIComponent(sessionId)}`);
   }
@@ -223,8 +238,11 @@ export class Api {
   askPasswordReset(body: RequestBody<"/v1/password-resets", "post">): Promise<void> {
     return this.request("POST", "/v1/password-resets", body, { auth: false });
   }
-  confirmPasswordReset(body: RequestBody<"/v1/password-resets/confirm", "post">): Promise<void> {
-    return this.request("POST", "/v1/password-resets/confirm", body, { auth: false });
+  /** Sends this device's secret for the account along: the reset ends every other trusted
+   * device, not this one. */
+  async confirmPasswordReset(body: RequestBody<"/v1/password-resets/confirm", "post">): Promise<void> {
+    const sent = await this.withSecret(body);
+    return this.request("POST", "/v1/password-resets/confirm", sent, { auth: false });
   }
   /** The safety exit: unlinks, ends every session (this one too), maybe erases. */
   async leave(body: RequestBody<"/v1/me/leave", "post">): Promise<void> {
@@ -305,6 +323,17 @@ export class Api {
   }
 
   // --- the machinery -----------------------------------------------------------------------
+
+  private async withSecret<B extends { email: string; device_secret?: string | null }>(body: B): Promise<B> {
+    if (body.device_secret) return body;
+    const held = await this.secrets.load(body.email);
+    return held ? { ...body, device_secret: held } : body;
+  }
+
+  private async signedInAs(answer: SignedIn): Promise<void> {
+    await this.secrets.save(answer.user.email, answer.device_secret);
+    await this.keep(answer.tokens);
+  }
 
   private async refreshNow(): Promise<void> {
     const held = this.tokens ?? null;

@@ -4,6 +4,12 @@ export type { components, paths } from "./schema.js";
 export type * from "./types.js";
 export { Api, ApiError, refreshMargin, type ApiOptions, type RequestInit } from "./api.js";
 export { LocalStorageTokenStore, MemoryTokenStore, type StoredTokens, type TokenStore } from "./tokens.js";
+export {
+  accountOf,
+  LocalStorageDeviceSecretStore,
+  MemoryDeviceSecretStore,
+  type DeviceSecretStore,
+} from "./secrets.js";
 export { MemoryPendingStore, type PendingOp, type PendingStore } from "./pending.js";
 export { IndexedDbPendingStore } from "./indexeddb.js";
 export { SyncClient, socketUrl, type SyncEvents, type SyncOptions, type SyncStatus } from "./sync.js";

@@ -351,6 +351,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/trusted-devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListTrustedDevices */
+        get: operations["V1MeTrustedDevicesListTrustedDevices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/trusted-devices/{trust_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** ForgetTrustedDevice */
+        delete: operations["V1MeTrustedDevicesTrustIdForgetTrustedDevice"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/password-resets": {
         parameters: {
             query?: never;
@@ -1088,6 +1122,7 @@ export interface components {
             notifications_sent?: components["schemas"]["SentNotification"][];
             password_resets?: components["schemas"]["ResetRecord"][];
             sessions: components["schemas"]["SessionRecord"][];
+            trusted_devices?: components["schemas"]["TrustedDeviceRecord"][];
             user: components["schemas"]["User"];
         };
         /** FieldError */
@@ -1430,6 +1465,8 @@ export interface components {
         PasswordResetConfirm: {
             /** @description As mailed; case, spaces, dashes ignored. */
             code: string;
+            /** @description The device_secret this device's last sign-in to the account answered. */
+            device_secret?: string | null;
             email: string;
             /** @example correct horse battery */
             new_password: string;
@@ -1526,7 +1563,7 @@ export interface components {
              * @description Stable; what clients branch on. docs/API.md says when each is answered.
              * @enum {string}
              */
-            code: "already_linked" | "email_taken" | "forbidden" | "internal" | "invite_expired" | "invite_invalid" | "method_not_allowed" | "not_allowed" | "not_found" | "not_linked" | "own_invite" | "pause_active" | "pause_not_active" | "payload_too_large" | "rate_limited" | "reset_invalid" | "unauthorized" | "unavailable" | "validation_failed";
+            code: "already_linked" | "email_code_required" | "email_taken" | "forbidden" | "internal" | "invite_expired" | "invite_invalid" | "method_not_allowed" | "not_allowed" | "not_found" | "not_linked" | "own_invite" | "pause_active" | "pause_not_active" | "payload_too_large" | "rate_limited" | "reset_invalid" | "unauthorized" | "unavailable" | "validation_failed";
             detail: string;
             errors?: components["schemas"]["FieldError"][];
             status: number;
@@ -1897,13 +1934,21 @@ export interface components {
             sent_at: string | null;
             title: string;
         };
+        /** SessionDevice */
+        SessionDevice: {
+            app_version: string | null;
+            locale: string | null;
+            /** @enum {string} */
+            platform: "ios" | "android" | "web";
+            /** Format: date-time */
+            registered_at: string;
+        };
         /** SessionRecord */
         SessionRecord: {
             /** Format: date-time */
             created_at: string;
             /** Format: uuid */
             id: string;
-            installation_id?: string | null;
             /** Format: date-time */
             last_used_at: string;
             revoked_at: string | null;
@@ -1914,7 +1959,7 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             current: boolean;
-            device: components["schemas"]["Device"] | null;
+            device: components["schemas"]["SessionDevice"] | null;
             /** Format: uuid */
             id: string;
             /** Format: date-time */
@@ -1942,9 +1987,15 @@ export interface components {
         };
         /** SignIn */
         SignIn: {
+            /** @description The device_secret this device's last sign-in to the account answered. */
+            device_secret?: string | null;
             email: string;
+            /** @description A code mailed to the email, after email_code_required. */
+            email_code?: string | null;
             installation_id?: string | null;
             password: string;
+            /** @enum {null|string} */
+            platform?: "ios" | "android" | "web" | null;
         };
         /** SignUp */
         SignUp: {
@@ -1958,6 +2009,8 @@ export interface components {
             installation_id?: string | null;
             /** @example correct horse battery */
             password: string;
+            /** @enum {null|string} */
+            platform?: "ios" | "android" | "web" | null;
             /**
              * @description An IANA time zone name.
              * @example Europe/Berlin
@@ -1966,6 +2019,7 @@ export interface components {
         };
         /** SignedIn */
         SignedIn: {
+            device_secret: string;
             tokens: components["schemas"]["Tokens"];
             user: components["schemas"]["User"];
         };
@@ -1980,6 +2034,27 @@ export interface components {
             access_token: string;
             expires_in: number;
             refresh_token: string;
+        };
+        /** TrustedDeviceRecord */
+        TrustedDeviceRecord: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            last_used_at: string;
+            /** @enum {null|string} */
+            platform: "ios" | "android" | "web" | null;
+        };
+        /** TrustedDeviceView */
+        TrustedDeviceView: {
+            /** Format: date-time */
+            created_at: string;
+            current: boolean;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            last_used_at: string;
+            /** @enum {null|string} */
+            platform: "ios" | "android" | "web" | null;
         };
         /** UpdateBody */
         UpdateBody: {
@@ -3839,6 +3914,129 @@ export interface operations {
             };
         };
     };
+    V1MeTrustedDevicesListTrustedDevices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrustedDeviceView"][];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Not signed in, or the credentials are wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: Temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    V1MeTrustedDevicesTrustIdForgetTrustedDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trust_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Not signed in, or the credentials are wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: Temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     V1PasswordResetsAskReset: {
         parameters: {
             query?: never;
@@ -4118,7 +4316,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `rate_limited`: Too many attempts; try again later */
+            /** @description `rate_limited`: Too many attempts; try again later; `email_code_required`: Too many attempts; a code mailed to the email can prove it is yours */
             429: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];

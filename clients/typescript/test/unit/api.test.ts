@@ -1,7 +1,7 @@
 // HTTP with tokens: the bearer, one refresh for a 401, one refresh for many callers.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-import { Api, ApiError, MemoryTokenStore } from "../../src/index.js";
+import { Api, ApiError, MemoryDeviceSecretStore, MemoryTokenStore } from "../../src/index.js";
 import { FakeServer, json, problem, signedInApi } from "./fakes.js";
 
 let server: FakeServer;
@@ -81,9 +81,31 @@ describe("Api", () => {
   it("stores the expiry by this device's clock at receipt, not the token's own", async () => {
     const store = new MemoryTokenStore();
     const api = new Api({ baseUrl: "https://twofold.test/", fetch: server.fetch, tokens: store, now: () => 1_000_000 });
-    server.routes.set("POST /v1/sessions", () => json(200, { user: { id: "ben" }, tokens: server.tokens() }));
+    server.routes.set("POST /v1/sessions", () =>
+      json(200, { user: { id: "ben", email: "ben@example.org" }, tokens: server.tokens(), device_secret: "s" }),
+    );
     await api.signIn({ email: "ben@example.org", password: "correct horse battery" });
     expect(store.load()?.expires_at).toBe(1_000_000 + 900_000);
     expect(server.calls[0]?.path).toBe("/v1/sessions");
+  });
+
+  it("sends each account's device secret with its next sign-in and reset, and keeps the new one", async () => {
+    const secrets = new MemoryDeviceSecretStore();
+    const api = new Api({ baseUrl: "https://twofold.test", fetch: server.fetch, deviceSecrets: secrets });
+    let issued = 0;
+    server.routes.set("POST /v1/sessions", (body) => {
+      const email = (body as { email: string }).email.toLowerCase();
+      return json(200, { user: { id: email, email }, tokens: server.tokens(), device_secret: `secret-${++issued}` });
+    });
+    server.routes.set("POST /v1/password-resets/confirm", () => new Response(null, { status: 204 }));
+    const password = "correct horse battery";
+    await api.signIn({ email: "Ben@Example.org", password });
+    await api.signIn({ email: "ben@example.org ", password });
+    await api.signIn({ email: "ana@example.org", password });
+    await api.confirmPasswordReset({ email: "BEN@example.org", code: "ABCD-EFGH", new_password: "a new passphrase" });
+    const sent = server.calls.map((c) => (c.body as { device_secret?: string }).device_secret);
+    expect(sent).toEqual([undefined, "secret-1", undefined, "secret-2"]);
+    expect(secrets.load("ben@example.org")).toBe("secret-2");
+    expect(secrets.load("ana@example.org")).toBe("secret-3");
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { LocalStorageTokenStore } from "../../src/index.js";
+import { LocalStorageDeviceSecretStore, LocalStorageTokenStore } from "../../src/index.js";
 
 class Storage {
   readonly items = new Map<string, string>();
@@ -34,5 +34,24 @@ describe("LocalStorageTokenStore", () => {
 
   it("says plainly when there is no localStorage (Node, React Native)", () => {
     expect(() => new LocalStorageTokenStore()).toThrow(/localStorage/);
+  });
+});
+
+describe("LocalStorageDeviceSecretStore", () => {
+  it("keeps one secret per account across a reload, under a twofold: key", () => {
+    const storage = new Storage();
+    new LocalStorageDeviceSecretStore(undefined, storage).save("Ana@Example.org", "a-1");
+    const afterReload = new LocalStorageDeviceSecretStore(undefined, storage);
+    afterReload.save("ben@example.org", "b-1");
+    expect(afterReload.load(" ana@example.org")).toBe("a-1");
+    expect(afterReload.load("ben@example.org")).toBe("b-1");
+    expect(afterReload.load("cal@example.org")).toBeNull();
+    expect([...storage.items.keys()]).toEqual(["twofold:device-secrets"]);
+  });
+
+  it("reads a damaged entry as holding no secret", () => {
+    const storage = new Storage();
+    storage.setItem("twofold:device-secrets", "{not json");
+    expect(new LocalStorageDeviceSecretStore(undefined, storage).load("ana@example.org")).toBeNull();
   });
 });
