@@ -63,12 +63,12 @@ async def end_others(conn: Connection, clock: Clock, caller: Caller) -> None:
 
 
 async def check_password(
-    pool: Pool, passwords: Passwords, clock: Clock, caller: Caller, password: str, address: str
+    pool: Pool, passwords: Passwords, clock: Clock, caller: Caller, password: str
 ) -> None:
     """The password asked again (a screen lock): nothing changes when it is right; when wrong
     it is ``unauthorized`` and counts against this session alone, as for a password change."""
     async with passwords.turn(signed_in=True) as turn:
-        await lockout.confirm_password(pool, turn, caller, password, address, clock.now())
+        await lockout.confirm_password(pool, turn, caller, password, clock.now())
 
 
 async def change_password(

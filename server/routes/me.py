@@ -105,12 +105,11 @@ class MeRoutes(Controller):
         pool: PoolDep,
         passwords: PasswordsDep,
         clock: ClockDep,
-        address: AddressDep,
     ) -> None:
         """Whether ``password`` is the caller's (an app asks again before a private screen
         opens after a while away). Nothing changes; a wrong one is ``unauthorized`` and counts
         as a failed sign-in of this session only, as for a password change (v1.2)."""
-        await sessions.check_password(pool, passwords, clock, caller, data.password, address)
+        await sessions.check_password(pool, passwords, clock, caller, data.password)
 
     @get("/sessions", responses=problems())
     async def list_sessions(
