@@ -20,14 +20,41 @@ from schemas.base import (
 )
 from schemas.devices import Device, InstallationId
 
+Locale = Annotated[str, msgspec.Meta(max_length=35)]
+
 
 class SignUp(Base):
+    """Ask to make an account: a code goes to the email (or, when an account uses it already,
+    a mail telling its owner). The account is made by ``SignUpConfirm``, from its fields."""
+
     email: Email
     password: Password
     display_name: Name
     timezone: TimeZone
     # The app's own id for this installation (the one devices use): a sign-up is its first
     # sign-in, so the installation is known to this account from then on.
+    installation_id: InstallationId | None = None
+    # The app's language for the mail ("de-AT" reads as German); else the request's
+    # Accept-Language; else English.
+    locale: Locale | None = None
+
+    def __post_init__(self) -> None:
+        check_not_blank(self.display_name, "display_name")
+        check_time_zone(self.timezone, "timezone")
+
+
+class SignUpConfirm(Base):
+    """Make the account with the mailed code. The account is made from these fields, never
+    from the request that asked for the code: a code is only as good as the inbox it went to.
+    """
+
+    email: Email
+    code: Annotated[
+        str, msgspec.Meta(max_length=64, description="As mailed; case, spaces, dashes ignored.")
+    ]
+    password: Password
+    display_name: Name
+    timezone: TimeZone
     installation_id: InstallationId | None = None
 
     def __post_init__(self) -> None:
@@ -119,7 +146,7 @@ class PasswordReset(Base):
     email: Email
     # The app's language for the mail ("de-AT" reads as German); else the request's
     # Accept-Language; else English.
-    locale: Annotated[str, msgspec.Meta(max_length=35)] | None = None
+    locale: Locale | None = None
 
 
 class PasswordResetConfirm(Base):
@@ -129,3 +156,12 @@ class PasswordResetConfirm(Base):
         str, msgspec.Meta(max_length=64, description="As mailed; case, spaces, dashes ignored.")
     ]
     new_password: Password
+
+
+class EmailCodeRequest(Base):
+    """Ask for a code by mail to sign in with (when the sign-in answered
+    ``email_code_required``); answered the same whether or not the email has an account."""
+
+    email: Email
+    # As in ``PasswordReset``.
+    locale: Locale | None = None

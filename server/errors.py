@@ -69,6 +69,10 @@ class ResetInvalid(TwofoldError):
     status, code, title = 400, "reset_invalid", "That reset code is wrong, expired or used"
 
 
+class CodeInvalid(TwofoldError):
+    status, code, title = 400, "code_invalid", "That code is wrong, expired or used"
+
+
 class Unauthorized(TwofoldError):
     status, code, title = 401, "unauthorized", "Not signed in, or the credentials are wrong"
 
