@@ -123,6 +123,17 @@ async def hit(conn: Connection, limit: Limit, subject: str, now: datetime) -> No
     )
 
 
+async def refund(conn: Connection, limit: Limit, subject: str) -> None:
+    """Uncount the newest attempt (one that turned out right, and should cost nothing)."""
+    await conn.execute(
+        """DELETE FROM rate_limit_hits WHERE ctid = (
+               SELECT ctid FROM rate_limit_hits WHERE scope = $1 AND subject = $2
+               ORDER BY at DESC LIMIT 1)""",
+        limit.scope,
+        subject,
+    )
+
+
 async def forget(conn: Connection, limit: Limit, subject: str) -> None:
     await conn.execute(
         "DELETE FROM rate_limit_hits WHERE scope = $1 AND subject = $2", limit.scope, subject

@@ -10,7 +10,6 @@ from server.db import Connection, Pool
 from server.errors import ResetInvalid
 from server.passwords import Passwords
 from server.queries import accounts as accounts_q
-from server.queries import codes as q
 from server.realtime import notify
 from server.settings import Settings
 
@@ -48,7 +47,7 @@ async def confirm(
     # code is checked again when it is spent.
     new_hash = await passwords.hash(data.new_password)
     async with pool.acquire() as conn, conn.transaction():
-        used = await q.use(conn, key, now)
+        used = await codes.use(conn, codes.RESET, address, key, now)
         if used is None or used.user_id is None:  # spent by a confirm that was quicker
             raise ResetInvalid("That code was just used")
         await accounts_q.set_password(conn, used.user_id, new_hash)

@@ -55,11 +55,13 @@ async def email_code_admits(
 
 
 async def spend_email_code(
-    conn: Connection, settings: Settings, email: str, code: str, now: datetime
+    conn: Connection, settings: Settings, email: str, code: str, address: str, now: datetime
 ) -> bool:
-    """Use the code on a successful sign-in (with every other sign-in code of the email);
-    False when it is no longer live (used by a sign-in that was quicker)."""
-    return await q.use(conn, _key(settings, email, code), now) is not None
+    """Use the code on a successful sign-in (with every other sign-in code of the email),
+    giving ``address`` its try back; False when it is no longer live (used by a sign-in that
+    was quicker)."""
+    key = _key(settings, email, code)
+    return await codes.use(conn, codes.SIGN_IN, address, key, now) is not None
 
 
 async def email_code_wrong_password(

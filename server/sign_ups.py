@@ -12,7 +12,6 @@ from server.db import Pool
 from server.errors import CodeInvalid
 from server.passwords import Passwords
 from server.queries import accounts as accounts_q
-from server.queries import codes as q
 from server.queries import mails as mails_q
 from server.settings import Settings
 
@@ -57,7 +56,9 @@ async def confirm(
     # Hashed with no connection held; the code is checked again when it is spent.
     password_hash = await passwords.hash(data.password)
     async with pool.acquire() as conn, conn.transaction():
-        if await q.use(conn, key, now) is None:  # spent by a confirm that was quicker
+        if (
+            await codes.use(conn, codes.SIGN_UP, address, key, now) is None
+        ):  # spent by a confirm that was quicker
             raise CodeInvalid(_INVALID)
         user = await accounts_q.insert_user(
             conn,

@@ -83,9 +83,9 @@ async def test_the_function_admits_the_mailed_code_only(
     assert not await admits(ana.email, None)
     assert not await admits(ana.email, WRONG)
     assert not await admits("ben@example.org", code)
-    assert await sign_in_codes.spend_email_code(db, settings, ana.email, code, now)
+    assert await sign_in_codes.spend_email_code(db, settings, ana.email, code, HOME, now)
     assert not await admits(ana.email, code)
-    assert not await sign_in_codes.spend_email_code(db, settings, ana.email, code, now)
+    assert not await sign_in_codes.spend_email_code(db, settings, ana.email, code, HOME, now)
 
     late = await asked_code(client, node, ana.email)
     now = clock.now()
