@@ -14,7 +14,7 @@ Nobody can keep an owner's code from working. Using a code is limited per client
 would be a lock anyone who knows the address could turn. Guessing is hopeless all the same:
 a code is 12 characters of 31 (31^12 ≈ 7.9 × 10^17), at most 5 of an email's codes of one
 purpose live at once (5 asks an hour, 30 minutes each), and each address has 10 tries an
-hour (a code used gives its try back). Spending the asking budget does not jam either: every
+hour (a code used gives its try, and its ask, back). Spending the asking budget does not jam either: every
 code already mailed keeps working until it is used or expires, and asking again leaves the
 earlier ones working.
 """
@@ -185,9 +185,11 @@ async def use(
     conn: Connection, purpose: Purpose, address: str, code: q.Key, now: datetime
 ) -> q.Used | None:
     """Spend the code (and every other code of its email for the purpose): what it was for,
-    or None when it is no longer live. A code used costs its address no try: only wrong ones
-    count, so a household signing up together is never refused, and guesses stay bounded."""
+    or None when it is no longer live. A code used costs its address neither its try nor the
+    ask that mailed it: only wrong tries and unused mails count, so a household signing up
+    together is never refused, while guesses and mails to others' inboxes stay bounded."""
     used = await q.use(conn, code, now)
     if used is not None:
         await ratelimit.refund(conn, purpose.use_client, client_key(address))
+        await ratelimit.refund(conn, purpose.ask_client, client_key(address))
     return used
