@@ -14,9 +14,9 @@ Nobody can keep an owner's code from working. Using a code is limited per client
 would be a lock anyone who knows the address could turn. Guessing is hopeless all the same:
 a code is 12 characters of 31 (31^12 ≈ 7.9 × 10^17), at most 5 of an email's codes of one
 purpose live at once (5 asks an hour, 30 minutes each), and each address has 10 tries an
-hour (a code used gives its try, and its ask, back). Spending the asking budget does not jam either: every
-code already mailed keeps working until it is used or expires, and asking again leaves the
-earlier ones working.
+hour (a code used gives its try, and its ask, back). Spending the asking budget does not jam
+either: every code already mailed keeps working until it is used or expires, and asking again
+leaves the earlier ones working.
 """
 
 from __future__ import annotations
