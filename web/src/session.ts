@@ -18,6 +18,9 @@ import {
 import { navigate } from "./router";
 import { Store } from "./store";
 
+/** What the sign-up form asks for. */
+export type SignUpFields = { email: string; password: string; display_name: string };
+
 export type Phase = "loading" | "unreachable" | "signed_out" | "unlinked" | "linked";
 
 /** The message both partners get when a pause ends: the reason for the pause was to come back. */
@@ -133,9 +136,17 @@ export class Session {
     }
   }
 
-  async signUp(body: { email: string; password: string; display_name: string }): Promise<void> {
-    const user = await this.api.signUp({
+  /** Signing up, step one: the server mails a code to the address. The fields stay with
+   * the caller (in memory only) for step two. */
+  async askSignUp(body: SignUpFields): Promise<void> {
+    await this.api.askSignUp({ ...body, timezone: localTimeZone(), installation_id: installationId() });
+  }
+
+  /** Step two: the account is made from these fields with the mailed code. */
+  async confirmSignUp(body: SignUpFields, code: string): Promise<void> {
+    const user = await this.api.confirmSignUp({
       ...body,
+      code,
       timezone: localTimeZone(),
       installation_id: installationId(),
     });
