@@ -57,9 +57,14 @@ async def newest_code(database_url: str, email: str, kind: str = "sign_up_code")
             email,
             kind,
         )
+        if text is None:
+            there = await conn.fetch(
+                "SELECT kind, outcome, text IS NOT NULL AS kept FROM mails WHERE recipient = $1",
+                email,
+            )
+            raise AssertionError(f"no {kind} mail to {email} in the outbox: {there}")
     finally:
         await conn.close()
-    assert text is not None, f"no {kind} mail to {email} in the outbox"
     return code_in(text)
 
 

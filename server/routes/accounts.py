@@ -30,7 +30,7 @@ from server.deps import (
     PoolDep,
     SettingsDep,
 )
-from server.edges import PASSWORD_RESET, REFRESH, SIGN_IN, SIGN_UP, per_address
+from server.edges import PASSWORD_RESET, REFRESH, SIGN_IN, SIGN_IN_CODE, SIGN_UP, per_address
 from server.errors import CodeInvalid, RateLimited, ResetInvalid
 from server.openapi import BEARER, problems
 
@@ -115,7 +115,7 @@ class AccountRoutes(Controller):
     @post(
         "/sessions/email-code",
         status_code=202,
-        guards=[per_address(SIGN_IN)],
+        guards=[per_address(SIGN_IN_CODE)],
         media_type=MediaType.TEXT,  # and an empty body: there is nothing to say
         response_description="Accepted: a mail goes to the address",
         responses=problems(RateLimited, auth=False),
