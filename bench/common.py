@@ -6,6 +6,7 @@ import asyncio
 import gc
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncpg
 import httpx
 
 from server import collector
@@ -32,6 +34,38 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+# A mailed code: three groups of four from the invites' alphabet (no 0/O, 1/I/L).
+CODE = re.compile(r"\b([A-HJKMNP-Z2-9]{4})-([A-HJKMNP-Z2-9]{4})-([A-HJKMNP-Z2-9]{4})\b")
+
+
+def code_in(text: str) -> str:
+    found = CODE.search(text)
+    assert found is not None, text
+    return "".join(found.groups())
+
+
+async def newest_code(database_url: str, email: str, kind: str = "sign_up_code") -> str:
+    """The code of the newest mail of ``kind`` to ``email`` still holding its text (with no
+    SMTP server the mails table is the outbox). The tests read codes this way too."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        text = await conn.fetchval(
+            """SELECT text FROM mails WHERE recipient = $1 AND kind = $2 AND text IS NOT NULL
+               ORDER BY created_at DESC, id DESC LIMIT 1""",
+            email,
+            kind,
+        )
+        if text is None:
+            there = await conn.fetch(
+                "SELECT kind, outcome, text IS NOT NULL AS kept FROM mails WHERE recipient = $1",
+                email,
+            )
+            raise AssertionError(f"no {kind} mail to {email} in the outbox: {there}")
+    finally:
+        await conn.close()
+    return code_in(text)
 
 
 def settle_client() -> None:

@@ -28,7 +28,7 @@ DeviceSecret = Annotated[
         description="The device_secret this device's last sign-in to the account answered.",
     ),
 ]
-# A code mailed to the email to prove it (v1.2; checked once the mailed codes exist).
+# A code mailed to the email to prove it (v1.2: POST /v1/sessions/email-code).
 EmailCode = Annotated[
     str,
     msgspec.Meta(
@@ -36,14 +36,43 @@ EmailCode = Annotated[
     ),
 ]
 
+Locale = Annotated[str, msgspec.Meta(max_length=35)]
+
 
 class SignUp(Base):
+    """Ask to make an account: a code goes to the email (or, when an account uses it already,
+    a mail telling its owner). The account is made by ``SignUpConfirm``, from its fields."""
+
     email: Email
     password: Password
     display_name: Name
     timezone: TimeZone
     # Accepted from apps that send it; since v1.2 it grants nothing and keys nothing (anyone
     # can name anyone's installation). Trust comes from ``SignedIn.device_secret``.
+    installation_id: InstallationId | None = None
+    # What the trusted devices list shows for this one (v1.2).
+    platform: Platform | None = None
+    # The app's language for the mail ("de-AT" reads as German); else the request's
+    # Accept-Language; else English.
+    locale: Locale | None = None
+
+    def __post_init__(self) -> None:
+        check_not_blank(self.display_name, "display_name")
+        check_time_zone(self.timezone, "timezone")
+
+
+class SignUpConfirm(Base):
+    """Make the account with the mailed code. The account is made from these fields, never
+    from the request that asked for the code: a code is only as good as the inbox it went to.
+    """
+
+    email: Email
+    code: Annotated[
+        str, msgspec.Meta(max_length=64, description="As mailed; case, spaces, dashes ignored.")
+    ]
+    password: Password
+    display_name: Name
+    timezone: TimeZone
     installation_id: InstallationId | None = None
     # What the trusted devices list shows for this one (v1.2).
     platform: Platform | None = None
@@ -174,7 +203,7 @@ class PasswordReset(Base):
     email: Email
     # The app's language for the mail ("de-AT" reads as German); else the request's
     # Accept-Language; else English.
-    locale: Annotated[str, msgspec.Meta(max_length=35)] | None = None
+    locale: Locale | None = None
 
 
 class PasswordResetConfirm(Base):
@@ -187,3 +216,12 @@ class PasswordResetConfirm(Base):
     # The device's secret (v1.2): that trusted device stays trusted after the reset, every
     # other one does not.
     device_secret: DeviceSecret | None = None
+
+
+class EmailCodeRequest(Base):
+    """Ask for a code by mail to sign in with (when the sign-in answered
+    ``email_code_required``); answered the same whether or not the email has an account."""
+
+    email: Email
+    # As in ``PasswordReset``.
+    locale: Locale | None = None

@@ -55,7 +55,7 @@ def outbox(settings: Settings) -> int:
     JSON object per line."""
     from server import db
     from server.due import store as due_q
-    from server.queries import resets as resets_q
+    from server.queries import mails as mails_q
 
     settings, _handle, _where = _database(settings)
     assert settings.database_url is not None
@@ -70,7 +70,7 @@ def outbox(settings: Settings) -> int:
                     line = dict(row)
                     line["data"] = msgspec.json.decode(row["data"])
                     sys.stdout.write(msgspec.json.encode(line).decode() + "\n")
-                for row in await resets_q.outbox(conn):
+                for row in await mails_q.outbox(conn):
                     sys.stdout.write(msgspec.json.encode(dict(row)).decode() + "\n")
         finally:
             await pool.close()

@@ -6,13 +6,13 @@ import uuid
 
 import msgspec
 
-from schemas.accounts import MePatch, SignedIn, SignIn, SignUp, Tokens, User
+from schemas.accounts import MePatch, SignedIn, SignIn, Tokens, User
 from schemas.base import new_id
-from server import lockout, ratelimit, trust
+from server import lockout, ratelimit, sign_in_codes, trust
 from server.auth import Caller, issue_access_token, new_refresh_token, refresh_token_hash
 from server.clock import Clock
 from server.db import Connection, Pool
-from server.errors import EmailTaken, NotFound, Unauthorized
+from server.errors import NotFound, Unauthorized
 from server.linking import unlink_couple
 from server.passwords import Passwords
 from server.queries import accounts as q
@@ -33,7 +33,7 @@ def _tokens(
     )
 
 
-async def _open_session(
+async def open_session(
     conn: Connection,
     settings: Settings,
     clock: Clock,
@@ -53,25 +53,6 @@ async def _open_session(
         tokens=_tokens(settings, user.id, session_id, clock, refresh),
         device_secret=secret,
     )
-
-
-async def sign_up(
-    pool: Pool, passwords: Passwords, settings: Settings, clock: Clock, data: SignUp
-) -> SignedIn:
-    password_hash = await passwords.hash(data.password)
-    async with pool.acquire() as conn, conn.transaction():
-        user = await q.insert_user(
-            conn,
-            user_id=new_id(),
-            email=data.email.strip(),
-            password_hash=password_hash,
-            display_name=data.display_name.strip(),
-            timezone=data.timezone,
-            now=clock.now(),
-        )
-        if user is None:
-            raise EmailTaken("An account with that email already exists; sign in instead")
-        return await _open_session(conn, settings, clock, user, data.platform)
 
 
 _WRONG = "The email or the password is wrong"
@@ -97,7 +78,9 @@ async def sign_in(
                 email,
                 address,
                 trust_id=await trust.find(conn, user_id, data.device_secret, now),
-                proven_email=await lockout.email_proven(conn, email, data.email_code, now),
+                proven_email=await sign_in_codes.email_code_admits(
+                    conn, settings, email, data.email_code, address, now
+                ),
             )
             await lockout.admit(conn, attempt, now)
         # Verified whether or not the account exists, so the answer and its timing say
@@ -109,15 +92,25 @@ async def sign_in(
     async with pool.acquire() as conn:
         if row is None or not ok:
             await lockout.failed(conn, attempt, now)
+            if attempt.proven_email and data.email_code is not None:
+                await sign_in_codes.email_code_wrong_password(
+                    conn, settings, email, data.email_code, now
+                )
             raise Unauthorized(_WRONG)
         async with conn.transaction():
             user = await q.get_user(conn, row["id"])
             if user is None:  # erased between the two reads
                 raise Unauthorized(_WRONG)
             await lockout.succeeded(conn, attempt, now)
+            if attempt.proven_email and data.email_code is not None:
+                # Spent with the session it opened (or by a sign-in a moment quicker, which
+                # knew the password and the code as well).
+                await sign_in_codes.spend_email_code(
+                    conn, settings, email, data.email_code, address, now
+                )
             if rehashed is not None:
                 await q.rehash_password(conn, user.id, row["password_hash"], rehashed)
-            return await _open_session(
+            return await open_session(
                 conn, settings, clock, user, data.platform, trusted=attempt.trust_id
             )
 

@@ -48,11 +48,13 @@ SIGN_UP = "sign_up"
 SIGN_IN = "sign_in"
 REFRESH = "refresh"
 PASSWORD_RESET = "password_reset"  # requesting a code and confirming one, together
+SIGN_IN_CODE = "sign_in_code"  # asking for a code by mail to sign in with
 _WHAT = {
     SIGN_UP: "sign-ups",
     SIGN_IN: "sign-ins",
     REFRESH: "refreshes",
     PASSWORD_RESET: "password resets",
+    SIGN_IN_CODE: "sign-in codes",
 }
 
 
@@ -117,6 +119,7 @@ class Edges:
             SIGN_UP: auth,
             SIGN_IN: auth,
             PASSWORD_RESET: auth,
+            SIGN_IN_CODE: auth,
             REFRESH: (settings.refresh_burst, settings.refresh_per_minute),
         }
         self.budgets = {

@@ -69,6 +69,10 @@ class ResetInvalid(TwofoldError):
     status, code, title = 400, "reset_invalid", "That reset code is wrong, expired or used"
 
 
+class CodeInvalid(TwofoldError):
+    status, code, title = 400, "code_invalid", "That code is wrong, expired or used"
+
+
 class Unauthorized(TwofoldError):
     status, code, title = 401, "unauthorized", "Not signed in, or the credentials are wrong"
 
@@ -95,10 +99,6 @@ class InviteInvalid(TwofoldError):
 
 class MethodNotAllowed(TwofoldError):
     status, code, title = 405, "method_not_allowed", "That method is not allowed here"
-
-
-class EmailTaken(TwofoldError):
-    status, code, title = 409, "email_taken", "An account with that email exists"
 
 
 class AlreadyLinked(TwofoldError):

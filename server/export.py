@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from schemas.export import CoupleRecord, Export, InviteRecord, SessionRecord
-from server import trust
+from server import codes, trust
 from server.clock import Clock
 from server.db import Connection
 from server.due import store as due_q
@@ -13,10 +13,11 @@ from server.due.plan import FORMER_COUPLE_RETENTION
 from server.errors import NotFound
 from server.log import events as events_q
 from server.queries import accounts as accounts_q
+from server.queries import codes as codes_q
 from server.queries import couples as couples_q
 from server.queries import devices as devices_q
 from server.queries import growth as growth_q
-from server.queries import resets as resets_q
+from server.queries import mails as mails_q
 
 INVITES = """
 SELECT code, created_at, expires_at, used_at, revoked_at
@@ -54,7 +55,7 @@ async def export_person(conn: Connection, clock: Clock, user_id: uuid.UUID) -> E
             devices=await devices_q.devices_of(conn, user_id),
             notifications=await devices_q.prefs(conn, user_id),
             notifications_sent=await due_q.sent_to(conn, user_id),
-            password_resets=await resets_q.resets_of(conn, user_id),
-            mails_sent=await resets_q.mails_to(conn, user_id),
+            password_resets=await codes_q.codes_of(conn, user_id, codes.RESET.name),
+            mails_sent=await mails_q.mails_to(conn, user_id),
             trusted_devices=await trust.records(conn, user_id, now),
         )

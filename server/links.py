@@ -13,7 +13,7 @@ from typing import Any
 
 # (operationId, status) -> {link name: OpenAPI Link object}
 LINKS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
-    ("V1AccountsSignUp", "201"): {
+    ("V1AccountsConfirmConfirmSignUp", "201"): {
         "refresh": {
             "operationId": "V1SessionsRefreshRefresh",
             "requestBody": {"refresh_token": "$response.body#/tokens/refresh_token"},

@@ -66,7 +66,7 @@ class Attempt(msgspec.Struct, frozen=True):
     address: str
     # The account's trusted device that sent it (its secret checked), else None.
     trust_id: uuid.UUID | None = None
-    # Whether it proved the email with a mailed code (``email_proven``).
+    # Whether it proved the email with a live sign-in code mailed to it (server.sign_in_codes).
     proven_email: bool = False
 
     @property
@@ -81,17 +81,6 @@ class Attempt(msgspec.Struct, frozen=True):
         if self.proven_email:
             return proven_key(self.email)
         return address_key(self.address)
-
-
-async def email_proven(conn: Connection, email: str, code: str | None, now: datetime) -> bool:
-    """Whether the attempt proved the email with a code mailed to it.
-
-    The seam where the mailed codes (``POST /v1/sessions/email-code``) are checked; until that
-    check is wired in here, no code proves anything, so no attempt gets past the windows that
-    refuse strangers."""
-    if code is None:
-        return False
-    return False
 
 
 _PROVE_IT = (

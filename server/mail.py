@@ -27,7 +27,7 @@ import msgspec
 from server.clock import Clock
 from server.db import Pool
 from server.observability import Metrics
-from server.queries import resets as q
+from server.queries import mails as q
 from server.rounds import Rounds
 from server.settings import Settings
 

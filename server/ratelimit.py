@@ -31,13 +31,22 @@ ACCEPT_INVITE = Limit("invite.accept", 10, timedelta(hours=1))
 # out of a trusted device, or out of the safety exit.
 SIGN_IN_CLIENT = Limit("sign_in.client", 10, timedelta(hours=1))
 SIGN_IN_EMAIL = Limit("sign_in.email", 20, timedelta(hours=1))
-# Password resets. Asking is limited per email (nobody's inbox is flooded) and per client;
-# every confirm is counted per client and per email, so guessing a code (31^8 of them, at
-# most five live per email) gets nowhere. Unknown emails are counted the same way.
+# Codes by mail (server/codes.py), each purpose with budgets of its own. Asking is limited
+# per email (nobody's inbox is flooded) and per client address (IPv6 by its /64), unknown
+# emails alike. Using a code is limited per client address only, counted before the code is
+# checked: a limit per email would let anyone who knows it refuse its owner's own code.
+# Guessing gets nowhere anyway: at most 5 codes of an email live at once, among 31^12.
 RESET_EMAIL = Limit("reset.email", 5, timedelta(hours=1))
 RESET_CLIENT = Limit("reset.client", 20, timedelta(hours=1))
 RESET_CONFIRM_CLIENT = Limit("reset_confirm.client", 10, timedelta(hours=1))
-RESET_CONFIRM_EMAIL = Limit("reset_confirm.email", 50, timedelta(hours=1))
+SIGN_UP_EMAIL = Limit("sign_up.email", 5, timedelta(hours=1))
+SIGN_UP_CLIENT = Limit("sign_up.client", 20, timedelta(hours=1))
+SIGN_UP_CONFIRM_CLIENT = Limit("sign_up_confirm.client", 10, timedelta(hours=1))
+SIGN_IN_CODE_EMAIL = Limit("sign_in_code.email", 5, timedelta(hours=1))
+SIGN_IN_CODE_CLIENT = Limit("sign_in_code.client", 20, timedelta(hours=1))
+# Sign-ins presenting a code, per address: the sign-in's own client key may be an
+# installation id, which costs nothing to make up.
+SIGN_IN_CODE_CONFIRM_CLIENT = Limit("sign_in_code_confirm.client", 10, timedelta(hours=1))
 # Every limit, for the sweep that drops counts past their window.
 LIMITS = {
     limit.scope: limit
@@ -48,7 +57,12 @@ LIMITS = {
         RESET_EMAIL,
         RESET_CLIENT,
         RESET_CONFIRM_CLIENT,
-        RESET_CONFIRM_EMAIL,
+        SIGN_UP_EMAIL,
+        SIGN_UP_CLIENT,
+        SIGN_UP_CONFIRM_CLIENT,
+        SIGN_IN_CODE_EMAIL,
+        SIGN_IN_CODE_CLIENT,
+        SIGN_IN_CODE_CONFIRM_CLIENT,
     )
 }
 
@@ -110,12 +124,14 @@ async def hit(conn: Connection, limit: Limit, subject: str, now: datetime) -> No
     )
 
 
-async def refund(conn: Connection, limit: Limit, subject: str, at: datetime) -> None:
-    """Take back one attempt counted at ``at`` (it turned out not to be a failure)."""
+async def refund(conn: Connection, limit: Limit, subject: str, at: datetime | None = None) -> None:
+    """Take back one attempt that turned out right and should cost nothing: the one counted at
+    ``at``, else the newest."""
     await conn.execute(
         """DELETE FROM rate_limit_hits WHERE ctid = (
                SELECT ctid FROM rate_limit_hits
-               WHERE scope = $1 AND subject = $2 AND at = $3 LIMIT 1)""",
+               WHERE scope = $1 AND subject = $2 AND ($3::timestamptz IS NULL OR at = $3)
+               ORDER BY at DESC LIMIT 1)""",
         limit.scope,
         subject,
         at,

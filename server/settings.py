@@ -59,8 +59,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     op_burst: int = 40
     op_rate: float = 2.0
     # The edges anyone may knock on without a token, per client address and node: sign-up,
-    # sign-in and password resets (each its own budget) a burst, then so many a minute;
-    # refreshes likewise; sockets that have not said hello yet, at most so many at once.
+    # sign-in, sign-in codes and password resets (each its own budget) a burst, then so many
+    # a minute; refreshes likewise; sockets that have not said hello yet, at most so many at once.
     # Flood limits, set well above what a household or a carrier's shared address sends:
     # guessing is held back by the per-client and per-email counts of failed passwords.
     auth_burst: int = 120

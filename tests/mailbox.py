@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -91,3 +92,9 @@ class Mailbox:
         async with asyncio.timeout(WAIT), self._arrived:
             await self._arrived.wait_for(lambda: len(self.received) >= count)
         return list(self.received)
+
+    async def wait_until(self, holds: Callable[[Received], bool]) -> list[Received]:
+        """Until a mail for which ``holds`` is true has arrived; every such mail."""
+        async with asyncio.timeout(WAIT), self._arrived:
+            await self._arrived.wait_for(lambda: any(holds(m) for m in self.received))
+        return [m for m in self.received if holds(m)]

@@ -72,6 +72,15 @@ class Node:
         await self.twofold.due.next_tick()
 
 
+# Each node's database, by its URL: where the tests read the mails it wrote (tests/mailed.py).
+DATABASES: dict[str, str] = {}
+
+
+def database_of(url: str) -> str:
+    """The database of the node (or server process) at ``url``."""
+    return DATABASES[str(url).rstrip("/")]
+
+
 # The ``push_nodes`` fixture: start n nodes sending through firebase-admin to the local FCM.
 PushNodes = Callable[..., AbstractAsyncContextManager[list["Node"]]]
 
@@ -101,6 +110,8 @@ async def run_node(
     with sock:
         server = uvicorn.Server(uvicorn_config(settings, clock=clock))
         task = asyncio.create_task(server.serve(sockets=[sock]))
+        url = f"http://127.0.0.1:{port}"
+        DATABASES[url] = database_url
         try:
             # uvicorn offers no event for "started"; poll its flag, bounded.
             async with asyncio.timeout(30):
@@ -109,10 +120,11 @@ async def run_node(
                         task.result()
                         raise RuntimeError("the server stopped while starting")
                     await asyncio.sleep(0.005)
-            yield Node(url=f"http://127.0.0.1:{port}", port=port, server=server, settings=settings)
+            yield Node(url=url, port=port, server=server, settings=settings)
         finally:
             server.should_exit = True
             await task
+            del DATABASES[url]
 
 
 @dataclass
@@ -144,6 +156,7 @@ async def server_process(
             [sys.executable, "-m", "server", "serve"], cwd=root, env=env, stdout=out, stderr=out
         )
     url = f"http://127.0.0.1:{port}"
+    DATABASES[url] = database_url
     try:
         async with httpx.AsyncClient() as client, asyncio.timeout(120):
             while True:
@@ -156,6 +169,7 @@ async def server_process(
                 await asyncio.sleep(0.05)  # a process we do not control; bounded above
         yield ServerProcess(url, proc)
     finally:
+        del DATABASES[url]
         await asyncio.to_thread(end_process, proc)
 
 

@@ -9,6 +9,10 @@ from typing import Any
 
 import httpx
 
+from tests import mailed
+from tests.mailbox import Mailbox
+from tests.nodes import database_of
+
 PASSWORD = "correct horse battery"
 _numbers = itertools.count(1)
 
@@ -74,16 +78,28 @@ async def sign_up(
     *,
     timezone: str = "Europe/Berlin",
     email: str | None = None,
+    mailbox: Mailbox | None = None,
 ) -> Person:
+    """Sign up as the app does: ask, read the mailed code (in the node's outbox, or in
+    ``mailbox`` when the node sends mail there), confirm it with the account's fields."""
     email = email or f"{name.lower()}.{next(_numbers)}@example.org"
+    fields = {"email": email, "password": PASSWORD, "display_name": name, "timezone": timezone}
+    r = await client.post("/v1/accounts", json=fields)
+    assert r.status_code == 202, r.text
     r = await client.post(
-        "/v1/accounts",
-        json={"email": email, "password": PASSWORD, "display_name": name, "timezone": timezone},
+        "/v1/accounts/confirm", json=fields | {"code": await code(client, email, mailbox)}
     )
     assert r.status_code == 201, r.text
     body = r.json()
     secret = {"device_secret": body["device_secret"]}
     return Person(client, name, email, PASSWORD, body["user"], body["tokens"], extra=secret)
+
+
+async def code(client: httpx.AsyncClient, email: str, mailbox: Mailbox | None = None) -> str:
+    """The newest sign-up code mailed to ``email`` by the node ``client`` talks to."""
+    if mailbox is not None:
+        return await mailed.code_received(mailbox, email, "Your Twofold sign-up code")
+    return await mailed.newest_code(database_of(str(client.base_url)), email)
 
 
 async def link(a: Person, b: Person) -> dict[str, Any]:

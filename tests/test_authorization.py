@@ -290,9 +290,31 @@ async def test_a_reset_hands_nobody_else_the_account(scene: dict[str, Any]) -> N
     for asker in (scene["ben"], scene["revoked"], scene["deleted"]):
         r = await asker.post("/v1/password-resets", {"email": ana.email})
         assert r.status_code == 202 and r.content == b"", r.text
-        guess = {"email": ana.email, "code": "ABCD-EFGH", "new_password": "taken over now"}
+        guess = {"email": ana.email, "code": "ABCD-EFGH-JKMN", "new_password": "taken over now"}
         r = await asker.post("/v1/password-resets/confirm", guess)
         assert_problem(r, 400, "reset_invalid")
+    assert (await ana.get("/v1/me")).status_code == 200
+    r = await ana.client.post("/v1/sessions", json={"email": ana.email, "password": ana.password})
+    assert r.status_code == 200, r.text
+
+
+async def test_sign_up_and_sign_in_codes_hand_nobody_else_the_account(
+    scene: dict[str, Any],
+) -> None:
+    """Ben, Ana's partner, signs up with her email and asks for a sign-in code for it (with
+    his live token, and with dead ones): each is answered 202 with nothing in it, as for
+    anyone; no sign-up code he can guess makes an account of her address, and Ana is still
+    signed in with her password unchanged."""
+    ana: Person = scene["ana"]
+    fields = {"email": ana.email, "password": "taken over now", "display_name": "B"}
+    fields |= {"timezone": "UTC"}
+    for asker in (scene["ben"], scene["revoked"], scene["deleted"]):
+        r = await asker.post("/v1/accounts", fields)
+        assert r.status_code == 202 and r.content == b"", r.text
+        r = await asker.post("/v1/sessions/email-code", {"email": ana.email})
+        assert r.status_code == 202 and r.content == b"", r.text
+        r = await asker.post("/v1/accounts/confirm", fields | {"code": "ABCD-EFGH-JKMN"})
+        assert_problem(r, 400, "code_invalid")
     assert (await ana.get("/v1/me")).status_code == 200
     r = await ana.client.post("/v1/sessions", json={"email": ana.email, "password": ana.password})
     assert r.status_code == 200, r.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 from server.clock import SystemClock
@@ -66,6 +67,9 @@ async def test_two_partners_use_the_web_app_live_in_two_browsers(database_url: s
                 "TWOFOLD_URL_2": two.url,
                 "TWOFOLD_ALLOWED_ORIGIN": allowed,
                 "CHROMIUM": CHROMIUM,
+                # Where e2e/support.ts reads the codes the nodes mailed (python -m tests.mailed).
+                "TWOFOLD_TEST_DATABASE_URL": database_url,
+                "TWOFOLD_PYTHON": sys.executable,
             }
         )
         code, text = await _npm("e2e", env)

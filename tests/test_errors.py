@@ -153,8 +153,8 @@ async def test_a_body_that_is_not_sent_as_json_is_refused(
     client: httpx.AsyncClient, content_type: str | None
 ) -> None:
     """A web page can make a browser send a text/plain or form body to any site without
-    asking first: such a sign-up is refused and no account is made (the same one sent as
-    JSON is then welcome)."""
+    asking first: such a sign-up is refused and no code is mailed (the same one sent as JSON
+    is then welcome)."""
     body = json.dumps(
         {"email": "ana@example.org", "password": PASSWORD, "display_name": "Ana", "timezone": "UTC"}
     )
@@ -165,7 +165,7 @@ async def test_a_body_that_is_not_sent_as_json_is_refused(
     again = await client.post(
         "/v1/accounts", content=body, headers={"content-type": "application/json; charset=utf-8"}
     )
-    assert again.status_code == 201, again.text
+    assert again.status_code == 202, again.text
 
 
 async def test_an_op_sent_as_text_is_refused(couple: tuple[Person, Person]) -> None:

@@ -48,7 +48,7 @@ async def test_metrics_count_requests_by_route(client: httpx.AsyncClient, node: 
     await client.get("/v1/nothing")
     text = (await client.get(node.metrics_url)).text
     assert re.search(
-        r'twofold_http_requests_total\{method="POST",route="/v1/accounts",status="201"\} 1\.0', text
+        r'twofold_http_requests_total\{method="POST",route="/v1/accounts",status="202"\} 1\.0', text
     )
     assert 'route="unmatched",status="404"' in text
     assert "twofold_http_request_duration_seconds_bucket" in text
@@ -159,7 +159,9 @@ def _contract_routes() -> list[tuple[str, str]]:
 
 FOUNDATION = {
     ("POST", "/v1/accounts"),
+    ("POST", "/v1/accounts/confirm"),
     ("POST", "/v1/sessions"),
+    ("POST", "/v1/sessions/email-code"),
     ("POST", "/v1/sessions/refresh"),
     ("DELETE", "/v1/sessions/current"),
     ("GET", "/v1/me"),
@@ -189,7 +191,9 @@ async def test_schema_documents_every_route_with_its_errors(client: httpx.AsyncC
             assert "application/problem+json" in response["content"], (method, path)
         public = path in (
             "/v1/accounts",
+            "/v1/accounts/confirm",
             "/v1/sessions",
+            "/v1/sessions/email-code",
             "/v1/sessions/refresh",
             "/v1/resources/crisis",
         )

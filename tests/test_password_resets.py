@@ -3,17 +3,17 @@ tells nobody whether an email has an account."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
 import pytest
 
-from server import mail_texts, resets
+from server import codes, mail_texts
 from server.mail import SmtpServer
 from server.settings import Settings
 from tests.mailbox import LOGIN, Mailbox
+from tests.mailed import CODE, code_in
 from tests.nodes import FakeClock, Node, PushNodes, outbox
 from tests.people import (
     PASSWORD,
@@ -28,14 +28,7 @@ from tests.phones import Phone
 
 NEW_PASSWORD = "a new passphrase at last"
 FROM = "Twofold <hello@twofold.test>"
-# Two groups of four from the invites' alphabet (no 0/O, 1/I/L).
-CODE = re.compile(r"\b([A-HJKMNP-Z2-9]{4})-([A-HJKMNP-Z2-9]{4})\b")
-
-
-def code_in(text: str) -> str:
-    found = CODE.search(text)
-    assert found is not None, text
-    return found[1] + found[2]
+WRONG = "ABCDEFGHJKMN"
 
 
 @pytest.fixture
@@ -51,11 +44,17 @@ async def ask(client: httpx.AsyncClient, email: str, **headers: str) -> httpx.Re
 
 
 async def confirm(
-    client: httpx.AsyncClient, email: str, code: str, password: str = NEW_PASSWORD
+    client: httpx.AsyncClient,
+    email: str,
+    code: str,
+    password: str = NEW_PASSWORD,
+    address: str | None = None,
 ) -> httpx.Response:
+    """A confirm, from ``address`` when given (the node believes loopback's X-Forwarded-For)."""
     return await client.post(
         "/v1/password-resets/confirm",
         json={"email": email, "code": code, "new_password": password},
+        headers={} if address is None else {"X-Forwarded-For": address},
     )
 
 
@@ -65,8 +64,10 @@ async def signs_in(client: httpx.AsyncClient, email: str, password: str) -> int:
 
 
 async def codes_recorded(db: asyncpg.Connection, email: str) -> set[str]:
-    """The codes of the mails to ``email`` as the outbox holds them (no SMTP server)."""
-    rows = await db.fetch("SELECT text FROM mails WHERE recipient = $1", email)
+    """The reset codes of the mails to ``email`` as the outbox holds them (no SMTP server)."""
+    rows = await db.fetch(
+        "SELECT text FROM mails WHERE recipient = $1 AND kind = 'password_reset'", email
+    )
     return {code_in(r["text"]) for r in rows}
 
 
@@ -91,7 +92,9 @@ async def test_ana_forgets_her_password_and_takes_her_account_back(
         httpx.AsyncClient(base_url=one.url) as c1,
         httpx.AsyncClient(base_url=two.url) as c2,
     ):
-        ana, ben = await sign_up(c1, "Ana"), await sign_up(c1, "Ben")
+        ana = await sign_up(c1, "Ana", mailbox=mailbox)
+        ben = await sign_up(c1, "Ben", mailbox=mailbox)
+        mailbox.received.clear()  # their sign-up codes, each read before the sign-up went on
         await link(ana, ben)
         phone = await signed_in_on(c2, ana, "ana-phone")
         await register_phone(phone, "ana-phone", "tok-ana")
@@ -108,15 +111,14 @@ async def test_ana_forgets_her_password_and_takes_her_account_back(
         code = code_in(mail.text)
         await one.twofold.mailer.next_round()
         assert len(mailbox.received) == 1
-        sent = await db.fetchrow("SELECT outcome, text FROM mails")
+        sent = await db.fetchrow("SELECT outcome, text FROM mails WHERE kind = 'password_reset'")
         assert sent is not None and sent["outcome"] == "sent" and sent["text"] is None
-        stored = await db.fetch("SELECT email_hash, code_hash FROM password_resets")
+        stored = await db.fetch("SELECT email_hash, code_hash FROM email_codes")
         assert len(stored) == 1 and code.encode() not in b"".join(stored[0])
 
-        wrong = "ABCDEFGH" if code != "ABCDEFGH" else "HGFEDCBA"
-        assert_problem(await confirm(c1, ana.email, wrong), 400, "reset_invalid")
+        assert_problem(await confirm(c1, ana.email, WRONG), 400, "reset_invalid")
         assert (await ana.get("/v1/me")).status_code == 200
-        typed = f"{code[:4].lower()} {code[4:].lower()}"
+        typed = f"{code[:4].lower()} {code[4:8].lower()}-{code[8:].lower()}"
         assert (await confirm(c1, ana.email, typed)).status_code == 204
 
         assert await socket.wait_closed() == 4401
@@ -145,7 +147,8 @@ async def test_an_unknown_email_gets_the_same_answer(
         push_nodes(1, smtp_url=mailbox.url, mail_from=FROM) as (node,),
         httpx.AsyncClient(base_url=node.url) as client,
     ):
-        ana = await sign_up(client, "Ana")
+        ana = await sign_up(client, "Ana", mailbox=mailbox)
+        mailbox.received.clear()
         known = await ask(client, ana.email)
         unknown = await ask(client, "nobody@example.org")
         for r in (known, unknown):
@@ -159,10 +162,11 @@ async def test_an_unknown_email_gets_the_same_answer(
         told = mails["nobody@example.org"]
         assert told.message["Subject"] == "Twofold password reset"
         assert "no Twofold account uses it" in told.text and CODE.search(told.text) is None
-        rows = await db.fetch("SELECT user_id FROM password_resets ORDER BY requested_at")
+        rows = await db.fetch("SELECT user_id FROM email_codes WHERE purpose = 'reset'")
         assert sorted(str(r["user_id"]) for r in rows) == sorted([ana.id, "None"])
-        assert await db.fetchval("SELECT count(*) FROM mails") == 2
-        for guess in ("ABCDEFGH", code_in(mails[ana.email].text)):
+        count = "SELECT count(*) FROM mails WHERE kind LIKE 'password_reset%'"
+        assert await db.fetchval(count) == 2
+        for guess in (WRONG, code_in(mails[ana.email].text)):
             r = await confirm(client, "nobody@example.org", guess)
             assert_problem(r, 400, "reset_invalid")
 
@@ -196,10 +200,10 @@ async def test_expired_codes_and_their_mails_are_swept(
     await ask(client, "nobody@example.org")
     await node.twofold.mailer.next_round()
     outcomes = await db.fetch("SELECT outcome, text IS NOT NULL AS kept FROM mails")
-    assert [(r["outcome"], r["kept"]) for r in outcomes] == [("recorded", True)] * 2
+    assert [(r["outcome"], r["kept"]) for r in outcomes] == [("recorded", True)] * 3
     clock.advance(minutes=30)
     await node.tick()
-    assert await db.fetchval("SELECT count(*) FROM password_resets") == 0
+    assert await db.fetchval("SELECT count(*) FROM email_codes") == 0
     assert await db.fetchval("SELECT count(*) FROM mails") == 0
 
 
@@ -223,13 +227,66 @@ async def test_floods_are_rate_limited(
     assert int(r.headers["Retry-After"]) == 3600
 
     for _ in range(10):
-        assert_problem(await confirm(client, ana.email, "ABCDEFGH"), 400, "reset_invalid")
+        assert_problem(await confirm(client, ana.email, WRONG), 400, "reset_invalid")
     assert_problem(await confirm(client, ana.email, code), 429, "rate_limited")
     clock.advance(minutes=29)
     assert_problem(await confirm(client, ana.email, code), 429, "rate_limited")
     clock.advance(minutes=31)
     fresh = await asked_code(client, db, ana.email)
     assert (await confirm(client, ana.email, fresh)).status_code == 204
+
+
+BEHIND_A_BALANCER = pytest.mark.node_settings(trusted_proxies=("127.0.0.1",))
+
+
+@BEHIND_A_BALANCER
+async def test_sixty_wrong_confirms_from_ten_addresses_and_anas_code_still_works(
+    client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    """Ben knows Ana's email and sends 60 wrong codes from 10 addresses (more than the old
+    limit per email); Ana's own code, from her address, still sets her password."""
+    ana = await sign_up(client, "Ana")
+    code = await asked_code(client, db, ana.email)
+    for n in range(60):
+        r = await confirm(client, ana.email, WRONG, address=f"198.51.100.{n % 10}")
+        assert_problem(r, 400, "reset_invalid")
+    assert (await confirm(client, ana.email, code, address="203.0.113.7")).status_code == 204
+    assert await signs_in(client, ana.email, NEW_PASSWORD) == 200
+
+
+@BEHIND_A_BALANCER
+async def test_one_address_gets_ten_tries_an_hour_and_a_64_is_one_address(
+    client: httpx.AsyncClient, clock: FakeClock, db: asyncpg.Connection
+) -> None:
+    """Ten tries from one address fill its window, its right code included, for an hour;
+    IPv6 addresses in one /64 share a window, another /64 has its own."""
+    ana = await sign_up(client, "Ana")
+    code = await asked_code(client, db, ana.email)
+    for n in range(10):
+        r = await confirm(client, ana.email, WRONG, address=f"2001:db8:1:2::{n + 1:x}")
+        assert_problem(r, 400, "reset_invalid")
+    r = await confirm(client, ana.email, code, address="2001:db8:1:2:ffff::1")
+    assert_problem(r, 429, "rate_limited")
+    assert int(r.headers["Retry-After"]) == 3600
+    for _ in range(10):
+        assert_problem(
+            await confirm(client, ana.email, WRONG, address="192.0.2.1"), 400, "reset_invalid"
+        )
+    assert_problem(await confirm(client, ana.email, code, address="192.0.2.1"), 429, "rate_limited")
+    clock.advance(minutes=29)
+    assert (await confirm(client, ana.email, code, address="2001:db8:1:3::1")).status_code == 204
+
+
+async def test_asking_again_leaves_every_mailed_code_working(
+    client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    """Ben spends Ana's asking budget for the hour: the five codes he made her mailbox
+    receive all work, so the only thing he stopped is a sixth mail."""
+    ana = await sign_up(client, "Ana")
+    mailed = [await asked_code(client, db, ana.email) for _ in range(5)]
+    assert_problem(await ask(client, ana.email), 429, "rate_limited")
+    assert await db.fetchval("SELECT count(*) FROM email_codes WHERE purpose = 'reset'") == 5
+    assert (await confirm(client, ana.email, mailed[2])).status_code == 204
 
 
 async def test_a_mail_waits_for_an_smtp_server_that_is_down(
@@ -244,10 +301,13 @@ async def test_a_mail_waits_for_an_smtp_server_that_is_down(
         push_nodes(1, smtp_url=url, mail_from=FROM) as (node,),
         httpx.AsyncClient(base_url=node.url) as client,
     ):
-        ana = await sign_up(client, "Ana")
+        ana = await sign_up(client, "Ana")  # the sign-up's mail waits too: read in the outbox
         assert (await ask(client, ana.email)).status_code == 202
         await node.twofold.mailer.next_round()
-        row = await db.fetchrow("SELECT outcome, attempts, text IS NOT NULL AS kept FROM mails")
+        row = await db.fetchrow(
+            """SELECT outcome, attempts, text IS NOT NULL AS kept FROM mails
+               WHERE kind = 'password_reset'"""
+        )
         assert row is not None and (row["outcome"], row["attempts"], row["kept"]) == (
             "retrying",
             1,
@@ -258,13 +318,14 @@ async def test_a_mail_waits_for_an_smtp_server_that_is_down(
         try:
             clock.advance(seconds=10)
             await node.twofold.mailer.next_round()
-            [mail] = await back.wait_for(1)
+            [mail] = await back.wait_until(lambda m: "reset" in m.message["Subject"])
             assert mail.recipients == [ana.email]
             code = code_in(mail.text)
             assert (await confirm(client, ana.email, code)).status_code == 204
         finally:
             await back.stop()
-        assert await db.fetchval("SELECT outcome FROM mails") == "sent"
+        sent = "SELECT outcome FROM mails WHERE kind = 'password_reset'"
+        assert await db.fetchval(sent) == "sent"
 
 
 async def test_without_smtp_the_mail_is_in_the_outbox(
@@ -277,7 +338,7 @@ async def test_without_smtp_the_mail_is_in_the_outbox(
     assert r.status_code == 202
     await node.twofold.mailer.next_round()
     lines = await outbox(database_url)
-    [mail] = [line for line in lines if "to" in line]
+    [mail] = [line for line in lines if line.get("kind") == "password_reset"]
     assert mail["to"] == ana.email and mail["outcome"] == "recorded"
     assert mail["subject"] == "Tu código de Twofold para restablecer"
     assert (await confirm(client, ana.email, code_in(mail["text"]))).status_code == 204
@@ -294,11 +355,12 @@ async def test_codes_are_in_the_export_and_go_with_the_account(
     r = await ana.get("/v1/me/export")
     export = r.json()
     assert len(export["password_resets"]) == 1
-    [mail] = export["mails_sent"]
+    signed_up, mail = export["mails_sent"]
+    assert signed_up["kind"] == "sign_up_code"
     assert mail["kind"] == "password_reset" and mail["subject"] == "Your Twofold reset code"
-    assert code not in r.text and f"{code[:4]}-{code[4:]}" not in r.text
+    assert code not in r.text and mail_texts.show_code(code) not in r.text
     assert (await ana.delete("/v1/me", {"password": PASSWORD})).status_code == 204
-    assert await db.fetchval("SELECT count(*) FROM password_resets") == 0
+    assert await db.fetchval("SELECT count(*) FROM email_codes") == 0
     assert await db.fetchval("SELECT count(*) FROM mails") == 0
     assert_problem(await confirm(client, ana.email, code), 400, "reset_invalid")
 
@@ -354,14 +416,17 @@ def test_the_smtp_settings_are_read_as_the_readme_says() -> None:
 
 def test_the_mail_speaks_the_language_asked_for() -> None:
     """The app's locale first, then Accept-Language by preference, then English; every
-    language's mail carries the code in two groups of four."""
+    language's mail for every purpose carries the code in three groups of four, and the other
+    mails carry none."""
     assert mail_texts.language(None, "fr-CH, de;q=0.9") == "fr"
     assert mail_texts.language(None, "pt-BR, de;q=0.1, es;q=0.5") == "es"
     assert mail_texts.language("pt_BR", "de") == "de"
     assert mail_texts.language("es-MX", "de") == "es"
     assert mail_texts.language(None, "q=;;,,") == mail_texts.language(None, None) == "en"
-    for lang in mail_texts.RESET_CODE:
-        _, text = mail_texts.reset_mail(lang, "ABCDEFGH", resets.LIFETIME)
-        assert "ABCD-EFGH" in text
-        assert " 30 " in text  # minutes: how long resets.LIFETIME lets the code work
-        assert CODE.search(mail_texts.reset_mail(lang, None, resets.LIFETIME)[1]) is None
+    for purpose in (codes.RESET, codes.SIGN_UP, codes.SIGN_IN):
+        for lang in mail_texts.RESET_CODE:
+            _, text = mail_texts.write(purpose.code_mail[1], lang, WRONG, codes.LIFETIME)
+            assert "ABCD-EFGH-JKMN" in text
+            assert " 30 " in text  # minutes: how long codes.LIFETIME lets the code work
+            _, other = mail_texts.write(purpose.other_mail[1], lang, None, codes.LIFETIME)
+            assert CODE.search(other) is None and "{" not in other

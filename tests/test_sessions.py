@@ -13,6 +13,7 @@ import pytest
 
 from push.fake_fcm import FakeFcm
 from server.db import migration_files
+from tests.mailed import newest_code
 from tests.nodes import FakeClock, Node, PushNodes
 from tests.people import (
     PASSWORD,
@@ -196,6 +197,45 @@ async def test_failures_from_many_addresses_slow_only_untrusted_devices(
     # Her own phone's wrong guesses are answered as wrong, not refused.
     r = await signs_in(client, ana, password="typo typo typo", secret=r.json()["device_secret"])
     assert_problem(r, 401, "unauthorized")
+
+
+@pytest.mark.node_settings(trusted_proxies=("127.0.0.1",))
+async def test_anas_new_phone_proves_her_email_while_strangers_guess(
+    client: httpx.AsyncClient, node: Node
+) -> None:
+    """Twenty addresses fill the window of wrong passwords for Ana's email. Her new phone is not
+    told to wait an hour: she asks for a code by mail and signs in with it; the code works once,
+    and a guesser holding a code gets five wrong passwords before it dies."""
+    ana = await sign_up(client, "Ana")
+    for i in range(20):
+        r = await signs_in(client, ana, password="not her password", address=f"192.0.2.{i}")
+        assert_problem(r, 401, "unauthorized")
+    phone = "198.51.100.7"
+    assert_problem(await signs_in(client, ana, address=phone), 429, "email_code_required")
+    asked = await client.post(
+        "/v1/sessions/email-code", json={"email": ana.email}, headers={"X-Forwarded-For": phone}
+    )
+    assert asked.status_code == 202, asked.text
+    code = await newest_code(node.settings.database_url or "", ana.email, "sign_in_code")
+    body = {"email": ana.email, "password": ana.password, "email_code": code.lower()}
+    headers = {"X-Forwarded-For": phone}
+    r = await client.post("/v1/sessions", json=body, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["device_secret"]
+    # Used: the same code proves nothing any more.
+    r = await client.post("/v1/sessions", json=body, headers=headers)
+    assert_problem(r, 429, "email_code_required")
+    # A code someone else got hold of admits five wrong passwords, then nobody.
+    await client.post(
+        "/v1/sessions/email-code", json={"email": ana.email}, headers={"X-Forwarded-For": phone}
+    )
+    code = await newest_code(node.settings.database_url or "", ana.email, "sign_in_code")
+    guess = {**body, "email_code": code, "password": "not her password"}
+    for _ in range(5):
+        r = await client.post("/v1/sessions", json=guess, headers=headers)
+        assert_problem(r, 401, "unauthorized")
+    r = await client.post("/v1/sessions", json={**guess, "password": ana.password}, headers=headers)
+    assert_problem(r, 429, "email_code_required")
 
 
 async def test_a_correct_sign_in_makes_the_phone_trusted(client: httpx.AsyncClient) -> None:

@@ -3,6 +3,7 @@ tests run from Node, with the nodes' URLs in their environment."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from server.clock import SystemClock
@@ -32,6 +33,9 @@ async def test_the_typescript_client_on_real_nodes(database_url: str) -> None:
                 "TWOFOLD_URL": one.url,
                 "TWOFOLD_URL_2": two.url,
                 "TWOFOLD_URL_SHORT_TOKENS": short.url,
+                # Where people.ts reads the codes the nodes mailed (python -m tests.mailed).
+                "TWOFOLD_TEST_DATABASE_URL": database_url,
+                "TWOFOLD_PYTHON": sys.executable,
             }
         )
         argv = ["npx", "--no-install", "vitest", "run", "test/integration"]

@@ -170,7 +170,7 @@ class Scheduler:
                 "rate_limit_hits": await ratelimit.sweep(conn, now, SWEEP_ROWS),
                 "invites": await retention.spent_invites(conn, now, SWEEP_ROWS),
                 "missed_items": await retention.old_missed(conn, now, SWEEP_ROWS),
-                "password_resets": await retention.expired_resets(conn, now, SWEEP_ROWS),
+                "email_codes": await retention.expired_codes(conn, now, SWEEP_ROWS),
                 "mails": await retention.old_mails(conn, now, SWEEP_ROWS),
             }
         except Exception as exc:  # noqa: BLE001 - the next turn tries again

@@ -34,11 +34,11 @@ DELETE FROM missed_items WHERE ctid = ANY(ARRAY(
 """
 
 
-# Password reset codes once expired (used ones are deleted when used), and mails once their
+# Codes sent by mail once expired (used ones are deleted when used), and mails once their
 # code would have expired: whatever they were for is over.
-EXPIRED_RESETS = """
-DELETE FROM password_resets WHERE id = ANY(ARRAY(
-    SELECT id FROM password_resets WHERE expires_at <= $1 LIMIT $2
+EXPIRED_CODES = """
+DELETE FROM email_codes WHERE id = ANY(ARRAY(
+    SELECT id FROM email_codes WHERE expires_at <= $1 LIMIT $2
 ))
 """
 
@@ -66,8 +66,8 @@ async def old_missed(conn: Connection, now: datetime, limit: int) -> int:
     return _count(await conn.execute(OLD_MISSED, now - timedelta(days=MISSED_DAYS), limit))
 
 
-async def expired_resets(conn: Connection, now: datetime, limit: int) -> int:
-    return _count(await conn.execute(EXPIRED_RESETS, now, limit))
+async def expired_codes(conn: Connection, now: datetime, limit: int) -> int:
+    return _count(await conn.execute(EXPIRED_CODES, now, limit))
 
 
 async def old_mails(conn: Connection, now: datetime, limit: int) -> int:

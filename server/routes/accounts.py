@@ -9,6 +9,7 @@ from litestar.datastructures import State
 from litestar.params import JSONBody
 
 from schemas.accounts import (
+    EmailCodeRequest,
     PasswordReset,
     PasswordResetConfirm,
     Refreshed,
@@ -16,8 +17,9 @@ from schemas.accounts import (
     SignedIn,
     SignIn,
     SignUp,
+    SignUpConfirm,
 )
-from server import accounts, resets
+from server import accounts, resets, sign_in_codes, sign_ups
 from server.deps import (
     AddressDep,
     CallerDep,
@@ -28,8 +30,8 @@ from server.deps import (
     PoolDep,
     SettingsDep,
 )
-from server.edges import PASSWORD_RESET, REFRESH, SIGN_IN, SIGN_UP, per_address
-from server.errors import EmailCodeRequired, EmailTaken, RateLimited, ResetInvalid
+from server.edges import PASSWORD_RESET, REFRESH, SIGN_IN, SIGN_IN_CODE, SIGN_UP, per_address
+from server.errors import CodeInvalid, EmailCodeRequired, RateLimited, ResetInvalid
 from server.openapi import BEARER, problems
 
 
@@ -39,9 +41,11 @@ class AccountRoutes(Controller):
 
     @post(
         "/accounts",
-        status_code=201,
+        status_code=202,
         guards=[per_address(SIGN_UP)],
-        responses=problems(EmailTaken, RateLimited, auth=False),
+        media_type=MediaType.TEXT,  # and an empty body: there is nothing to say
+        response_description="Accepted: a mail goes to the address",
+        responses=problems(RateLimited, auth=False),
     )
     async def sign_up(
         self,
@@ -50,11 +54,41 @@ class AccountRoutes(Controller):
         passwords: PasswordsDep,
         settings: SettingsDep,
         clock: ClockDep,
+        address: AddressDep,
+        mailer: MailerDep,
+        request: Request[Any, Any, State],
+    ) -> str:
+        """Ask to make an account: a single-use code (valid 30 minutes) goes to the email,
+        to be sent with the account's fields to ``/v1/accounts/confirm``. Answered 202, in the
+        same time, whether or not an account uses the email (its owner is told by mail, with
+        no code). The mail's language is ``locale``, else Accept-Language, else English.
+        Limited per email and per client (``rate_limited``); ``unavailable`` when this server
+        is hashing all the passwords it can at once."""
+        accept_language = request.headers.get("accept-language")
+        await sign_ups.ask(pool, passwords, settings, clock, data, address, accept_language)
+        mailer.wake()  # committed: send it now rather than at the next round
+        return ""
+
+    @post(
+        "/accounts/confirm",
+        status_code=201,
+        guards=[per_address(SIGN_UP)],
+        responses=problems(CodeInvalid, RateLimited, auth=False),
+    )
+    async def confirm_sign_up(
+        self,
+        data: JSONBody[SignUpConfirm],
+        pool: PoolDep,
+        passwords: PasswordsDep,
+        settings: SettingsDep,
+        clock: ClockDep,
+        address: AddressDep,
     ) -> SignedIn:
-        """Create an account and sign in on this device. Limited per client address
-        (``rate_limited``); ``unavailable`` when this server is hashing all the passwords it
-        can at once."""
-        return await accounts.sign_up(pool, passwords, settings, clock, data)
+        """Make the account with the mailed code, from the fields sent here (not those of the
+        request that asked for the code), and sign in on this device. A wrong, expired or used
+        code, or an email that has an account by now, is ``code_invalid``. Limited per client
+        (``rate_limited``)."""
+        return await sign_ups.confirm(pool, passwords, settings, clock, data, address)
 
     @post(
         "/sessions",
@@ -81,6 +115,33 @@ class AccountRoutes(Controller):
         (``rate_limited``), and answered ``unavailable`` when this server is checking all the
         passwords it can at once."""
         return await accounts.sign_in(pool, passwords, settings, clock, data, address)
+
+    @post(
+        "/sessions/email-code",
+        status_code=202,
+        guards=[per_address(SIGN_IN_CODE)],
+        media_type=MediaType.TEXT,  # and an empty body: there is nothing to say
+        response_description="Accepted: a mail goes to the address",
+        responses=problems(RateLimited, auth=False),
+    )
+    async def ask_sign_in_code(
+        self,
+        data: JSONBody[EmailCodeRequest],
+        conn: Conn,
+        settings: SettingsDep,
+        clock: ClockDep,
+        address: AddressDep,
+        mailer: MailerDep,
+        request: Request[Any, Any, State],
+    ) -> str:
+        """Mail a single-use code (valid 30 minutes) to sign in with, for when a sign-in was
+        answered ``email_code_required``. Answered 202, in the same time, whether or not the
+        email has an account (an address without one is told so by mail). The mail's language
+        is ``locale``, else Accept-Language, else English. Limited per email and per client."""
+        accept_language = request.headers.get("accept-language")
+        await sign_in_codes.request(conn, settings, clock, data, address, accept_language)
+        mailer.wake()  # committed: send it now rather than at the next round
+        return ""
 
     @post(
         "/sessions/refresh",

@@ -258,7 +258,7 @@ def test_the_socket_is_documented_as_an_upgrade() -> None:
 @pytest.mark.parametrize(
     ("source", "status", "target"),
     [
-        ("V1AccountsSignUp", "201", "V1SessionsRefreshRefresh"),
+        ("V1AccountsConfirmConfirmSignUp", "201", "V1SessionsRefreshRefresh"),
         ("V1SessionsSignIn", "200", "V1SessionsRefreshRefresh"),
         ("V1InvitesInvite", "201", "V1InvitesAcceptAccept"),
         ("V1MeSessionsListSessions", "200", "V1MeSessionsSessionIdEndSession"),

@@ -1,9 +1,11 @@
 // What every browser story needs: the servers' URLs, Chromium, two partners' tabs.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { type Browser, type BrowserContext, type BrowserContextOptions, type Page, chromium } from "playwright-core";
 
 function need(name: string): string {
@@ -19,7 +21,24 @@ export const env = {
   url2: () => need("TWOFOLD_URL_2"),
   /** An origin on the nodes' TWOFOLD_CORS_ORIGINS list: http://127.0.0.1:<a free port>. */
   allowedOrigin: () => need("TWOFOLD_ALLOWED_ORIGIN"),
+  /** The nodes' database, where the mails they wrote wait (no SMTP server is set). */
+  databaseUrl: () => need("TWOFOLD_TEST_DATABASE_URL"),
+  /** The Python that runs the repository's helpers. */
+  python: () => need("TWOFOLD_PYTHON"),
 };
+
+// e2e/.build/support.js -> the repository
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+
+/** The newest sign-up code mailed to ``email``, read from the nodes' outbox by the
+ * repository's own helper (tests/mailed.py). */
+export async function mailedCode(email: string): Promise<string> {
+  const { stdout } = await promisify(execFile)(env.python(), ["-m", "tests.mailed", email], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: env.databaseUrl() },
+  });
+  return stdout.trim();
+}
 
 // e2e/.build/support.js -> e2e/screenshots/
 export const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), "..", "screenshots");
@@ -141,6 +160,11 @@ export async function signUp(page: Page, name: string, email: string, password: 
   await page.getByLabel("Your first name").fill(name);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Make my account" }).click();
+  // The second step: the code the server mailed.
+  const code = page.getByLabel("Code from the mail");
+  await code.waitFor();
+  await code.fill(await mailedCode(email));
   await page.getByRole("button", { name: "Make my account" }).click();
 }
 

@@ -21,6 +21,9 @@ import { navigate } from "./router";
 import { Store } from "./store";
 import { forgetDatabases, forgetStorage } from "./traces";
 
+/** What the sign-up form asks for. */
+export type SignUpFields = { email: string; password: string; display_name: string };
+
 export type Phase = "loading" | "unreachable" | "signed_out" | "unlinked" | "linked";
 
 /** The message both partners get when a pause ends: the reason for the pause was to come back. */
@@ -143,9 +146,21 @@ export class Session {
     }
   }
 
-  async signUp(body: { email: string; password: string; display_name: string }): Promise<void> {
+  /** Signing up, step one: the server mails a code to the address. The fields stay with
+   * the caller (in memory only) for step two. */
+  async askSignUp(body: SignUpFields): Promise<void> {
+    await this.api.askSignUp({ ...body, timezone: localTimeZone(), platform: "web" });
+  }
+
+  /** Step two: the account is made from these fields with the mailed code. */
+  async confirmSignUp(body: SignUpFields, code: string): Promise<void> {
     await this.forgetting; // a database of the last person's may still be going
-    const user = await this.api.signUp({ ...body, timezone: localTimeZone(), platform: "web" });
+    const user = await this.api.confirmSignUp({
+      ...body,
+      code,
+      timezone: localTimeZone(),
+      platform: "web",
+    });
     this.lock.signedIn(user.id);
     await this.enter(user);
   }

@@ -14,6 +14,7 @@ import type {
   SignedIn,
   SignIn,
   SignUp,
+  SignUpConfirm,
   Tokens,
   User,
 } from "./types.js";
@@ -111,8 +112,17 @@ export class Api {
     return tokens === null ? null : tokens.expires_at - refreshMargin(tokens);
   }
 
-  async signUp(body: SignUp): Promise<User> {
-    const answer = await this.request<SignedIn>("POST", "/v1/accounts", body, { auth: false });
+  /** Signing up, step one: a code goes to the email by mail. Answered alike whether or not
+   * an account uses the email (its owner gets a mail saying someone tried, and no code). */
+  askSignUp(body: SignUp): Promise<void> {
+    return this.request("POST", "/v1/accounts", body, { auth: false });
+  }
+
+  /** Signing up, step two: the account is made from these fields (send them again; the
+   * server kept none from step one) with the mailed code, and this device signs in. A wrong,
+   * expired or used code is `code_invalid`. */
+  async confirmSignUp(body: SignUpConfirm): Promise<User> {
+    const answer = await this.request<SignedIn>("POST", "/v1/accounts/confirm", body, { auth: false });
     await this.signedInAs(answer);
     return answer.user;
   }
@@ -243,6 +253,10 @@ export class Api {
   async confirmPasswordReset(body: RequestBody<"/v1/password-resets/confirm", "post">): Promise<void> {
     const sent = await this.withSecret(body);
     return this.request("POST", "/v1/password-resets/confirm", sent, { auth: false });
+  }
+  /** A code by mail to sign in with, when a sign-in was answered `email_code_required`. */
+  askSignInCode(body: RequestBody<"/v1/sessions/email-code", "post">): Promise<void> {
+    return this.request("POST", "/v1/sessions/email-code", body, { auth: false });
   }
   /** The safety exit: unlinks, ends every session (this one too), maybe erases. */
   async leave(body: RequestBody<"/v1/me/leave", "post">): Promise<void> {

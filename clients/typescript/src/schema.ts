@@ -21,6 +21,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/accounts/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** ConfirmSignUp */
+        post: operations["V1AccountsConfirmConfirmSignUp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/couple": {
         parameters: {
             query?: never;
@@ -487,6 +504,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sessions/email-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** AskSignInCode */
+        post: operations["V1SessionsEmailCodeAskSignInCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sessions/refresh": {
         parameters: {
             query?: never;
@@ -658,6 +692,15 @@ export interface components {
             locale?: string | null;
             /** @enum {string} */
             platform: "ios" | "android" | "web";
+        };
+        /** EmailCodeRequest */
+        EmailCodeRequest: {
+            /**
+             * @description An email address; compared case-insensitively.
+             * @example ana@example.org
+             */
+            email: string;
+            locale?: string | null;
         };
         /** Entry */
         Entry: {
@@ -1563,7 +1606,7 @@ export interface components {
              * @description Stable; what clients branch on. docs/API.md says when each is answered.
              * @enum {string}
              */
-            code: "already_linked" | "email_code_required" | "email_taken" | "forbidden" | "internal" | "invite_expired" | "invite_invalid" | "method_not_allowed" | "not_allowed" | "not_found" | "not_linked" | "own_invite" | "pause_active" | "pause_not_active" | "payload_too_large" | "rate_limited" | "reset_invalid" | "unauthorized" | "unavailable" | "validation_failed";
+            code: "already_linked" | "code_invalid" | "email_code_required" | "forbidden" | "internal" | "invite_expired" | "invite_invalid" | "method_not_allowed" | "not_allowed" | "not_found" | "not_linked" | "own_invite" | "pause_active" | "pause_not_active" | "payload_too_large" | "rate_limited" | "reset_invalid" | "unauthorized" | "unavailable" | "validation_failed";
             detail: string;
             errors?: components["schemas"]["FieldError"][];
             status: number;
@@ -2007,6 +2050,29 @@ export interface components {
              */
             email: string;
             installation_id?: string | null;
+            locale?: string | null;
+            /** @example correct horse battery */
+            password: string;
+            /** @enum {null|string} */
+            platform?: "ios" | "android" | "web" | null;
+            /**
+             * @description An IANA time zone name.
+             * @example Europe/Berlin
+             */
+            timezone: string;
+        };
+        /** SignUpConfirm */
+        SignUpConfirm: {
+            /** @description As mailed; case, spaces, dashes ignored. */
+            code: string;
+            /** @example Ana */
+            display_name: string;
+            /**
+             * @description An email address; compared case-insensitively.
+             * @example ana@example.org
+             */
+            email: string;
+            installation_id?: string | null;
             /** @example correct horse battery */
             password: string;
             /** @enum {null|string} */
@@ -2116,13 +2182,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Document created, URL follows */
-            201: {
+            /** @description Accepted: a mail goes to the address */
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SignedIn"];
+                    "text/plain": string;
                 };
             };
             /** @description `validation_failed`: The request is not valid */
@@ -2134,8 +2200,61 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `email_taken`: An account with that email exists */
-            409: {
+            /** @description `payload_too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: Too many attempts; try again later */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: Temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    V1AccountsConfirmConfirmSignUp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignUpConfirm"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedIn"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid; `code_invalid`: That code is wrong, expired or used */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4375,6 +4494,68 @@ export interface operations {
             /** @description `payload_too_large`: The request body is too large */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: Temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    V1SessionsEmailCodeAskSignInCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted: a mail goes to the address */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: Too many attempts; try again later */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {

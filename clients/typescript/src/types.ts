@@ -59,6 +59,7 @@ export type Query<P extends Path, M extends Method> =
   Operation<P, M> extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
 
 export type SignUp = RequestBody<"/v1/accounts", "post">;
+export type SignUpConfirm = RequestBody<"/v1/accounts/confirm", "post">;
 export type SignIn = RequestBody<"/v1/sessions", "post">;
 export type SignedIn = Answer<"/v1/sessions", "post">;
 

@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { useSession } from "../context";
+import type { SignUpFields } from "../session";
 import { ActionForm, Field, Screen, useAction } from "../ui";
 
 export function WelcomeScreen() {
@@ -32,13 +33,26 @@ export function WelcomeScreen() {
 }
 
 function SignUp() {
+  // Kept in memory only, for the second step: the account is made from the fields sent with
+  // the code, so they are sent again.
+  const [asked, setAsked] = useState<SignUpFields | null>(null);
+  return asked === null ? (
+    <SignUpForm onAsked={setAsked} />
+  ) : (
+    <SignUpCode fields={asked} onBack={() => setAsked(null)} />
+  );
+}
+
+function SignUpForm({ onAsked }: { onAsked: (fields: SignUpFields) => void }) {
   const { session } = useSession();
   const [name, setName] = useState("");
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const action = useAction(() =>
-    session.signUp({ display_name: name.trim(), email: email.trim(), password }),
-  );
+  const action = useAction(async () => {
+    const fields = { display_name: name.trim(), email: email.trim(), password };
+    await session.askSignUp(fields);
+    onAsked(fields);
+  });
   return (
     <ActionForm
       title="Make your account"
@@ -76,6 +90,43 @@ function SignUp() {
         onInput={(e) => setPassword(e.currentTarget.value)}
       />
     </ActionForm>
+  );
+}
+
+function SignUpCode({ fields, onBack }: { fields: SignUpFields; onBack: () => void }) {
+  const { session } = useSession();
+  const [code, setCode] = useState("");
+  const action = useAction(() => session.confirmSignUp(fields, code.trim()));
+  return (
+    <>
+      <ActionForm
+        title="Check your mail"
+        action={action}
+        submit={action.busy ? "Making your account…" : "Make my account"}
+      >
+        <p>
+          We sent a code to <strong>{fields.email}</strong>. It works for 30 minutes. If this
+          address has an account already, the mail says so instead: sign in then.
+        </p>
+        <Field
+          id="signup-code"
+          label="Code from the mail"
+          hint="Like ABCD-EFGH-JKMN; case and dashes do not matter."
+          required
+          maxLength={64}
+          autoComplete="one-time-code"
+          autoCapitalize="characters"
+          spellcheck={false}
+          value={code}
+          onInput={(e) => setCode(e.currentTarget.value)}
+        />
+      </ActionForm>
+      <p>
+        <button type="button" class="link" onClick={onBack}>
+          Use another address
+        </button>
+      </p>
+    </>
   );
 }
 

@@ -1,5 +1,9 @@
 // People and their devices against real server nodes (URLs from the environment; the pytest
 // harness tests/test_typescript_client.py starts the nodes and sets them).
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
 import {
   Api,
   MemoryTokenStore,
@@ -25,15 +29,29 @@ export const SHORT_TOKENS = url("TWOFOLD_URL_SHORT_TOKENS");
 
 export type Person = { name: string; api: Api; user: User; store: MemoryTokenStore };
 
+const ROOT = fileURLToPath(new URL("../../../..", import.meta.url));
+
+/** The newest sign-up code mailed to ``email``, read from the nodes' outbox (their mails
+ * table) by the repository's own helper, tests/mailed.py. */
+export async function mailedCode(email: string): Promise<string> {
+  const { stdout } = await promisify(execFile)(url("TWOFOLD_PYTHON"), ["-m", "tests.mailed", email], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: url("TWOFOLD_TEST_DATABASE_URL") },
+  });
+  return stdout.trim();
+}
+
 export async function signUp(name: string, baseUrl = NODE_1, fetchFn?: typeof fetch): Promise<Person> {
   const store = new MemoryTokenStore();
   const api = new Api({ baseUrl, tokens: store, ...(fetchFn ? { fetch: fetchFn } : {}) });
-  const user = await api.signUp({
+  const fields = {
     email: `${name.toLowerCase()}-${uuidv7()}@example.org`,
     password: "correct horse battery staple",
     display_name: name,
     timezone: "Europe/Berlin",
-  });
+  };
+  await api.askSignUp(fields);
+  const user = await api.confirmSignUp({ ...fields, code: await mailedCode(fields.email) });
   return { name, api, user, store };
 }
 

@@ -72,6 +72,29 @@ describe("Api", () => {
     expect(server.calls.at(-1)?.auth).toBe("Bearer access-2");
   });
 
+  it("signs up in two steps and keeps the tokens only once the code made the account", async () => {
+    const store = new MemoryTokenStore();
+    const api = new Api({ baseUrl: "https://twofold.test", fetch: server.fetch, tokens: store });
+    server.routes.set("POST /v1/accounts", () => new Response(null, { status: 202 }));
+    server.routes.set("POST /v1/accounts/confirm", (body) =>
+      (body as { code: string }).code === "ABCD-EFGH-JKMN"
+        ? json(201, { user: { id: "ana", email: "ana@example.org" }, tokens: server.tokens(), device_secret: "s1" })
+        : problem(400, "code_invalid"),
+    );
+    const fields = { email: "ana@example.org", password: "a long password", display_name: "Ana", timezone: "UTC" };
+    await expect(api.askSignUp(fields)).resolves.toBeUndefined();
+    expect(await api.signedIn()).toBe(false);
+    await expect(api.confirmSignUp({ ...fields, code: "WRONG" })).rejects.toMatchObject({ status: 400, code: "code_invalid" });
+    expect(await api.signedIn()).toBe(false);
+    await expect(api.confirmSignUp({ ...fields, code: "ABCD-EFGH-JKMN" })).resolves.toEqual({ id: "ana", email: "ana@example.org" });
+    expect(store.load()?.access_token).toBe("access-1");
+    expect(server.calls.map((c) => [c.path, c.auth])).toEqual([
+      ["/v1/accounts", null],
+      ["/v1/accounts/confirm", null],
+      ["/v1/accounts/confirm", null],
+    ]);
+  });
+
   it("reads Retry-After into the error", async () => {
     const api = signedInApi(server);
     server.routes.set("GET /v1/me", () => problem(429, "rate_limited", { "retry-after": "7" }));

@@ -1,4 +1,4 @@
-"""Password reset codes (as hashes) and the mail that carries them."""
+"""Mail on its way (it may carry a code), and what became of it."""
 
 from __future__ import annotations
 
@@ -8,69 +8,8 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
-from schemas.export import MailRecord, ResetRecord
+from schemas.export import MailRecord
 from server.db import Connection
-
-
-async def account_by_email(conn: Connection, email: str) -> asyncpg.Record | None:
-    """The account's id and its email as it was signed up with (mail goes to that spelling)."""
-    return await conn.fetchrow("SELECT id, email FROM users WHERE lower(email) = lower($1)", email)
-
-
-async def insert_reset(
-    conn: Connection,
-    reset_id: uuid.UUID,
-    email_hash: bytes,
-    code_hash: bytes,
-    user_id: uuid.UUID | None,
-    now: datetime,
-    expires_at: datetime,
-) -> None:
-    await conn.execute(
-        """INSERT INTO password_resets
-               (id, email_hash, code_hash, user_id, requested_at, expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
-        reset_id,
-        email_hash,
-        code_hash,
-        user_id,
-        now,
-        expires_at,
-    )
-
-
-LIVE = """
-SELECT EXISTS (
-    SELECT 1 FROM password_resets
-    WHERE email_hash = $1 AND code_hash = $2 AND expires_at > $3 AND user_id IS NOT NULL
-)
-"""
-
-# The DELETE's row lock makes two confirms of one code resolve to one success.
-USE = """
-DELETE FROM password_resets
-WHERE id = (SELECT id FROM password_resets
-            WHERE email_hash = $1 AND code_hash = $2 AND expires_at > $3
-              AND user_id IS NOT NULL
-            LIMIT 1)
-RETURNING user_id
-"""
-
-
-async def is_live(conn: Connection, email_hash: bytes, code_hash: bytes, now: datetime) -> bool:
-    """Whether this code of this email would reset an account now (nothing is spent)."""
-    return bool(await conn.fetchval(LIVE, email_hash, code_hash, now))
-
-
-async def use(
-    conn: Connection, email_hash: bytes, code_hash: bytes, now: datetime
-) -> uuid.UUID | None:
-    """Spend the code: the account it resets, or None when it is not (or no longer) live.
-    Every other code of that account goes with it."""
-    user_id: uuid.UUID | None = await conn.fetchval(USE, email_hash, code_hash, now)
-    if user_id is not None:
-        await conn.execute("DELETE FROM password_resets WHERE user_id = $1", user_id)
-    return user_id
 
 
 async def insert_mail(
@@ -163,15 +102,6 @@ async def outbox(conn: Connection) -> list[asyncpg.Record]:
     return await conn.fetch(OUTBOX)
 
 
-async def resets_of(conn: Connection, user_id: uuid.UUID) -> list[ResetRecord]:
-    rows = await conn.fetch(
-        """SELECT requested_at, expires_at FROM password_resets
-           WHERE user_id = $1 ORDER BY requested_at, id""",
-        user_id,
-    )
-    return [ResetRecord(**dict(r)) for r in rows]
-
-
 async def mails_to(conn: Connection, user_id: uuid.UUID) -> list[MailRecord]:
     rows = await conn.fetch(
         """SELECT kind, subject, created_at, outcome, sent_at FROM mails
@@ -179,3 +109,13 @@ async def mails_to(conn: Connection, user_id: uuid.UUID) -> list[MailRecord]:
         user_id,
     )
     return [MailRecord(**dict(r)) for r in rows]
+
+
+async def adopt(conn: Connection, user_id: uuid.UUID, email: str) -> None:
+    """Mails to ``email`` written while no account used it become the new account's: they
+    are about that person's address (its export shows them, its erasure removes them)."""
+    await conn.execute(
+        "UPDATE mails SET user_id = $1 WHERE user_id IS NULL AND lower(recipient) = lower($2)",
+        user_id,
+        email,
+    )
