@@ -165,11 +165,18 @@ export class Session {
     await this.enter(user);
   }
 
-  async signIn(body: { email: string; password: string }): Promise<void> {
+  /** `email_code`: a code mailed to the address, when the sign-in was answered
+   * `email_code_required` (others' wrong guesses filled the email's window). */
+  async signIn(body: { email: string; password: string; email_code?: string }): Promise<void> {
     await this.forgetting;
     const user = await this.api.signIn({ ...body, platform: "web" });
     this.lock.signedIn(user.id);
     await this.enter(user);
+  }
+
+  /** A sign-in code by mail to this address (answered alike whether or not it has an account). */
+  async askSignInCode(email: string): Promise<void> {
+    await this.api.askSignInCode({ email });
   }
 
   /** The screen lock's question: the server says whether this is the password. */

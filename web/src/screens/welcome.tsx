@@ -1,4 +1,5 @@
 import { useState } from "preact/hooks";
+import { ApiError } from "../client";
 import { useSession } from "../context";
 import type { SignUpFields } from "../session";
 import { ActionForm, Field, Screen, useAction } from "../ui";
@@ -134,27 +135,54 @@ function SignIn() {
   const { session } = useSession();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const action = useAction(() => session.signIn({ email: email.trim(), password }));
+  // Asked for only when the sign-in was refused with email_code_required.
+  const [code, setCode] = useState<string | null>(null);
+  const action = useAction(() =>
+    session.signIn({ email: email.trim(), password, ...(code ? { email_code: code.trim() } : {}) }),
+  );
+  const ask = useAction(async () => {
+    await session.askSignInCode(email.trim());
+    setCode("");
+  });
+  const needsCode = action.error instanceof ApiError && action.error.code === "email_code_required";
   return (
-    <ActionForm title="Sign in" action={action} submit={action.busy ? "Signing in…" : "Sign in"}>
-      <Field
-        id="signin-email"
-        label="Email"
-        type="email"
-        required
-        autoComplete="email"
-        value={email}
-        onInput={(e) => setEmail(e.currentTarget.value)}
-      />
-      <Field
-        id="signin-password"
-        label="Password"
-        type="password"
-        required
-        autoComplete="current-password"
-        value={password}
-        onInput={(e) => setPassword(e.currentTarget.value)}
-      />
-    </ActionForm>
+    <>
+      <ActionForm title="Sign in" action={action} submit={action.busy ? "Signing in…" : "Sign in"}>
+        <Field
+          id="signin-email"
+          label="Email"
+          type="email"
+          required
+          autoComplete="email"
+          value={email}
+          onInput={(e) => setEmail(e.currentTarget.value)}
+        />
+        <Field
+          id="signin-password"
+          label="Password"
+          type="password"
+          required
+          autoComplete="current-password"
+          value={password}
+          onInput={(e) => setPassword(e.currentTarget.value)}
+        />
+        {code !== null && (
+          <Field
+            id="signin-code"
+            label="Code from the mail"
+            hint={`We sent a code to ${email.trim()}. It works once, for 30 minutes.`}
+            required
+            autoComplete="one-time-code"
+            value={code}
+            onInput={(e) => setCode(e.currentTarget.value)}
+          />
+        )}
+      </ActionForm>
+      {needsCode && code === null && (
+        <ActionForm action={ask} submit={ask.busy ? "Sending…" : "Mail me a code"} submitClass="quiet">
+          <p class="muted">A code mailed to your address proves it is you, without waiting.</p>
+        </ActionForm>
+      )}
+    </>
   );
 }
