@@ -21,6 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from bench.seed import seed_couples
 from tests.cluster import WAIT, ResilientPhone, local_cluster, sync_url, trusting
 from tests.conftest import _truncate
+from tests.mailed import newest_code
 from tests.people import PASSWORD
 from tests.pg import OwnPostgres
 
@@ -38,19 +39,21 @@ async def test_phones_reach_the_cluster_over_https_only(database_url: str, tmp_p
     async with local_cluster(database_url, tmp_path / "cluster", nodes=1) as cluster:
         tls, https = trusting(cluster), cluster["lb_url"]
         async with httpx.AsyncClient(verify=tls, timeout=30, follow_redirects=True) as http:
-            signed_up = await http.post(
-                f"{cluster['lb_http_url']}/v1/accounts?from=plain",
-                json={
-                    "email": "ana@example.org",
-                    "password": PASSWORD,
-                    "display_name": "Ana",
-                    "timezone": "Europe/Berlin",
-                },
-            )
-            assert signed_up.status_code == 201, signed_up.text
-            (moved,) = signed_up.history
+            ana = {
+                "email": "ana@example.org",
+                "password": PASSWORD,
+                "display_name": "Ana",
+                "timezone": "Europe/Berlin",
+            }
+            asked = await http.post(f"{cluster['lb_http_url']}/v1/accounts?from=plain", json=ana)
+            assert asked.status_code == 202, asked.text
+            (moved,) = asked.history
             assert moved.status_code == 308
             assert moved.headers["location"] == f"{https}/v1/accounts?from=plain"
+            assert asked.headers["strict-transport-security"] == HSTS
+            code = await newest_code(database_url, ana["email"])
+            signed_up = await http.post(f"{https}/v1/accounts/confirm", json=ana | {"code": code})
+            assert signed_up.status_code == 201, signed_up.text
             assert signed_up.headers["strict-transport-security"] == HSTS
             for path in ("/metrics", "//metrics", "/%6detrics", "/metrics/"):
                 hidden = await http.get(f"{https}{path}")

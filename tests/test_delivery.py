@@ -347,14 +347,18 @@ async def test_the_outbox_lists_what_would_have_been_sent(
     node: Node, client: httpx.AsyncClient, database_url: str
 ) -> None:
     """Without Firebase credentials nothing leaves the machine: `python -m server outbox`
-    shows the pause alert Ben's phone would have had, one JSON object per line."""
+    shows the pause alert Ben's phone would have had, one JSON object per line, beside the
+    mails their sign-ups sent."""
     ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
     await register_phone(ben, "ben-phone", "tok-ben", "ios", "fr-FR")
     pause = (await ana.applied("pause.start"))["result"]
     await node.tick()
     lines = await outbox(database_url)
-    assert len(lines) == 1
-    (line,) = lines
+    mails = [line for line in lines if "token" not in line]
+    assert sorted((m["to"], m["kind"]) for m in mails) == sorted(
+        (p.email, "sign_up_code") for p in (ana, ben)
+    )
+    (line,) = [line for line in lines if "token" in line]
     assert line["user_id"] == ben.id and line["installation_id"] == "ben-phone"
     assert line["token"] == "tok-ben" and line["kind"] == "pause_started"
     assert line["priority"] == "high" and line["outcome"] == "recorded"
