@@ -15,6 +15,7 @@ import pytest
 
 from push.fake_fcm import FakeFcm, service_account
 from tests import strays
+from tests.mailbox import Mailbox
 from tests.nodes import TEST_HASHING, FakeClock, Node, run_node
 from tests.people import Person, link, sign_up
 
@@ -93,6 +94,15 @@ def database_url() -> Iterator[str]:
         postmaster = handle.get_postmaster_info()
         if postmaster.is_running():
             strays.not_ours.add(postmaster.pid)
+
+
+@pytest.fixture
+async def mailbox() -> AsyncIterator[Mailbox]:
+    """A real SMTP server on loopback where the nodes a test starts can send mail."""
+    box = Mailbox()
+    await box.start()
+    yield box
+    await box.stop()
 
 
 @pytest.fixture

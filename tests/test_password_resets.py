@@ -3,8 +3,6 @@ tells nobody whether an email has an account."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import asyncpg
 import httpx
 import pytest
@@ -29,14 +27,6 @@ from tests.phones import Phone
 NEW_PASSWORD = "a new passphrase at last"
 FROM = "Twofold <hello@twofold.test>"
 WRONG = "ABCDEFGHJKMN"
-
-
-@pytest.fixture
-async def mailbox() -> AsyncIterator[Mailbox]:
-    box = Mailbox()
-    await box.start()
-    yield box
-    await box.stop()
 
 
 async def ask(client: httpx.AsyncClient, email: str, **headers: str) -> httpx.Response:

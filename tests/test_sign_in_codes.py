@@ -3,8 +3,6 @@ admitting a sign-in only while live, unused and not worn out by wrong passwords.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import asyncpg
 import httpx
 import pytest
@@ -19,14 +17,6 @@ from tests.people import assert_problem, sign_up
 FROM = "Twofold <hello@twofold.test>"
 WRONG = "ABCDEFGHJKMN"
 HOME = "192.0.2.10"
-
-
-@pytest.fixture
-async def mailbox() -> AsyncIterator[Mailbox]:
-    box = Mailbox()
-    await box.start()
-    yield box
-    await box.stop()
 
 
 async def ask(client: httpx.AsyncClient, email: str, **body: str) -> httpx.Response:

@@ -3,7 +3,6 @@ code is only as good as the inbox it went to."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -17,14 +16,6 @@ from tests.people import PASSWORD, assert_problem, code, sign_up
 
 FROM = "Twofold <hello@twofold.test>"
 WRONG = "ABCDEFGHJKMN"
-
-
-@pytest.fixture
-async def mailbox() -> AsyncIterator[Mailbox]:
-    box = Mailbox()
-    await box.start()
-    yield box
-    await box.stop()
 
 
 def fields(email: str, name: str = "Ana", password: str = PASSWORD) -> dict[str, Any]:
