@@ -101,14 +101,12 @@ async def _schemathesis(
     assert proc.returncode == 0, out.decode()[-6000:]
 
 
-# Sign-up, its confirm and the sign-in code: each mails (or checks) a code.
-MAILING = ("V1AccountsSignUp", "V1AccountsConfirmConfirmSignUp", "V1SessionsEmailCodeAskSignInCode")
-
-
-# The fuzzer waits out each 429 it is given (Retry-After), and it sends ops far faster than a
-# person's budget allows: the limits have their own stories below. Its wrong passwords fill
+# The fuzzer sends ops and unauthenticated requests far faster than a person's or an
+# address's budget allows, and never waits out a Retry-After: the node would hold each of its
+# requests after a refusal for seconds (server/edges.py), and the run would take many minutes.
+# The limits have their own stories (below, and in test_edges.py). Its wrong passwords fill
 # its address's window, so the sessions for the endings sign in from addresses of their own.
-@pytest.mark.node_settings(op_burst=1_000_000, trusted_proxies=("127.0.0.1",))
+@pytest.mark.node_settings(op_burst=1_000_000, auth_burst=1_000_000, trusted_proxies=("127.0.0.1",))
 async def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
     node: Node, couple: tuple[Person, Person], tmp_path: Path
 ) -> None:
@@ -118,13 +116,8 @@ async def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
     content type and body as documented, valid data accepted and invalid data refused. Then
     the operations that end a session or the couple, as her partner."""
     ana, ben = couple
-    excluded = [arg for op in (*ENDINGS, *MAILING) for arg in ("--exclude-operation-id", op)]
+    excluded = [arg for op in ENDINGS for arg in ("--exclude-operation-id", op)]
     await _schemathesis(node, ana, tmp_path, "examples,coverage,fuzzing,stateful", *excluded)
-    # The routes that mail a code are limited per email and per address for an hour: after
-    # its first few cases every answer is a 429, and the fuzzing phases spend minutes on them.
-    # Their examples and boundary cases, every check.
-    mailing = [arg for op in MAILING for arg in ("--include-operation-id", op)]
-    await _schemathesis(node, ana, tmp_path, "examples,coverage", *mailing)
     # Each with a session of its own (the one before may have ended it), and no stateful
     # phase: no link leads from one of them to another.
     for n, ending in enumerate(ENDINGS):
