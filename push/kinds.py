@@ -11,11 +11,16 @@ message builder needs the channels, and the server needs everything else.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
 from push.message import Priority
+from schemas.base import EventType
+from schemas.pause import PAUSE_ENDED, PAUSE_EXPIRED, PAUSE_STARTED
+from schemas.reading import READING_STARTED
+from schemas.repair import REPAIR_STARTED
+from schemas.ritual import RITUAL_PROPOSED
 
 # The notification_prefs switches (API.md: PATCH /v1/me/notifications), one per kind.
 Pref = Literal["reading_reminder", "ritual_reminders", "pause_alerts", "partner_activity"]
@@ -118,11 +123,13 @@ class AlertRule(msgspec.Struct, frozen=True):
 
 
 # Events that tell the other partner (or both) something, and what they are called on a phone.
-ALERTS: dict[str, AlertRule] = {
-    "pause.started": AlertRule("pause_started", "partner"),
-    "pause.ended": AlertRule("pause_over", "both"),
-    "pause.expired": AlertRule("pause_over", "both"),
-    "reading.started": AlertRule("reading_started", "partner"),
-    "ritual.proposed": AlertRule("ritual_proposed", "partner"),
-    "repair.started": AlertRule("repair_started", "partner"),
+_ALERTING: dict[EventType[Any], AlertRule] = {
+    PAUSE_STARTED: AlertRule("pause_started", "partner"),
+    PAUSE_ENDED: AlertRule("pause_over", "both"),
+    PAUSE_EXPIRED: AlertRule("pause_over", "both"),
+    READING_STARTED: AlertRule("reading_started", "partner"),
+    RITUAL_PROPOSED: AlertRule("ritual_proposed", "partner"),
+    REPAIR_STARTED: AlertRule("repair_started", "partner"),
 }
+# By the kind an event carries.
+ALERTS: dict[str, AlertRule] = {event.kind: rule for event, rule in _ALERTING.items()}

@@ -20,8 +20,9 @@ import re
 import time
 import uuid
 import zoneinfo
+from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 import msgspec
 
@@ -38,6 +39,27 @@ class OpBase(Base, tag_field="kind"):
 
     op_id: uuid.UUID
     example: ClassVar[dict[str, Any]] = {}
+
+
+BodyT = TypeVar("BodyT", bound=msgspec.Struct)
+
+
+@dataclass(frozen=True, eq=False)
+class EventType(Generic[BodyT]):
+    """One kind of event of a couple's log: its ``kind`` (as events carry it) and its body's
+    Struct. Declared once, beside the practice's other schemas, as a module-level constant;
+    everything else (the contract, the log's forgetting, the alerts, the clients' unions) is
+    read off these declarations. Emitting one takes a body of its type, so a wrong body is a
+    type error."""
+
+    kind: str
+    body: type[BodyT]
+    # Its body may hold words a later op forgets (an entry, a step's note): the log nulls
+    # them there when an edit or a deletion replaces them.
+    holds_words: bool = False
+    # Emitted by an op that forgets words: a node's cached frames older than it may hold
+    # words the log no longer does.
+    forgets: bool = False
 
 
 class Patch(msgspec.Struct, kw_only=True):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 import uuid
 from datetime import datetime
+from types import ModuleType
+from typing import Any
 
 import msgspec
 
-from schemas.base import Base
+from schemas.base import Base, EventType
 from schemas.couples import CoupleSettings
+from schemas.ops import PRACTICES
 
 
 class Event(Base):
@@ -37,3 +41,21 @@ class CoupleUnlinked(Base):
     (its type unchanged) for the apps that read it."""
 
     by: uuid.UUID | None
+
+
+# The events the couple's own writers emit (linking, settings, unlinking).
+COUPLE_LINKED = EventType("couple.linked", CoupleLinked)
+SETTINGS_CHANGED = EventType("couple.settings_changed", SettingsChanged)
+COUPLE_UNLINKED = EventType("couple.unlinked", CoupleUnlinked)
+
+
+def event_types_of(module: ModuleType) -> tuple[EventType[Any], ...]:
+    """The event types a module declares (module-level constants), in the order written."""
+    return tuple(v for v in vars(module).values() if isinstance(v, EventType))
+
+
+# Every kind of event the log holds: the couple's own, then each practice's.
+EVENT_TYPES: tuple[EventType[Any], ...] = (
+    *event_types_of(sys.modules[__name__]),
+    *(t for practice in PRACTICES for t in event_types_of(practice)),
+)

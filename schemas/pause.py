@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from schemas.base import Base, OpBase, PauseNote
+from schemas.base import Base, EventType, OpBase, PauseNote
 
 PauseState = Literal["active", "ended", "expired"]
 # A break shorter than 20 minutes rarely lets a flooded body settle; 4 hours is the longest.
@@ -74,4 +74,10 @@ class PauseEnd(OpBase, tag="pause.end"):
     example = {"pause_id": "0190a5a0-0000-7000-8000-000000000001"}
 
 
-OPS = (PauseStart, PauseAck, PauseExtend, PauseEnd)
+# -- events ------------------------------------------------------------------------------
+
+PAUSE_STARTED = EventType("pause.started", Pause)
+PAUSE_ACKNOWLEDGED = EventType("pause.acknowledged", Pause)
+PAUSE_EXTENDED = EventType("pause.extended", Pause)
+PAUSE_ENDED = EventType("pause.ended", Pause)
+PAUSE_EXPIRED = EventType("pause.expired", Pause)

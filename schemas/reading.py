@@ -8,7 +8,7 @@ from typing import Literal
 
 import msgspec
 
-from schemas.base import Base, EntryText, OpBase
+from schemas.base import Base, EntryText, EventType, OpBase
 
 Section = Literal["appreciations", "new_information", "puzzles", "concerns", "wishes"]
 SECTIONS: tuple[Section, ...] = (
@@ -147,11 +147,11 @@ class ReadingFinish(OpBase, tag="reading.finish"):
     example = {"reading_id": "0190a5a0-0000-7000-8000-000000000002"}
 
 
-OPS = (
-    ReadingStart,
-    ReadingEntryAdd,
-    ReadingEntryEdit,
-    ReadingEntryDelete,
-    ReadingSectionDone,
-    ReadingFinish,
-)
+# -- events ------------------------------------------------------------------------------
+
+READING_STARTED = EventType("reading.started", Reading)
+ENTRY_ADDED = EventType("reading.entry_added", EntryEvent, holds_words=True)
+ENTRY_EDITED = EventType("reading.entry_edited", EntryEvent, holds_words=True, forgets=True)
+ENTRY_DELETED = EventType("reading.entry_deleted", EntryDeleted, forgets=True)
+SECTION_DONE = EventType("reading.section_done", SectionDone)
+READING_FINISHED = EventType("reading.finished", ReadingFinished)

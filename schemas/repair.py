@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from schemas.base import Base, Note, OpBase, Title
+from schemas.base import Base, EventType, Note, OpBase, Title
 
 TemplateKey = Literal["repair", "desc"]
 RepairState = Literal["open", "finished", "abandoned"]
@@ -89,4 +89,9 @@ class RepairAbandon(OpBase, tag="repair.abandon"):
     example = {"repair_id": "0190a5a0-0000-7000-8000-000000000005"}
 
 
-OPS = (RepairStart, RepairStepSet, RepairFinish, RepairAbandon)
+# -- events ------------------------------------------------------------------------------
+
+REPAIR_STARTED = EventType("repair.started", Repair, holds_words=True)
+STEP_SET = EventType("repair.step_set", Repair, holds_words=True, forgets=True)
+REPAIR_FINISHED = EventType("repair.finished", Repair, holds_words=True)
+REPAIR_ABANDONED = EventType("repair.abandoned", Repair, holds_words=True)

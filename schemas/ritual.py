@@ -10,6 +10,7 @@ import msgspec
 
 from schemas.base import (
     Base,
+    EventType,
     LocalDate,
     LocalTime,
     Note,
@@ -159,4 +160,10 @@ class RitualCheckin(OpBase, tag="ritual.checkin"):
     example = {"ritual_id": "0190a5a0-0000-7000-8000-000000000004", "date": "2026-11-23"}
 
 
-OPS = (RitualPropose, RitualAccept, RitualUpdate, RitualArchive, RitualCheckin)
+# -- events ------------------------------------------------------------------------------
+
+RITUAL_PROPOSED = EventType("ritual.proposed", Ritual)
+RITUAL_ACCEPTED = EventType("ritual.accepted", Ritual)
+RITUAL_UPDATED = EventType("ritual.updated", Ritual)
+RITUAL_ARCHIVED = EventType("ritual.archived", Ritual)
+CHECKED_IN = EventType("ritual.checked_in", CheckedIn)

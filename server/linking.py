@@ -10,7 +10,14 @@ from asyncpg import Record
 
 from schemas.base import new_id
 from schemas.couples import Couple, InviteCreated, SettingsPatch
-from schemas.events import CoupleLinked, CoupleUnlinked, SettingsChanged
+from schemas.events import (
+    COUPLE_LINKED,
+    COUPLE_UNLINKED,
+    SETTINGS_CHANGED,
+    CoupleLinked,
+    CoupleUnlinked,
+    SettingsChanged,
+)
 from server import ratelimit
 from server.clock import Clock
 from server.db import Connection
@@ -100,7 +107,7 @@ async def accept_invite(
         def linked(work: CoupleWork) -> None:
             work.plan(plan.reading_reminder(couple_id, work.settings, now))
             work.emit(
-                "couple.linked",
+                COUPLE_LINKED,
                 user_id,
                 CoupleLinked(couple_id=couple_id, partner_ids=[inviter_id, user_id]),
             )
@@ -141,7 +148,7 @@ async def change_settings(
 
         def changed(work: CoupleWork) -> None:
             work.plan(plan.reading_reminder(couple_id, couple.settings, now))
-            work.emit("couple.settings_changed", actor, SettingsChanged(settings=couple.settings))
+            work.emit(SETTINGS_CHANGED, actor, SettingsChanged(settings=couple.settings))
 
         [event] = await engine.record(conn, now, couple_id, changed)
         couple.head = event.seq
@@ -163,6 +170,6 @@ async def unlink_couple(conn: Connection, clock: Clock, couple_id: uuid.UUID) ->
 
         def unlinked(work: CoupleWork) -> None:
             work.plan(plan.couple_erasure(couple_id, now))
-            work.emit("couple.unlinked", None, CoupleUnlinked(by=None))
+            work.emit(COUPLE_UNLINKED, None, CoupleUnlinked(by=None))
 
         await engine.record(conn, now, couple_id, unlinked)

@@ -34,21 +34,11 @@ async def claim(conn: Connection, now: datetime, limit: int) -> list[asyncpg.Rec
 
 
 # A due row as written; the batch's write-back and the scheduler both write through it.
-DUE_ITEMS = Table(
+DUE_ITEMS = Table.of(
     "due_items",
-    (
-        Column("kind", "text"),
-        Column("couple_id", "uuid"),
-        Column("subject_id", "uuid"),
-        Column("occurrence", "text"),
-        Column("due_at", "timestamptz"),
-        Column("grace_until", "timestamptz"),
-        Column("user_id", "uuid"),
-        Column("payload", "jsonb"),
-        Column("attempts", "int"),
-    ),
+    Planned,
     key=("kind", "couple_id", "subject_id"),
-    update=("occurrence", "due_at", "grace_until", "user_id", "payload", "attempts"),
+    computed=(Column("payload", "jsonb"),),  # JSON bytes, as the planner encoded them
     couple_scoped=False,
 )
 _params = Params()

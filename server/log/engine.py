@@ -59,7 +59,8 @@ def decode_op(raw: bytes | str) -> Op:
 def apply(work: CoupleWork, actor: uuid.UUID, op: Op) -> msgspec.Struct:
     """Apply one op to its couple's working state (pure); raises TwofoldError, changing
     nothing, if the op may not happen."""
-    return RULES[type(op)].apply(work, actor, op)
+    result: msgspec.Struct = RULES[type(op)].apply(work, actor, op)
+    return result
 
 
 class Ran(msgspec.Struct, frozen=True):

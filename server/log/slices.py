@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -17,6 +17,7 @@ from server.log.tables import Table
 from server.log.working import CoupleWork, Part
 
 OpT = TypeVar("OpT")
+ResultT = TypeVar("ResultT", bound=msgspec.Struct)
 
 # Something a batch must load for an op: (the slice that loads it, its key there).
 Need = tuple[str, object]
@@ -27,11 +28,14 @@ def _names_nothing(op: Any, couple_id: uuid.UUID) -> Iterable[Need]:
 
 
 @dataclass(frozen=True)
-class OpRule(Generic[OpT]):
+class OpRule(Generic[OpT, ResultT]):
     """One op kind: how it changes the couple's working state (raising a TwofoldError,
-    changing nothing, when it may not happen), and what it needs loaded first."""
+    changing nothing, when it may not happen), what it answers (``ack.result``, as the
+    contract documents it), and what it needs loaded first. Written ``OpRule[Op, Result]``,
+    so that an ``apply`` answering anything but ``result`` is a type error."""
 
-    apply: Callable[[CoupleWork, uuid.UUID, OpT], msgspec.Struct]
+    apply: Callable[[CoupleWork, uuid.UUID, OpT], ResultT]
+    result: type[ResultT]
     names: Callable[[OpT, uuid.UUID], Iterable[Need]] = _names_nothing
     # Its answer may hold words a later op forgets (an entry, a whole reading or repair).
     answer_holds_words: bool = False
@@ -44,7 +48,7 @@ Loader = Callable[[Connection, Mapping[uuid.UUID, CoupleWork], Sequence[object]]
 class Slice:
     part: Part[Any]  # its share of a couple's working state; a batch that never touched it
     # has nothing of this practice to write or plan
-    ops: Mapping[type[Any], OpRule[Any]]
+    ops: Mapping[type[Any], OpRule[Any, Any]]
     tables: tuple[Table, ...]
     # Loads into each couple's work what the batch's ops named (keys given to this slice).
     load: Loader
@@ -54,9 +58,6 @@ class Slice:
     due: Callable[[CoupleWork, Changes], None]
     # Loaded for every couple of every batch, even with nothing named (time may act).
     always_load: bool = False
-    # Events whose bodies may hold words a later op forgets, and events of ops that forget.
-    events_holding_words: frozenset[str] = field(default_factory=frozenset)
-    events_forgetting: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def name(self) -> str:

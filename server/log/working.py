@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar, cast
 
 import msgspec
 
+from schemas.base import BodyT, EventType
 from schemas.couples import CoupleSettings
 from schemas.events import Event
 from server.due.plan import Changes, Planned
@@ -31,12 +32,13 @@ class CoupleWork:
     forgotten: list[scrub.Words] = field(default_factory=list)
     planned: Changes = field(default_factory=Changes)  # due rows a writer asks for itself
 
-    def emit(self, kind: str, actor: uuid.UUID | None, body: msgspec.Struct) -> Event:
-        """Append an event; its seq is the next of the couple, whose row the batch holds."""
+    def emit(self, of: EventType[BodyT], actor: uuid.UUID | None, body: BodyT) -> Event:
+        """Append an event of a declared type, with a body of that type; its seq is the next
+        of the couple, whose row the batch holds."""
         self.head += 1
         event = Event(
             seq=self.head,
-            kind=kind,
+            kind=of.kind,
             actor_id=actor,
             at=self.now,
             body=msgspec.Raw(msgspec.json.encode(body)),

@@ -22,17 +22,11 @@ from server.due.store import DUE_ITEMS
 from server.log import events
 from server.log.claims import Key
 from server.log.slices import Slice
-from server.log.tables import Column, Params, Table
+from server.log.tables import Params, Table
 
-EVENTS = Table(
+EVENTS = Table.of(
     "events",
-    (
-        Column("seq", "bigint"),
-        Column("kind", "text"),
-        Column("actor_id", "uuid"),
-        Column("at", "timestamptz"),
-        Column("body", "jsonb", lambda e: bytes(e.body)),
-    ),
+    Event,
     key=(),  # a seq taken twice is an error: the couple's row lock makes it impossible
 )
 

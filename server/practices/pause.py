@@ -15,6 +15,11 @@ import msgspec
 from schemas.base import new_id
 from schemas.pause import (
     MAX_PAUSE_MINUTES,
+    PAUSE_ACKNOWLEDGED,
+    PAUSE_ENDED,
+    PAUSE_EXPIRED,
+    PAUSE_EXTENDED,
+    PAUSE_STARTED,
     Pause,
     PauseAck,
     PauseEnd,
@@ -28,7 +33,7 @@ from server.db import Connection, by_couple
 from server.due.plan import Changes, Planned
 from server.errors import NotAllowed, NotFound, PauseActive, PauseNotActive, ValidationFailed
 from server.log.slices import Need, OpRule, Slice
-from server.log.tables import Column, Table
+from server.log.tables import Table
 from server.log.working import CoupleWork, Part, Rows
 
 # -- rules (pure) ----------------------------------------------------------------------------
@@ -115,7 +120,7 @@ def settle(work: CoupleWork) -> None:
         if pause.state == "active" and not is_live(pause, work.now):
             expired = msgspec.structs.replace(pause, state="expired")
             put(work, expired)
-            work.emit("pause.expired", None, expired)
+            work.emit(PAUSE_EXPIRED, None, expired)
 
 
 def _wanted(work: CoupleWork, pause_id: uuid.UUID) -> Pause:
@@ -133,7 +138,7 @@ def start(work: CoupleWork, actor: uuid.UUID, body: PauseStartBody) -> Pause:
         raise PauseActive("A pause is already running; extend it or wait for it to end")
     pause = started(actor, work.now, body.minutes or work.settings.default_pause_minutes, body.note)
     put(work, pause)
-    work.emit("pause.started", actor, pause)
+    work.emit(PAUSE_STARTED, actor, pause)
     return pause
 
 
@@ -143,21 +148,21 @@ def acknowledge(work: CoupleWork, actor: uuid.UUID, body: PauseRef) -> Pause:
     if changed is None:
         return pause
     put(work, changed)
-    work.emit("pause.acknowledged", actor, changed)
+    work.emit(PAUSE_ACKNOWLEDGED, actor, changed)
     return changed
 
 
 def extend(work: CoupleWork, actor: uuid.UUID, body: PauseExtendBody) -> Pause:
     pause = extended(_wanted(work, body.pause_id), work.now, body.minutes)
     put(work, pause)
-    work.emit("pause.extended", actor, pause)
+    work.emit(PAUSE_EXTENDED, actor, pause)
     return pause
 
 
 def end(work: CoupleWork, actor: uuid.UUID, body: PauseRef) -> Pause:
     pause = ended(_wanted(work, body.pause_id), actor, work.now)
     put(work, pause)
-    work.emit("pause.ended", actor, pause)
+    work.emit(PAUSE_ENDED, actor, pause)
     return pause
 
 
@@ -170,31 +175,20 @@ def _names(op: PauseAck | PauseExtend | PauseEnd, couple_id: uuid.UUID) -> Itera
     return (named(op.body.pause_id),)
 
 
-OPS: dict[type[Any], OpRule[Any]] = {
-    PauseStart: OpRule[PauseStart](lambda w, a, op: start(w, a, op.body)),
-    PauseAck: OpRule[PauseAck](lambda w, a, op: acknowledge(w, a, op.body), _names),
-    PauseExtend: OpRule[PauseExtend](lambda w, a, op: extend(w, a, op.body), _names),
-    PauseEnd: OpRule[PauseEnd](lambda w, a, op: end(w, a, op.body), _names),
+OPS: dict[type[Any], OpRule[Any, Any]] = {
+    PauseStart: OpRule[PauseStart, Pause](lambda w, a, op: start(w, a, op.body), Pause),
+    PauseAck: OpRule[PauseAck, Pause](lambda w, a, op: acknowledge(w, a, op.body), Pause, _names),
+    PauseExtend: OpRule[PauseExtend, Pause](lambda w, a, op: extend(w, a, op.body), Pause, _names),
+    PauseEnd: OpRule[PauseEnd, Pause](lambda w, a, op: end(w, a, op.body), Pause, _names),
 }
 
 # -- storage ---------------------------------------------------------------------------------
 
-TABLE = Table(
+TABLE = Table.of(
     "pauses",
-    (
-        Column("id", "uuid"),
-        Column("started_by", "uuid"),
-        Column("started_at", "timestamptz"),
-        Column("ends_at", "timestamptz"),
-        Column("minutes", "int"),
-        Column("note", "text"),
-        Column("acknowledged_at", "timestamptz"),
-        Column("state", "text"),
-        Column("ended_at", "timestamptz"),
-        Column("ended_by", "uuid"),
-    ),
+    Pause,
     key=("couple_id", "id"),
-    update=("ends_at", "minutes", "acknowledged_at", "state", "ended_at", "ended_by"),
+    immutable=("started_by", "started_at"),
     # In the order given: a pause that ends is written before one started after it, so the
     # one-active-pause index never sees two at once.
     ordered=True,

@@ -14,6 +14,12 @@ import msgspec
 
 from schemas.base import new_id
 from schemas.reading import (
+    ENTRY_ADDED,
+    ENTRY_DELETED,
+    ENTRY_EDITED,
+    READING_FINISHED,
+    READING_STARTED,
+    SECTION_DONE,
     SECTIONS,
     Entry,
     EntryAddBody,
@@ -100,7 +106,7 @@ def start(work: CoupleWork, actor: uuid.UUID) -> Reading:
         finished_at=None,
     )
     _put(work, reading)
-    work.emit("reading.started", actor, reading)
+    work.emit(READING_STARTED, actor, reading)
     return reading
 
 
@@ -116,7 +122,7 @@ def add_entry(work: CoupleWork, actor: uuid.UUID, body: EntryAddBody) -> Entry:
         at=work.now,
     )
     _put(work, msgspec.structs.replace(reading, entries=[*reading.entries, entry]))
-    work.emit("reading.entry_added", actor, EntryEvent(reading_id=reading.id, entry=entry))
+    work.emit(ENTRY_ADDED, actor, EntryEvent(reading_id=reading.id, entry=entry))
     return entry
 
 
@@ -135,7 +141,7 @@ def edit_entry(work: CoupleWork, actor: uuid.UUID, body: EntryEditBody) -> Entry
     entries = [edited if e.id == entry.id else e for e in reading.entries]
     _put(work, msgspec.structs.replace(reading, entries=entries))
     work.forget(EntryWords(reading_id=reading.id, entry_id=entry.id))
-    work.emit("reading.entry_edited", actor, EntryEvent(reading_id=reading.id, entry=edited))
+    work.emit(ENTRY_EDITED, actor, EntryEvent(reading_id=reading.id, entry=edited))
     return edited
 
 
@@ -146,7 +152,7 @@ def delete_entry(work: CoupleWork, actor: uuid.UUID, body: EntryRef) -> EntryDel
     _put(work, msgspec.structs.replace(reading, entries=entries))
     work.forget(EntryWords(reading_id=reading.id, entry_id=entry.id))
     deleted = EntryDeleted(reading_id=reading.id, entry_id=entry.id)
-    work.emit("reading.entry_deleted", actor, deleted)
+    work.emit(ENTRY_DELETED, actor, deleted)
     return deleted
 
 
@@ -162,7 +168,7 @@ def section_done(work: CoupleWork, actor: uuid.UUID, body: SectionDoneBody) -> R
     changed = msgspec.structs.replace(reading, sections=sections)
     _put(work, changed)
     work.emit(
-        "reading.section_done",
+        SECTION_DONE,
         actor,
         SectionDone(reading_id=reading.id, section=body.section, user_id=actor),
     )
@@ -176,7 +182,7 @@ def finish(work: CoupleWork, actor: uuid.UUID, body: ReadingRef) -> Reading:
     finished = msgspec.structs.replace(reading, finished_at=work.now)
     _put(work, finished)
     work.emit(
-        "reading.finished",
+        READING_FINISHED,
         actor,
         ReadingFinished(reading_id=reading.id, finished_at=work.now, finished_by=actor),
     )
@@ -204,42 +210,37 @@ def _names(
     return ((READINGS.name, op.body.reading_id),)
 
 
-OPS: dict[type[Any], OpRule[Any]] = {
-    ReadingStart: OpRule[ReadingStart](
-        lambda w, a, op: start(w, a), _names_tonight, answer_holds_words=True
+OPS: dict[type[Any], OpRule[Any, Any]] = {
+    ReadingStart: OpRule[ReadingStart, Reading](
+        lambda w, a, op: start(w, a), Reading, _names_tonight, answer_holds_words=True
     ),
-    ReadingEntryAdd: OpRule[ReadingEntryAdd](
-        lambda w, a, op: add_entry(w, a, op.body), _names, answer_holds_words=True
+    ReadingEntryAdd: OpRule[ReadingEntryAdd, Entry](
+        lambda w, a, op: add_entry(w, a, op.body), Entry, _names, answer_holds_words=True
     ),
-    ReadingEntryEdit: OpRule[ReadingEntryEdit](
-        lambda w, a, op: edit_entry(w, a, op.body), _names, answer_holds_words=True
+    ReadingEntryEdit: OpRule[ReadingEntryEdit, Entry](
+        lambda w, a, op: edit_entry(w, a, op.body), Entry, _names, answer_holds_words=True
     ),
-    ReadingEntryDelete: OpRule[ReadingEntryDelete](
-        lambda w, a, op: delete_entry(w, a, op.body), _names
+    ReadingEntryDelete: OpRule[ReadingEntryDelete, EntryDeleted](
+        lambda w, a, op: delete_entry(w, a, op.body), EntryDeleted, _names
     ),
-    ReadingSectionDone: OpRule[ReadingSectionDone](
-        lambda w, a, op: section_done(w, a, op.body), _names, answer_holds_words=True
+    ReadingSectionDone: OpRule[ReadingSectionDone, Reading](
+        lambda w, a, op: section_done(w, a, op.body), Reading, _names, answer_holds_words=True
     ),
-    ReadingFinish: OpRule[ReadingFinish](
-        lambda w, a, op: finish(w, a, op.body), _names, answer_holds_words=True
+    ReadingFinish: OpRule[ReadingFinish, Reading](
+        lambda w, a, op: finish(w, a, op.body), Reading, _names, answer_holds_words=True
     ),
 }
 
 # -- storage: readings are read and written whole (a reading holds tens of entries) ---------
 
-TABLE = Table(
+TABLE = Table.of(
     "readings",
-    (
-        Column("id", "uuid"),
-        Column("local_date", "date"),
-        Column("started_by", "uuid"),
-        Column("started_at", "timestamptz"),
-        Column("finished_at", "timestamptz"),
-        Column("done_by", "jsonb", lambda reading: done_by_of(reading)),
-        Column("entries", "jsonb", lambda reading: entries_of(reading)),
-    ),
+    Reading,
     key=("couple_id", "id"),
-    update=("finished_at", "done_by", "entries"),
+    immutable=("local_date", "started_by", "started_at"),
+    # Who is done with which section, kept as {section: [user_id, ...]}.
+    not_stored=("sections",),
+    computed=(Column("done_by", "jsonb", lambda reading: done_by_of(reading)),),
 )
 COLUMNS = ", ".join(c.name for c in TABLE.columns)
 
@@ -260,10 +261,6 @@ def from_row(row: asyncpg.Record | dict[str, Any]) -> Reading:
 
 def done_by_of(reading: Reading) -> bytes:
     return msgspec.json.encode({s.name: s.done_by for s in reading.sections if s.done_by})
-
-
-def entries_of(reading: Reading) -> bytes:
-    return msgspec.json.encode(reading.entries)
 
 
 LOAD_ALL = f"""
@@ -358,6 +355,4 @@ SLICE = Slice(
     load=load,
     written=_written,
     due=_due,
-    events_holding_words=frozenset({"reading.entry_added", "reading.entry_edited"}),
-    events_forgetting=frozenset({"reading.entry_edited", "reading.entry_deleted"}),
 )

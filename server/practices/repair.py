@@ -12,14 +12,19 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from schemas.base import new_id
+from schemas.base import EventType, new_id
 from schemas.repair import (
+    REPAIR_ABANDONED,
+    REPAIR_FINISHED,
+    REPAIR_STARTED,
+    STEP_SET,
     Repair,
     RepairAbandon,
     RepairFinish,
     RepairRef,
     RepairStart,
     RepairStartBody,
+    RepairState,
     RepairStep,
     RepairStepSet,
     RepairStepSetBody,
@@ -72,7 +77,7 @@ def start(work: CoupleWork, actor: uuid.UUID, body: RepairStartBody) -> Repair:
         ],
     )
     _put(work, repair)
-    work.emit("repair.started", actor, repair)
+    work.emit(REPAIR_STARTED, actor, repair)
     return repair
 
 
@@ -115,7 +120,7 @@ def set_step(work: CoupleWork, actor: uuid.UUID, body: RepairStepSetBody) -> Rep
     _put(work, changed)
     if _note(repair, body.step, actor) not in (None, _note(changed, body.step, actor)):
         work.forget(NoteWords(repair_id=repair.id, step=body.step, user_id=actor))
-    work.emit("repair.step_set", actor, changed)
+    work.emit(STEP_SET, actor, changed)
     return changed
 
 
@@ -137,19 +142,25 @@ def _note(repair: Repair, key: str, user: uuid.UUID) -> str | None:
 
 
 def finish(work: CoupleWork, actor: uuid.UUID, body: RepairRef) -> Repair:
-    return _end(work, actor, body, "finished")
+    return _end(work, actor, body, "finished", REPAIR_FINISHED)
 
 
 def abandon(work: CoupleWork, actor: uuid.UUID, body: RepairRef) -> Repair:
-    return _end(work, actor, body, "abandoned")
+    return _end(work, actor, body, "abandoned", REPAIR_ABANDONED)
 
 
-def _end(work: CoupleWork, actor: uuid.UUID, body: RepairRef, state: str) -> Repair:
+def _end(
+    work: CoupleWork,
+    actor: uuid.UUID,
+    body: RepairRef,
+    state: RepairState,
+    ending: EventType[Repair],
+) -> Repair:
     repair = msgspec.structs.replace(
         _open(work, body.repair_id), state=state, ended_at=work.now, ended_by=actor
     )
     _put(work, repair)
-    work.emit(f"repair.{state}", actor, repair)
+    work.emit(ending, actor, repair)
     return repair
 
 
@@ -163,39 +174,31 @@ def _names_pause(op: RepairStart, couple_id: uuid.UUID) -> Iterable[Need]:
     return () if op.body.pause_id is None else (pause.named(op.body.pause_id),)
 
 
-OPS: dict[type[Any], OpRule[Any]] = {
-    RepairStart: OpRule[RepairStart](
-        lambda w, a, op: start(w, a, op.body), _names_pause, answer_holds_words=True
+OPS: dict[type[Any], OpRule[Any, Any]] = {
+    RepairStart: OpRule[RepairStart, Repair](
+        lambda w, a, op: start(w, a, op.body), Repair, _names_pause, answer_holds_words=True
     ),
-    RepairStepSet: OpRule[RepairStepSet](
-        lambda w, a, op: set_step(w, a, op.body), _names_repair, answer_holds_words=True
+    RepairStepSet: OpRule[RepairStepSet, Repair](
+        lambda w, a, op: set_step(w, a, op.body), Repair, _names_repair, answer_holds_words=True
     ),
-    RepairFinish: OpRule[RepairFinish](
-        lambda w, a, op: finish(w, a, op.body), _names_repair, answer_holds_words=True
+    RepairFinish: OpRule[RepairFinish, Repair](
+        lambda w, a, op: finish(w, a, op.body), Repair, _names_repair, answer_holds_words=True
     ),
-    RepairAbandon: OpRule[RepairAbandon](
-        lambda w, a, op: abandon(w, a, op.body), _names_repair, answer_holds_words=True
+    RepairAbandon: OpRule[RepairAbandon, Repair](
+        lambda w, a, op: abandon(w, a, op.body), Repair, _names_repair, answer_holds_words=True
     ),
 }
 
 # -- storage: rows keep who ticked what; titles and prompts come from the templates ----------
 
-TABLE = Table(
+TABLE = Table.of(
     "repairs",
-    (
-        Column("id", "uuid"),
-        Column("template", "text"),
-        Column("title", "text"),
-        Column("pause_id", "uuid"),
-        Column("started_by", "uuid"),
-        Column("started_at", "timestamptz"),
-        Column("state", "text"),
-        Column("ended_at", "timestamptz"),
-        Column("ended_by", "uuid"),
-        Column("marks", "jsonb", lambda repair: marks_of(repair)),
-    ),
+    Repair,
     key=("couple_id", "id"),
-    update=("state", "ended_at", "ended_by", "marks"),
+    immutable=("template", "title", "pause_id", "started_by", "started_at"),
+    # The steps' titles and prompts come from the template; only who ticked what is kept.
+    not_stored=("steps",),
+    computed=(Column("marks", "jsonb", lambda repair: marks_of(repair)),),
 )
 COLUMNS = ", ".join(c.name for c in TABLE.columns)
 
@@ -291,8 +294,4 @@ SLICE = Slice(
     load=load,
     written=_written,
     due=lambda work, out: None,  # a repair plans nothing
-    events_holding_words=frozenset(
-        {"repair.started", "repair.step_set", "repair.finished", "repair.abandoned"}
-    ),
-    events_forgetting=frozenset({"repair.step_set"}),
 )

@@ -12,8 +12,13 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from schemas.base import new_id
+from schemas.base import EventType, new_id
 from schemas.ritual import (
+    CHECKED_IN,
+    RITUAL_ACCEPTED,
+    RITUAL_ARCHIVED,
+    RITUAL_PROPOSED,
+    RITUAL_UPDATED,
     Cadence,
     CheckedIn,
     Checkin,
@@ -34,7 +39,7 @@ from server.db import Connection, by_couple
 from server.due.plan import Changes, ritual_reminder
 from server.errors import NotAllowed, NotFound, ValidationFailed
 from server.log.slices import Need, OpRule, Slice
-from server.log.tables import Column, Table
+from server.log.tables import Table
 from server.log.working import CoupleWork, Part, Rows
 
 cadence_of = msgspec.json.Decoder(Cadence).decode
@@ -96,11 +101,11 @@ def _get(work: CoupleWork, ritual_id: uuid.UUID) -> Stored:
     return stored
 
 
-def _emit(work: CoupleWork, kind: str, actor: uuid.UUID, stored: Stored) -> Ritual:
+def _emit(work: CoupleWork, of: EventType[Ritual], actor: uuid.UUID, stored: Stored) -> Ritual:
     rituals = RITUALS.of(work)
     rituals.put(stored.id, stored)
     ritual = present(stored, rituals.checkins.get(stored.id, []), work.now)
-    work.emit(kind, actor, ritual)
+    work.emit(of, actor, ritual)
     return ritual
 
 
@@ -125,7 +130,7 @@ def propose(work: CoupleWork, actor: uuid.UUID, body: ProposeBody) -> Ritual:
         proposed_by=actor,
         created_at=work.now,
     )
-    return _emit(work, "ritual.proposed", actor, stored)
+    return _emit(work, RITUAL_PROPOSED, actor, stored)
 
 
 def accept(work: CoupleWork, actor: uuid.UUID, body: RitualRef) -> Ritual:
@@ -134,7 +139,7 @@ def accept(work: CoupleWork, actor: uuid.UUID, body: RitualRef) -> Ritual:
         raise NotAllowed(f"This ritual is {stored.status}")
     if stored.proposed_by == actor:
         raise NotAllowed("Your partner accepts the ritual you proposed")
-    return _emit(work, "ritual.accepted", actor, msgspec.structs.replace(stored, status="active"))
+    return _emit(work, RITUAL_ACCEPTED, actor, msgspec.structs.replace(stored, status="active"))
 
 
 def update(work: CoupleWork, actor: uuid.UUID, body: UpdateBody) -> Ritual:
@@ -151,14 +156,14 @@ def update(work: CoupleWork, actor: uuid.UUID, body: UpdateBody) -> Ritual:
     changed = msgspec.structs.replace(stored, **changes)
     if changed == stored:
         return present(stored, RITUALS.of(work).checkins.get(stored.id, []), work.now)
-    return _emit(work, "ritual.updated", actor, changed)
+    return _emit(work, RITUAL_UPDATED, actor, changed)
 
 
 def archive(work: CoupleWork, actor: uuid.UUID, body: RitualRef) -> Ritual:
     stored = _get(work, body.ritual_id)
     if stored.status == "archived":
         return present(stored, RITUALS.of(work).checkins.get(stored.id, []), work.now)
-    return _emit(work, "ritual.archived", actor, msgspec.structs.replace(stored, status="archived"))
+    return _emit(work, RITUAL_ARCHIVED, actor, msgspec.structs.replace(stored, status="archived"))
 
 
 def checkin(work: CoupleWork, actor: uuid.UUID, body: CheckinBody) -> CheckedIn:
@@ -178,7 +183,7 @@ def checkin(work: CoupleWork, actor: uuid.UUID, body: CheckinBody) -> CheckedIn:
     checkins.append(new)
     rituals.new_checkins.append(new)
     done = CheckedIn(checkin=new, ritual=present(stored, checkins, work.now))
-    work.emit("ritual.checked_in", actor, done)
+    work.emit(CHECKED_IN, actor, done)
     return done
 
 
@@ -188,53 +193,37 @@ def _names(
     return ((RITUALS.name, op.body.ritual_id),)
 
 
-OPS: dict[type[Any], OpRule[Any]] = {
-    RitualPropose: OpRule[RitualPropose](lambda w, a, op: propose(w, a, op.body)),
-    RitualAccept: OpRule[RitualAccept](lambda w, a, op: accept(w, a, op.body), _names),
-    RitualUpdate: OpRule[RitualUpdate](lambda w, a, op: update(w, a, op.body), _names),
-    RitualArchive: OpRule[RitualArchive](lambda w, a, op: archive(w, a, op.body), _names),
-    RitualCheckin: OpRule[RitualCheckin](lambda w, a, op: checkin(w, a, op.body), _names),
+OPS: dict[type[Any], OpRule[Any, Any]] = {
+    RitualPropose: OpRule[RitualPropose, Ritual](lambda w, a, op: propose(w, a, op.body), Ritual),
+    RitualAccept: OpRule[RitualAccept, Ritual](
+        lambda w, a, op: accept(w, a, op.body), Ritual, _names
+    ),
+    RitualUpdate: OpRule[RitualUpdate, Ritual](
+        lambda w, a, op: update(w, a, op.body), Ritual, _names
+    ),
+    RitualArchive: OpRule[RitualArchive, Ritual](
+        lambda w, a, op: archive(w, a, op.body), Ritual, _names
+    ),
+    RitualCheckin: OpRule[RitualCheckin, CheckedIn](
+        lambda w, a, op: checkin(w, a, op.body), CheckedIn, _names
+    ),
 }
 
 
 # -- storage ---------------------------------------------------------------------------------
 
-TABLE = Table(
+TABLE = Table.of(
     "rituals",
-    (
-        Column("id", "uuid"),
-        Column("title", "text"),
-        Column("description", "text"),
-        Column("cadence", "jsonb", lambda r: msgspec.json.encode(r.cadence)),
-        Column("at", "text"),
-        Column("timezone", "text"),
-        Column("remind_minutes_before", "int"),
-        Column("status", "text"),
-        Column("proposed_by", "uuid"),
-        Column("created_at", "timestamptz"),
-    ),
+    Stored,
     key=("couple_id", "id"),
-    update=(
-        "title",
-        "description",
-        "cadence",
-        "at",
-        "timezone",
-        "remind_minutes_before",
-        "status",
-    ),
+    immutable=("proposed_by", "created_at"),
 )
-CHECKINS = Table(
+CHECKINS = Table.of(
     "ritual_checkins",
-    (
-        Column("ritual_id", "uuid"),
-        Column("date", "date"),
-        Column("user_id", "uuid"),
-        Column("note", "text"),
-        Column("at", "timestamptz"),
-    ),
-    # A check-in is kept as first made: the same one again changes nothing.
+    Checkin,
     key=("couple_id", "ritual_id", "date", "user_id"),
+    # A check-in is kept as first made: the same one again changes nothing.
+    keep_first=True,
 )
 COLUMNS = ", ".join(c.name for c in TABLE.columns)
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import msgspec
 
-from schemas.events import Event
+from schemas.events import COUPLE_UNLINKED, Event
 from schemas.sync import Close, EventFrame, Presence
 from server.clock import Clock
 from server.db import Pool
@@ -303,7 +303,7 @@ class Hub:
                     break
                 sub.last_seq += 1
                 sent += 1
-                if kind == "couple.unlinked":
+                if kind == COUPLE_UNLINKED.kind:
                     sub.finish(Close.UNLINKED)
             if sent:
                 self.metrics.events_fanned_out.inc(sent)
@@ -329,7 +329,7 @@ class Hub:
                     if not await sub.put(event_frame(event)):
                         return
                     sub.last_seq = event.seq
-                    if event.kind == "couple.unlinked":
+                    if event.kind == COUPLE_UNLINKED.kind:
                         sub.finish(Close.UNLINKED)
                         return
                 if len(rows) < 200:

@@ -9,7 +9,10 @@ from datetime import datetime, timedelta
 import msgspec
 
 from push.kinds import ALERTS, KINDS
+from schemas.base import EventType
 from schemas.events import Event
+from schemas.reading import READING_STARTED
+from schemas.repair import REPAIR_STARTED
 from server.due import plan
 from server.log.engine import due_changes
 from server.log.working import CoupleWork
@@ -89,8 +92,8 @@ def test_a_batchs_changes_hold_its_event_alerts() -> None:
     """The due changes of a batch of ops include the alerts its events call for, after the
     rest, in the order of the log."""
     work = CoupleWork(couple_id=COUPLE, settings=SETTINGS, head=4, now=NOW)
-    work.emit("reading.started", ANA, _Body(id=PAUSE))
-    work.emit("repair.started", ANA, _Body(id=PAUSE))
+    work.emit(EventType(READING_STARTED.kind, _Body), ANA, _Body(id=PAUSE))
+    work.emit(EventType(REPAIR_STARTED.kind, _Body), ANA, _Body(id=PAUSE))
     changes = due_changes([work])
     assert changes.upserts == plan.event_alerts(COUPLE, work.events, NOW)
     assert [p.occurrence for p in changes.upserts] == ["5", "6"]
