@@ -18,13 +18,14 @@ from litestar.types import ASGIApp
 from push import transport
 from schemas.base import new_id
 from server import db, mail, services
+from server.client_limits import Edges
 from server.clock import Clock, SystemClock
 from server.deps import dependencies, screen
 from server.due.scheduler import Scheduler
 from server.due.senders import Config as SendersConfig
 from server.due.senders import Senders
-from server.edges import Edges, Shed, on_shed
-from server.errors import exception_handlers
+from server.edges import on_shed
+from server.errors import Shed, exception_handlers
 from server.log import engine
 from server.mail import Mailer
 from server.observability import Metrics, MetricsServer, observed

@@ -30,9 +30,9 @@ import msgspec
 
 from schemas.base import new_id
 from server import mail_texts, ratelimit
+from server.client_limits import counted_as
 from server.clock import Clock
 from server.db import Connection
-from server.edges import counted_as
 from server.linking import INVITE_ALPHABET, normalize_code
 from server.queries import codes as q
 from server.queries import mails as mails_q

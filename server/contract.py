@@ -21,7 +21,6 @@ from typing import Any
 
 import msgspec
 
-from schemas.events import EVENT_TYPES
 from schemas.ops import OP_TYPES, Op, kind_of
 from schemas.sync import (
     Ack,
@@ -36,19 +35,17 @@ from schemas.sync import (
     Reset,
     Welcome,
 )
-from server.errors import TwofoldError
-from server.practices import EVENTS_HOLDING_WORDS, RULES
+from server.app import create_app
+from server.errors import error_codes
+from server.openapi import precise
+from server.practices import EVENT_BODIES, EVENTS_HOLDING_WORDS, OP_RESULTS
+from server.settings import Settings
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PATH = DOCS / "asyncapi.json"
 OPENAPI_PATH = DOCS / "openapi.json"
 VERSION = "1.1"
 SCHEMAS = "#/components/schemas/"
-
-# What each op answers in ``ack.result`` (its rule's result type), and each event kind's
-# ``body`` (its declared type): read off the declarations, never listed here.
-OP_RESULTS: dict[str, type[msgspec.Struct]] = {kind_of(op): RULES[op].result for op in OP_TYPES}
-EVENT_BODIES: dict[str, type[msgspec.Struct]] = {t.kind: t.body for t in EVENT_TYPES}
 
 CLIENT_FRAMES: tuple[type[msgspec.Struct], ...] = (Hello, OpFrame, Ping)
 SERVER_FRAMES: tuple[type[msgspec.Struct], ...] = (
@@ -81,19 +78,6 @@ def _tag(frame: type[msgspec.Struct]) -> str:
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": SCHEMAS + name}
-
-
-def error_codes() -> list[str]:
-    """Every problem and error-frame ``code`` the server has, from its one error tree."""
-    codes: set[str] = set()
-    pending: list[type[TwofoldError]] = [TwofoldError]
-    while pending:
-        error = pending.pop()
-        codes.add(error.code)
-        # Only the one tree's own classes: a subclass defined elsewhere (a test's, say) would
-        # make the document depend on what happened to be imported.
-        pending.extend(e for e in error.__subclasses__() if e.__module__ == TwofoldError.__module__)
-    return sorted(codes)
 
 
 def _variant(frame: str, discriminator: str, value: str, field: str, body: str) -> dict[str, Any]:
@@ -242,11 +226,6 @@ def render() -> str:
 
 def build_openapi() -> dict[str, Any]:
     """The OpenAPI document the server publishes at ``/schema``, as plain JSON data."""
-    # Imported here: the app's routes import this module's maps (through server.openapi).
-    from server.app import create_app
-    from server.openapi import precise
-    from server.settings import Settings
-
     # Building the app connects to nothing; the settings only have to be valid.
     app = create_app(Settings(database_url="postgresql://localhost/twofold", secret_key="x" * 32))
     return precise(app.openapi_schema.to_schema())

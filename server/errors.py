@@ -140,6 +140,11 @@ class EmailCodeRequired(TwofoldError):
     )
 
 
+class Shed(Exception):
+    """A refusal at the edge (a spent budget, a full hashing line): its client's next request
+    on the same connection waits out the Retry-After it was given (``server.edges``)."""
+
+
 class Unavailable(TwofoldError):
     status, code, title = 503, "unavailable", "Temporarily unavailable; try again shortly"
 
@@ -357,3 +362,16 @@ exception_handlers: ExceptionHandlersMap = {
     # Every other failure, the database being away among them (``is_database_away``).
     Exception: _on_unexpected,
 }
+
+
+def error_codes() -> list[str]:
+    """Every problem and error-frame ``code`` the server has, from its one error tree."""
+    codes: set[str] = set()
+    pending: list[type[TwofoldError]] = [TwofoldError]
+    while pending:
+        error = pending.pop()
+        codes.add(error.code)
+        # Only the one tree's own classes: a subclass defined elsewhere (a test's, say) would
+        # make the document depend on what happened to be imported.
+        pending.extend(e for e in error.__subclasses__() if e.__module__ == TwofoldError.__module__)
+    return sorted(codes)

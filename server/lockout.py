@@ -26,8 +26,8 @@ import msgspec
 
 from server import ratelimit
 from server.auth import Caller
+from server.client_limits import counted_as
 from server.db import Connection, Pool
-from server.edges import counted_as
 from server.errors import EmailCodeRequired, RateLimited, Unauthorized
 from server.passwords import Turn
 from server.queries import accounts as q

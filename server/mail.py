@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Literal, Protocol
-from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 import msgspec
@@ -29,7 +28,7 @@ from server.db import Pool
 from server.observability import Metrics
 from server.queries import mails as q
 from server.rounds import Rounds
-from server.settings import Settings
+from server.settings import Settings, SmtpServer
 
 log = logging.getLogger("twofold.mail")
 
@@ -40,35 +39,6 @@ SMTP_TIMEOUT = 10.0  # for each step of the conversation
 LEASE = timedelta(minutes=5)
 RETRY_FIRST = timedelta(seconds=10)
 RETRY_MAX = timedelta(minutes=5)
-
-
-class SmtpServer(msgspec.Struct, frozen=True):
-    hostname: str
-    port: int
-    username: str | None
-    password: str | None
-    tls: bool  # TLS from the first byte (smtps://); otherwise STARTTLS when offered
-
-    @classmethod
-    def parse(cls, url: str) -> SmtpServer:
-        """``smtp://user:pass@host:587`` (user and password percent-encoded) or ``smtps://``."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("smtp", "smtps"):
-            raise ValueError("write it as smtp://user:pass@host:587 (or smtps://...)")
-        if not parts.hostname:
-            raise ValueError("it names no host")
-        try:
-            port = parts.port
-        except ValueError:
-            raise ValueError("its port is not a port number") from None
-        tls = parts.scheme == "smtps"
-        return cls(
-            hostname=parts.hostname,
-            port=port or (465 if tls else 587),
-            username=None if parts.username is None else unquote(parts.username),
-            password=None if parts.password is None else unquote(parts.password),
-            tls=tls,
-        )
 
 
 class Outcome(msgspec.Struct, frozen=True):

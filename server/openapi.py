@@ -33,7 +33,6 @@ from push.kinds import KINDS
 from schemas.errors import Problem
 from schemas.events import Event
 from schemas.ops import OP_TYPES, kind_of
-from server.contract import EVENT_BODIES, OP_RESULTS, error_codes
 from server.errors import (
     PROBLEM_JSON,
     Forbidden,
@@ -44,9 +43,10 @@ from server.errors import (
     Unauthorized,
     Unavailable,
     ValidationFailed,
+    error_codes,
 )
 from server.links import LINKS
-from server.practices import EVENTS_HOLDING_WORDS
+from server.practices import EVENT_BODIES, EVENTS_HOLDING_WORDS, OP_RESULTS
 
 BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
 SCHEMAS = "#/components/schemas/"

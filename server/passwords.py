@@ -37,8 +37,7 @@ from typing import TypeVar
 import argon2
 from argon2.profiles import RFC_9106_LOW_MEMORY
 
-from server.edges import Shed
-from server.errors import Unavailable
+from server.errors import Shed, Unavailable
 
 T = TypeVar("T")
 

@@ -8,24 +8,23 @@ place that looks into the app's state.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from litestar import Litestar
 from litestar.connection import ASGIConnection
 
-if TYPE_CHECKING:
-    from server.clock import Clock
-    from server.db import Pool
-    from server.due.scheduler import Scheduler
-    from server.edges import Edges
-    from server.mail import Mailer
-    from server.observability import Metrics
-    from server.op_runner import OpRunner
-    from server.passwords import Passwords
-    from server.realtime.hub import Hub
-    from server.realtime.listener import Listener
-    from server.realtime.node import Node
-    from server.settings import Settings
+from server.client_limits import Edges
+from server.clock import Clock
+from server.db import Pool
+from server.due.scheduler import Scheduler
+from server.mail import Mailer
+from server.observability import Metrics
+from server.op_runner import OpRunner
+from server.passwords import Passwords
+from server.realtime.hub import Hub
+from server.realtime.listener import Listener
+from server.realtime.node import Node
+from server.settings import Settings
 
 _KEY = "twofold"
 

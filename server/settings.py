@@ -10,11 +10,13 @@ from collections.abc import Callable, Mapping
 from email.utils import parseaddr
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import unquote, urlsplit
 
 import msgspec
 
 from push.transport import credentials_path
 from server.origins import parse_allow_list
+from server.passwords import HASHING
 from server.realtime.subscriber import QUEUE_FRAMES
 
 log = logging.getLogger("twofold.settings")
@@ -178,8 +180,6 @@ def _number(env: Mapping[str, str], name: str, default: T, kind: Callable[[str],
 
 
 def _password_hashing(env: Mapping[str, str]) -> str:
-    from server.passwords import HASHING  # here: server.passwords imports this module
-
     raw = env.get("TWOFOLD_PASSWORD_HASHING") or "rfc9106"
     if raw not in HASHING:
         raise SystemExit(
@@ -220,9 +220,37 @@ def _origins(env: Mapping[str, str]) -> tuple[str, ...]:
         ) from None
 
 
-def _smtp_url(env: Mapping[str, str]) -> str | None:
-    from server.mail import SmtpServer  # here: server.mail imports this module
+# Where mail goes (TWOFOLD_SMTP_URL), as the mail sender connects to it.
+class SmtpServer(msgspec.Struct, frozen=True):
+    hostname: str
+    port: int
+    username: str | None
+    password: str | None
+    tls: bool  # TLS from the first byte (smtps://); otherwise STARTTLS when offered
 
+    @classmethod
+    def parse(cls, url: str) -> SmtpServer:
+        """``smtp://user:pass@host:587`` (user and password percent-encoded) or ``smtps://``."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps"):
+            raise ValueError("write it as smtp://user:pass@host:587 (or smtps://...)")
+        if not parts.hostname:
+            raise ValueError("it names no host")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError("its port is not a port number") from None
+        tls = parts.scheme == "smtps"
+        return cls(
+            hostname=parts.hostname,
+            port=port or (465 if tls else 587),
+            username=None if parts.username is None else unquote(parts.username),
+            password=None if parts.password is None else unquote(parts.password),
+            tls=tls,
+        )
+
+
+def _smtp_url(env: Mapping[str, str]) -> str | None:
     raw = env.get("TWOFOLD_SMTP_URL") or None
     if raw is not None:
         try:

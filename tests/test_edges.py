@@ -18,7 +18,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from server.edges import counted_as, pick_client
+from server.client_limits import counted_as, pick_client
 from server.errors import Unavailable
 from server.passwords import Passwords
 from tests.nodes import FakeClock, Node, run_node

@@ -8,8 +8,7 @@ import httpx
 import pytest
 
 from server import codes, mail_texts
-from server.mail import SmtpServer
-from server.settings import Settings
+from server.settings import Settings, SmtpServer
 from tests.mailbox import LOGIN, Mailbox
 from tests.mailed import CODE, code_in
 from tests.nodes import FakeClock, Node, PushNodes, outbox

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from schemas.events import EVENT_TYPES
 from schemas.ops import OP_TYPES, kind_of
 from server.log.slices import OpRule, Slice
@@ -46,6 +48,11 @@ RULES = _rules(SLICES)
 # bodies hold an entry or a whole repair, and stored answers that hold an entry, a reading or
 # a repair; and the events of ops that forget (a node's cached frames older than one of these
 # may hold what the log no longer does).
+# What each op answers in ``ack.result`` (its rule's result type), and each event kind's
+# ``body`` (its declared type), as the contract documents them, in the schemas' order.
+OP_RESULTS: dict[str, type[msgspec.Struct]] = {kind_of(op): RULES[op].result for op in OP_TYPES}
+EVENT_BODIES: dict[str, type[msgspec.Struct]] = {t.kind: t.body for t in EVENT_TYPES}
+
 EVENTS_HOLDING_WORDS = frozenset(t.kind for t in EVENT_TYPES if t.holds_words)
 EVENTS_FORGETTING = frozenset(t.kind for t in EVENT_TYPES if t.forgets)
 ANSWERS_HOLDING_WORDS = frozenset(kind_of(op) for op, r in RULES.items() if r.answer_holds_words)

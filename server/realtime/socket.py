@@ -35,8 +35,9 @@ from schemas.sync import (
 )
 from server import raw_headers
 from server.auth import Caller, authenticate
+from server.client_limits import Pending
 from server.deps import ServicesDep
-from server.edges import Pending, client_address, via_trusted_proxy
+from server.edges import client_address, via_trusted_proxy
 from server.errors import (
     PROBLEM_JSON,
     Forbidden,

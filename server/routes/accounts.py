@@ -20,6 +20,7 @@ from schemas.accounts import (
     SignUpConfirm,
 )
 from server import accounts, resets, sign_in_codes, sign_ups
+from server.client_limits import PASSWORD_RESET, REFRESH, SIGN_IN, SIGN_IN_CODE, SIGN_UP
 from server.deps import (
     AddressDep,
     CallerDep,
@@ -30,7 +31,7 @@ from server.deps import (
     PoolDep,
     SettingsDep,
 )
-from server.edges import PASSWORD_RESET, REFRESH, SIGN_IN, SIGN_IN_CODE, SIGN_UP, per_address
+from server.edges import per_address
 from server.errors import CodeInvalid, EmailCodeRequired, RateLimited, ResetInvalid
 from server.openapi import BEARER, problems
 

@@ -18,6 +18,7 @@ from schemas.ops import OP_TYPES, Op, kind_of
 from schemas.sync import ClientFrame
 from server import contract
 from server.errors import TwofoldError
+from server.practices import EVENT_BODIES, OP_RESULTS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,7 +98,7 @@ def test_every_frame_op_and_event_kind_is_documented() -> None:
     assert kinds == {kind_of(op) for op in OP_TYPES}
     assert all(f"Ack.{kind_of(op)}" in schemas for op in OP_TYPES)
     emitted = _emitted_kinds()
-    assert emitted == set(contract.EVENT_BODIES)
+    assert emitted == set(EVENT_BODIES)
     assert all(f"EventFrame.{kind}" in schemas for kind in emitted)
 
 
@@ -194,7 +195,7 @@ def test_each_op_kind_has_its_answer() -> None:
     for op in OP_TYPES:
         answer = schemas[f"OpAnswer.{kind_of(op)}"]
         result = answer["properties"]["result"]["$ref"]
-        assert result == "#/components/schemas/" + contract.OP_RESULTS[kind_of(op)].__name__
+        assert result == "#/components/schemas/" + OP_RESULTS[kind_of(op)].__name__
         assert set(answer["required"]) == {"op_id", "seq", "result"}
         results.add(result)
     assert {r["$ref"] for r in schemas["OpAnswer"]["properties"]["result"]["anyOf"]} == results
@@ -214,7 +215,7 @@ def test_every_emitted_event_kind_has_its_body_schema() -> None:
         variant = _resolve(doc, ref)
         assert variant["properties"]["kind"]["enum"] == [kind]
         body = variant["properties"]["body"]["$ref"]
-        assert body == "#/components/schemas/" + contract.EVENT_BODIES[kind].__name__
+        assert body == "#/components/schemas/" + EVENT_BODIES[kind].__name__
         assert "body" in variant["required"] and "kind" in variant["required"]
 
 
