@@ -33,6 +33,45 @@ async def test_a_pause_reaches_both_phones(phones: tuple[Phone, Phone]) -> None:
     assert ack["result"] == seen_b["body"]
 
 
+async def test_ben_acknowledges_the_pause_asks_for_more_time_and_ana_ends_it(
+    phones: tuple[Phone, Phone],
+) -> None:
+    """Ben lets Ana know he has seen her pause and asks for ten more minutes; Ana ends it
+    early. Both phones see each step as it happens, and the couple's state agrees."""
+    a, b = phones
+    await a.connect(after=1)
+    await b.connect(after=1)
+    started = await a.op("pause.start", {"minutes": 20, "note": "I need a walk"})
+    pause_id = started["result"]["id"]
+
+    acked = await b.op("pause.ack", {"pause_id": pause_id})
+    seen = await a.wait_seq(acked["seq"])
+    assert seen == await b.wait_seq(acked["seq"])
+    assert seen["kind"] == "pause.acknowledged" and seen["actor_id"] == b.person.id
+    assert seen["body"]["acknowledged_at"] == "2026-11-23T20:00:00Z"
+    assert acked["result"] == seen["body"]
+    assert (await a.person.get("/v1/couple/state")).json()["pause"] == seen["body"]
+
+    more = await b.op("pause.extend", {"pause_id": pause_id, "minutes": 10})
+    seen = await a.wait_seq(more["seq"])
+    assert seen == await b.wait_seq(more["seq"])
+    assert seen["kind"] == "pause.extended" and seen["actor_id"] == b.person.id
+    assert seen["body"]["minutes"] == 30 and seen["body"]["ends_at"] == "2026-11-23T20:30:00Z"
+    assert seen["body"]["acknowledged_at"] == "2026-11-23T20:00:00Z"
+    assert more["result"] == seen["body"]
+    assert (await a.person.get("/v1/couple/state")).json()["pause"] == seen["body"]
+
+    ended = await a.op("pause.end", {"pause_id": pause_id})
+    seen = await b.wait_seq(ended["seq"])
+    assert seen == await a.wait_seq(ended["seq"])
+    assert seen["kind"] == "pause.ended" and seen["actor_id"] == a.person.id
+    assert seen["body"]["state"] == "ended" and seen["body"]["ended_by"] == a.person.id
+    assert seen["body"]["ended_at"] == "2026-11-23T20:00:00Z"
+    assert seen["body"]["minutes"] == 30 and seen["body"]["note"] == "I need a walk"
+    assert ended["result"] == seen["body"]
+    assert (await b.person.get("/v1/couple/state")).json()["pause"] is None
+
+
 async def test_state_shows_the_running_pause_until_its_time_is_up(
     couple: tuple[Person, Person], clock: FakeClock
 ) -> None:
