@@ -18,6 +18,7 @@ from tests import strays
 from tests.mailbox import Mailbox
 from tests.nodes import TEST_HASHING, FakeClock, Node, run_node
 from tests.people import Person, link, sign_up
+from tests.phones import Phone
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -134,6 +135,16 @@ async def couple(client: httpx.AsyncClient) -> tuple[Person, Person]:
     ben = await sign_up(client, "Ben")
     await link(ana, ben)
     return ana, ben
+
+
+@pytest.fixture
+async def phones(couple: tuple[Person, Person], node: Node) -> AsyncIterator[tuple[Phone, Phone]]:
+    """Ana's and Ben's phones on the node, not yet connected; closed when the test ends."""
+    ana, ben = couple
+    a, b = Phone(ana, node.url), Phone(ben, node.url)
+    yield a, b
+    await a.close()
+    await b.close()
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """When things fall due for phones whose app is closed: reminders at local times across
-changes of the clocks, pauses that end on their own, due work found too late after an
-outage, and the due rows following the couple's changes, with time moved by the test's
-clock."""
+changes of the clocks, due work found too late after an outage, and the due rows following
+the couple's changes, with time moved by the test's clock. (A pause ending on its own is
+the pause's story, in test_pause.py.)"""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ import httpx
 from push.fake_fcm import FakeFcm
 from tests.nodes import FakeClock, PushNodes
 from tests.people import Person, register_phone
-from tests.phones import Phone
 from tests.pushes import at_local, couple_in, daily_walk, delivered, tick, until_delivered
 
 
@@ -122,39 +121,6 @@ def _local_day(message: dict[str, Any]) -> str:
     occurs = datetime.fromisoformat(message["data"]["occurs_at"])
     assert occurs.astimezone(zoneinfo.ZoneInfo("Europe/Berlin")).time() == time(7, 30)
     return occurs.astimezone(zoneinfo.ZoneInfo("Europe/Berlin")).date().isoformat()
-
-
-async def test_a_pause_ends_on_its_own_and_both_are_called_back(
-    push_nodes: PushNodes, fcm: FakeFcm, clock: FakeClock
-) -> None:
-    """Twenty minutes after Ana's pause began, with no one doing anything, both sockets see
-    it expire (no actor: time ended it) and both phones are called back."""
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
-        ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
-        await register_phone(ana, "ana-phone", "tok-ana")
-        await register_phone(ben, "ben-phone", "tok-ben")
-        anas, bens = Phone(ana, node.url), Phone(ben, node.url)
-        await anas.connect()
-        await bens.connect()
-        started = await anas.op("pause.start", {"minutes": 20})
-        clock.advance(minutes=19, seconds=59)
-        await node.tick()
-        assert not any(f["kind"] == "pause.expired" for f in anas.events)
-        clock.advance(seconds=1)
-        await node.tick()
-        for p in (anas, bens):
-            expired = await p.wait_seq(started["seq"] + 1)
-            assert expired["kind"] == "pause.expired" and expired["actor_id"] is None
-            assert expired["body"]["id"] == started["result"]["id"]
-        for token in ("tok-ana", "tok-ben"):
-            await until_delivered(fcm, token, "pause_over")
-            (over,) = delivered(fcm, token, "pause_over")
-            assert over["apns"]["headers"]["apns-priority"] == "10"
-        await ana.refresh()
-        state = (await ana.get("/v1/couple/state")).json()
-        assert state["pause"] is None or state["pause"]["state"] == "expired"
-        await anas.close()
-        await bens.close()
 
 
 async def test_with_every_node_down_for_an_hour_reminders_are_skipped_pauses_still_end(

@@ -5,46 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
 import httpx
 import msgspec
-import pytest
 
 from schemas.events import Event
 from server.realtime.notify import PRESENCE, parse_presence
 from tests.nodes import Node
 from tests.people import Person, link, sign_up
 from tests.phones import Phone
-
-
-@pytest.fixture
-async def phones(couple: tuple[Person, Person], node: Node) -> AsyncIterator[tuple[Phone, Phone]]:
-    ana, ben = couple
-    a, b = Phone(ana, node.url), Phone(ben, node.url)
-    yield a, b
-    await a.close()
-    await b.close()
-
-
-async def test_a_pause_reaches_both_phones(phones: tuple[Phone, Phone]) -> None:
-    """Ana starts a pause over her socket; both phones get pause.started with the same seq,
-    and Ana gets the ack naming it."""
-    a, b = phones
-    welcome = await a.connect(after=1)
-    assert welcome["type"] == "welcome" and welcome["head"] == 1
-    assert welcome["user_id"] == a.person.id
-    await b.connect(after=1)
-    ack = await a.op("pause.start", {"minutes": 25, "note": "I need a walk"})
-    assert ack["type"] == "ack", ack
-    seen_a = await a.wait_seq(ack["seq"])
-    seen_b = await b.wait_seq(ack["seq"])
-    assert seen_a == seen_b
-    assert seen_b["kind"] == "pause.started" and seen_b["actor_id"] == a.person.id
-    assert seen_b["body"]["minutes"] == 25 and seen_b["body"]["note"] == "I need a walk"
-    assert ack["result"] == seen_b["body"]
 
 
 async def test_welcome_replays_what_the_phone_missed(phones: tuple[Phone, Phone]) -> None:
@@ -185,28 +156,6 @@ async def test_rereading_presence_after_the_listener_was_away_keeps_a_hidden_par
     assert r.status_code == 200, r.text
     await b.wait_for(lambda f: f["type"] == "presence")
     assert [f["online"] for f in b.frames if f["type"] == "presence"] == [True]
-
-
-async def test_op_errors_come_back_as_error_frames(phones: tuple[Phone, Phone]) -> None:
-    """Rules broken over the socket answer error frames with the contract's codes."""
-    a, b = phones
-    await a.connect(after=1)
-    await b.connect(after=1)
-    started = await a.op("pause.start")
-    pause_id = started["result"]["id"]
-    again = await b.op("pause.start")
-    assert again["type"] == "error" and again["code"] == "pause_active"
-    own_ack = await a.op("pause.ack", {"pause_id": pause_id})
-    assert own_ack["code"] == "not_allowed"
-    not_mine = await b.op("pause.end", {"pause_id": pause_id})
-    assert not_mine["code"] == "not_allowed"
-    unknown = await a.op("pause.ack", {"pause_id": "01a206d5-145a-725c-a634-b7c07e2bce34"})
-    assert unknown["code"] == "not_found"
-    too_long = await b.op("pause.extend", {"pause_id": pause_id, "minutes": 221})
-    assert too_long["code"] == "validation_failed"
-    assert (await a.op("pause.end", {"pause_id": pause_id}))["type"] == "ack"
-    over = await b.op("pause.ack", {"pause_id": pause_id})
-    assert over["code"] == "pause_not_active"
 
 
 async def test_malformed_frames_get_error_frames_and_the_socket_stays(

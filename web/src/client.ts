@@ -5,6 +5,7 @@ import type { Schemas } from "@twofold/client";
 export {
   Api,
   ApiError,
+  assertNever,
   IndexedDbPendingStore,
   LocalStorageDeviceSecretStore,
   LocalStorageTokenStore,

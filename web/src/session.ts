@@ -2,6 +2,7 @@
 import {
   Api,
   ApiError,
+  assertNever,
   IndexedDbPendingStore,
   LocalStorageDeviceSecretStore,
   LocalStorageTokenStore,
@@ -331,7 +332,7 @@ export class Session {
         break;
       case "pause.ended":
       case "pause.expired": {
-        const pause = event.body as { id: string; ended_by?: string | null };
+        const pause = event.body;
         this.patch({
           callback: {
             pauseId: pause.id,
@@ -342,15 +343,43 @@ export class Session {
         this.say("The pause is over. Time to come back to each other.");
         break;
       }
+      // The pause card shows these from the state (the client puts a pause there at once):
+      // of a pause, only its start and its end are said aloud.
+      case "pause.acknowledged":
+      case "pause.extended":
+        break;
       case "reading.entry_added":
         if (fromPartner) this.say(`${partner} added to tonight's reading.`);
+        break;
+      // The reading screen shows these from the state; of a reading, only the partner's new
+      // words are said aloud, so a screen reader is not talked over while both write.
+      case "reading.started":
+      case "reading.entry_edited":
+      case "reading.entry_deleted":
+      case "reading.section_done":
+      case "reading.finished":
         break;
       case "repair.step_set":
         if (fromPartner) this.say(`${partner} updated a repair step.`);
         break;
+      // The repair screen shows these from the state; of a repair, only a step the partner
+      // set is said aloud.
+      case "repair.started":
+      case "repair.finished":
+      case "repair.abandoned":
+        break;
       case "ritual.proposed":
         if (fromPartner) this.say(`${partner} proposed a ritual.`);
         break;
+      // The rituals screen shows these from the state; of a ritual, only a proposal (which
+      // waits for this partner's answer) is said aloud.
+      case "ritual.accepted":
+      case "ritual.updated":
+      case "ritual.archived":
+      case "ritual.checked_in":
+        break;
+      default:
+        assertNever(event);
     }
   }
 

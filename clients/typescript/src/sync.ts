@@ -7,6 +7,7 @@ import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.js
 import { Emitter } from "./emitter.js";
 import { Close, type ClientFrame, type EventFrame, type ServerFrame } from "./frames.js";
 import { uuidv7 } from "./ids.js";
+import { assertNever } from "./never.js";
 import { Outbox, type OpOutcome } from "./outbox.js";
 import { MemoryPendingStore, type PendingOp, type PendingStore } from "./pending.js";
 import { platformTimers, type Timers, type WebSocketConstructor, type WebSocketLike } from "./platform.js";
@@ -334,6 +335,8 @@ export class SyncClient {
         return;
       case "pong":
         return;
+      default:
+        return assertNever(frame);
     }
   }
 
@@ -368,7 +371,30 @@ export class SyncClient {
         const pause = event.body.state === "active" ? event.body : null;
         this._state = { ...this._state, head: event.seq, pause };
         this.emitter.emit("state", this._state);
+        return;
       }
+      // Everything else can wait for the reload that follows every event (reloadSoon).
+      case "couple.linked":
+      case "couple.settings_changed":
+      case "couple.unlinked":
+      case "reading.started":
+      case "reading.entry_added":
+      case "reading.entry_edited":
+      case "reading.entry_deleted":
+      case "reading.section_done":
+      case "reading.finished":
+      case "ritual.proposed":
+      case "ritual.accepted":
+      case "ritual.updated":
+      case "ritual.archived":
+      case "ritual.checked_in":
+      case "repair.started":
+      case "repair.step_set":
+      case "repair.finished":
+      case "repair.abandoned":
+        return;
+      default:
+        return assertNever(event);
     }
   }
 

@@ -87,6 +87,20 @@ describe("connecting and resuming", () => {
     expect(FakeSocket.made).toHaveLength(1);
   });
 
+  it("takes an event kind and a frame type only a newer server knows without failing", async () => {
+    const ben = syncClient(server);
+    const seen: string[] = [];
+    ben.on("event", (e) => seen.push(e.kind));
+    const socket = await live(ben);
+    socket.frame(event(1, "pause.renoted"));
+    socket.frame({ type: "goodbye" });
+    socket.frame(event(2, "pause.ended"));
+    expect(seen).toEqual(["pause.renoted", "pause.ended"]);
+    expect(ben.head).toBe(2);
+    expect(ben.status).toBe("live");
+    expect(FakeSocket.made).toHaveLength(1);
+  });
+
   it("drops the socket on a gap and resumes from the last seq it holds", async () => {
     const ben = syncClient(server);
     const seen: number[] = [];

@@ -2,7 +2,7 @@
 // vitest runs the file too, where the checks are no-ops).
 import { expectTypeOf, it } from "vitest";
 
-import type { EventOf, OpAnswerOf, OpBody, Pause, ProblemCode, Reading } from "../../src/index.js";
+import type { EventKind, EventOf, OpAnswerOf, OpBody, Pause, ProblemCode, Reading } from "../../src/index.js";
 
 it("an op's answer, an event's body, an op's body and a problem's code are typed per kind", () => {
   expectTypeOf<OpAnswerOf<"pause.start">["result"]>().toEqualTypeOf<Pause>();
@@ -11,4 +11,9 @@ it("an op's answer, an event's body, an op's body and a problem's code are typed
   expectTypeOf<OpBody<"pause.extend">>().toHaveProperty("minutes");
   expectTypeOf<"rate_limited">().toExtend<ProblemCode>();
   expectTypeOf<"no_such_code">().not.toExtend<ProblemCode>();
+});
+
+it("an event's kind is one of the contract's kinds, so a switch over it can be exhaustive", () => {
+  expectTypeOf<"pause.started">().toExtend<EventKind>();
+  expectTypeOf<string>().not.toExtend<EventKind>();
 });
