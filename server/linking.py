@@ -34,7 +34,7 @@ from server.errors import (
 from server.log import engine
 from server.log.working import CoupleWork
 from server.queries import couples as q
-from server.realtime import notify
+from server.realtime import notify, presence
 
 # No 0/O, 1/I/L: codes are read aloud and typed from another person's screen.
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -113,6 +113,7 @@ async def accept_invite(
             )
 
         await engine.record(conn, now, couple_id, linked)
+        await presence.join_couple(conn, couple_id, [inviter_id, user_id])
         await notify.couple_linked(conn, couple_id, [inviter_id, user_id])
         return await read_couple(conn, couple_id)
 

@@ -13,7 +13,7 @@ import msgspec
 
 from schemas.events import Event
 from server.realtime.notify import PRESENCE, parse_presence
-from tests.nodes import Node
+from tests.nodes import FakeClock, Node, run_node
 from tests.people import Person, link, sign_up
 from tests.phones import Phone
 
@@ -264,7 +264,6 @@ async def test_deleting_the_account_closes_its_sockets(phones: tuple[Phone, Phon
 
 async def test_no_hello_in_time_closes_with_4408(database_url: str) -> None:
     """A socket that never says hello is closed with 4408."""
-    from tests.nodes import FakeClock, run_node
 
     async with run_node(database_url, FakeClock(), hello_seconds=0.2) as quick:
         async with httpx.AsyncClient(base_url=quick.url) as c:
@@ -370,7 +369,6 @@ async def test_a_node_shutting_down_closes_its_sockets_with_1012(
     database_url: str, couple: tuple[Person, Person]
 ) -> None:
     """A node restarting tells its phones 1012, so they resume elsewhere with after."""
-    from tests.nodes import FakeClock, run_node
 
     ana, _ = couple
     async with run_node(database_url, FakeClock()) as leaving:
@@ -433,3 +431,32 @@ async def test_a_commit_that_fails_after_its_notification_never_reaches_a_phone(
         assert seen["kind"] == "pause.extended", seen
         assert all("never" not in json.dumps(f) for f in phone.frames)
         assert phone.seqs == [started["seq"], never.seq]
+
+
+async def test_the_moment_they_link_each_is_shown_the_other_here_whatever_node_is_slower(
+    client: httpx.AsyncClient, node: Node, database_url: str, clock: FakeClock
+) -> None:
+    """Ana waits with her code on one node, Ben on his phone on another. The moment his link
+    is committed, the state Ana's app reads (after the couple.linked event) shows Ben here,
+    even while his node has not yet moved his socket into the couple: the link itself counts
+    both people's open sockets in the couple."""
+    ana, ben = await sign_up(client, "Ana"), await sign_up(client, "Ben")
+    async with run_node(database_url, clock) as his_node:
+        a, b = Phone(ana, node.url), Phone(ben, his_node.url)
+        await a.connect()
+        await b.connect()
+        # His node is slow to hear of the link: it moves his socket only when released.
+        hub = his_node.twofold.hub
+        held: list[tuple[uuid.UUID, list[uuid.UUID]]] = []
+        move = hub.linked
+        hub.linked = lambda couple_id, partners: held.append((couple_id, partners))  # type: ignore[method-assign]
+        await link(ana, ben)
+        await a.wait_seq(1)
+        state = (await ana.get("/v1/couple/state")).json()
+        assert state["partner_online"] is True
+        hub.linked = move  # type: ignore[method-assign]
+        for couple_id, partners in held:
+            move(couple_id, partners)
+        await b.wait_seq(1)
+        assert (await ben.get("/v1/couple/state")).json()["partner_online"] is True
+        await asyncio.gather(a.close(), b.close())

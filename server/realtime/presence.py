@@ -232,6 +232,18 @@ async def close_socket(conn: Connection, socket_id: uuid.UUID) -> None:
                 await notify.presence_changed(conn, [(couple_id, user_id, False)])
 
 
+async def join_couple(conn: Connection, couple_id: uuid.UUID, user_ids: list[uuid.UUID]) -> None:
+    """In the linking's own transaction: the two people's open sockets count in the new couple
+    from its commit, so the first state either partner reads after ``couple.linked`` shows the
+    other here. Each node moves its sockets into the couple's room when it hears of the link,
+    which may be later (another node, a busy one)."""
+    await conn.execute(
+        "UPDATE live_sockets SET couple_id = $1 WHERE user_id = ANY($2::uuid[])",
+        couple_id,
+        user_ids,
+    )
+
+
 async def move_to_couple(
     conn: Connection, socket_ids: list[uuid.UUID], couple_id: uuid.UUID
 ) -> None:
