@@ -1,0 +1,102 @@
+"""How the code is layered, held by the imports themselves (read with ``ast``, every import:
+at the top, inside a function or under ``TYPE_CHECKING``): no module imports one that imports
+it back, however far round, and the wire schemas and the push package stand below the server.
+A new cycle fails here with the modules that make it."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("server", "schemas", "push")
+# What each package may import of the project: schemas are the wire contract and know
+# nothing else; push knows the schemas (its alert rules name event types); the server knows
+# both, never the other way round.
+MAY_IMPORT = {"schemas": {"schemas"}, "push": {"push", "schemas"}, "server": set(PACKAGES)}
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module(p): p for package in PACKAGES for p in (ROOT / package).rglob("*.py")}
+
+
+def _imported(module: str, path: Path) -> Iterator[str]:
+    """The project's modules ``module`` imports."""
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                up = package[: len(package) - (node.level - 1)]
+                base = ".".join([*up, base] if base else up)
+            # ``from a import b`` imports module a.b when there is one, else a name of a.
+            names = [
+                f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base
+                for alias in node.names
+            ]
+        for name in names:
+            while name and name not in MODULES:
+                name = name.rpartition(".")[0]
+            if name and name != module:
+                yield name
+
+
+IMPORTS = {module: set(_imported(module, path)) for module, path in MODULES.items()}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while (top := stack.pop()) != node:
+                component.append(top)
+            component.append(node)
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_module_imports_one_that_imports_it_back() -> None:
+    assert _cycles(IMPORTS) == []
+
+
+def test_the_schemas_and_push_stand_below_the_server() -> None:
+    upward = sorted(
+        f"{module} imports {imported}"
+        for module, imported_modules in IMPORTS.items()
+        for imported in imported_modules
+        if imported.split(".")[0] not in MAY_IMPORT[module.split(".")[0]]
+    )
+    assert upward == []
+
+
+def test_a_cycle_is_found_with_its_modules() -> None:
+    """The check itself: a ring of three and a pair are reported, a chain is not."""
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"e"}, "e": {"d"}, "f": {"a"}}
+    assert sorted(_cycles(graph)) == [["a", "b", "c"], ["d", "e"]]
