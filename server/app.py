@@ -26,7 +26,6 @@ from server.due.senders import Config as SendersConfig
 from server.due.senders import Senders
 from server.edges import on_shed
 from server.errors import Shed, exception_handlers
-from server.log import engine
 from server.mail import Mailer
 from server.observability import Metrics, MetricsServer, observed
 from server.op_runner import Fanout, OpRunner
@@ -34,6 +33,7 @@ from server.openapi import DocsPagePlugin, PreciseJsonRenderPlugin
 from server.options import allow_every_method
 from server.origins import Cors, parse_allow_list
 from server.passwords import Passwords
+from server.practices import LOG
 from server.ratelimit import OpBudget
 from server.realtime.hub import Hub
 from server.realtime.listener import Listener
@@ -138,7 +138,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             the_clock,
             push,
             s.metrics,
-            engine.settle,
+            LOG.settle,
             tick_seconds=settings.due_tick_seconds,
         )
         s.due.start()

@@ -31,8 +31,8 @@ from server.errors import (
     NotLinked,
     OwnInvite,
 )
-from server.log import engine
 from server.log.working import CoupleWork
+from server.practices import LOG
 from server.queries import couples as q
 from server.realtime import notify, presence
 
@@ -112,7 +112,7 @@ async def accept_invite(
                 CoupleLinked(couple_id=couple_id, partner_ids=[inviter_id, user_id]),
             )
 
-        await engine.record(conn, now, couple_id, linked)
+        await LOG.record(conn, now, couple_id, linked)
         await presence.join_couple(conn, couple_id, [inviter_id, user_id])
         await notify.couple_linked(conn, couple_id, [inviter_id, user_id])
         return await read_couple(conn, couple_id)
@@ -151,7 +151,7 @@ async def change_settings(
             work.plan(plan.reading_reminder(couple_id, couple.settings, now))
             work.emit(SETTINGS_CHANGED, actor, SettingsChanged(settings=couple.settings))
 
-        [event] = await engine.record(conn, now, couple_id, changed)
+        [event] = await LOG.record(conn, now, couple_id, changed)
         couple.head = event.seq
         return couple
 
@@ -173,4 +173,4 @@ async def unlink_couple(conn: Connection, clock: Clock, couple_id: uuid.UUID) ->
             work.plan(plan.couple_erasure(couple_id, now))
             work.emit(COUPLE_UNLINKED, None, CoupleUnlinked(by=None))
 
-        await engine.record(conn, now, couple_id, unlinked)
+        await LOG.record(conn, now, couple_id, unlinked)

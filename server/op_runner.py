@@ -18,6 +18,7 @@ from server.db import APPLICATION_NAME, create_pool
 from server.errors import TwofoldError
 from server.log import batcher
 from server.observability import Metrics
+from server.practices import LOG
 from server.ratelimit import OpBudget
 from server.realtime.hub import Hub
 
@@ -73,7 +74,7 @@ class OpRunner:
         one of the main pool's."""
         pool = await create_pool(database_url, max_size=batcher.WORKERS, name=BATCHER_POOL)
         try:
-            batch = batcher.Batcher(pool, clock, fanout)
+            batch = batcher.Batcher(LOG, pool, clock, fanout)
             try:
                 yield cls(batch, budget, metrics, clock)
             finally:

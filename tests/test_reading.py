@@ -16,8 +16,9 @@ import pytest
 from schemas.ops import Op
 from server.auth import Caller
 from server.local_time import reading_date
-from server.log.engine import apply_batch, decode_op
+from server.log.engine import decode_op
 from server.log.scrub import EntryWords, scrub_json, scrubbed
+from server.practices import LOG
 from tests.nodes import FakeClock, Node, run_node
 from tests.people import Person, assert_problem, link, sign_up
 from tests.phones import Phone
@@ -323,7 +324,7 @@ async def test_in_one_batch_answers_before_an_edit_lose_the_old_words(
         (ben_calls, op("reading.section.done", {"reading_id": rid, "section": "wishes"})),
     ]
     async with node.twofold.pool.acquire() as conn, conn.transaction():
-        done = await apply_batch(conn, clock, jobs)
+        done = await LOG.apply_batch(conn, clock, jobs)
     answers = [msgspec.json.decode(r.answer.result) for r in done.ran if r.answer is not None]
     assert answers[0]["entries"][0]["text"] is None
     assert [a["text"] for a in answers[1:3]] == [None, "Are you tired?"]

@@ -34,8 +34,8 @@ from push import transport
 from server import db
 from server.clock import SystemClock
 from server.due.scheduler import Scheduler
-from server.log import engine
 from server.observability import DueCounts, Metrics, configure_logging
+from server.practices import LOG
 
 log = logging.getLogger("twofold.due")
 _counts = msgspec.json.Decoder(DueCounts)
@@ -128,7 +128,7 @@ async def serve(config: Config, report: BinaryIO) -> None:
             SystemClock(),
             push,
             Metrics(),  # counts nothing: sweeping is left to the node, batches reported
-            engine.settle,
+            LOG.settle,
             tick_seconds=config.tick_seconds,
             sweep=False,
             report=lambda counts: _write_line(report, counts),

@@ -56,7 +56,10 @@ class _Job:
 
 
 class Batcher:
-    def __init__(self, pool: Pool, clock: Clock, fanout: Fanout, workers: int = WORKERS):
+    def __init__(
+        self, log: engine.Log, pool: Pool, clock: Clock, fanout: Fanout, workers: int = WORKERS
+    ):
+        self.log = log
         self.pool = pool
         self.clock = clock
         self.fanout = fanout
@@ -115,7 +118,7 @@ class Batcher:
         async with self.pool.acquire() as conn:
             try:
                 async with conn.transaction():
-                    done = await engine.apply_batch(
+                    done = await self.log.apply_batch(
                         conn, self.clock, [(job.caller, job.op) for job in batch]
                     )
                     told = done.events

@@ -8,9 +8,8 @@ from collections.abc import Sequence
 
 from server.db import Connection
 from server.log import scrub
-from server.practices import ANSWERS_HOLDING_WORDS, EVENTS_HOLDING_WORDS
 
-# The rows that may hold the words (the kinds the practices declare): events that carry an
+# The rows that may hold the words (of the kinds the log is given): events that carry an
 # entry or a whole repair, and stored answers that carry an entry, a whole reading or a whole
 # repair; found by that entry's, reading's or repair's id within the couple (the events
 # through the events_words index, whose expression this repeats).
@@ -28,9 +27,6 @@ JOIN op_results r ON r.couple_id = t.c
     AND r.result ->> 'id' = t.id
 """
 
-_EVENT_KINDS = sorted(EVENTS_HOLDING_WORDS)
-_ANSWER_KINDS = sorted(ANSWERS_HOLDING_WORDS)
-
 SCRUB = """
 WITH scrubbed_events AS (
     UPDATE events e SET body = t.b
@@ -43,16 +39,22 @@ WHERE r.couple_id = t.c AND r.user_id = t.u AND r.op_id = t.o
 """
 
 
-async def forget(conn: Connection, words: dict[uuid.UUID, list[scrub.Words]]) -> None:
-    """Null each couple's forgotten words in its events and stored answers, inside the
-    caller's transaction (the batch's, which holds the couples' rows)."""
+async def forget(
+    conn: Connection,
+    words: dict[uuid.UUID, list[scrub.Words]],
+    event_kinds: Sequence[str],
+    answer_kinds: Sequence[str],
+) -> None:
+    """Null each couple's forgotten words in its events and stored answers of the kinds that
+    may hold them, inside the caller's transaction (the batch's, which holds the couples'
+    rows)."""
     wanted = sorted((c, str(i)) for c, said in words.items() for i in scrub.ids(said))
     rows = await conn.fetch(
         CANDIDATES,
         [c for c, _ in wanted],
         [i for _, i in wanted],
-        _EVENT_KINDS,
-        _ANSWER_KINDS,
+        event_kinds,
+        answer_kinds,
     )
     events: list[tuple[uuid.UUID, int, bytes]] = []
     answers: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, bytes]] = []

@@ -27,10 +27,8 @@ from schemas.ritual import Checkin, RitualPlan
 from server.due import plan
 from server.errors import TwofoldError
 from server.log import scrub
-from server.log.engine import apply as dispatch
-from server.log.engine import due_changes as engine_due_changes
 from server.log.working import CoupleWork
-from server.practices import SLICES
+from server.practices import LOG, SLICES
 from server.practices import pause as pause_rules
 from server.practices.reading import READINGS
 from server.practices.repair import REPAIRS
@@ -53,14 +51,14 @@ def couple(now: datetime = NOW, settings: CoupleSettings | None = None) -> Work:
 
 def apply(work: Work, actor: uuid.UUID, op: Op) -> Any:
     """The op's rule applied by ``actor``; its result (what the op's answer carries)."""
-    return dispatch(work, actor, op)
+    return LOG.apply(work, actor, op)
 
 
 def refused(work: Work, actor: uuid.UUID, op: Op) -> str:
     """The problem code the op is refused with; a refused op must change nothing at all."""
     before = _snapshot(work)
     try:
-        dispatch(work, actor, op)
+        LOG.apply(work, actor, op)
     except TwofoldError as refusal:
         assert _snapshot(work) == before, "a refused op changed the couple's state"
         return refusal.code
@@ -176,7 +174,7 @@ class DueChanges:
 
 def due_changes(work: Work) -> DueChanges:
     """The due work the batch creates, moves or cancels, derived from what it changed."""
-    changes = engine_due_changes([work])
+    changes = LOG.due_changes([work])
     planned: list[Due] = []
     alerts: list[Alert] = []
     for row in changes.upserts:

@@ -14,8 +14,8 @@ from schemas.events import Event
 from schemas.reading import READING_STARTED
 from schemas.repair import REPAIR_STARTED
 from server.due import plan
-from server.log.engine import due_changes
 from server.log.working import CoupleWork
+from server.practices import LOG
 from tests.unit.dues import ANA, COUPLE, NOW, SETTINGS
 
 PAUSE = uuid.UUID(int=40)
@@ -94,7 +94,7 @@ def test_a_batchs_changes_hold_its_event_alerts() -> None:
     work = CoupleWork(couple_id=COUPLE, settings=SETTINGS, head=4, now=NOW)
     work.emit(EventType(READING_STARTED.kind, _Body), ANA, _Body(id=PAUSE))
     work.emit(EventType(REPAIR_STARTED.kind, _Body), ANA, _Body(id=PAUSE))
-    changes = due_changes([work])
+    changes = LOG.due_changes([work])
     assert changes.upserts == plan.event_alerts(COUPLE, work.events, NOW)
     assert [p.occurrence for p in changes.upserts] == ["5", "6"]
     assert changes.cancels == []
