@@ -16,7 +16,7 @@ import pytest
 from push.fake_fcm import FakeFcm, service_account
 from tests import strays
 from tests.mailbox import Mailbox
-from tests.nodes import TEST_HASHING, FakeClock, Node, run_node
+from tests.nodes import TEST_HASHING, FakeClock, Node, http_client, run_node
 from tests.people import Person, link, sign_up
 from tests.phones import Phone
 
@@ -124,7 +124,7 @@ async def node(
 
 @pytest.fixture
 async def client(node: Node) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=node.url, timeout=30) as c:
+    async with http_client(base_url=node.url) as c:
         yield c
 
 

@@ -50,6 +50,18 @@ class FakeClock:
         self._now = at
 
 
+# How long every test's HTTP client waits for an answer. An answer comes on a loaded 2-core
+# machine too (argon2 runs at the lowest priority, beside whatever else runs), so this bounds
+# only a node that is stuck; httpx's own 5 s failed a sign-up on a busy machine.
+ANSWER_SECONDS = 120.0
+
+
+def http_client(base_url: str = "", **options: Any) -> httpx.AsyncClient:
+    """An HTTP client for the tests: httpx's, waiting ``ANSWER_SECONDS`` for each answer."""
+    options.setdefault("timeout", ANSWER_SECONDS)
+    return httpx.AsyncClient(base_url=base_url, **options)
+
+
 @dataclass
 class Node:
     url: str

@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from tests.nodes import FakeClock, Node, run_node
+from tests.nodes import FakeClock, Node, http_client, run_node
 from tests.people import PASSWORD, Person, assert_problem, code, link, sign_up
 
 
@@ -104,7 +104,7 @@ async def test_accounts_sign_in_after_the_hashing_parameters_change(
     check of an unknown email, telling that her account exists)."""
 
     async def sign_in(node: Node, person: Person) -> None:
-        async with httpx.AsyncClient(base_url=node.url) as client:
+        async with http_client(base_url=node.url) as client:
             r = await client.post(
                 "/v1/sessions", json={"email": person.email, "password": PASSWORD}
             )
@@ -113,12 +113,12 @@ async def test_accounts_sign_in_after_the_hashing_parameters_change(
             assert_problem(await client.post("/v1/sessions", json=wrong), 401, "unauthorized")
 
     async with run_node(database_url, clock, password_hashing="rfc9106") as before:
-        async with httpx.AsyncClient(base_url=before.url) as client:
+        async with http_client(base_url=before.url) as client:
             ana = await sign_up(client, "Ana")
     stored = dict(await db.fetch("SELECT email, password_hash FROM users"))
     assert stored[ana.email].startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     async with run_node(database_url, clock, password_hashing="owasp") as after:
-        async with httpx.AsyncClient(base_url=after.url) as client:
+        async with http_client(base_url=after.url) as client:
             ben = await sign_up(client, "Ben")
         await sign_in(after, ana)
         await sign_in(after, ben)

@@ -6,11 +6,10 @@ import asyncio
 import json
 import socket
 
-import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.nodes import FakeClock, Node, run_node
+from tests.nodes import FakeClock, Node, http_client, run_node
 from tests.people import link, sign_up
 from tests.phones import WAIT, Phone
 
@@ -25,7 +24,7 @@ async def test_a_phone_that_stops_reading_is_closed_and_resumes_losslessly(
     async with run_node(
         database_url, clock, sndbuf=4096, socket_queue_frames=4, op_burst=1_000_000
     ) as tight:
-        async with httpx.AsyncClient(base_url=tight.url) as c:
+        async with http_client(base_url=tight.url) as c:
             ana, ben = await sign_up(c, "Ana"), await sign_up(c, "Ben")
             await link(ana, ben)
         b = Phone(ben, tight.url)

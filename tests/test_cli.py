@@ -21,7 +21,7 @@ import pytest
 
 from server.embedded import stop_embedded
 from tests.mailed import code_in
-from tests.nodes import free_port, refused_start, server_process
+from tests.nodes import free_port, http_client, refused_start, server_process
 from tests.people import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,6 +178,6 @@ async def test_a_node_on_a_free_metrics_port_names_the_port_it_bound(
         assert "metrics: a free port on 127.0.0.1, logged once bound" in printed, printed
         bound = re.search(r"metrics on (http://127\.0\.0\.1:(\d+)/metrics)", printed)
         assert bound is not None and int(bound.group(2)) != 0, printed
-        async with httpx.AsyncClient() as client:
+        async with http_client() as client:
             scraped = await client.get(bound.group(1))
         assert "twofold_http_requests_total" in scraped.text

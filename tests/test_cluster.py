@@ -22,6 +22,7 @@ from bench.seed import seed_couples
 from tests.cluster import WAIT, ResilientPhone, local_cluster, sync_url, trusting
 from tests.conftest import _truncate
 from tests.mailed import newest_code
+from tests.nodes import http_client
 from tests.people import PASSWORD
 from tests.pg import OwnPostgres
 
@@ -38,7 +39,7 @@ async def test_phones_reach_the_cluster_over_https_only(database_url: str, tmp_p
     await _truncate(database_url)
     async with local_cluster(database_url, tmp_path / "cluster", nodes=1) as cluster:
         tls, https = trusting(cluster), cluster["lb_url"]
-        async with httpx.AsyncClient(verify=tls, timeout=30, follow_redirects=True) as http:
+        async with http_client(verify=tls, follow_redirects=True) as http:
             ana = {
                 "email": "ana@example.org",
                 "password": PASSWORD,
@@ -64,7 +65,7 @@ async def test_phones_reach_the_cluster_over_https_only(database_url: str, tmp_p
             await ws.send(json.dumps({"type": "hello", "token": token}))
             welcome = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
             assert welcome["type"] == "welcome" and welcome["couple_id"] is None
-        async with httpx.AsyncClient(timeout=30) as untrusting:
+        async with http_client() as untrusting:
             with pytest.raises(httpx.ConnectError):
                 await untrusting.get(f"{https}/healthz")
         with pytest.raises(ssl.SSLCertVerificationError):
@@ -197,7 +198,7 @@ async def test_the_database_away_for_ten_seconds_loses_nothing(tmp_path: Path) -
     try:
         async with local_cluster(pg.url, tmp_path / "cluster") as cluster:
             tls = trusting(cluster)
-            async with httpx.AsyncClient(timeout=30, verify=tls) as http:
+            async with http_client(verify=tls) as http:
                 seeded = await seed_couples(pg.url, cluster["secret_key"], 20)
                 ws_url = sync_url(cluster)
                 pairs = [

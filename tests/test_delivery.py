@@ -19,7 +19,7 @@ from push.face import DISCREET, DISCREET_KIND
 from push.fake_fcm import FakeFcm, Rule, service_account
 from push.kinds import KINDS
 from push.texts import NEUTRAL, TEXTS
-from tests.nodes import FakeClock, Node, PushNodes, outbox, server_process
+from tests.nodes import FakeClock, Node, PushNodes, http_client, outbox, server_process
 from tests.people import register_phone
 from tests.phones import Phone
 from tests.pushes import couple_in, daily_walk, delivered, until_delivered
@@ -31,7 +31,7 @@ async def test_alerts_travel_to_fcm_over_http2_on_one_connection(
     """Ana calls a pause; the alerts for Ben's two phones leave through firebase-admin as real
     FCM sees them: TLS with a certificate checked against the trusted authority, HTTP/2
     chosen by ALPN, both streams on one connection."""
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+    async with push_nodes(1) as (node,), http_client(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
         await register_phone(ben, "ben-android", "tok-ben-android", "android")
         await register_phone(ben, "ben-iphone", "tok-ben-iphone", "ios")
@@ -49,7 +49,7 @@ async def test_a_pause_reaches_the_offline_partners_two_phones_at_once(
     """Ana calls a pause while Ben's app is closed: both his phones are told at once (no
     tick of the clock needed), as a high-priority, time-sensitive alert in his language,
     without Ana's note."""
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+    async with push_nodes(1) as (node,), http_client(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
         await register_phone(ana, "ana-phone", "tok-ana")
         await register_phone(ben, "ben-android", "tok-ben-android", "android", "de-DE")
@@ -82,7 +82,7 @@ async def test_no_push_while_the_partners_socket_is_live(
     push_nodes: PushNodes, fcm: FakeFcm, db: asyncpg.Connection
 ) -> None:
     """Ben has the app open: the pause shows on his socket, and his phone gets no push."""
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+    async with push_nodes(1) as (node,), http_client(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
         await register_phone(ben, "ben-phone", "tok-ben")
         bens = Phone(ben, node.url)
@@ -102,7 +102,7 @@ async def test_a_phone_silent_for_thirty_seconds_does_not_count_as_live(
     have lost the network without closing it, so the pause goes by push too."""
     async with (
         push_nodes(1, ws_ping_seconds=3600) as (node,),
-        httpx.AsyncClient(base_url=node.url) as client,
+        http_client(base_url=node.url) as client,
     ):
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
         await register_phone(ben, "ben-phone", "tok-ben")
@@ -121,7 +121,7 @@ async def test_quiet_hours_hold_a_reminder_but_not_a_pause_alert(
 ) -> None:
     """Ben keeps 20:00 to 08:00 quiet: the 21:00 reading reminder reaches Ana only (his is
     recorded as held), but Ana's pause still reaches him."""
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+    async with push_nodes(1) as (node,), http_client(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
         await register_phone(ana, "ana-phone", "tok-ana")
         await register_phone(ben, "ben-phone", "tok-ben")
@@ -160,7 +160,7 @@ async def test_every_fcm_answer_is_handled(
     tokens are forgotten, a message FCM calls malformed and APNs auth trouble are recorded
     without losing the device, and passing trouble is retried (after Retry-After when FCM
     gives one) until the pause is over."""
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+    async with push_nodes(1) as (node,), http_client(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
         for token, (rule, _) in FCM_ANSWERS.items():
             await register_phone(ben, token.removeprefix("tok-"), token, "ios")
@@ -236,7 +236,7 @@ async def test_partner_activity_tells_the_closed_app_once_per_burst(
     closed: his phone is told each time with normal priority and one collapse key, so the
     burst shows as one notification. Once he turns activity off, or has the app open, no
     more."""
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+    async with push_nodes(1) as (node,), http_client(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
         await register_phone(ben, "ben-iphone", "tok-ben", "ios")
         await ana.applied("reading.start")
@@ -278,7 +278,7 @@ async def test_tokens_not_refreshed_for_sixty_days_are_pruned(
 ) -> None:
     """Ben's old tablet registered its token 60 days ago and never again: it is not told of
     the pause, and it is gone; his phone, refreshed yesterday, is told."""
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+    async with push_nodes(1) as (node,), http_client(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
         await register_phone(ben, "ben-tablet", "tok-tablet")
         clock.advance(days=59)
@@ -316,7 +316,7 @@ async def test_a_node_killed_between_sending_and_committing_repeats_under_the_sa
     async with (
         push_nodes(1) as (node,),
         server_process(database_url, tmp_path / "server.log", env) as doomed,
-        httpx.AsyncClient(base_url=doomed.url, timeout=30) as client,
+        http_client(base_url=doomed.url) as client,
     ):
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
         await register_phone(ben, "ben-phone", "tok-ben")
@@ -373,7 +373,7 @@ async def test_a_partner_cannot_flood_the_other_with_pause_alerts(
     """Ana starts and ends pause after pause: Ben's phone is alerted once, and called back
     once, in five minutes; the rest are recorded as throttled. Five minutes on, the next
     pause reaches him again."""
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+    async with push_nodes(1) as (node,), http_client(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
         await register_phone(ben, "ben-phone", "tok-ben")
         for _ in range(4):
@@ -402,7 +402,7 @@ async def test_a_discreet_persons_pushes_read_one_neutral_line_in_every_locale(
     """Ben asks to be discreet: Ana's pause, its end and the evening's reminder reach his
     phones in English, German, Spanish and French as one line that names neither Ana nor
     what happened (the pause alert still at once); Ana's phones get the plain words."""
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+    async with push_nodes(1) as (node,), http_client(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
         for lang, locale in LANGUAGES.items():
             await register_phone(ana, f"ana-{lang}", f"tok-ana-{lang}", "ios", locale)
@@ -474,7 +474,7 @@ async def test_nothing_a_discreet_persons_phone_shows_names_what_happened(
     evening's reminder): as FCM received them, no part of any of his messages holds a
     kind's name, channel or words, and apart from urgency, lifetime and an opaque dedupe key
     they are one and the same message. Ana's still come on each kind's own channel."""
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+    async with push_nodes(1) as (node,), http_client(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
         for who, person in (("ana", ana), ("ben", ben)):
             for platform in ("android", "ios"):
@@ -549,7 +549,7 @@ async def test_a_pause_alert_sent_again_reads_as_the_person_now_wants(
 ) -> None:
     """FCM cannot take Ben's pause alert, and Ben turns discreet on before it is sent again:
     the second attempt is neutral, its words and everything else a phone shows."""
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+    async with push_nodes(1) as (node,), http_client(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
         await register_phone(ben, "ben-phone", "tok-ben", "android", "de-DE")
         fcm.answer(Rule(error="UNAVAILABLE", token="tok-ben"))

@@ -11,10 +11,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import asyncpg
-import httpx
 
 from push.fake_fcm import FakeFcm
-from tests.nodes import FakeClock, PushNodes
+from tests.nodes import FakeClock, PushNodes, http_client
 from tests.people import Person, register_phone
 from tests.pushes import at_local, couple_in, daily_walk, delivered, tick, until_delivered
 
@@ -25,7 +24,7 @@ async def test_reading_reminders_at_nine_local_across_daylight_saving(
     """A couple in Berlin and one in New York get their reading reminder at 21:00 local time
     on the days around both changes of the clocks, once each, with three nodes competing."""
     clock.set(datetime(2026, 3, 6, 12, 0, tzinfo=UTC))
-    async with push_nodes(3) as nodes, httpx.AsyncClient(base_url=nodes[0].url) as client:
+    async with push_nodes(3) as nodes, http_client(base_url=nodes[0].url) as client:
         berlin = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
         new_york = await couple_in(client, ("Cal", "Dee"), "America/New_York")
         zones = {"berlin": "Europe/Berlin", "new_york": "America/New_York"}
@@ -83,7 +82,7 @@ async def test_a_ritual_on_mondays_and_thursdays_is_reminded_fifteen_minutes_bef
 ) -> None:
     """Morning coffee on Mondays and Thursdays at 07:30 Berlin time: both phones are told at
     07:15 on those days and on no other."""
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+    async with push_nodes(1) as (node,), http_client(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
         await register_phone(ana, "ana-phone", "tok-ana")
         await register_phone(ben, "ben-phone", "tok-ben")
@@ -130,7 +129,7 @@ async def test_with_every_node_down_for_an_hour_reminders_are_skipped_pauses_sti
     hour late but recorded as missed, while the pause that ran out meanwhile is ended (and
     both are called back) as soon as a node is back."""
     clock.set(datetime(2026, 11, 24, 19, 30, tzinfo=UTC))
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+    async with push_nodes(1) as (node,), http_client(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
         await register_phone(ana, "ana-phone", "tok-ana")
         await register_phone(ben, "ben-phone", "tok-ben")
@@ -165,7 +164,7 @@ async def test_due_rows_follow_the_couples_changes(
     """Moving the reading time moves tonight's reminder; finishing tonight's reading moves it
     to tomorrow; archiving a ritual ends its reminders; unlinking ends everything but the
     former couple's erasure, 30 days later."""
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+    async with push_nodes(1) as (node,), http_client(base_url=node.url) as client:
         clock.set(datetime(2026, 11, 24, 12, 0, tzinfo=UTC))  # Tuesday, 13:00 in Berlin
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
 

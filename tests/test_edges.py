@@ -21,7 +21,7 @@ from websockets.exceptions import InvalidStatus
 from server.client_limits import counted_as, pick_client
 from server.errors import Unavailable
 from server.passwords import Passwords
-from tests.nodes import FakeClock, Node, run_node
+from tests.nodes import FakeClock, Node, http_client, run_node
 from tests.people import Person, assert_problem, link, sign_up, signed_in_on
 from tests.phones import WAIT
 
@@ -55,7 +55,7 @@ async def test_a_flood_of_sign_ins_from_one_client_is_refused_fast_and_slows_nob
     are checked and answered 401; Ana, signed in, reads her account throughout."""
     ana = await sign_up(client, "Ana")
     limits = httpx.Limits(max_connections=300, max_keepalive_connections=300)
-    async with httpx.AsyncClient(base_url=node.url, timeout=120, limits=limits) as flood:
+    async with http_client(base_url=node.url, limits=limits) as flood:
 
         async def guess(i: int) -> httpx.Response:
             body = {"email": f"nobody-{i}@example.org", "password": "made up password"}
@@ -94,7 +94,7 @@ async def test_a_trusted_proxy_tells_clients_apart_by_forwarded_for(
 ) -> None:
     """Behind the balancer, each client has its own budget: the rightmost address the
     balancer did not add itself is the client, whatever the client put before it."""
-    async with httpx.AsyncClient(base_url=behind_proxy.url, timeout=30) as lb:
+    async with http_client(base_url=behind_proxy.url) as lb:
         for _ in range(3):
             r = await lb.post("/v1/sessions", json=GUESS, headers=via("203.0.113.7"))
             assert_problem(r, 401, "unauthorized")
@@ -120,7 +120,7 @@ async def test_an_untrusted_peers_forwarded_for_is_ignored(
     client: its own."""
     async with (
         run_node(database_url, clock, auth_burst=3) as direct,
-        httpx.AsyncClient(base_url=direct.url, timeout=30) as c,
+        http_client(base_url=direct.url) as c,
     ):
         for i in range(3):
             r = await c.post("/v1/sessions", json=GUESS, headers=via(f"203.0.113.{i}"))
@@ -137,8 +137,8 @@ async def test_a_client_that_ignores_retry_after_is_answered_when_its_wait_is_ov
     connection but her own socket, is answered at once (refused too: the address is spent)."""
     async with (
         run_node(database_url, clock, auth_burst=1) as tight,
-        httpx.AsyncClient(base_url=tight.url, timeout=30) as script,
-        httpx.AsyncClient(base_url=tight.url, timeout=30) as anas_phone,
+        http_client(base_url=tight.url) as script,
+        http_client(base_url=tight.url) as anas_phone,
     ):
         assert_problem(await script.post("/v1/sessions", json=GUESS), 401, "unauthorized")
         first = await script.post("/v1/sessions", json=GUESS)
@@ -158,7 +158,7 @@ async def test_sign_up_sign_in_and_refresh_each_have_a_budget_per_address(
     confirming count alike), not the sign-ins; refreshes have their own budget too."""
     async with (
         run_node(database_url, clock, auth_burst=2, refresh_burst=2) as tight,
-        httpx.AsyncClient(base_url=tight.url, timeout=30) as c,
+        http_client(base_url=tight.url) as c,
     ):
         ana = await sign_up(c, "Ana")
         ben = await signed_in_on(c, await sign_up(client, "Ben"))
@@ -197,7 +197,7 @@ async def test_sockets_that_never_say_hello_are_capped_per_client(
     """Someone opens sockets and never says hello: past three from their address the upgrade
     is refused (429); Ana's phone, elsewhere, still opens hers; a socket that says hello no
     longer counts against its address."""
-    async with httpx.AsyncClient(base_url=behind_proxy.url, timeout=30) as c:
+    async with http_client(base_url=behind_proxy.url) as c:
         # (Ben on another node: two sign-ups are more than this one's budget for an address)
         ana, ben = await sign_up(c, "Ana"), await sign_up(client, "Ben")
         await link(ana, ben)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from push.fake_fcm import FakeFcm
-from tests.nodes import FakeClock, Node, PushNodes
+from tests.nodes import FakeClock, Node, PushNodes, http_client
 from tests.people import (
     PASSWORD,
     Person,
@@ -38,8 +38,8 @@ async def test_ana_leaves_in_one_step(
     and Ben's export names no one as the one who left."""
     async with (
         push_nodes(2) as (one, two),
-        httpx.AsyncClient(base_url=one.url) as c1,
-        httpx.AsyncClient(base_url=two.url) as c2,
+        http_client(base_url=one.url) as c1,
+        http_client(base_url=two.url) as c2,
     ):
         ana = await sign_up(c1, "Ana")
         ben = await sign_up(c1, "Ben")

@@ -7,12 +7,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-import httpx
 
 from push.fake_fcm import FakeFcm
 from server.queries.accounts import LIFETIME, outlived
 from server.realtime.listener import APPLICATION_NAME
-from tests.nodes import FakeClock, PushNodes
+from tests.nodes import FakeClock, PushNodes, http_client
 from tests.people import (
     Person,
     assert_problem,
@@ -72,7 +71,7 @@ async def test_a_tablet_unused_for_61_days_is_signed_out_and_forgotten(
     few weeks. On day 61 the sweep ends the tablet's session: its socket closes (4401), its
     device is forgotten, its refresh token is refused; the phone carries on."""
     start = clock.now()
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+    async with push_nodes(1) as (node,), http_client(base_url=node.url) as client:
         ana = await sign_up(client, "Ana")
         await register_phone(ana, "ana-phone", "tok-phone")
         tablet = await with_session(await signed_in_on(client, ana, "ana-tablet"))
@@ -106,7 +105,7 @@ async def test_a_session_used_every_week_ends_on_its_365th_day(
     she signed in. Then even the access token it got six minutes earlier is refused, the
     refresh is refused, her phone is forgotten; she signs in again from it."""
     start = clock.now()
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+    async with push_nodes(1) as (node,), http_client(base_url=node.url) as client:
         ana = await sign_up(client, "Ana")
         phone = await with_session(await signed_in_on(client, ana, "ana-phone"))
         await register_phone(phone, "ana-phone", "tok-phone")
@@ -137,7 +136,7 @@ async def test_every_call_refuses_a_session_past_its_sixty_days(
 ) -> None:
     """Ana's tablet holds an access token ten minutes old, of a session whose last use the
     test dates back 60 days: every route and the socket refuse it, not only a refresh."""
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+    async with push_nodes(1) as (node,), http_client(base_url=node.url) as client:
         ana = await sign_up(client, "Ana")
         tablet = await with_session(await signed_in_on(client, ana, "ana-tablet"))
         clock.advance(minutes=10)
@@ -164,7 +163,7 @@ async def test_a_device_of_a_session_past_365_days_gets_no_push_before_the_sweep
     turned 365 days old a minute before Ana starts a pause, two minutes after the node's last
     sweep: the alert goes to his phone only, and the next sweep forgets the tablet."""
     start = clock.now()
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+    async with push_nodes(1) as (node,), http_client(base_url=node.url) as client:
         ana = await sign_up(client, "Ana")
         ben = await sign_up(client, "Ben")
         await link(ana, ben)
@@ -201,7 +200,7 @@ async def test_the_periodic_check_closes_sockets_of_sessions_ended_unheard(
     and her laptop's runs out of time before any sweep. The node's next check of its sockets'
     sessions closes both sockets (4401), in one query; her phone's socket stays."""
     start = clock.now()
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+    async with push_nodes(1) as (node,), http_client(base_url=node.url) as client:
         ana = await sign_up(client, "Ana")
         tablet = await with_session(await signed_in_on(client, ana, "ana-tablet"))
         laptop = await signed_in_on(client, ana, "ana-laptop")
@@ -231,7 +230,7 @@ async def test_a_socket_of_a_session_ended_unheard_closes_when_the_listener_reco
     database: no NOTIFY, as when the listener was down when one was sent). The node's listener
     connection then drops: once it has reconnected, the tablet's socket closes with 4401 and
     her phone's stays."""
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+    async with push_nodes(1) as (node,), http_client(base_url=node.url) as client:
         ana = await sign_up(client, "Ana")
         tablet = await with_session(await signed_in_on(client, ana, "ana-tablet"))
         anas, tablets = Phone(ana, node.url), Phone(tablet, node.url)

@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 
 from server.linking import INVITE_ALPHABET
-from tests.nodes import FakeClock, run_node
+from tests.nodes import FakeClock, http_client, run_node
 from tests.people import assert_problem, link, sign_up
 
 
@@ -167,7 +167,7 @@ async def test_rate_limit_holds_across_server_nodes(
 ) -> None:
     """Tries on two server nodes count together."""
     async with run_node(database_url, clock) as other:
-        async with httpx.AsyncClient(base_url=other.url, timeout=30) as c2:
+        async with http_client(base_url=other.url) as c2:
             for c1 in (client,):
                 ben = await sign_up(c1, "Ben")
                 for i in range(10):

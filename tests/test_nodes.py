@@ -11,13 +11,12 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.realtime.subscriber import Subscriber
-from tests.nodes import FakeClock, Node, run_node
+from tests.nodes import FakeClock, Node, http_client, run_node
 from tests.people import Person, link, sign_up
 from tests.pg import OwnPostgres
 from tests.phones import WAIT, Phone, take_turns_and_race
@@ -55,8 +54,8 @@ async def test_one_op_sent_twice_at_once_to_two_nodes_is_applied_once(
     ana, _ = couple
     op = {"op_id": str(uuid.uuid4()), "kind": "pause.start", "body": {"minutes": 40}}
     async with (
-        httpx.AsyncClient(base_url=node.url) as one,
-        httpx.AsyncClient(base_url=node2.url) as two,
+        http_client(base_url=node.url) as one,
+        http_client(base_url=node2.url) as two,
     ):
         first, second = await asyncio.gather(
             one.post("/v1/couple/ops", json=op, headers=ana.auth),
@@ -91,7 +90,7 @@ async def test_events_reach_a_node_after_postgres_restarts(clock: FakeClock) -> 
     pg = await asyncio.to_thread(OwnPostgres)
     try:
         async with run_node(pg.url, clock) as one, run_node(pg.url, clock) as two:
-            async with httpx.AsyncClient(base_url=one.url) as c:
+            async with http_client(base_url=one.url) as c:
                 ana, ben = await sign_up(c, "Ana"), await sign_up(c, "Ben")
                 await link(ana, ben)
             a, b = Phone(ana, one.url), Phone(ben, two.url)
@@ -209,7 +208,7 @@ async def test_random_ops_drops_and_resumes_end_in_step(
             if holder.phone is not None:
                 await holder.phone.op(kind, body)
             else:
-                async with httpx.AsyncClient(base_url=urls[where]) as c:
+                async with http_client(base_url=urls[where]) as c:
                     r = await c.post(
                         "/v1/couple/ops",
                         headers=holder.person.auth,
@@ -277,7 +276,7 @@ async def test_signing_out_on_one_node_closes_the_socket_on_another(
     await b.connect(after=1)
     await a.connect(after=1)
     await b.wait_for(lambda f: f["type"] == "presence" and f["online"])
-    async with httpx.AsyncClient(base_url=node.url) as one:
+    async with http_client(base_url=node.url) as one:
         r = await one.delete("/v1/sessions/current", headers=ana.auth)
         assert r.status_code == 204
     assert await a.wait_closed() == 4401

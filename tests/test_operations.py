@@ -14,7 +14,7 @@ import pytest
 from server import db as server_db
 from server.embedded import with_database
 from server.observability import JsonFormatter
-from tests.nodes import Node
+from tests.nodes import Node, http_client
 from tests.people import PASSWORD, Person, assert_problem, sign_up
 
 CONTRACT = Path(__file__).resolve().parents[1] / "docs" / "API.md"
@@ -75,7 +75,7 @@ async def test_strange_methods_do_not_grow_the_metrics(
     as method OTHER and route unmatched (the made-up methods are refused by the HTTP parser
     before the app), so however many more it tries, no new series appears."""
     webdav = ("PROPFIND", "MKCOL", "LOCK", "SEARCH", "REPORT")
-    async with httpx.AsyncClient() as scraper:
+    async with http_client() as scraper:
 
         async def scan(tries: range) -> set[str]:
             for i in tries:

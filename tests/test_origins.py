@@ -18,7 +18,7 @@ from websockets.typing import Origin
 
 from server.app import create_app
 from server.settings import Settings
-from tests.nodes import TEST_SECRET, FakeClock, Node, refused_start, run_node
+from tests.nodes import TEST_SECRET, FakeClock, Node, http_client, refused_start, run_node
 from tests.people import Person, assert_problem, link, sign_up
 from tests.phones import WAIT
 
@@ -39,7 +39,7 @@ async def listed(database_url: str, clock: FakeClock) -> AsyncIterator[Node]:
 
 
 async def couple_on(node: Node) -> tuple[Person, Person]:
-    client = httpx.AsyncClient(base_url=node.url, timeout=30)
+    client = http_client(base_url=node.url)
     ana, ben = await sign_up(client, "Ana"), await sign_up(client, "Ben")
     await link(ana, ben)
     return ana, ben
@@ -74,7 +74,7 @@ async def test_a_page_on_a_listed_origin_uses_the_api_and_the_socket(listed: Nod
     send and for how long; its answers name its origin and let it read Retry-After; its
     socket opens."""
     ana, ben = await couple_on(listed)
-    async with httpx.AsyncClient(base_url=listed.url, timeout=30) as page:
+    async with http_client(base_url=listed.url) as page:
         asked = await page.options(
             "/v1/couple/state",
             headers={
@@ -115,7 +115,7 @@ async def test_a_page_elsewhere_gets_no_cors_headers_and_no_socket(
     before they open: none of them counts against its address, so a phone there still
     connects."""
     ana, ben = await couple_on(listed)
-    async with httpx.AsyncClient(base_url=listed.url, timeout=30) as page:
+    async with http_client(base_url=listed.url) as page:
         r = await page.get("/v1/couple/state", headers={"Origin": ELSEWHERE, **ana.auth})
         assert r.status_code == 200
         assert cors_headers(r) == {}

@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 
 from push.fake_fcm import FakeFcm
-from tests.nodes import FakeClock, Node, PushNodes
+from tests.nodes import FakeClock, Node, PushNodes, http_client
 from tests.people import PASSWORD, Person, link, sign_up
 from tests.test_accounts import leave_traces_everywhere
 
@@ -67,7 +67,7 @@ async def test_a_former_couple_is_erased_on_day_thirty_once(
     """Dan and Cat use every practice and unlink; on day 29 Cat's export still has the
     couple; on day 30, with two nodes ticking, it is erased once: no table holds a row of it,
     nor any of its ids or words, and each export is without it."""
-    async with push_nodes(2) as nodes, httpx.AsyncClient(base_url=nodes[0].url) as client:
+    async with push_nodes(2) as nodes, http_client(base_url=nodes[0].url) as client:
         dan = await sign_up(client, "Dan")
         cat = await sign_up(client, "Cat")
         couple_id = (await link(dan, cat))["id"]

@@ -11,7 +11,7 @@ from server import codes, mail_texts
 from server.settings import Settings, SmtpServer
 from tests.mailbox import LOGIN, Mailbox
 from tests.mailed import CODE, code_in
-from tests.nodes import FakeClock, Node, PushNodes, outbox
+from tests.nodes import FakeClock, Node, PushNodes, http_client, outbox
 from tests.people import (
     PASSWORD,
     Person,
@@ -78,8 +78,8 @@ async def test_ana_forgets_her_password_and_takes_her_account_back(
     password no longer works, the new one does, and the code does nothing a second time."""
     async with (
         push_nodes(2, smtp_url=mailbox.url, mail_from=FROM) as (one, two),
-        httpx.AsyncClient(base_url=one.url) as c1,
-        httpx.AsyncClient(base_url=two.url) as c2,
+        http_client(base_url=one.url) as c1,
+        http_client(base_url=two.url) as c2,
     ):
         ana = await sign_up(c1, "Ana", mailbox=mailbox)
         ben = await sign_up(c1, "Ben", mailbox=mailbox)
@@ -134,7 +134,7 @@ async def test_an_unknown_email_gets_the_same_answer(
     reset for it."""
     async with (
         push_nodes(1, smtp_url=mailbox.url, mail_from=FROM) as (node,),
-        httpx.AsyncClient(base_url=node.url) as client,
+        http_client(base_url=node.url) as client,
     ):
         ana = await sign_up(client, "Ana", mailbox=mailbox)
         mailbox.received.clear()
@@ -288,7 +288,7 @@ async def test_a_mail_waits_for_an_smtp_server_that_is_down(
     await mailbox.stop()
     async with (
         push_nodes(1, smtp_url=url, mail_from=FROM) as (node,),
-        httpx.AsyncClient(base_url=node.url) as client,
+        http_client(base_url=node.url) as client,
     ):
         ana = await sign_up(client, "Ana")  # the sign-up's mail waits too: read in the outbox
         assert (await ask(client, ana.email)).status_code == 202

@@ -9,7 +9,7 @@ import uuid
 import httpx
 
 from push.fake_fcm import FakeFcm
-from tests.nodes import FakeClock, PushNodes
+from tests.nodes import FakeClock, PushNodes, http_client
 from tests.people import Person, assert_problem, link, register_phone, sign_up
 from tests.phones import Phone
 from tests.pushes import couple_in, delivered, until_delivered
@@ -101,7 +101,7 @@ async def test_a_pause_ends_on_its_own_and_both_are_called_back(
 ) -> None:
     """Twenty minutes after Ana's pause began, with no one doing anything, both sockets see
     it expire (no actor: time ended it) and both phones are called back."""
-    async with push_nodes(1) as (node,), httpx.AsyncClient(base_url=node.url) as client:
+    async with push_nodes(1) as (node,), http_client(base_url=node.url) as client:
         ana, ben = await couple_in(client, ("Ana", "Ben"), "Europe/Berlin")
         await register_phone(ana, "ana-phone", "tok-ana")
         await register_phone(ben, "ben-phone", "tok-ben")

@@ -6,9 +6,7 @@ import asyncio
 import uuid
 from pathlib import Path
 
-import httpx
-
-from tests.nodes import Node, server_process
+from tests.nodes import Node, http_client, server_process
 from tests.people import link, sign_up
 from tests.phones import Phone, take_turns_and_race
 
@@ -21,7 +19,7 @@ async def test_partners_on_two_server_processes_hold_the_same_log(
     log = tmp_path / "servers.log"
     async with server_process(database_url, log) as p1, server_process(database_url, log) as p2:
         one, two = p1.url, p2.url
-        async with httpx.AsyncClient(base_url=one, timeout=30) as c1:
+        async with http_client(base_url=one) as c1:
             ana, ben = await sign_up(c1, "Ana"), await sign_up(c1, "Ben")
             await link(ana, ben)
         a, b = Phone(ana, one), Phone(ben, two)
@@ -30,8 +28,8 @@ async def test_partners_on_two_server_processes_hold_the_same_log(
         pause_id = await take_turns_and_race(a, b)
         op = {"op_id": str(uuid.uuid4()), "kind": "pause.end", "body": {"pause_id": pause_id}}
         async with (
-            httpx.AsyncClient(base_url=one) as c1,
-            httpx.AsyncClient(base_url=two) as c2,
+            http_client(base_url=one) as c1,
+            http_client(base_url=two) as c2,
         ):
             first, second = await asyncio.gather(
                 c1.post("/v1/couple/ops", json=op, headers=ana.auth),

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
-import httpx
 import msgspec
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -22,7 +21,7 @@ from bench.wave import plan_wave, seed
 from push.fake_fcm import FakeFcm, Received, service_account
 from server.due.senders import APPLICATION_NAME, Config
 from tests.conftest import _truncate
-from tests.nodes import free_port, server_process
+from tests.nodes import free_port, http_client, server_process
 
 COUPLES = 600  # two claims' worth of due rows (a claim takes 500)
 
@@ -36,7 +35,7 @@ async def _until(check: str, db: asyncpg.Connection, want: int) -> None:
 async def _counted(metrics_url: str) -> dict[tuple[str, str], float]:
     """The node's /metrics: twofold_due_items by result and twofold_notifications by outcome,
     each summed over its other labels."""
-    async with httpx.AsyncClient() as scraper:
+    async with http_client() as scraper:
         text = (await scraper.get(metrics_url)).text
     counted: dict[tuple[str, str], float] = {}
     for family in text_string_to_metric_families(text):
@@ -160,7 +159,7 @@ async def test_a_node_whose_sending_process_is_killed_serves_on_and_stops_cleanl
         [sender] = _children(node.proc.pid)
         os.kill(sender, signal.SIGKILL)
         await _until(connected, db, 0)  # its connection closed with it
-        async with httpx.AsyncClient() as client:
+        async with http_client() as client:
             assert (await client.get(f"{node.url}/readyz")).status_code == 200
     assert node.proc.returncode == 0, log.read_text()
     assert "Traceback" not in log.read_text()

@@ -14,7 +14,7 @@ import pytest
 from push.fake_fcm import FakeFcm
 from server.db import migration_files
 from tests.mailed import newest_code
-from tests.nodes import FakeClock, Node, PushNodes
+from tests.nodes import FakeClock, Node, PushNodes, http_client
 from tests.people import (
     PASSWORD,
     Person,
@@ -82,8 +82,8 @@ async def test_ana_shuts_out_ben_who_is_signed_in_as_her(
     phone gets no more of Ana's pushes; Ana carries on."""
     async with (
         push_nodes(2) as (one, two),
-        httpx.AsyncClient(base_url=one.url) as c1,
-        httpx.AsyncClient(base_url=two.url) as c2,
+        http_client(base_url=one.url) as c1,
+        http_client(base_url=two.url) as c2,
     ):
         ana = await sign_up(c1, "Ana")
         cal = await sign_up(c1, "Cal")

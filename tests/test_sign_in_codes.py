@@ -11,7 +11,7 @@ from server import codes, sign_in_codes
 from server.errors import RateLimited
 from tests.mailbox import Mailbox
 from tests.mailed import CODE, code_in, newest_code
-from tests.nodes import FakeClock, Node, PushNodes
+from tests.nodes import FakeClock, Node, PushNodes, http_client
 from tests.people import assert_problem, sign_up
 
 FROM = "Twofold <hello@twofold.test>"
@@ -36,7 +36,7 @@ async def test_ana_asks_for_a_sign_in_code_and_it_arrives(
     An address without an account is answered alike and told so, with no code."""
     async with (
         push_nodes(1, smtp_url=mailbox.url, mail_from=FROM) as (node,),
-        httpx.AsyncClient(base_url=node.url) as client,
+        http_client(base_url=node.url) as client,
     ):
         ana = await sign_up(client, "Ana", mailbox=mailbox)
         mailbox.received.clear()

@@ -11,7 +11,7 @@ import pytest
 
 from tests.mailbox import Mailbox
 from tests.mailed import CODE, code_in
-from tests.nodes import FakeClock, PushNodes
+from tests.nodes import FakeClock, PushNodes, http_client
 from tests.people import PASSWORD, assert_problem, code, sign_up
 
 FROM = "Twofold <hello@twofold.test>"
@@ -40,7 +40,7 @@ async def test_someone_signs_up_with_anas_email_and_is_answered_as_for_a_new_one
     a code."""
     async with (
         push_nodes(1, smtp_url=mailbox.url, mail_from=FROM) as (node,),
-        httpx.AsyncClient(base_url=node.url) as client,
+        http_client(base_url=node.url) as client,
     ):
         ana = await sign_up(client, "Ana", mailbox=mailbox)
         mailbox.received.clear()

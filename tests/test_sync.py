@@ -13,7 +13,7 @@ import msgspec
 
 from schemas.events import Event
 from server.realtime.notify import PRESENCE, parse_presence
-from tests.nodes import FakeClock, Node, run_node
+from tests.nodes import FakeClock, Node, http_client, run_node
 from tests.people import Person, link, sign_up
 from tests.phones import Phone
 
@@ -266,7 +266,7 @@ async def test_no_hello_in_time_closes_with_4408(database_url: str) -> None:
     """A socket that never says hello is closed with 4408."""
 
     async with run_node(database_url, FakeClock(), hello_seconds=0.2) as quick:
-        async with httpx.AsyncClient(base_url=quick.url) as c:
+        async with http_client(base_url=quick.url) as c:
             ana = await sign_up(c, "Ana")
             phone = Phone(ana, quick.url)
             await phone.open()
@@ -387,7 +387,7 @@ async def test_metrics_show_the_stream(phones: tuple[Phone, Phone], node: Node) 
     await a.op("pause.start")
     await b.wait_seq(ack["seq"])
     await a.wait_seq(ack["seq"])
-    async with httpx.AsyncClient() as c:
+    async with http_client() as c:
         text = (await c.get(node.metrics_url)).text
     assert "twofold_sockets_open 2.0" in text
     assert 'twofold_ops_total{kind="pause.start",outcome="applied"} 1.0' in text

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.nodes import FakeClock, Node, run_node
+from tests.nodes import FakeClock, Node, http_client, run_node
 from tests.people import assert_problem
 
 INDEX = "<!doctype html><title>Twofold</title><script type=module src=/assets/app-3f9a1c.js>"
@@ -40,7 +40,7 @@ async def serving(database_url: str, clock: FakeClock, web_dir: Path) -> AsyncIt
 
 @pytest.fixture
 async def browser(serving: Node) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=serving.url, timeout=30) as client:
+    async with http_client(base_url=serving.url) as client:
         yield client
 
 

@@ -99,7 +99,9 @@ export async function tab(
     timezoneId: "Europe/Berlin",
     baseURL: url,
   });
-  context.setDefaultTimeout(15_000);
+  // How long a step waits for what it expects: it comes on a loaded 2-core machine too, and
+  // only a stuck page takes longer (15 s timed out once with the load average at 8).
+  context.setDefaultTimeout(60_000);
   const page = await context.newPage();
   watch(page, options.name);
   await page.goto("/");
