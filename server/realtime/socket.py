@@ -122,12 +122,15 @@ class _Session:
         self.pending = pending
         # ``protocol`` is set when the session starts: its hello deadline runs from then.
 
-    async def _receive_text(self, timeout: float | None = None) -> str:
-        """The next text frame; binary frames are answered and skipped; a disconnect ends."""
+    async def _receive_text(self, awaiting_hello: bool = False) -> str:
+        """The next text frame (before the hello, by its deadline: a TimeoutError after it);
+        binary frames are answered and skipped; a disconnect ends."""
         while True:
             received = self.socket.receive()
-            if timeout is not None:
-                received = asyncio.wait_for(received, timeout)
+            if awaiting_hello:
+                # Asked again for every frame, so binary frames cannot put the deadline off.
+                wait = self.protocol.hello_wait(time.monotonic())
+                received = asyncio.wait_for(received, wait)
             message: dict[str, Any] = dict(await received)
             if message["type"] == "websocket.disconnect":
                 self.protocol.receive_disconnect()
@@ -140,7 +143,7 @@ class _Session:
         protocol = self.protocol
         while True:
             try:
-                text = await self._receive_text(protocol.hello_wait(time.monotonic()))
+                text = await self._receive_text(awaiting_hello=True)
             except TimeoutError:
                 raise _Closed(protocol.hello_late()) from None
             asked = protocol.receive_hello(text)
