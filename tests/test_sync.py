@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import time
 import uuid
 from datetime import UTC, datetime
 
 import asyncpg
 import httpx
 import msgspec
+from websockets.exceptions import ConnectionClosed
 
 from schemas.events import Event
 from server.realtime.notify import PRESENCE, parse_presence
 from tests.nodes import FakeClock, Node, http_client, run_node
 from tests.people import Person, link, sign_up
-from tests.phones import Phone
+from tests.phones import WAIT, Phone
 
 
 async def test_welcome_replays_what_the_phone_missed(phones: tuple[Phone, Phone]) -> None:
@@ -271,6 +274,26 @@ async def test_no_hello_in_time_closes_with_4408(database_url: str) -> None:
             phone = Phone(ana, quick.url)
             await phone.open()
             assert await phone.wait_closed() == 4408
+
+
+async def test_binary_frames_do_not_put_off_the_hello(database_url: str) -> None:
+    """A socket that sends binary frame after binary frame, each answered, but never a hello,
+    is closed with 4408 all the same when its time for the hello is up."""
+    async with run_node(database_url, FakeClock(), hello_seconds=0.5) as quick:
+        async with http_client(quick.url) as c:
+            # An address of its own: this story's database is not emptied before it.
+            ana = await sign_up(c, "Ana", email=f"ana.{uuid.uuid4()}@example.org")
+        phone = Phone(ana, quick.url)
+        await phone.open()
+        give_up = time.monotonic() + WAIT
+        while phone.closed_code is None and time.monotonic() < give_up:
+            start = len(phone.frames)
+            with contextlib.suppress(ConnectionClosed):
+                await phone.send(b"\x00\x01binary")
+            with contextlib.suppress(AssertionError):  # closed before its answer came
+                error = await phone.wait_for(lambda f: f["type"] == "error", start=start)
+                assert error["code"] == "validation_failed"
+        assert phone.closed_code == 4408  # closed while the frames kept coming
 
 
 async def test_at_most_five_sockets_per_person(

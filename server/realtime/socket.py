@@ -1,8 +1,13 @@
-"""``GET /v1/sync``: hello, welcome, replay, then live events, acks and presence.
+"""``GET /v1/sync``: the Litestar adapter of the sync protocol (``realtime.protocol``).
 
-Each socket runs two loops: one reads frames (so a vanished client is noticed even while we
-only send), one writes what the hub queued (so a slow reader is found out by its queue, not
-by our memory).
+The protocol decides (what a frame is answered with, when to welcome, reset or close); this
+module does the I/O it asks for: reading and sending frames, the database, the hub, the
+socket's subscriber, closing. Before the socket opens it also judges the upgrade itself (the
+page's Origin, the unauthenticated sockets of one address).
+
+After the welcome each socket runs two loops: one reads frames (so a vanished client is
+noticed even while we only send), one writes what the hub queued (so a slow reader is found
+out by its queue, not by our memory).
 """
 
 from __future__ import annotations
@@ -11,48 +16,23 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
-from types import TracebackType
 from typing import Any
 
 import msgspec
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
-from schemas.ops import OpAnswer
-from schemas.sync import (
-    Ack,
-    ClientFrame,
-    Close,
-    ErrorFrame,
-    Hello,
-    OpFrame,
-    OpIdOnly,
-    Ping,
-    Pong,
-    Reset,
-    Welcome,
-)
+from schemas.sync import Close
 from server import raw_headers
 from server.auth import Caller, authenticate
 from server.client_limits import Pending
 from server.deps import ServicesDep
 from server.edges import client_address, via_trusted_proxy
-from server.errors import (
-    PROBLEM_JSON,
-    Forbidden,
-    RateLimited,
-    TwofoldError,
-    Unauthorized,
-    Unavailable,
-    ValidationFailed,
-    is_database_away,
-    reject_nul,
-)
-from server.log.engine import decode_op
+from server.errors import PROBLEM_JSON, Forbidden, RateLimited, TwofoldError
 from server.origins import forwarded_scheme, own_origin, socket_may_open
 from server.queries import accounts as accounts_q
 from server.realtime import presence
+from server.realtime.protocol import Authenticate, SyncProtocol, Welcomed
 from server.realtime.subscriber import PONGS, Heard, Subscriber
 from server.services import Services
 
@@ -60,21 +40,10 @@ log = logging.getLogger("twofold.sync")
 
 CLOSE_SECONDS = 5.0
 
-_frames = msgspec.json.Decoder(ClientFrame)
-_op_ids = msgspec.json.Decoder(OpIdOnly)
-_encode = msgspec.json.encode
-
-
-def _text(frame: msgspec.Struct) -> str:
-    return _encode(frame).decode()
-
-
-def _error(op_id: Any, code: str, detail: str, retry_after: int | None = None) -> str:
-    wait = msgspec.UNSET if retry_after is None else retry_after
-    return _text(ErrorFrame(op_id=op_id, code=code, detail=detail, retry_after=wait))
-
 
 class _Closed(Exception):
+    """Ends a session: close with ``code``, as the protocol said (None: the client left)."""
+
     def __init__(self, code: int | None) -> None:
         self.code = code
 
@@ -123,7 +92,7 @@ async def _refuse(socket: WebSocket[Any, Any, Any], error: TwofoldError) -> None
         await socket.close()
         return
     await socket.receive()  # the upgrade request itself
-    body = _encode(error.problem())
+    body = msgspec.json.encode(error.problem())
     headers = [(b"content-type", PROBLEM_JSON.encode())]
     if error.retry_after is not None:
         headers.append((b"retry-after", str(error.retry_after).encode()))
@@ -140,45 +109,9 @@ async def _close(socket: WebSocket[Any, Any, Any], code: int) -> None:
         await asyncio.wait_for(socket.close(code=code), CLOSE_SECONDS)
 
 
-def _try_again_later() -> Exception:
-    return _Closed(Close.TRY_AGAIN)
-
-
-def _send_the_op_again() -> Exception:
-    return Unavailable("The database cannot be reached; send the op again")
-
-
-class _DatabaseAwayMeans:
-    """The one place a socket turns the database being away into what its client is told:
-    before the welcome, a close to retry after (1013); for an op, an ``unavailable`` error
-    frame, the op to be sent again. Any other failure goes on as it was.
-
-    A class with two ready instances rather than a generator-based context manager: it
-    wraps every op, and building a generator context for each cost ~4% of a node's CPU in a
-    burst of pauses."""
-
-    __slots__ = ("answer",)
-
-    def __init__(self, answer: Callable[[], Exception]) -> None:
-        self.answer = answer
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if isinstance(exc, Exception) and is_database_away(exc):
-            raise self.answer() from None
-
-
-_BEFORE_WELCOME = _DatabaseAwayMeans(_try_again_later)
-_FOR_AN_OP = _DatabaseAwayMeans(_send_the_op_again)
-
-
 class _Session:
     # Held for as long as its socket is open, tens of thousands to a node.
-    __slots__ = ("socket", "services", "hub", "node", "pending", "client_gone")
+    __slots__ = ("socket", "services", "hub", "node", "pending", "protocol")
 
     def __init__(
         self, socket: WebSocket[Any, Any, Any], services: Services, pending: Pending
@@ -188,70 +121,64 @@ class _Session:
         self.hub = services.hub
         self.node = services.node
         self.pending = pending
-        self.client_gone = False
+        # ``protocol`` is set when the session starts: its hello deadline runs from then.
 
-    async def _receive_text(self, timeout: float | None = None) -> str:
-        """The next text frame; binary frames are answered and skipped; a disconnect ends."""
+    async def _receive_text(self, awaiting_hello: bool = False) -> str:
+        """The next text frame (before the hello, by its deadline: a TimeoutError after it);
+        binary frames are answered and skipped; a disconnect ends."""
         while True:
             received = self.socket.receive()
-            if timeout is not None:
-                received = asyncio.wait_for(received, timeout)
+            if awaiting_hello:
+                # Asked again for every frame, so binary frames cannot put the deadline off.
+                wait = self.protocol.hello_wait(time.monotonic())
+                received = asyncio.wait_for(received, wait)
             message: dict[str, Any] = dict(await received)
             if message["type"] == "websocket.disconnect":
+                self.protocol.receive_disconnect()
                 raise _Closed(None)
             if message.get("text") is not None:
                 return str(message["text"])
-            await self.socket.send_text(
-                _error(None, "validation_failed", "Frames are JSON text frames, not binary")
-            )
+            await self.socket.send_text(self.protocol.receive_binary())
 
-    async def _hello(self) -> Hello:
-        deadline = time.monotonic() + self.services.settings.hello_seconds
+    async def _hello(self) -> Authenticate:
+        protocol = self.protocol
         while True:
             try:
-                text = await self._receive_text(max(0.0, deadline - time.monotonic()))
+                text = await self._receive_text(awaiting_hello=True)
             except TimeoutError:
-                raise _Closed(Close.NO_HELLO) from None
-            try:
-                frame = _frames.decode(text)
-            except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
-                await self.socket.send_text(_error(None, "validation_failed", str(exc)))
-                continue
-            if isinstance(frame, Hello):
-                return frame
-            await self.socket.send_text(
-                _error(None, "unauthorized", 'Say {"type": "hello", "token": ...} first')
-            )
+                raise _Closed(protocol.hello_late()) from None
+            asked = protocol.receive_hello(text)
+            if isinstance(asked, Authenticate):
+                return asked
+            await self.socket.send_text(asked)
 
     async def _authenticate(self, token: str) -> Caller:
         services = self.services
         try:
-            with _BEFORE_WELCOME:
-                async with services.pool.acquire() as conn:
-                    return await authenticate(
-                        conn, services.settings.secret_key, services.clock, token
-                    )
-        except Unauthorized:
-            raise _Closed(Close.UNAUTHORIZED) from None
+            async with services.pool.acquire() as conn:
+                return await authenticate(conn, services.settings.secret_key, services.clock, token)
+        except Exception as exc:
+            if (code := self.protocol.refused(exc)) is None:
+                raise
+            raise _Closed(code) from None
 
     async def run(self) -> None:
-        hello = await self._hello()
-        caller = await self._authenticate(hello.token)
-        after = hello.after
-        del hello  # its token is a few hundred bytes, and this frame lasts as long as the socket
+        self.protocol = SyncProtocol(self.services.settings.hello_seconds, time.monotonic())
+        asked = await self._hello()
+        caller = await self._authenticate(asked.token)
+        del asked  # its token is a few hundred bytes, and this frame lasts as long as the socket
         self.pending.done()  # someone's now, counted per person from here on
         sub = Subscriber(
             user_id=caller.user_id,
             session_id=caller.session_id,
             couple_id=caller.couple_id,
-            last_seq=after or 0,
+            last_seq=0,  # until the welcome says where the client resumes
             queue_frames=self.hub.queue_frames,
         )
-        welcome, reset = await self._admit(sub, after)
+        welcomed = await self._admit(sub)
         try:
-            await self.socket.send_text(_text(welcome))
-            if reset is not None:
-                await self.socket.send_text(_text(reset))
+            for text in welcomed.texts:
+                await self.socket.send_text(text)
             self.hub.join(sub)
             if sub.couple_id is None:
                 await self._linked_meanwhile(sub)
@@ -260,7 +187,7 @@ class _Session:
             self.hub.leave(sub)
             self.services.metrics.sockets_open.dec()
             await self.node.forget_socket(sub.socket_id)
-        raise _Closed(None if self.client_gone else sub.close_code or Close.NORMAL)
+        raise _Closed(self.protocol.ended(sub.close_code))
 
     async def _linked_meanwhile(self, sub: Subscriber) -> None:
         """A person linked between our reading of their account and their socket joining the
@@ -272,28 +199,26 @@ class _Session:
         if row is not None and row["couple_id"] is not None:
             self.hub.linked(row["couple_id"], [sub.user_id])
 
-    async def _admit(self, sub: Subscriber, after: int | None) -> tuple[Welcome, Reset | None]:
+    async def _admit(self, sub: Subscriber) -> Welcomed:
         """Register the socket (within the per-user limit) and tell it where the log stands."""
         now = self.services.clock.now()
-        with _BEFORE_WELCOME:
+        try:
             async with self.services.pool.acquire() as conn:
-                if not await presence.open_socket(conn, sub, self.node.id, now):
-                    raise _Closed(Close.TOO_MANY)
-                self.services.metrics.sockets_open.inc()
-                head, partner_online = await self.node.where_we_stand(conn, sub)
-        reset = None
-        if after is not None and after > head:
-            # The client holds events this log never had (another couple's, or a restore):
-            # it reloads the state and continues from our head.
-            reset = Reset(head=head)
-            sub.last_seq = head
-        welcome = Welcome(
-            user_id=sub.user_id,
-            couple_id=sub.couple_id,
-            head=head,
-            partner_online=partner_online,
-        )
-        return welcome, reset
+                if await presence.open_socket(conn, sub, self.node.id, now):
+                    self.services.metrics.sockets_open.inc()
+                    stand = await self.node.where_we_stand(conn, sub)
+                else:
+                    stand = None
+        except Exception as exc:
+            if (code := self.protocol.refused(exc)) is None:
+                raise
+            raise _Closed(code) from None
+        if stand is None:
+            raise _Closed(self.protocol.too_many())
+        head, partner_online = stand
+        welcomed = self.protocol.admitted(sub.user_id, sub.couple_id, head, partner_online)
+        sub.last_seq = welcomed.last_seq
+        return welcomed
 
     async def _serve(self, sub: Subscriber) -> None:
         """Read in this task, write in one more; whichever ends first ends the other."""
@@ -343,50 +268,21 @@ class _Session:
             try:
                 text = await self._receive_text()
             except _Closed:
-                self.client_gone = True
                 return
             sub.heard = loop.time()
-            sub.offer(await self._answer(text, sub))
-
-    async def _answer(self, text: str, sub: Subscriber) -> str:
-        try:
-            reject_nul(text.encode())
-        except ValidationFailed as exc:
-            return _error(_salvage_op_id(text), exc.code, exc.detail)
-        try:
-            frame = _frames.decode(text)
-        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
-            return _error(_salvage_op_id(text), "validation_failed", str(exc))
-        match frame:
-            case Ping():
-                return _text(Pong())
-            case Hello():
-                return _error(None, "validation_failed", "This socket has already said hello")
-            case OpFrame(op_id=op_id):
-                try:
-                    answer = await self._op(text, sub)
-                except TwofoldError as exc:
-                    return _error(op_id, exc.code, exc.detail, exc.retry_after)
-                return _text(Ack(op_id=answer.op_id, seq=answer.seq, result=answer.result))
-        raise AssertionError(frame)  # pragma: no cover - the union is exhaustive
-
-    async def _op(self, text: str, sub: Subscriber) -> OpAnswer:
-        op = decode_op(text)
-        # The socket's couple is the one its session had at hello, or the one its person was
-        # linked into since (a sign-out, erasure or unlinking closes the socket).
-        caller = Caller(user_id=sub.user_id, session_id=sub.session_id, couple_id=sub.couple_id)
-        try:
-            with _FOR_AN_OP:
-                return await self.services.ops.execute(caller, op)
-        except TwofoldError:
-            raise
-        except Exception:
-            log.exception("op %s failed", type(op).__name__)
-            raise TwofoldError() from None
-
-
-def _salvage_op_id(text: str) -> Any:
-    try:
-        return _op_ids.decode(text).op_id
-    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
-        return None
+            todo = self.protocol.receive_text(text)
+            if isinstance(todo, str):
+                sub.offer(todo)
+                continue
+            # The socket's couple is the one its session had at hello, or the one its person
+            # was linked into since (a sign-out, erasure or unlinking closes the socket).
+            caller = Caller(user_id=sub.user_id, session_id=sub.session_id, couple_id=sub.couple_id)
+            # A plain try around the op, which costs nothing until something is raised: a
+            # generator-based context manager here cost ~4% of a node's CPU in a burst of
+            # pauses.
+            try:
+                answer = await self.services.ops.execute(caller, todo)
+            except Exception as exc:
+                sub.offer(self.protocol.op_failed(todo, exc))
+            else:
+                sub.offer(self.protocol.answered(answer))
