@@ -38,6 +38,7 @@ from schemas.sync import (
     Welcome,
 )
 from server.errors import TwofoldError
+from server.json_schema import lift_extras, refer_to_time_zones, time_zone_schema
 from server.practices import EVENTS_HOLDING_WORDS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -166,10 +167,12 @@ def build() -> dict[str, Any]:
 
     types: list[Any] = [*CLIENT_FRAMES, *SERVER_FRAMES, Op]
     types += sorted(set(OP_RESULTS.values()) | set(EVENT_BODIES.values()), key=_name)
-    _, components = msgspec.json.schema_components(types, ref_template=SCHEMAS + "{name}")
+    _, written = msgspec.json.schema_components(types, ref_template=SCHEMAS + "{name}")
+    components = refer_to_time_zones(lift_extras(written))
+    components["TimeZone"] = time_zone_schema()
     # The union of the op kinds under one name, the op frame's payload refers to it.
     (op_schema,) = msgspec.json.schema_components([Op], ref_template=SCHEMAS + "{name}")[0]
-    components["Op"] = op_schema
+    components["Op"] = refer_to_time_zones(lift_extras(op_schema))
 
     # Frames whose body msgspec passes through as raw JSON, one schema per kind.
     for kind, body in EVENT_BODIES.items():

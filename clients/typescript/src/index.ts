@@ -19,3 +19,4 @@ export { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.js
 export type * from "./frames.js";
 export { Close } from "./frames.js";
 export { uuidv7 } from "./ids.js";
+export { isTimeZone } from "./zones.js";
