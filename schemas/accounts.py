@@ -15,8 +15,6 @@ from schemas.base import (
     Password,
     Patch,
     TimeZone,
-    check_not_blank,
-    check_time_zone,
 )
 from schemas.devices import InstallationId, Platform
 
@@ -56,10 +54,6 @@ class SignUp(Base):
     # Accept-Language; else English.
     locale: Locale | None = None
 
-    def __post_init__(self) -> None:
-        check_not_blank(self.display_name, "display_name")
-        check_time_zone(self.timezone, "timezone")
-
 
 class SignUpConfirm(Base):
     """Make the account with the mailed code. The account is made from these fields, never
@@ -76,10 +70,6 @@ class SignUpConfirm(Base):
     installation_id: InstallationId | None = None
     # What the trusted devices list shows for this one (v1.2).
     platform: Platform | None = None
-
-    def __post_init__(self) -> None:
-        check_not_blank(self.display_name, "display_name")
-        check_time_zone(self.timezone, "timezone")
 
 
 class SignIn(Base):
@@ -134,12 +124,6 @@ class MePatch(Patch):
     display_name: Name | msgspec.UnsetType = msgspec.UNSET
     timezone: TimeZone | msgspec.UnsetType = msgspec.UNSET
     share_presence: bool | msgspec.UnsetType = msgspec.UNSET
-
-    def __post_init__(self) -> None:
-        if self.display_name is not msgspec.UNSET:
-            check_not_blank(self.display_name, "display_name")
-        if self.timezone is not msgspec.UNSET:
-            check_time_zone(self.timezone, "timezone")
 
 
 class DeleteMe(Base):

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import msgspec
 
-from schemas.base import Base, LocalTime, Name, Patch, TimeZone, check_not_blank, check_time_zone
+from schemas.base import Base, LocalTime, Name, Patch, TimeZone
 from schemas.pause import MIN_PAUSE_MINUTES, PauseLength
 
 # A couple's default pause is a pause's length, within the same bounds.
@@ -46,12 +46,6 @@ class SettingsPatch(Patch):
     default_pause_minutes: PauseMinutes | msgspec.UnsetType = msgspec.UNSET
     reading_time: LocalTime | msgspec.UnsetType = msgspec.UNSET
     reading_timezone: TimeZone | msgspec.UnsetType = msgspec.UNSET
-
-    def __post_init__(self) -> None:
-        if isinstance(self.safe_word, str):
-            check_not_blank(self.safe_word, "safe_word")
-        if isinstance(self.reading_timezone, str):
-            check_time_zone(self.reading_timezone, "reading_timezone")
 
 
 class Couple(Base):

@@ -10,7 +10,7 @@ import msgspec
 from schemas.base import Base, LocalTime, Patch
 
 InstallationId = Annotated[
-    str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")
+    str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$(?!\n)")
 ]
 Platform = Literal["ios", "android", "web"]
 

@@ -8,11 +8,14 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from schemas.base import Base, EventType, Note, OpBase, Title
+from schemas.base import Base, EventType, Note, OpBase
 
 TemplateKey = Literal["repair", "desc"]
 RepairState = Literal["open", "finished", "abandoned"]
 StepKey = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+# A repair's own title, as long as a ritual's; one of spaces alone stands for the template's,
+# so it need not say something as a Title must.
+RepairTitle = Annotated[str, msgspec.Meta(min_length=1, max_length=80, examples=["Sunday walk"])]
 
 
 class StepTemplate(Base):
@@ -50,7 +53,7 @@ class Repair(Base):
 
 class RepairStartBody(Base):
     template: TemplateKey
-    title: Title | None = None
+    title: RepairTitle | None = None
     pause_id: uuid.UUID | None = None
 
 

@@ -37,6 +37,7 @@ from schemas.sync import (
 )
 from server.app import create_app
 from server.errors import error_codes
+from server.json_schema import lift_extras, refer_to_time_zones, time_zone_schema
 from server.openapi import precise
 from server.practices import EVENT_BODIES, EVENTS_HOLDING_WORDS, OP_RESULTS
 from server.settings import Settings
@@ -97,10 +98,12 @@ def build() -> dict[str, Any]:
     """The AsyncAPI document, as plain JSON data."""
     types: list[Any] = [*CLIENT_FRAMES, *SERVER_FRAMES, Op]
     types += sorted(set(OP_RESULTS.values()) | set(EVENT_BODIES.values()), key=_name)
-    _, components = msgspec.json.schema_components(types, ref_template=SCHEMAS + "{name}")
+    _, written = msgspec.json.schema_components(types, ref_template=SCHEMAS + "{name}")
+    components = refer_to_time_zones(lift_extras(written))
+    components["TimeZone"] = time_zone_schema()
     # The union of the op kinds under one name, the op frame's payload refers to it.
     (op_schema,) = msgspec.json.schema_components([Op], ref_template=SCHEMAS + "{name}")[0]
-    components["Op"] = op_schema
+    components["Op"] = refer_to_time_zones(lift_extras(op_schema))
 
     # Frames whose body msgspec passes through as raw JSON, one schema per kind.
     for kind, body in EVENT_BODIES.items():

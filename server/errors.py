@@ -21,6 +21,7 @@ from litestar.exceptions import (
 )
 from litestar.types import ExceptionHandlersMap
 
+from schemas.base import PATTERNS_SAY
 from schemas.errors import FieldError, Problem
 
 log = logging.getLogger("twofold.errors")
@@ -167,6 +168,7 @@ def problem_response(error: TwofoldError) -> Response[bytes]:
 _AT_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 
 
+_MISSED_PATTERN = re.compile(r"^Expected `str` matching regex '(?P<pattern>.*)'$")
 _MISSING = re.compile(r"missing required field `(?P<name>[^`]+)`")
 
 
@@ -180,6 +182,9 @@ def field_errors(messages: list[str]) -> list[FieldError]:
         # A missing field is reported at the object holding it; name the field itself.
         if missing := _MISSING.search(message):
             path = f"{path}.{missing['name']}" if path else missing["name"]
+        if missed := _MISSED_PATTERN.match(message):
+            # msgspec writes each backslash of the pattern twice.
+            message = PATTERNS_SAY.get(missed["pattern"].replace("\\\\", "\\"), message)
         out.append(FieldError(field=path or "body", message=message))
     return out
 

@@ -11,6 +11,8 @@ JSON that the Swagger page reads too) and for ``docs/openapi.json``:
   the AsyncAPI document reads too, and the kinds as enums (``OpKind``, ``EventKind``);
 - ``Problem.code`` as the enum of every code the error tree has, and a sent notification's
   ``kind`` as the enum of the notification kinds;
+- the time zones the server takes as one ``TimeZone`` schema each field typed so refers to,
+  and, in every request, no NUL character in any text or key (the edge refuses one anywhere);
 - the ``Retry-After`` and ``Allow`` headers, the links between operations, and the socket
   ``GET /v1/sync``, which is no HTTP route Litestar documents.
 
@@ -44,6 +46,12 @@ from server.errors import (
     Unavailable,
     ValidationFailed,
     error_codes,
+)
+from server.json_schema import (
+    lift_extras,
+    refer_to_time_zones,
+    requests_without_nul,
+    time_zone_schema,
 )
 from server.links import LINKS
 from server.practices import EVENT_BODIES, EVENTS_HOLDING_WORDS, OP_RESULTS
@@ -100,7 +108,7 @@ def _add_structs(schemas: dict[str, Any], structs: list[type[msgspec.Struct]]) -
     in the same JSON Schema dialect; a Struct Litestar already wrote keeps Litestar's."""
     _, written = msgspec.json.schema_components(structs, ref_template=SCHEMAS + "{name}")
     for name, schema in written.items():
-        schemas.setdefault(name, _typed_enums(schema))
+        schemas.setdefault(name, _typed_enums(lift_extras(schema)))
 
 
 def _typed_enums(node: Any) -> Any:
@@ -231,7 +239,7 @@ def _problem_response(*errors: type[TwofoldError]) -> dict[str, Any]:
 
 
 # Sixteen random bytes in base64 (RFC 6455 4.1).
-_WS_KEY = {"type": "string", "pattern": "^[A-Za-z0-9+/]{22}==$"}
+_WS_KEY = {"type": "string", "pattern": r"^[A-Za-z0-9+/]{22}==$(?!\n)"}
 
 
 def _socket() -> dict[str, Any]:
@@ -317,6 +325,10 @@ def precise(document: dict[str, Any]) -> dict[str, Any]:
     doc["paths"][SYNC_PATH] = _socket()
     _headers(doc)
     _links(doc)
+    for part in ("paths", "components"):
+        doc[part] = refer_to_time_zones(doc[part])
+    doc["components"]["schemas"]["TimeZone"] = time_zone_schema()
+    requests_without_nul(doc)
     return doc
 
 

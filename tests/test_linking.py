@@ -226,6 +226,7 @@ async def test_settings_are_validated(client: httpx.AsyncClient) -> None:
         ({"default_pause_minutes": 20.5}, "default_pause_minutes"),
         ({"reading_time": "24:00"}, "reading_time"),
         ({"reading_time": "9:00"}, "reading_time"),
+        ({"reading_time": "21:00\n"}, "reading_time"),
         ({"reading_timezone": "Berlin"}, "reading_timezone"),
         ({"safe_word": " "}, "safe_word"),
         ({"safe_word": "x" * 61}, "safe_word"),

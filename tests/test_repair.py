@@ -136,6 +136,14 @@ async def test_a_tick_and_a_note_are_each_partners_own(couple: tuple[Person, Per
     assert r.json()["result"]["steps"][3]["notes"] == {ben.id: "Ben will ask first"}
 
 
+async def test_a_title_of_spaces_is_the_templates(couple: tuple[Person, Person]) -> None:
+    """A repair titled with spaces alone takes its template's title, where a ritual's title
+    must say something."""
+    ana, _ = couple
+    repair = await ana.applied("repair.start", {"template": "desc", "title": "   "})
+    assert repair["result"]["title"] == "DESC: asking for a change"
+
+
 async def test_repair_refusals(couple: tuple[Person, Person], client: httpx.AsyncClient) -> None:
     """Unknown template, step or repair; another couple's pause; a closed repair."""
     ana, ben = couple

@@ -141,7 +141,7 @@ async def test_update_and_archive(couple: tuple[Person, Person]) -> None:
 
 
 async def test_ritual_validation(couple: tuple[Person, Person]) -> None:
-    """Cadences, times, zones and reminder offsets are checked."""
+    """Cadences, times, zones, titles and reminder offsets are checked."""
     ana, _ = couple
     for bad in (
         {"cadence": {"every": "fortnight"}},
@@ -149,9 +149,11 @@ async def test_ritual_validation(couple: tuple[Person, Person]) -> None:
         {"cadence": {"every": "week", "days": ["mon", "mon"]}},
         {"cadence": {"every": "month", "day": 31}},
         {"at": "7:30"},
+        {"at": "07:30\n"},
         {"timezone": "Moon/Base"},
         {"remind_minutes_before": -5},
         {"title": ""},
+        {"title": " \u3000 "},
     ):
         assert_problem(await ana.op("ritual.propose", COFFEE | bad), 400, "validation_failed")
 

@@ -25,7 +25,7 @@ class ResourceRoutes(Controller):
             str | None,
             Parameter(
                 description="ISO 3166 country code, e.g. US, GB (or UK), AU",
-                pattern="^[A-Za-z]{2}$",
+                pattern=r"^[A-Za-z]{2}$(?!\n)",
                 required=False,
             ),
         ] = None,

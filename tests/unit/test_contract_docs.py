@@ -4,20 +4,26 @@ sound AsyncAPI 3 one, and the OpenAPI document, precise enough for generated cli
 from __future__ import annotations
 
 import json
+import re
 import sys
+import zoneinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from schemas.base import EventType
+from schemas.base import TIME_ZONES, EventType
 from schemas.events import EVENT_TYPES
 from schemas.ops import OP_TYPES, Op, kind_of
 from schemas.sync import ClientFrame
 from server import contract
 from server.errors import TwofoldError
+from server.json_schema import NO_NUL
 from server.practices import EVENT_BODIES, OP_RESULTS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -296,3 +302,113 @@ def test_a_sent_notification_kind_is_one_of_the_notification_kinds() -> None:
 
     kind = _openapi()["components"]["schemas"]["SentNotification"]["properties"]["kind"]
     assert kind["enum"] == list(KINDS)
+
+
+# -- what the server takes, said by the schema -----------------------------------------------
+
+
+def _request_schemas(doc: dict[str, Any]) -> list[Any]:
+    """The schemas a request is checked against: parameters, bodies and every component they
+    lead to."""
+    found: list[Any] = []
+    for _, _, operation in _operations(doc):
+        found += [p["schema"] for p in operation.get("parameters", []) if p["in"] != "header"]
+        found += [m["schema"] for m in operation.get("requestBody", {}).get("content", {}).values()]
+    pending, seen = _refs(found), set()
+    while pending:
+        ref = pending.pop()
+        if ref not in seen:
+            seen.add(ref)
+            found.append(_resolve(doc, ref))
+            pending += _refs(found[-1])
+    return found
+
+
+def test_time_zones_are_one_list_that_zoneinfo_knows() -> None:
+    """Every field that takes a time zone refers to the one `TimeZone` schema (in both
+    documents): tzdata's zones, each of which zoneinfo finds, and no path or system file."""
+    doc = _openapi()
+    assert doc["components"]["schemas"]["TimeZone"]["enum"] == list(TIME_ZONES)
+    assert contract.build()["components"]["schemas"]["TimeZone"]["enum"] == list(TIME_ZONES)
+    for document in (contract.render_openapi(), contract.render()):
+        assert document.count('"Europe/Berlin",') == 1  # the list appears once
+    fields = [
+        schema["properties"][name]
+        for schema in _request_schemas(doc)
+        for name in ("timezone", "reading_timezone")
+        if name in schema.get("properties", {})
+    ]
+    assert len(fields) == 6
+    for field in fields:
+        assert "#/components/schemas/TimeZone" in _refs(field)
+    assert all(zoneinfo.ZoneInfo(zone).key == zone for zone in TIME_ZONES)
+    assert {"UTC", "Europe/Berlin", "America/Argentina/Buenos_Aires"} <= set(TIME_ZONES)
+    assert not {"localtime", "posixrules", "posix/UTC", "right/UTC"} & set(TIME_ZONES)
+
+
+def test_no_text_or_key_of_a_request_may_hold_a_nul() -> None:
+    """The server refuses a NUL anywhere in a request, and the schema says so: every text a
+    request carries has a pattern that refuses it, and every object's keys have one too."""
+    for schema in _request_schemas(_openapi()):
+        for node in _nodes(schema):
+            if node.get("type") == "object" or "properties" in node:
+                assert node["propertyNames"] == {"pattern": NO_NUL}, node
+
+
+@cache
+def _patterns() -> list[str]:
+    return sorted(
+        {
+            n["pattern"]
+            for doc in (_openapi(), contract.build())
+            for n in _nodes(doc)
+            if "pattern" in n
+        }
+    )
+
+
+def _text_of(schema: dict[str, Any]) -> list[tuple[dict[str, Any], str | None]]:
+    """Each string a request schema describes, with the pattern that applies to it."""
+    found: list[tuple[dict[str, Any], str | None]] = []
+
+    def walk(node: Any, pattern: str | None) -> None:
+        if not isinstance(node, dict):
+            return
+        pattern = node.get("pattern", pattern)
+        said = any(key in node for key in ("format", "enum", "const", "$ref"))
+        if node.get("type") == "string" and not said:
+            found.append((node, pattern))
+        for key in ("oneOf", "anyOf", "allOf"):
+            for variant in node.get(key, []):
+                walk(variant, pattern)
+        for field in node.get("properties", {}).values():
+            walk(field, None)
+        walk(node.get("items"), None)
+
+    walk(schema, None)
+    return found
+
+
+def test_every_request_text_has_a_pattern_that_refuses_nul() -> None:
+    """No string of a request is left without a pattern, and no pattern takes a NUL."""
+    texts = [text for schema in _request_schemas(_openapi()) for text in _text_of(schema)]
+    assert len(texts) > 30
+    for node, pattern in texts:
+        assert pattern is not None, node
+        assert re.search(pattern, "\x00") is None and re.search(pattern, "a\x00") is None, node
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(data=st.data())
+def test_every_pattern_means_the_same_to_the_server_and_to_json_schema(data: st.DataObject) -> None:
+    """The server checks a pattern with Python's re, clients and fuzzers with JSON Schema's
+    ECMA regex: for texts that match it, and the same with a newline, a space or a NUL added,
+    both say the same (Python's `$` alone would take a final newline)."""
+    pattern = data.draw(st.sampled_from(_patterns()))
+    text = data.draw(st.from_regex(pattern))
+    where = data.draw(st.integers(0, len(text)))
+    added = data.draw(st.sampled_from(["\n", " ", "\x00", "\u3000"]))
+    reader = jsonschema_rs.validator_for({"type": "string", "pattern": pattern})
+    for candidate in (text, text + added, added + text, text[:where] + added + text[where:]):
+        server = re.search(pattern, candidate) is not None
+        assert server == reader.is_valid(candidate), (pattern, candidate)

@@ -7,12 +7,13 @@ export {
   ApiError,
   assertNever,
   IndexedDbPendingStore,
+  isTimeZone,
   LocalStorageDeviceSecretStore,
   LocalStorageTokenStore,
   OpError,
   SyncClient,
 } from "@twofold/client";
-export type { Event, OpAnswer, OpBody, OpKind, PendingOp, SyncStatus } from "@twofold/client";
+export type { Event, OpAnswer, OpBody, OpKind, PendingOp, SyncStatus, TimeZone } from "@twofold/client";
 
 export type User = Schemas["User"];
 export type Couple = Schemas["Couple"];

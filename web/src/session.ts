@@ -4,6 +4,7 @@ import {
   ApiError,
   assertNever,
   IndexedDbPendingStore,
+  isTimeZone,
   LocalStorageDeviceSecretStore,
   LocalStorageTokenStore,
   type Couple,
@@ -15,6 +16,7 @@ import {
   type PendingOp,
   SyncClient,
   type SyncStatus,
+  type TimeZone,
   type User,
 } from "./client";
 import { ScreenLock } from "./lock";
@@ -53,8 +55,11 @@ export interface View {
 // LocalStorageTokenStore's own default key.
 const TOKENS_KEY = "twofold:tokens";
 
-export function localTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+/** The browser's time zone, or UTC when the browser names none or one the server does not
+ * know (which it would refuse). */
+export function localTimeZone(): TimeZone {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return zone && isTimeZone(zone) ? zone : "UTC";
 }
 
 export class Session {

@@ -20,3 +20,4 @@ export type * from "./frames.js";
 export { Close } from "./frames.js";
 export { uuidv7 } from "./ids.js";
 export { assertNever } from "./never.js";
+export { isTimeZone } from "./zones.js";

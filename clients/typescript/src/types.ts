@@ -21,6 +21,7 @@ export type Reading = Schemas["Reading"];
 export type Entry = Schemas["Entry"];
 export type Ritual = Schemas["Ritual"];
 export type Repair = Schemas["Repair"];
+export type TimeZone = Schemas["TimeZone"];
 
 type Method = "get" | "put" | "post" | "delete" | "patch";
 export type Path = keyof paths;

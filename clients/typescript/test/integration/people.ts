@@ -9,6 +9,7 @@ import {
   MemoryTokenStore,
   SyncClient,
   uuidv7,
+  type SignUp,
   type SyncEvents,
   type SyncOptions,
   type User,
@@ -44,7 +45,7 @@ export async function mailedCode(email: string): Promise<string> {
 export async function signUp(name: string, baseUrl = NODE_1, fetchFn?: typeof fetch): Promise<Person> {
   const store = new MemoryTokenStore();
   const api = new Api({ baseUrl, tokens: store, ...(fetchFn ? { fetch: fetchFn } : {}) });
-  const fields = {
+  const fields: SignUp = {
     email: `${name.toLowerCase()}-${uuidv7()}@example.org`,
     password: "correct horse battery staple",
     display_name: name,

@@ -1,7 +1,7 @@
 // HTTP with tokens: the bearer, one refresh for a 401, one refresh for many callers.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-import { Api, ApiError, MemoryDeviceSecretStore, MemoryTokenStore } from "../../src/index.js";
+import { Api, ApiError, MemoryDeviceSecretStore, MemoryTokenStore, type SignUp } from "../../src/index.js";
 import { FakeServer, json, problem, signedInApi } from "./fakes.js";
 
 let server: FakeServer;
@@ -81,7 +81,7 @@ describe("Api", () => {
         ? json(201, { user: { id: "ana", email: "ana@example.org" }, tokens: server.tokens(), device_secret: "s1" })
         : problem(400, "code_invalid"),
     );
-    const fields = { email: "ana@example.org", password: "a long password", display_name: "Ana", timezone: "UTC" };
+    const fields: SignUp = { email: "ana@example.org", password: "a long password", display_name: "Ana", timezone: "UTC" };
     await expect(api.askSignUp(fields)).resolves.toBeUndefined();
     expect(await api.signedIn()).toBe(false);
     await expect(api.confirmSignUp({ ...fields, code: "WRONG" })).rejects.toMatchObject({ status: 400, code: "code_invalid" });
