@@ -27,11 +27,12 @@ from server.due.senders import Senders
 from server.edges import on_shed
 from server.errors import Shed, exception_handlers
 from server.mail import Mailer
-from server.observability import Metrics, MetricsServer, observed
+from server.observability import Metrics, MetricsServer
+from server.observed import observed
 from server.op_runner import Fanout, OpRunner
 from server.openapi import DocsPagePlugin, PreciseJsonRenderPlugin
 from server.options import allow_every_method
-from server.origins import Cors, parse_allow_list
+from server.origins import Cors
 from server.passwords import Passwords
 from server.practices import LOG
 from server.ratelimit import OpBudget
@@ -49,7 +50,7 @@ from server.routes.me import MeRoutes
 from server.routes.repairs import RepairRoutes
 from server.routes.resources import ResourceRoutes
 from server.services import Services, attach
-from server.settings import Settings, weak_secret
+from server.settings import Settings, parse_allow_list, weak_secret
 from server.web import WebApp, api_prefixes
 
 log = logging.getLogger("twofold")

@@ -31,7 +31,7 @@ from collections.abc import Iterable
 
 from server.clock import Clock
 from server.errors import RateLimited, Shed
-from server.ratelimit import TokenBuckets
+from server.ratelimit import TokenBuckets, counted_as, ip_of
 from server.settings import Settings
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -58,16 +58,6 @@ class TooMany(Shed, RateLimited):
     pass
 
 
-def ip_of(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        ip = ipaddress.ip_address(text.strip())
-    except ValueError:
-        return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    return ip
-
-
 def pick_client(peer: str | None, forwarded: Iterable[str], trusted: tuple[Network, ...]) -> str:
     """The client's address: the peer, unless the peer is trusted; then the rightmost
     ``X-Forwarded-For`` entry that is not trusted (or the leftmost, when every one is). An
@@ -88,14 +78,6 @@ def pick_client(peer: str | None, forwarded: Iterable[str], trusted: tuple[Netwo
         if not any(ip in net for net in trusted):
             break
     return str(client)
-
-
-def counted_as(address: str) -> str:
-    """The key an address is counted under: IPv6 by its /64."""
-    ip = ip_of(address)
-    if isinstance(ip, ipaddress.IPv6Address):
-        return str(ipaddress.IPv6Network((ip, 64), strict=False))
-    return address
 
 
 class Edges:

@@ -30,10 +30,8 @@ import msgspec
 
 from schemas.base import new_id
 from server import mail_texts, ratelimit
-from server.client_limits import counted_as
 from server.clock import Clock
 from server.db import Connection
-from server.linking import INVITE_ALPHABET, normalize_code
 from server.queries import codes as q
 from server.queries import mails as mails_q
 from server.ratelimit import Limit
@@ -87,8 +85,18 @@ SIGN_IN = Purpose(
 )
 
 
+# No 0/O, 1/I/L: codes are read aloud and typed from another person's screen (an invite,
+# server.linking) or from a mail.
+ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def normalize_code(raw: str) -> str:
+    """What people type: any case, with spaces or dashes between groups."""
+    return "".join(ch for ch in raw.upper() if ch not in " -")
+
+
 def new_code() -> str:
-    return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(LENGTH))
+    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
 
 
 def _digest(secret: str, *parts: str) -> bytes:
@@ -114,7 +122,7 @@ def email_of(raw: str) -> str:
 
 def client_key(address: str) -> str:
     """The key a client address is counted under (IPv6 by its /64)."""
-    return f"address:{counted_as(address)}"
+    return f"address:{ratelimit.counted_as(address)}"
 
 
 def key(settings: Settings, purpose: Purpose, email: str, typed: str) -> q.Key:

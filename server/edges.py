@@ -12,8 +12,9 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
 from server import raw_headers, services
-from server.client_limits import ConnectionKey, ip_of, pick_client
+from server.client_limits import ConnectionKey, pick_client
 from server.errors import TwofoldError, problem_response
+from server.ratelimit import ip_of
 
 
 def _connection_of(connection: ASGIConnection[Any, Any, Any, Any]) -> ConnectionKey:

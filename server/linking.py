@@ -20,6 +20,7 @@ from schemas.events import (
 )
 from server import ratelimit
 from server.clock import Clock
+from server.codes import ALPHABET, normalize_code
 from server.db import Connection
 from server.due import plan
 from server.due import store as due_q
@@ -36,19 +37,13 @@ from server.practices import LOG
 from server.queries import couples as q
 from server.realtime import notify, presence
 
-# No 0/O, 1/I/L: codes are read aloud and typed from another person's screen.
-INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+# Read aloud and typed from the partner's screen, in the alphabet of every typed code.
 INVITE_LENGTH = 8
 INVITE_LIFETIME = timedelta(hours=24)
 
 
 def new_invite_code() -> str:
-    return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
-
-
-def normalize_code(raw: str) -> str:
-    """What people type: any case, with spaces or dashes between groups."""
-    return "".join(ch for ch in raw.upper() if ch not in " -")
+    return "".join(secrets.choice(ALPHABET) for _ in range(INVITE_LENGTH))
 
 
 async def create_invite(

@@ -26,7 +26,6 @@ import msgspec
 
 from server import ratelimit
 from server.auth import Caller
-from server.client_limits import counted_as
 from server.db import Connection, Pool
 from server.errors import EmailCodeRequired, RateLimited, Unauthorized
 from server.passwords import Turn
@@ -47,7 +46,7 @@ class Client(msgspec.Struct, frozen=True):
 
 
 def address_key(address: str) -> str:
-    return f"address:{counted_as(address)}"
+    return f"address:{ratelimit.counted_as(address)}"
 
 
 def proven_key(email: str) -> str:

@@ -1,6 +1,6 @@
-"""Logs (one line per request: JSON lines for machines, plain lines on a terminal), Prometheus
-metrics on their own address, and the headers every HTTP answer carries (written in
-``browser_policy``).
+"""Logs (one line per request: JSON lines for machines, plain lines on a terminal) and
+Prometheus metrics on their own address. The request line itself is written, and counted, by
+the app's outermost layer (``server.observed``).
 
 Logs carry the route's template, never its concrete path or any body, so no password, token,
 invite code or anything a partner wrote can reach them. Metrics labels come from small fixed
@@ -15,26 +15,14 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Awaitable
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import msgspec
-from litestar import Litestar
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
 from prometheus_client.exposition import ThreadingWSGIServer
 
-from server.browser_policy import secured
-
 _LOG_FIELDS = ("method", "route", "status", "ms", "node")
-
-# RFC 9110's methods and PATCH; any other token is counted as OTHER, or each new one sent
-# would be a series kept until the process ends.
-METHODS = frozenset(
-    ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
-)
 
 
 class JsonFormatter(logging.Formatter):
@@ -187,9 +175,6 @@ class DueCounts(msgspec.Struct, frozen=True, kw_only=True):
     notifications: list[tuple[str, str, int]]  # (kind, outcome, how many)
 
 
-_request_log = logging.getLogger("twofold.request")
-
-
 class _Quiet(WSGIRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Scrapes are not requests to log."""
@@ -222,54 +207,3 @@ class MetricsServer:
         self._httpd.server_close()
         # Gone when this returns: a node that stops leaves no thread behind it.
         await asyncio.to_thread(self._thread.join)
-
-
-class Observed:
-    """Wraps the Litestar app so that every HTTP request is timed, counted and logged once,
-    and every answer carries the security headers (``browser_policy.secured``), including
-    those no route matches (Litestar's own middleware runs only behind a route)."""
-
-    def __init__(self, app: Litestar, metrics: Metrics, front: ASGIApp) -> None:
-        self.app = app  # the Litestar app, whose services the tests' nodes read
-        self.front = front  # what answers: the app, behind CORS and the web app if any
-        self.metrics = metrics
-
-    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
-        # Not a coroutine itself: a socket's would keep a frame alive for as long as the socket
-        # stays open (~0.3 KiB each), so it is handed straight to what answers it.
-        if scope["type"] != ScopeType.HTTP:
-            return self.front(scope, receive, send)
-        return self._http(scope, receive, send)
-
-    async def _http(self, scope: HTTPScope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
-        status = 500
-
-        async def observe(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = secured(scope["path"], message.get("headers", ()))
-            await send(message)
-
-        try:
-            await self.front(scope, receive, observe)
-        finally:
-            elapsed = time.perf_counter() - started
-            route = scope.get("path_template") or "unmatched"
-            method = scope["method"] if scope["method"] in METHODS else "OTHER"
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(elapsed)
-            _request_log.info(
-                "request",
-                extra={
-                    "method": method,
-                    "route": route,
-                    "status": status,
-                    "ms": round(elapsed * 1000, 2),
-                },
-            )
-
-
-def observed(app: Litestar, metrics: Metrics, front: ASGIApp | None = None) -> ASGIApp:
-    return Observed(app, metrics, app if front is None else front)

@@ -13,16 +13,13 @@ are never allowed in CORS.
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Awaitable, Iterable
-from urllib.parse import urlsplit
+from collections.abc import Awaitable
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 from server import raw_headers
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+from server.settings import DEFAULT_PORTS, parse_origin
 
 # What a page on a listed origin may send and read: the token and a JSON body; the wait a
 # refusal names.
@@ -31,47 +28,6 @@ ALLOW_HEADERS = "Authorization, Content-Type"
 EXPOSE_HEADERS = "Retry-After"
 # How long a browser may reuse a preflight's answer (Chromium keeps at most 2 hours).
 PREFLIGHT_SECONDS = 7200
-
-
-def parse_origin(text: str) -> str:
-    """An origin as browsers send it in ``Origin`` (``https://app.example.org``,
-    ``http://localhost:5173``): lower-case scheme and host, the default port left out.
-    Raises ``ValueError`` saying what is wrong with anything else."""
-    raw = text.strip()
-    if "*" in raw:
-        raise ValueError("no wildcards (`*` would let any web page use the API); list each origin")
-    try:
-        parts = urlsplit(raw)
-        port = parts.port
-    except ValueError:
-        raise ValueError("its port is not a number from 0 to 65535") from None
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS:
-        raise ValueError("an origin is http:// or https:// followed by a host")
-    host = parts.hostname
-    if not host or parts.username is not None or parts.password is not None:
-        raise ValueError("an origin is scheme://host[:port], with a host and nothing else")
-    if parts.path or parts.query or parts.fragment or raw.endswith(("?", "#")):
-        raise ValueError("an origin has no path, not even a trailing /")
-    if not host.isascii():
-        raise ValueError("write an internationalised host name as browsers send it (xn--...)")
-    if ":" in host:  # an IPv6 literal: keep its brackets
-        host = f"[{ipaddress.ip_address(host).compressed}]"
-    if port is None or port == _DEFAULT_PORTS[scheme]:
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
-
-
-def parse_allow_list(items: Iterable[str]) -> tuple[str, ...]:
-    """The allowed origins, each checked and written as ``parse_origin`` does; raises
-    ``ValueError`` naming the first one that is not an origin."""
-    origins = []
-    for item in items:
-        try:
-            origins.append(parse_origin(item))
-        except ValueError as exc:
-            raise ValueError(f"{item.strip()!r} is not an origin: {exc}") from None
-    return tuple(dict.fromkeys(origins))
 
 
 def own_origin(scheme: str, host: str | None) -> str | None:
@@ -163,6 +119,6 @@ def forwarded_scheme(scope: Scope, peer_trusted: bool) -> str:
     scheme: str = scope.get("scheme", "http")
     if peer_trusted:
         proto = (raw_headers.first(scope, b"x-forwarded-proto") or "").split(",")[0].strip().lower()
-        if proto in _DEFAULT_PORTS:
+        if proto in DEFAULT_PORTS:
             return proto
     return scheme

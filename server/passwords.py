@@ -1,7 +1,7 @@
 """Hashing and checking passwords: a few at a time per node, on threads of their own.
 
 argon2 costs ~150 ms of CPU and 64 MiB per password on purpose (RFC 9106's parameters;
-OWASP's smaller minimum, ~20 ms and 19 MiB, can be chosen instead: ``HASHING``), and every
+OWASP's smaller minimum, ~20 ms and 19 MiB, can be chosen instead: ``settings.HASHING``), and every
 unauthenticated caller can ask for one. So each node hashes at most ``slots`` at once, on its
 own threads (never the default executor, which DNS lookups and other blocking calls share), at
 the lowest CPU priority so that the event loop serving everyone else is never starved of a core.
@@ -35,29 +35,11 @@ from contextlib import asynccontextmanager
 from typing import TypeVar
 
 import argon2
-from argon2.profiles import RFC_9106_LOW_MEMORY
 
 from server.errors import Shed, Unavailable
+from server.settings import HASHING
 
 T = TypeVar("T")
-
-# How passwords are hashed, by the name TWOFOLD_PASSWORD_HASHING gives: argon2id either way.
-# Stored hashes carry their own parameters, so changing this keeps every account signing in;
-# a sign-in makes an outdated hash again (server/accounts.py).
-HASHING = {
-    # RFC 9106 4, the second recommended option (the first needs 2 GiB per password).
-    "rfc9106": RFC_9106_LOW_MEMORY,
-    # OWASP's password storage cheat sheet, its first listed minimum (the test suite's).
-    "owasp": argon2.Parameters(
-        type=argon2.Type.ID,
-        version=19,
-        salt_len=16,
-        hash_len=32,
-        time_cost=2,
-        memory_cost=19 * 1024,
-        parallelism=1,
-    ),
-}
 
 # A turn that waited this long for a thread gives up. The line's length bounds the wait far
 # below this; it is the backstop for a node starved of CPU by something else.

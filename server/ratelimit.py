@@ -4,6 +4,7 @@ would cost more than the attempt (ops, and the unauthenticated edges)."""
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import math
 import uuid
@@ -209,3 +210,25 @@ class OpBudget(TokenBuckets[uuid.UUID]):
     def __init__(self, burst: int, per_second: float) -> None:
         refusal = f"At most {burst} ops at once, then {per_second:g} a second"
         super().__init__(burst, per_second, refusal)
+
+
+# A client's address as every limit counts it: the per-node budgets of the unauthenticated
+# edges (server.client_limits) and the wrong passwords and codes counted in PostgreSQL alike.
+
+
+def ip_of(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        ip = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def counted_as(address: str) -> str:
+    """The key an address is counted under: IPv6 by its /64."""
+    ip = ip_of(address)
+    if isinstance(ip, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return address

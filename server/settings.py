@@ -1,4 +1,9 @@
-"""Configuration, read from the environment once, when the app is created."""
+"""Configuration, read from the environment once, when the app is created.
+
+What a value is checked against is declared here too, so that every part may read its
+settings and none is read by them: what an origin is (``parse_origin``), the password hashings
+by name (``HASHING``) and how many frames a socket may have waiting (``QUEUE_FRAMES``).
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,17 @@ import ipaddress
 import logging
 import os
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from email.utils import parseaddr
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
+import argon2
 import msgspec
+from argon2.profiles import RFC_9106_LOW_MEMORY
 
 from push.transport import credentials_path
-from server.origins import parse_allow_list
-from server.passwords import HASHING
-from server.realtime.subscriber import QUEUE_FRAMES
 
 log = logging.getLogger("twofold.settings")
 T = TypeVar("T", int, float)
@@ -30,6 +34,28 @@ LOG_FORMATS = ("json", "plain")
 # RFC 7518 3.2: an HS256 key is at least as long as its hash; a shorter one can be guessed
 # offline from any single token, and whoever guesses it signs tokens for anyone.
 MIN_SECRET_BYTES = 32
+
+# Frames a socket may have waiting. A live couple makes a few events a minute; a socket this far
+# behind is not reading, and holding more for it would only grow our memory.
+QUEUE_FRAMES = 256
+
+# How passwords are hashed, by the name TWOFOLD_PASSWORD_HASHING gives: argon2id either way.
+# Stored hashes carry their own parameters, so changing this keeps every account signing in;
+# a sign-in makes an outdated hash again (server/accounts.py).
+HASHING = {
+    # RFC 9106 4, the second recommended option (the first needs 2 GiB per password).
+    "rfc9106": RFC_9106_LOW_MEMORY,
+    # OWASP's password storage cheat sheet, its first listed minimum (the test suite's).
+    "owasp": argon2.Parameters(
+        type=argon2.Type.ID,
+        version=19,
+        salt_len=16,
+        hash_len=32,
+        time_cost=2,
+        memory_cost=19 * 1024,
+        parallelism=1,
+    ),
+}
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -76,7 +102,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # turn; beyond that a sign-in is answered `unavailable` at once.
     hashing_slots: int = 2
     hashing_queue: int = 4
-    # argon2id's parameters by name (server/passwords.HASHING): RFC 9106's or OWASP's minimum.
+    # argon2id's parameters by name (HASHING): RFC 9106's or OWASP's minimum.
     password_hashing: str = "rfc9106"
     # Due work: how often each node looks for it (an alert wakes it at once anyway).
     due_tick_seconds: float = 1.0
@@ -218,6 +244,51 @@ def _origins(env: Mapping[str, str]) -> tuple[str, ...]:
             f"TWOFOLD_CORS_ORIGINS lists the exact origins allowed, comma-separated "
             f"(https://app.example.org,http://localhost:5173): {exc}"
         ) from None
+
+
+# The web's schemes, each with the port an origin leaves unwritten.
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def parse_origin(text: str) -> str:
+    """An origin as browsers send it in ``Origin`` (``https://app.example.org``,
+    ``http://localhost:5173``): lower-case scheme and host, the default port left out.
+    Raises ``ValueError`` saying what is wrong with anything else."""
+    raw = text.strip()
+    if "*" in raw:
+        raise ValueError("no wildcards (`*` would let any web page use the API); list each origin")
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        raise ValueError("its port is not a number from 0 to 65535") from None
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS:
+        raise ValueError("an origin is http:// or https:// followed by a host")
+    host = parts.hostname
+    if not host or parts.username is not None or parts.password is not None:
+        raise ValueError("an origin is scheme://host[:port], with a host and nothing else")
+    if parts.path or parts.query or parts.fragment or raw.endswith(("?", "#")):
+        raise ValueError("an origin has no path, not even a trailing /")
+    if not host.isascii():
+        raise ValueError("write an internationalised host name as browsers send it (xn--...)")
+    if ":" in host:  # an IPv6 literal: keep its brackets
+        host = f"[{ipaddress.ip_address(host).compressed}]"
+    if port is None or port == DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def parse_allow_list(items: Iterable[str]) -> tuple[str, ...]:
+    """The allowed origins, each checked and written as ``parse_origin`` does; raises
+    ``ValueError`` naming the first one that is not an origin."""
+    origins = []
+    for item in items:
+        try:
+            origins.append(parse_origin(item))
+        except ValueError as exc:
+            raise ValueError(f"{item.strip()!r} is not an origin: {exc}") from None
+    return tuple(dict.fromkeys(origins))
 
 
 # Where mail goes (TWOFOLD_SMTP_URL), as the mail sender connects to it.

@@ -18,9 +18,10 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from server.client_limits import counted_as, pick_client
+from server.client_limits import pick_client
 from server.errors import Unavailable
 from server.passwords import Passwords
+from server.ratelimit import counted_as
 from tests.nodes import FakeClock, Node, http_client, run_node
 from tests.people import Person, assert_problem, link, sign_up, signed_in_on
 from tests.phones import WAIT

@@ -23,27 +23,16 @@ from schemas.couples import CoupleSettings
 from schemas.ritual import Cadence
 from server.due import audience, plan
 from server.due.audience import Person
+from server.due.plan import Key, Row
 
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 300.0
 
-Key = tuple[str, uuid.UUID, uuid.UUID]  # (kind, couple_id, subject_id)
 # random.uniform's shape: a number between its two arguments.
 Jitter = Callable[[float, float], float]
 
 _alerts = msgspec.json.Decoder(plan.Alert)
 _notifications = msgspec.json.Decoder(Notification)
-
-
-class Row(plan.Planned, frozen=True, kw_only=True):
-    """A claimed due row: a planned one whose time has come."""
-
-    @property
-    def key(self) -> Key:
-        return (self.kind, self.couple_id, self.subject_id)
-
-    def late(self, now: datetime) -> bool:
-        return self.grace_until is not None and now > self.grace_until
 
 
 class Ritual(msgspec.Struct, frozen=True, kw_only=True):

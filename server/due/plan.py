@@ -40,6 +40,20 @@ class Planned(msgspec.Struct, frozen=True, kw_only=True):
     attempts: int = 0  # sending it failed this many times (a retry)
 
 
+Key = tuple[str, uuid.UUID, uuid.UUID]  # (kind, couple_id, subject_id)
+
+
+class Row(Planned, frozen=True, kw_only=True):
+    """A claimed due row: a planned one whose time has come."""
+
+    @property
+    def key(self) -> Key:
+        return (self.kind, self.couple_id, self.subject_id)
+
+    def late(self, now: datetime) -> bool:
+        return self.grace_until is not None and now > self.grace_until
+
+
 class Alert(msgspec.Struct, frozen=True, kw_only=True):
     """An alert row's payload."""
 

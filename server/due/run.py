@@ -22,7 +22,8 @@ from schemas.couples import CoupleSettings
 from server.db import Connection
 from server.due import store as due_q
 from server.due.audience import Device, Person
-from server.due.decide import Ritual, Row, conclude, decide
+from server.due.decide import Ritual, conclude, decide
+from server.due.plan import Row
 from server.observability import DueCounts
 from server.practices.ritual import cadence_of
 from server.queries import accounts as accounts_q

@@ -13,8 +13,7 @@ import msgspec
 from push.message import Notification, Outcome
 from schemas.devices import SentNotification
 from server.db import Connection, arrays, json_rows
-from server.due.decide import Row
-from server.due.plan import Planned
+from server.due.plan import Planned, Row
 from server.log.tables import Column, Params, Table
 from server.realtime.presence import NODE_ALIVE
 

@@ -29,7 +29,8 @@ from server.log import events
 from server.observability import Metrics
 from server.practices import EVENTS_FORGETTING as FORGETTING
 from server.realtime import presence
-from server.realtime.subscriber import QUEUE_FRAMES, Subscriber
+from server.realtime.subscriber import Subscriber
+from server.settings import QUEUE_FRAMES
 
 log = logging.getLogger("twofold.hub")
 

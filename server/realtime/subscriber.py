@@ -12,11 +12,7 @@ from collections import deque
 from collections.abc import Callable
 
 from schemas.sync import Close
-
-# Frames a socket may have waiting. A live couple makes a few events a minute; a socket this far
-# behind is not reading, and holding more for it would only grow our memory.
-QUEUE_FRAMES = 256
-
+from server.settings import QUEUE_FRAMES
 
 # Where the transport leaves its Heard in the connection's scope (server.serving).
 PONGS = "twofold.pongs"

@@ -13,7 +13,7 @@ from push.message import Notification
 from schemas.couples import CoupleSettings
 from server.due import plan
 from server.due.audience import Device, Person
-from server.due.decide import Row
+from server.due.plan import Row
 
 COUPLE = uuid.UUID(int=1)
 ANA = uuid.UUID(int=2)

@@ -11,7 +11,8 @@ from typing import Any
 from schemas.ritual import EveryDay
 from server.due import plan
 from server.due.audience import notifications
-from server.due.decide import Decision, Ritual, Row, conclude, decide
+from server.due.decide import Decision, Ritual, conclude, decide
+from server.due.plan import Row
 from tests.unit.dues import (
     ANA,
     BEN,
