@@ -17,10 +17,10 @@ from litestar.types import ASGIApp
 
 from push import transport
 from schemas.base import new_id
-from server import db, mail, services
+from server import db, edges, mail, services
 from server.client_limits import Edges
 from server.clock import Clock, SystemClock
-from server.deps import dependencies, screen
+from server.deps import screen
 from server.due.scheduler import Scheduler
 from server.due.senders import Config as SendersConfig
 from server.due.senders import Senders
@@ -49,7 +49,7 @@ from server.routes.linking import LinkingRoutes
 from server.routes.me import MeRoutes
 from server.routes.repairs import RepairRoutes
 from server.routes.resources import ResourceRoutes
-from server.services import Services, attach
+from server.services import Services, attach, dependencies
 from server.settings import Settings, parse_allow_list, weak_secret
 from server.web import WebApp, api_prefixes
 
@@ -247,6 +247,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         logging_config=None,
     )
     attach(app, s)
+    edges.keep(app, s.edges)
     return app
 
 

@@ -6,12 +6,17 @@ import hashlib
 import secrets
 import uuid
 from datetime import datetime, timedelta
+from typing import TypeAlias
 
 import jwt
 import msgspec
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
 
 from server.clock import Clock
 from server.db import Connection
+from server.deps import ClockDep, Conn, PoolDep, SettingsDep, bearer_token
 from server.errors import NotLinked, Unauthorized
 from server.queries import accounts as q
 
@@ -90,3 +95,27 @@ async def authenticate(conn: Connection, secret: str, clock: Clock, token: str) 
     if now - row["last_used_at"] > TOUCH_AFTER:
         await q.touch_session(conn, claims.sid, now)
     return Caller(user_id=claims.sub, session_id=claims.sid, couple_id=row["couple_id"])
+
+
+# Every authenticated route's caller, read from its bearer token.
+CallerDep: TypeAlias = NamedDependency[Caller]
+
+
+async def provide_caller(
+    request: Request[object, object, State], conn: Conn, settings: SettingsDep, clock: ClockDep
+) -> Caller:
+    return await authenticate(conn, settings.secret_key, clock, bearer_token(request))
+
+
+async def provide_caller_briefly(
+    request: Request[object, object, State], pool: PoolDep, settings: SettingsDep, clock: ClockDep
+) -> Caller:
+    token = bearer_token(request)
+    async with pool.acquire() as conn:
+        return await authenticate(conn, settings.secret_key, clock, token)
+
+
+# A route that checks a password declares ``dependencies=CALLER_WITHOUT_HELD_CONNECTION``:
+# its caller is read on a connection returned before the handler runs, so nothing holds a
+# pooled connection while argon2 does its work.
+CALLER_WITHOUT_HELD_CONNECTION = {"caller": Provide(provide_caller_briefly)}

@@ -1,20 +1,35 @@
 """The edges anyone may knock on without a token, as Litestar sees them: the client's address
 of a request or socket, the per-address budget as a route guard, and the answer to a refusal
-(``server.client_limits`` holds the budgets and the rules)."""
+(``server.client_limits`` holds the budgets and the rules).
+
+Guards and exception handlers are given only the connection: they find this node's ``Edges``
+in its app's state, where the app keeps them (``keep``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response
+from litestar import Litestar, Request, Response
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
-from server import raw_headers, services
-from server.client_limits import ConnectionKey, pick_client
+from server import raw_headers
+from server.client_limits import ConnectionKey, Edges, pick_client
 from server.errors import TwofoldError, problem_response
 from server.ratelimit import ip_of
+
+_KEY = "twofold.edges"
+
+
+def keep(app: Litestar, edges: Edges) -> None:
+    app.state[_KEY] = edges
+
+
+def edges_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Edges:
+    """The edges of the app a request or socket came to."""
+    edges: Edges = connection.app.state[_KEY]
+    return edges
 
 
 def _connection_of(connection: ASGIConnection[Any, Any, Any, Any]) -> ConnectionKey:
@@ -24,7 +39,7 @@ def _connection_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Connection
 
 def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     """The client's address, for a request or a socket (see the module's docstring)."""
-    edges = services.of(connection).edges
+    edges = edges_of(connection)
     peer = connection.client.host if connection.client is not None else None
     forwarded = raw_headers.every(connection.scope, b"x-forwarded-for") if edges.trusted else []
     return pick_client(peer, forwarded, edges.trusted)
@@ -32,7 +47,7 @@ def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 def via_trusted_proxy(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
     """Whether the connection's peer is a trusted proxy (whose forwarded headers are believed)."""
-    trusted = services.of(connection).edges.trusted
+    trusted = edges_of(connection).trusted
     peer = ip_of(connection.client.host) if connection.client is not None else None
     return peer is not None and any(peer in net for net in trusted)
 
@@ -42,7 +57,7 @@ def per_address(edge: str) -> Guard:
     (429 with Retry-After) before the handler runs or any connection is taken."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        edges = services.of(connection).edges
+        edges = edges_of(connection)
         await edges.wait_out(_connection_of(connection))
         edges.spend(edge, client_address(connection))
 
@@ -52,7 +67,7 @@ def per_address(edge: str) -> Guard:
 def on_shed(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     """The exception handler of every ``Shed`` refusal: answer it, and remember the wait."""
     assert isinstance(exc, TwofoldError)
-    edges = services.of(request).edges
+    edges = edges_of(request)
     if exc.retry_after is not None:
         edges.told_to_wait(_connection_of(request), exc.retry_after)
     return problem_response(exc)

@@ -18,10 +18,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeAlias
 
 import aiosmtplib
 import msgspec
+from litestar.di import NamedDependency
 
 from server.clock import Clock
 from server.db import Pool
@@ -239,3 +240,7 @@ class Mailer:
                 log.log(level, "mail %s %s: %s", m.kind, m.id, s.outcome)
             if len(claimed) < BATCH:
                 return total
+
+
+# This node's mail sender, woken when a request has written a mail.
+MailerDep: TypeAlias = NamedDependency[Mailer]

@@ -6,7 +6,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import TypeAlias
 
+from litestar.di import NamedDependency
 from prometheus_client import Counter
 
 from push.kinds import ALERTS
@@ -102,3 +104,7 @@ class OpRunner:
         assert ran.answer is not None
         self._count(kind, "repeated" if ran.repeated else "applied")
         return ran.answer
+
+
+# Where ops are run (batched, within the person's budget) and published.
+OpsDep: TypeAlias = NamedDependency[OpRunner]

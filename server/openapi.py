@@ -1,5 +1,6 @@
-"""The OpenAPI document at ``/schema``: how routes document their failures, and the one step
-that makes the document Litestar generates precise where Litestar cannot be told enough.
+"""The OpenAPI document at ``/schema``: the one step that makes the document Litestar
+generates precise where Litestar cannot be told enough (each route documents its own failures
+with ``server.problems``).
 
 Litestar writes a schema for each Struct a route takes or returns. What it cannot know is kept
 elsewhere and added here, in ``precise``, for every way the document leaves the server (the
@@ -23,28 +24,21 @@ from __future__ import annotations
 
 import copy
 import html
-from collections import defaultdict
 from typing import Any
 
 import msgspec
 from litestar import Request
-from litestar.openapi import ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 
 from push.kinds import KINDS
-from schemas.errors import Problem
 from schemas.events import Event
 from schemas.ops import OP_TYPES, kind_of
 from server.errors import (
     PROBLEM_JSON,
     Forbidden,
     MethodNotAllowed,
-    PayloadTooLarge,
     RateLimited,
     TwofoldError,
-    Unauthorized,
-    Unavailable,
-    ValidationFailed,
     error_codes,
 )
 from server.json_schema import (
@@ -55,37 +49,13 @@ from server.json_schema import (
 )
 from server.links import LINKS
 from server.practices import EVENT_BODIES, EVENTS_HOLDING_WORDS, OP_RESULTS
+from server.problems import codes_of
 
-BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
 SCHEMAS = "#/components/schemas/"
 HEADERS = "#/components/headers/"
 OPS_PATH = "/v1/couple/ops"
 SYNC_PATH = "/v1/sync"
 ASYNCAPI = "docs/asyncapi.json"
-
-
-def problems(*errors: type[TwofoldError], auth: bool = True) -> dict[int, ResponseSpec]:
-    """OpenAPI responses for the given errors (plus those any route may answer: 400, 413, 503
-    and, with ``auth``, 401), grouped by status, each naming its problem codes."""
-    by_status: dict[int, list[type[TwofoldError]]] = defaultdict(list)
-    anywhere = (ValidationFailed, PayloadTooLarge, Unavailable)
-    for error in (*anywhere, *((Unauthorized,) if auth else ()), *errors):
-        if error not in by_status[error.status]:
-            by_status[error.status].append(error)
-    return {status: _problem_spec(group) for status, group in sorted(by_status.items())}
-
-
-def _problem_spec(group: list[type[TwofoldError]]) -> ResponseSpec:
-    return ResponseSpec(
-        data_container=Problem,
-        media_type=PROBLEM_JSON,
-        generate_examples=False,
-        description=_codes(group),
-    )
-
-
-def _codes(group: list[type[TwofoldError]]) -> str:
-    return "; ".join(f"`{e.code}`: {e.title}" for e in group)
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -233,7 +203,7 @@ def _headers(doc: dict[str, Any]) -> None:
 
 def _problem_response(*errors: type[TwofoldError]) -> dict[str, Any]:
     return {
-        "description": _codes(list(errors)),
+        "description": codes_of(list(errors)),
         "content": {PROBLEM_JSON: {"schema": _ref("Problem")}},
     }
 

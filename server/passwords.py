@@ -32,9 +32,10 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import TypeAlias, TypeVar
 
 import argon2
+from litestar.di import NamedDependency
 
 from server.errors import Shed, Unavailable
 from server.settings import HASHING
@@ -161,3 +162,7 @@ class Turn:
         return await self._passwords._run(
             lambda: self._passwords.hasher.check(stored_hash, password)
         )
+
+
+# What a route that hashes or checks a password asks for: the node's line.
+PasswordsDep: TypeAlias = NamedDependency[Passwords]

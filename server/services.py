@@ -1,9 +1,10 @@
 """What a node's handlers are given: its fixed parts (settings, clock, metrics, edges) and its
 running resources, each set by its own lifespan manager (``server.app``) once it has started.
 
-Route and socket handlers receive these as dependencies (``server.deps``). Guards and
-exception handlers, which Litestar gives only the connection, read them with ``of``: the one
-place that looks into the app's state.
+Route and socket handlers receive these as dependencies, each provided here
+(``dependencies``) under the name its handlers ask for (``deps.Conn``, ``auth.CallerDep`` ...).
+Guards and exception handlers, which Litestar gives only the connection, need only the edges
+(``edges.edges_of``); ``of`` finds the services of an app for whoever holds the app itself.
 """
 
 from __future__ import annotations
@@ -12,10 +13,14 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.connection import ASGIConnection
+from litestar.di import Provide
 
+from server import db
+from server.auth import provide_caller
 from server.client_limits import Edges
 from server.clock import Clock
 from server.db import Pool
+from server.deps import provide_address
 from server.due.scheduler import Scheduler
 from server.mail import Mailer
 from server.observability import Metrics
@@ -60,3 +65,42 @@ def of(where: Litestar | ASGIConnection[Any, Any, Any, Any]) -> Services:
     app = where if isinstance(where, Litestar) else where.app
     services: Services = app.state[_KEY]
     return services
+
+
+def dependencies(services: Services) -> dict[str, Provide]:
+    """Every dependency, each read from this app's services when a handler asks: the
+    resources among them exist once their lifespan managers have started them."""
+
+    def provide_settings() -> Settings:
+        return services.settings
+
+    def provide_clock() -> Clock:
+        return services.clock
+
+    def provide_pool() -> db.Pool:
+        return services.pool
+
+    def provide_passwords() -> Passwords:
+        return services.passwords
+
+    def provide_ops() -> OpRunner:
+        return services.ops
+
+    def provide_mailer() -> Mailer:
+        return services.mailer
+
+    def provide_services() -> Services:
+        return services
+
+    return {
+        "conn": Provide(db.provide_connection),
+        "caller": Provide(provide_caller),
+        "address": Provide(provide_address, sync_to_thread=False),
+        "pool": Provide(provide_pool, sync_to_thread=False),
+        "passwords": Provide(provide_passwords, sync_to_thread=False),
+        "settings": Provide(provide_settings, sync_to_thread=False),
+        "clock": Provide(provide_clock, sync_to_thread=False),
+        "ops": Provide(provide_ops, sync_to_thread=False),
+        "mailer": Provide(provide_mailer, sync_to_thread=False),
+        "services": Provide(provide_services, sync_to_thread=False),
+    }

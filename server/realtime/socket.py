@@ -16,29 +16,53 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Any
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import msgspec
 from litestar import WebSocket, websocket
+from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
 
 from schemas.sync import Close
 from server import raw_headers
 from server.auth import Caller, authenticate
-from server.client_limits import Pending
-from server.deps import ServicesDep
+from server.client_limits import Edges, Pending
+from server.clock import Clock
+from server.db import Pool
 from server.edges import client_address, via_trusted_proxy
 from server.errors import PROBLEM_JSON, Forbidden, RateLimited, TwofoldError
+from server.observability import Metrics
+from server.op_runner import OpRunner
 from server.origins import forwarded_scheme, own_origin, socket_may_open
 from server.queries import accounts as accounts_q
 from server.realtime import presence
+from server.realtime.hub import Hub
+from server.realtime.node import Node
 from server.realtime.protocol import Authenticate, SyncProtocol, Welcomed
 from server.realtime.subscriber import PONGS, Heard, Subscriber
-from server.services import Services
+from server.settings import Settings
 
 log = logging.getLogger("twofold.sync")
 
 CLOSE_SECONDS = 5.0
+
+
+@runtime_checkable
+class NodeServices(Protocol):
+    """What a socket session uses of its node: ``server.services.Services`` is one, given by
+    dependency injection under the name ``services``."""
+
+    settings: Settings
+    clock: Clock
+    metrics: Metrics
+    edges: Edges
+    pool: Pool
+    hub: Hub
+    node: Node
+    ops: OpRunner
+
+
+NodeServicesDep: TypeAlias = NamedDependency[NodeServices]
 
 
 class _Closed(Exception):
@@ -49,7 +73,7 @@ class _Closed(Exception):
 
 
 @websocket("/v1/sync")
-async def sync(socket: WebSocket[Any, Any, Any], services: ServicesDep) -> None:
+async def sync(socket: WebSocket[Any, Any, Any], services: NodeServicesDep) -> None:
     # A page on another origin may not use its visitor's browser to open one; nothing about
     # it is counted (it never becomes a socket).
     if (refusal := _origin_refusal(socket, services)) is not None:
@@ -74,7 +98,7 @@ async def sync(socket: WebSocket[Any, Any, Any], services: ServicesDep) -> None:
         pending.done()
 
 
-def _origin_refusal(socket: WebSocket[Any, Any, Any], services: Services) -> str | None:
+def _origin_refusal(socket: WebSocket[Any, Any, Any], services: NodeServices) -> str | None:
     """Why this upgrade may not open, or None: a browser's page (the only kind that sends
     ``Origin``) on an origin that is neither this server's own nor listed."""
     origin = raw_headers.first(socket.scope, b"origin")
@@ -114,7 +138,7 @@ class _Session:
     __slots__ = ("socket", "services", "hub", "node", "pending", "protocol")
 
     def __init__(
-        self, socket: WebSocket[Any, Any, Any], services: Services, pending: Pending
+        self, socket: WebSocket[Any, Any, Any], services: NodeServices, pending: Pending
     ) -> None:
         self.socket = socket
         self.services = services

@@ -20,20 +20,14 @@ from schemas.accounts import (
     SignUpConfirm,
 )
 from server import accounts, resets, sign_in_codes, sign_ups
+from server.auth import CallerDep
 from server.client_limits import PASSWORD_RESET, REFRESH, SIGN_IN, SIGN_IN_CODE, SIGN_UP
-from server.deps import (
-    AddressDep,
-    CallerDep,
-    ClockDep,
-    Conn,
-    MailerDep,
-    PasswordsDep,
-    PoolDep,
-    SettingsDep,
-)
+from server.deps import AddressDep, ClockDep, Conn, PoolDep, SettingsDep
 from server.edges import per_address
 from server.errors import CodeInvalid, EmailCodeRequired, RateLimited, ResetInvalid
-from server.openapi import BEARER, problems
+from server.mail import MailerDep
+from server.passwords import PasswordsDep
+from server.problems import BEARER, problems
 
 
 class AccountRoutes(Controller):

@@ -13,8 +13,9 @@ from schemas.ops import Op, OpAnswer
 from schemas.reading import ReadingsPage
 from schemas.ritual import CheckinsPage
 from schemas.state import CoupleState, EventsPage
+from server.auth import CallerDep
 from server.couple_state import read_state
-from server.deps import CallerDep, ClockDep, Conn, OpsDep
+from server.deps import ClockDep, Conn
 from server.errors import (
     NotAllowed,
     NotFound,
@@ -24,9 +25,10 @@ from server.errors import (
     RateLimited,
 )
 from server.log import events
-from server.openapi import BEARER, problems
+from server.op_runner import OpsDep
 from server.practices import reading as readings_q
 from server.practices import ritual as rituals_q
+from server.problems import BEARER, problems
 from server.routes.params import a_date, a_seq, in_range
 
 

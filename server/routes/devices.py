@@ -8,9 +8,10 @@ from litestar import Controller, delete, get, patch, put
 from litestar.params import JSONBody, PathParameter
 
 from schemas.devices import Device, DeviceIn, InstallationId, NotificationPrefs, PrefsPatch
-from server.deps import CallerDep, ClockDep, Conn
+from server.auth import CallerDep
+from server.deps import ClockDep, Conn
 from server.errors import NotFound
-from server.openapi import BEARER, problems
+from server.problems import BEARER, problems
 from server.queries import devices as q
 
 InstallationPath = Annotated[InstallationId, PathParameter(max_length=128)]

@@ -10,8 +10,9 @@ from litestar.params import JSONBody
 
 from schemas.growth import GrowthEntry, GrowthIn, GrowthLog
 from server import growth
-from server.deps import CallerDep, ClockDep, Conn
-from server.openapi import BEARER, problems
+from server.auth import CallerDep
+from server.deps import ClockDep, Conn
+from server.problems import BEARER, problems
 from server.routes.params import a_date, in_range
 
 

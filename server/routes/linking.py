@@ -7,7 +7,8 @@ from litestar.params import JSONBody
 
 from schemas.couples import AcceptInvite, Couple, InviteCreated, SettingsPatch
 from server import linking
-from server.deps import CallerDep, ClockDep, Conn
+from server.auth import CallerDep
+from server.deps import ClockDep, Conn
 from server.errors import (
     AlreadyLinked,
     InviteExpired,
@@ -16,7 +17,7 @@ from server.errors import (
     OwnInvite,
     RateLimited,
 )
-from server.openapi import BEARER, problems
+from server.problems import BEARER, problems
 
 
 class LinkingRoutes(Controller):

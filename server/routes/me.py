@@ -21,16 +21,11 @@ from schemas.accounts import (
 )
 from schemas.export import Export
 from server import accounts, export, leaving, sessions, trust
-from server.deps import (
-    CALLER_WITHOUT_HELD_CONNECTION,
-    CallerDep,
-    ClockDep,
-    Conn,
-    PasswordsDep,
-    PoolDep,
-)
+from server.auth import CALLER_WITHOUT_HELD_CONNECTION, CallerDep
+from server.deps import ClockDep, Conn, PoolDep
 from server.errors import NotFound, RateLimited
-from server.openapi import BEARER, problems
+from server.passwords import PasswordsDep
+from server.problems import BEARER, problems
 from server.queries import accounts as q
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from litestar import Controller, get
 
 from schemas.repair import RepairTemplate
-from server.deps import CallerDep
-from server.openapi import BEARER, problems
+from server.auth import CallerDep
+from server.problems import BEARER, problems
 from server.repair_templates import TEMPLATES
 
 
