@@ -1,4 +1,5 @@
-"""Signing up, signing in, refreshing and ending sessions, changing and erasing an account."""
+"""Signing in, refreshing and ending sessions, and changing an account (signing up:
+``sign_ups``; erasing: ``queries.erasure``)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,13 @@ import msgspec
 
 from schemas.accounts import MePatch, SignedIn, SignIn, Tokens, User
 from schemas.base import new_id
-from server import lockout, ratelimit, sign_in_codes, trust
-from server.auth import Caller, issue_access_token, new_refresh_token, refresh_token_hash
+from server import lockout, sign_in_codes, trust
+from server.auth import issue_access_token, new_refresh_token, refresh_token_hash
 from server.clock import Clock
 from server.db import Connection, Pool
 from server.errors import NotFound, Unauthorized
-from server.linking import unlink_couple
 from server.passwords import Passwords
 from server.queries import accounts as q
-from server.queries import erasure
 from server.realtime import notify, presence
 from server.settings import Settings
 
@@ -162,30 +161,3 @@ async def change_account(conn: Connection, user_id: uuid.UUID, patch: MePatch) -
         if shared_before is not None and shared_before != user.share_presence:
             await presence.sharing_changed(conn, user.couple_id, user_id, user.share_presence)
     return user
-
-
-async def erase_account(
-    pool: Pool, passwords: Passwords, clock: Clock, caller: Caller, password: str
-) -> None:
-    """Check the password, unlink, then remove the account and everything that is theirs."""
-    async with passwords.turn(signed_in=True) as turn:
-        await lockout.confirm_password(pool, turn, caller, password, clock.now())
-    async with pool.acquire() as conn, conn.transaction():
-        user = await q.get_user(conn, caller.user_id)
-        if user is None:
-            return
-        if user.couple_id is not None:
-            await unlink_couple(conn, clock, user.couple_id)
-        await erase(conn, user, unlinked_now=user.couple_id)
-
-
-async def erase(conn: Connection, user: User, *, unlinked_now: uuid.UUID | None) -> None:
-    """Remove an account and everything that is theirs, inside the caller's transaction, once
-    it is unlinked (``unlinked_now``: the couple this very erasure unlinked, whose copy loses
-    the person's words at once); every socket of theirs closes at commit."""
-    traces = await q.client_keys(conn, user.id)
-    await erasure.erase_person(conn, user.id, unlinked_now=unlinked_now)
-    subjects = [*lockout.email_subjects(user.email.lower()), str(user.id), *traces]
-    await ratelimit.forget_subjects(conn, subjects)
-    await q.delete_user(conn, user.id)
-    await notify.user_gone(conn, user.id)

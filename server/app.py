@@ -29,13 +29,14 @@ from server.errors import Shed, exception_handlers
 from server.mail import Mailer
 from server.observability import Metrics, MetricsServer
 from server.observed import observed
-from server.op_runner import Fanout, OpRunner
+from server.op_runner import OpRunner
 from server.openapi import DocsPagePlugin, PreciseJsonRenderPlugin
 from server.options import allow_every_method
 from server.origins import Cors
 from server.passwords import Passwords
 from server.practices import LOG
 from server.ratelimit import OpBudget
+from server.realtime.fanout import Fanout
 from server.realtime.hub import Hub
 from server.realtime.listener import Listener
 from server.realtime.node import Node
@@ -47,6 +48,7 @@ from server.routes.growth import GrowthRoutes
 from server.routes.health import HealthRoutes
 from server.routes.linking import LinkingRoutes
 from server.routes.me import MeRoutes
+from server.routes.privacy import PrivacyRoutes
 from server.routes.repairs import RepairRoutes
 from server.routes.resources import ResourceRoutes
 from server.services import Services, attach, dependencies
@@ -167,6 +169,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     @asynccontextmanager
     async def ops(_: Litestar) -> AsyncIterator[None]:
         async with OpRunner.running(
+            LOG,
             database_url,
             the_clock,
             s.metrics,
@@ -191,6 +194,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         route_handlers=[
             AccountRoutes,
             MeRoutes,
+            PrivacyRoutes,
             LinkingRoutes,
             CoupleRoutes,
             GrowthRoutes,

@@ -10,7 +10,7 @@ them. At commit every node closes the person's sockets (4401) and the partner's 
 from __future__ import annotations
 
 from schemas.accounts import Leave
-from server import accounts, lockout
+from server import lockout
 from server.auth import Caller
 from server.clock import Clock
 from server.db import Pool
@@ -20,6 +20,7 @@ from server.linking import unlink_couple
 from server.passwords import Passwords
 from server.queries import accounts as q
 from server.queries import devices as devices_q
+from server.queries import erasure
 from server.realtime import notify
 
 
@@ -44,4 +45,4 @@ async def leave(
         await notify.sessions_ended(conn, ended)
         await notify.user_gone(conn, user.id)
         if data.erase:
-            await accounts.erase(conn, user, unlinked_now=left)
+            await erasure.erase(conn, user, unlinked_now=left)

@@ -3,45 +3,23 @@ batched with whatever else is arriving, counted by outcome, and published when c
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypeAlias
 
 from litestar.di import NamedDependency
 from prometheus_client import Counter
 
-from push.kinds import ALERTS
-from schemas.events import Event
 from schemas.ops import Op, OpAnswer, kind_of
 from server.auth import Caller
 from server.clock import Clock
 from server.db import APPLICATION_NAME, create_pool
 from server.errors import TwofoldError
-from server.log import batcher
+from server.log import batcher, engine
 from server.observability import Metrics
-from server.practices import LOG
 from server.ratelimit import OpBudget
-from server.realtime.hub import Hub
 
 BATCHER_POOL = f"{APPLICATION_NAME}-batcher"
-
-
-class Fanout:
-    """Where the batcher's events go: this node's sockets (the hub) at once, other nodes by
-    the NOTIFY that went with the commit. An alert also wakes the scheduler: its push is due
-    now, and a pause must not wait for the next tick."""
-
-    def __init__(self, hub: Hub, wake_due: Callable[[], None]) -> None:
-        self.committing = hub.committing
-        self.abandoned = hub.abandoned
-        self._hub = hub
-        self._wake_due = wake_due
-
-    def published(self, couple_id: uuid.UUID, new: list[Event]) -> None:
-        self._hub.published(couple_id, new)
-        if any(e.kind in ALERTS for e in new):
-            self._wake_due()
 
 
 class OpRunner:
@@ -66,17 +44,19 @@ class OpRunner:
     @asynccontextmanager
     async def running(
         cls,
+        log: engine.Log,
         database_url: str,
         clock: Clock,
         metrics: Metrics,
-        fanout: Fanout,
+        fanout: batcher.Fanout,
         budget: OpBudget,
     ) -> AsyncIterator[OpRunner]:
-        """The batcher, on connections of its own: an HTTP request waiting for its op holds
-        one of the main pool's."""
+        """The batcher applying ops to ``log`` (the practices' ``LOG``, given by the app) and
+        handing what commits to ``fanout``, on connections of its own: an HTTP request waiting
+        for its op holds one of the main pool's."""
         pool = await create_pool(database_url, max_size=batcher.WORKERS, name=BATCHER_POOL)
         try:
-            batch = batcher.Batcher(LOG, pool, clock, fanout)
+            batch = batcher.Batcher(log, pool, clock, fanout)
             try:
                 yield cls(batch, budget, metrics, clock)
             finally:

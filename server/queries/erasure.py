@@ -1,4 +1,5 @@
-"""Erasing a person, and erasing a former couple.
+"""Erasing an account (asked for with its password, or by the safety exit), the person's
+traces in the couples they were in, and a former couple.
 
 A person erased while linked is taken out of the couple they leave as they go: the former
 partner keeps their copy of the shared data without the erased person in it. A couple
@@ -11,11 +12,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from server import ratelimit
-from server.db import Connection
+from schemas.accounts import User
+from server import lockout, ratelimit
+from server.auth import Caller
+from server.clock import Clock
+from server.db import Connection, Pool
+from server.linking import unlink_couple
+from server.passwords import Passwords
 from server.practices import reading as readings
 from server.practices import repair as repairs
+from server.queries import accounts as q
 from server.queries.couples import couples_of
+from server.realtime import notify
 
 # An erased person's traces in a former partner's copy: events they made, or that name them,
 # keep their place in the log (seq has no gaps) but lose their content and author.
@@ -45,6 +53,33 @@ SELECT c FROM unnest($1::uuid[]) AS c
 WHERE NOT EXISTS (SELECT 1 FROM couple_partners p JOIN users u ON u.id = p.user_id
                   WHERE p.couple_id = c AND p.user_id <> $2)
 """
+
+
+async def erase_account(
+    pool: Pool, passwords: Passwords, clock: Clock, caller: Caller, password: str
+) -> None:
+    """Check the password, unlink, then remove the account and everything that is theirs."""
+    async with passwords.turn(signed_in=True) as turn:
+        await lockout.confirm_password(pool, turn, caller, password, clock.now())
+    async with pool.acquire() as conn, conn.transaction():
+        user = await q.get_user(conn, caller.user_id)
+        if user is None:
+            return
+        if user.couple_id is not None:
+            await unlink_couple(conn, clock, user.couple_id)
+        await erase(conn, user, unlinked_now=user.couple_id)
+
+
+async def erase(conn: Connection, user: User, *, unlinked_now: uuid.UUID | None) -> None:
+    """Remove an account and everything that is theirs, inside the caller's transaction, once
+    it is unlinked (``unlinked_now``: the couple this very erasure unlinked, whose copy loses
+    the person's words at once); every socket of theirs closes at commit."""
+    traces = await q.client_keys(conn, user.id)
+    await erase_person(conn, user.id, unlinked_now=unlinked_now)
+    subjects = [*lockout.email_subjects(user.email.lower()), str(user.id), *traces]
+    await ratelimit.forget_subjects(conn, subjects)
+    await q.delete_user(conn, user.id)
+    await notify.user_gone(conn, user.id)
 
 
 async def erase_person(

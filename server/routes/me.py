@@ -1,32 +1,26 @@
-"""The caller's own account: read, change, export, erase; its sessions and password; the
-safety exit."""
+"""Taking one's account back: its sessions, its password and the devices it trusts (the
+account itself, ``/v1/me``, is read, changed, exported and erased in ``routes.privacy``)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, delete, get, post
 from litestar.params import JSONBody, PathParameter
 
 from schemas.accounts import (
-    DeleteMe,
-    Leave,
-    MePatch,
     PasswordChange,
     PasswordCheck,
     SessionView,
     TrustedDeviceView,
-    User,
 )
-from schemas.export import Export
-from server import accounts, export, leaving, sessions, trust
+from server import sessions, trust
 from server.auth import CALLER_WITHOUT_HELD_CONNECTION, CallerDep
 from server.deps import ClockDep, Conn, PoolDep
 from server.errors import NotFound, RateLimited
 from server.passwords import PasswordsDep
 from server.problems import BEARER, problems
-from server.queries import accounts as q
 
 
 class MeRoutes(Controller):
@@ -34,38 +28,7 @@ class MeRoutes(Controller):
     tags = ["accounts and sessions"]
     security = BEARER
 
-    @get("/", responses=problems())
-    async def read(self, caller: CallerDep, conn: Conn) -> User:
-        """The signed-in account."""
-        user = await q.get_user(conn, caller.user_id)
-        if user is None:
-            raise NotFound("No such account")
-        return user
-
-    @patch("/", responses=problems())
-    async def change(self, data: JSONBody[MePatch], caller: CallerDep, conn: Conn) -> User:
-        """Change the display name, time zone or whether the partner sees you online; fields
-        left out keep their value."""
-        return await accounts.change_account(conn, caller.user_id, data)
-
     # The routes that check a password hold no pooled connection while argon2 runs.
-
-    @delete(
-        "/",
-        status_code=204,
-        responses=problems(RateLimited),
-        dependencies=CALLER_WITHOUT_HELD_CONNECTION,
-    )
-    async def erase(
-        self,
-        data: JSONBody[DeleteMe],
-        caller: CallerDep,
-        pool: PoolDep,
-        passwords: PasswordsDep,
-        clock: ClockDep,
-    ) -> None:
-        """Unlink, then erase the account and its personal data. Asks for the password."""
-        await accounts.erase_account(pool, passwords, clock, caller, data.password)
 
     @post(
         "/password",
@@ -153,27 +116,3 @@ class MeRoutes(Controller):
         if it has one, goes on (end that from the sessions list). Another person's id, or an
         unknown one, is ``not_found``."""
         await trust.forget(conn, caller, trust_id)
-
-    @post(
-        "/leave",
-        status_code=204,
-        responses=problems(RateLimited),
-        dependencies=CALLER_WITHOUT_HELD_CONNECTION,
-    )
-    async def leave(
-        self,
-        data: JSONBody[Leave],
-        caller: CallerDep,
-        pool: PoolDep,
-        passwords: PasswordsDep,
-        clock: ClockDep,
-    ) -> None:
-        """The safety exit, in one step: unlink (the former partner learns only that the
-        couple ended, never who left), end every session including this one, forget every
-        device, cancel every reminder; with ``erase``, erase the account too."""
-        await leaving.leave(pool, passwords, clock, caller, data)
-
-    @get("/export", responses=problems())
-    async def export(self, caller: CallerDep, conn: Conn, clock: ClockDep) -> Export:
-        """Every record the server holds about the caller, as one JSON document."""
-        return await export.export_person(conn, clock, caller.user_id)
