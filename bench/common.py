@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 import asyncpg
 import httpx
 
-from server import collector
-from server.embedded import start_embedded
+from server.plumbing import collector
+from server.plumbing.embedded import start_embedded
 from server.serving import engines
 
 T = TypeVar("T")
@@ -71,7 +71,7 @@ async def newest_code(database_url: str, email: str, kind: str = "sign_up_code")
 def settle_client() -> None:
     """A benchmark's client process holds thousands of sockets too: its full collections
     would stop its loop in the middle of a measurement and count against whichever server it
-    measured. Frozen like a node's (server/collector.py), they are never walked again."""
+    measured. Frozen like a node's (server/plumbing/collector.py), they are never walked again."""
     gc.unfreeze()
     collector.settle()
 

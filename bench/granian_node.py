@@ -10,10 +10,10 @@ from granian.constants import Interfaces, Loops
 from granian.server import Server
 from litestar.types import ASGIApp
 
-from server import collector
 from server.app import create_asgi
-from server.observability import configure_logging
-from server.settings import Settings
+from server.plumbing import collector
+from server.plumbing.observability import configure_logging
+from server.plumbing.settings import Settings
 
 
 def app() -> ASGIApp:

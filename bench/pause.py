@@ -42,7 +42,7 @@ from bench.common import (
     workspace,
 )
 from bench.seed import SeededCouple, seed_couples
-from server.embedded import with_database
+from server.plumbing.embedded import with_database
 
 COUPLES = 1000
 # A burst is one sample of a noisy machine; its figures pool a few.

@@ -30,7 +30,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
 
 from bench.common import run_loop
-from server import collector
+from server.plumbing import collector
 from server.serving import MAX_FRAME, engines, socket_options
 
 INSERT = "INSERT INTO bench_relay (couple, body) VALUES ($1, $2)"

@@ -40,7 +40,7 @@ from bench.common import (
 )
 from bench.pause import fresh_database
 from bench.seed import seed_couples
-from server.embedded import start_embedded
+from server.plumbing.embedded import start_embedded
 
 COUPLES = 1000
 SECONDS = 300

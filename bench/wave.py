@@ -32,7 +32,7 @@ from bench.seed import USER_COLUMNS
 from push.fake_fcm import service_account
 from push.fcm import IN_FLIGHT, messages, trusting
 from push.message import Notification
-from server import db
+from server.plumbing import db
 
 PEOPLE = 100_000  # 50,000 couples, one phone each
 LEAD_SECONDS = 15  # the wave falls due this long after the nodes are up

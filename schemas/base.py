@@ -87,7 +87,7 @@ else:
 # before a final newline and ECMA's does not.
 
 # Text that says something: a character that is not white space (Python's str.isspace) and,
-# like all text a request carries, no NUL (server/errors.py refuses it everywhere).
+# like all text a request carries, no NUL (server/plumbing/errors.py refuses it everywhere).
 SOME_TEXT = (
     r"^[^\x00]*[^\x00\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
     r"[^\x00]*$"

@@ -12,14 +12,14 @@ from typing import Any
 
 import msgspec
 
-from server.settings import Settings
+from server.plumbing.settings import Settings
 
 log = logging.getLogger("twofold")
 
 
 def _database(settings: Settings) -> tuple[Settings, Any, str]:
     """Settings with a database URL: the configured one, or the embedded server's."""
-    from server.embedded import describe, start_embedded
+    from server.plumbing.embedded import describe, start_embedded
 
     if settings.database_url:
         return settings, None, f"DATABASE_URL {describe(settings.database_url)}"
@@ -29,7 +29,7 @@ def _database(settings: Settings) -> tuple[Settings, Any, str]:
 
 
 def migrate(settings: Settings) -> int:
-    from server import db
+    from server.plumbing import db
 
     settings, _handle, where = _database(settings)
     assert settings.database_url is not None
@@ -53,8 +53,8 @@ def outbox(settings: Settings) -> int:
     """Every notification recorded (sent through FCM, or kept by the outbox), oldest first,
     then every mail (``to``, ``subject``, ``text``: null once an SMTP server took it), one
     JSON object per line."""
-    from server import db
     from server.due import store as due_q
+    from server.plumbing import db
     from server.queries import mails as mails_q
 
     settings, _handle, _where = _database(settings)
@@ -82,7 +82,7 @@ def outbox(settings: Settings) -> int:
 def serve(settings: Settings) -> int:
     import uvicorn
 
-    from server import collector
+    from server.plumbing import collector
     from server.serving import engines, uvicorn_config
 
     # uvicorn re-raises SIGTERM after its graceful shutdown; as SystemExit it unwinds normally,
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from server.observability import configure_logging
+    from server.plumbing.observability import configure_logging
 
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)

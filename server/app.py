@@ -17,25 +17,27 @@ from litestar.types import ASGIApp
 
 from push import transport
 from schemas.base import new_id
-from server import db, edges, mail, services
+from server import edges, mail, services
 from server.client_limits import Edges
-from server.clock import Clock, SystemClock
 from server.deps import screen
 from server.due.scheduler import Scheduler
 from server.due.senders import Config as SendersConfig
 from server.due.senders import Senders
 from server.edges import on_shed
-from server.errors import Shed, exception_handlers
 from server.mail import Mailer
-from server.observability import Metrics, MetricsServer
 from server.observed import observed
 from server.op_runner import OpRunner
 from server.openapi import DocsPagePlugin, PreciseJsonRenderPlugin
 from server.options import allow_every_method
 from server.origins import Cors
 from server.passwords import Passwords
+from server.plumbing import db
+from server.plumbing.clock import Clock, SystemClock
+from server.plumbing.errors import Shed, exception_handlers
+from server.plumbing.observability import Metrics, MetricsServer
+from server.plumbing.ratelimit import OpBudget
+from server.plumbing.settings import Settings, parse_allow_list, weak_secret
 from server.practices import LOG
-from server.ratelimit import OpBudget
 from server.realtime.fanout import Fanout
 from server.realtime.hub import Hub
 from server.realtime.listener import Listener
@@ -52,7 +54,6 @@ from server.routes.privacy import PrivacyRoutes
 from server.routes.repairs import RepairRoutes
 from server.routes.resources import ResourceRoutes
 from server.services import Services, attach, dependencies
-from server.settings import Settings, parse_allow_list, weak_secret
 from server.web import WebApp, api_prefixes
 
 log = logging.getLogger("twofold")

@@ -14,10 +14,10 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
-from server.clock import Clock
-from server.db import Connection
 from server.deps import ClockDep, Conn, PoolDep, SettingsDep, bearer_token
-from server.errors import NotLinked, Unauthorized
+from server.plumbing.clock import Clock
+from server.plumbing.db import Connection
+from server.plumbing.errors import NotLinked, Unauthorized
 from server.queries import accounts as q
 
 

@@ -29,10 +29,10 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 
-from server.clock import Clock
-from server.errors import RateLimited, Shed
-from server.ratelimit import TokenBuckets, counted_as, ip_of
-from server.settings import Settings
+from server.plumbing.clock import Clock
+from server.plumbing.errors import RateLimited, Shed
+from server.plumbing.ratelimit import TokenBuckets, counted_as, ip_of
+from server.plumbing.settings import Settings
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 # A client on one connection: (its address, the peer's host, the peer's port). The client is

@@ -36,11 +36,11 @@ from schemas.sync import (
     Welcome,
 )
 from server.app import create_app
-from server.errors import error_codes
 from server.json_schema import lift_extras, refer_to_time_zones, time_zone_schema
 from server.openapi import precise
+from server.plumbing.errors import error_codes
+from server.plumbing.settings import Settings
 from server.practices import EVENT_BODIES, EVENTS_HOLDING_WORDS, OP_RESULTS
-from server.settings import Settings
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PATH = DOCS / "asyncapi.json"

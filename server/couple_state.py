@@ -6,10 +6,10 @@ import uuid
 from datetime import timedelta
 
 from schemas.state import CoupleState
-from server.clock import Clock
-from server.db import Connection
-from server.local_time import reading_date
 from server.log import events
+from server.plumbing.clock import Clock
+from server.plumbing.db import Connection
+from server.plumbing.local_time import reading_date
 from server.practices import pause as pauses
 from server.practices import reading as readings_q
 from server.practices import repair as repairs_q

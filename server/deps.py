@@ -15,11 +15,11 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
-from server import db
-from server.clock import Clock
 from server.edges import client_address
-from server.errors import Unauthorized, screen_body
-from server.settings import Settings
+from server.plumbing import db
+from server.plumbing.clock import Clock
+from server.plumbing.errors import Unauthorized, screen_body
+from server.plumbing.settings import Settings
 
 Conn: TypeAlias = NamedDependency[db.Connection]
 SettingsDep: TypeAlias = NamedDependency[Settings]

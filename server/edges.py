@@ -16,8 +16,8 @@ from litestar.types import Guard
 
 from server import raw_headers
 from server.client_limits import ConnectionKey, Edges, pick_client
-from server.errors import TwofoldError, problem_response
-from server.ratelimit import ip_of
+from server.plumbing.errors import TwofoldError, problem_response
+from server.plumbing.ratelimit import ip_of
 
 _KEY = "twofold.edges"
 

@@ -6,12 +6,12 @@ import uuid
 
 from schemas.export import CoupleRecord, Export, InviteRecord, SessionRecord
 from server import codes, trust
-from server.clock import Clock
-from server.db import Connection
 from server.due import store as due_q
 from server.due.plan import FORMER_COUPLE_RETENTION
-from server.errors import NotFound
 from server.log import events as events_q
+from server.plumbing.clock import Clock
+from server.plumbing.db import Connection
+from server.plumbing.errors import NotFound
 from server.queries import accounts as accounts_q
 from server.queries import codes as codes_q
 from server.queries import couples as couples_q

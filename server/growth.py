@@ -8,10 +8,10 @@ from datetime import date, timedelta
 
 from schemas.base import new_id
 from schemas.growth import GrowthEntry, GrowthIn, GrowthLog, GrowthWeek
-from server.clock import Clock
-from server.db import Connection
-from server.errors import NotFound, ValidationFailed
-from server.local_time import local_date
+from server.plumbing.clock import Clock
+from server.plumbing.db import Connection
+from server.plumbing.errors import NotFound, ValidationFailed
+from server.plumbing.local_time import local_date
 from server.queries import accounts
 from server.queries import growth as q
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 from schemas.accounts import Leave
 from server import lockout
 from server.auth import Caller
-from server.clock import Clock
-from server.db import Pool
 from server.due import store as due_q
-from server.errors import NotLinked
 from server.linking import unlink_couple
 from server.passwords import Passwords
+from server.plumbing.clock import Clock
+from server.plumbing.db import Pool
+from server.plumbing.errors import NotLinked
 from server.queries import accounts as q
 from server.queries import devices as devices_q
 from server.queries import erasure

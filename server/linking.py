@@ -18,13 +18,14 @@ from schemas.events import (
     CoupleUnlinked,
     SettingsChanged,
 )
-from server import ratelimit
-from server.clock import Clock
 from server.codes import ALPHABET, normalize_code
-from server.db import Connection
 from server.due import plan
 from server.due import store as due_q
-from server.errors import (
+from server.log.working import CoupleWork
+from server.plumbing import ratelimit
+from server.plumbing.clock import Clock
+from server.plumbing.db import Connection
+from server.plumbing.errors import (
     AlreadyLinked,
     InviteExpired,
     InviteInvalid,
@@ -32,7 +33,6 @@ from server.errors import (
     NotLinked,
     OwnInvite,
 )
-from server.log.working import CoupleWork
 from server.practices import LOG
 from server.queries import couples as q
 from server.realtime import notify, presence

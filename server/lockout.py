@@ -24,11 +24,11 @@ from datetime import datetime
 
 import msgspec
 
-from server import ratelimit
 from server.auth import Caller
-from server.db import Connection, Pool
-from server.errors import EmailCodeRequired, RateLimited, Unauthorized
 from server.passwords import Turn
+from server.plumbing import ratelimit
+from server.plumbing.db import Connection, Pool
+from server.plumbing.errors import EmailCodeRequired, RateLimited, Unauthorized
 from server.queries import accounts as q
 
 

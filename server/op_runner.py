@@ -12,12 +12,12 @@ from prometheus_client import Counter
 
 from schemas.ops import Op, OpAnswer, kind_of
 from server.auth import Caller
-from server.clock import Clock
-from server.db import APPLICATION_NAME, create_pool
-from server.errors import TwofoldError
 from server.log import batcher, engine
-from server.observability import Metrics
-from server.ratelimit import OpBudget
+from server.plumbing.clock import Clock
+from server.plumbing.db import APPLICATION_NAME, create_pool
+from server.plumbing.errors import TwofoldError
+from server.plumbing.observability import Metrics
+from server.plumbing.ratelimit import OpBudget
 
 BATCHER_POOL = f"{APPLICATION_NAME}-batcher"
 

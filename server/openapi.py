@@ -33,14 +33,6 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from push.kinds import KINDS
 from schemas.events import Event
 from schemas.ops import OP_TYPES, kind_of
-from server.errors import (
-    PROBLEM_JSON,
-    Forbidden,
-    MethodNotAllowed,
-    RateLimited,
-    TwofoldError,
-    error_codes,
-)
 from server.json_schema import (
     lift_extras,
     refer_to_time_zones,
@@ -48,6 +40,14 @@ from server.json_schema import (
     time_zone_schema,
 )
 from server.links import LINKS
+from server.plumbing.errors import (
+    PROBLEM_JSON,
+    Forbidden,
+    MethodNotAllowed,
+    RateLimited,
+    TwofoldError,
+    error_codes,
+)
 from server.practices import EVENT_BODIES, EVENTS_HOLDING_WORDS, OP_RESULTS
 from server.problems import codes_of
 

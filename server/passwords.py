@@ -37,8 +37,8 @@ from typing import TypeAlias, TypeVar
 import argon2
 from litestar.di import NamedDependency
 
-from server.errors import Shed, Unavailable
-from server.settings import HASHING
+from server.plumbing.errors import Shed, Unavailable
+from server.plumbing.settings import HASHING
 
 T = TypeVar("T")
 

@@ -8,7 +8,7 @@ from collections import defaultdict
 from litestar.openapi import ResponseSpec
 
 from schemas.errors import Problem
-from server.errors import (
+from server.plumbing.errors import (
     PROBLEM_JSON,
     PayloadTooLarge,
     TwofoldError,

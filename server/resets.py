@@ -4,14 +4,15 @@ that ends every session of the account."""
 from __future__ import annotations
 
 from schemas.accounts import PasswordReset, PasswordResetConfirm
-from server import codes, mail_texts, ratelimit, trust
-from server.clock import Clock
-from server.db import Connection, Pool
-from server.errors import ResetInvalid
+from server import codes, mail_texts, trust
 from server.passwords import Passwords
+from server.plumbing import ratelimit
+from server.plumbing.clock import Clock
+from server.plumbing.db import Connection, Pool
+from server.plumbing.errors import ResetInvalid
+from server.plumbing.settings import Settings
 from server.queries import accounts as accounts_q
 from server.realtime import notify
-from server.settings import Settings
 
 
 async def request(

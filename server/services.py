@@ -15,21 +15,21 @@ from litestar import Litestar
 from litestar.connection import ASGIConnection
 from litestar.di import Provide
 
-from server import db
 from server.auth import provide_caller
 from server.client_limits import Edges
-from server.clock import Clock
-from server.db import Pool
 from server.deps import provide_address
 from server.due.scheduler import Scheduler
 from server.mail import Mailer
-from server.observability import Metrics
 from server.op_runner import OpRunner
 from server.passwords import Passwords
+from server.plumbing import db
+from server.plumbing.clock import Clock
+from server.plumbing.db import Pool
+from server.plumbing.observability import Metrics
+from server.plumbing.settings import Settings
 from server.realtime.hub import Hub
 from server.realtime.listener import Listener
 from server.realtime.node import Node
-from server.settings import Settings
 
 _KEY = "twofold"
 

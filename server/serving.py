@@ -11,9 +11,9 @@ from websockets.frames import Frame
 from websockets.http11 import Request
 
 from server.app import create_asgi
-from server.clock import Clock
+from server.plumbing.clock import Clock
+from server.plumbing.settings import Settings
 from server.realtime.subscriber import PONGS, Heard
-from server.settings import Settings
 
 MAX_FRAME = 64 * 1024
 
@@ -40,7 +40,7 @@ def uvicorn_config(
         http=http,
         lifespan="on",
         # The app's outer layers are plain callables returning the coroutine that answers
-        # (server/observability.py), which uvicorn's guess would take for ASGI 2.
+        # (server/plumbing/observability.py), which uvicorn's guess would take for ASGI 2.
         interface="asgi3",
         log_config=None,
         timeout_graceful_shutdown=10,

@@ -13,10 +13,10 @@ from datetime import datetime
 
 from schemas.accounts import EmailCodeRequest
 from server import codes, mail_texts
-from server.clock import Clock
-from server.db import Connection
+from server.plumbing.clock import Clock
+from server.plumbing.db import Connection
+from server.plumbing.settings import Settings
 from server.queries import codes as q
-from server.settings import Settings
 
 MAX_WRONG = q.MAX_WRONG
 

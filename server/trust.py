@@ -20,9 +20,9 @@ from schemas.accounts import TrustedDeviceView
 from schemas.base import new_id
 from schemas.export import TrustedDeviceRecord
 from server.auth import Caller
-from server.clock import Clock
-from server.db import Connection
-from server.errors import NotFound
+from server.plumbing.clock import Clock
+from server.plumbing.db import Connection
+from server.plumbing.errors import NotFound
 from server.queries import trust as q
 
 

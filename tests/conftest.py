@@ -55,7 +55,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 async def _prepare(url: str) -> None:
-    from server import db
+    from server.plumbing import db
 
     conn = await asyncpg.connect(url)
     try:
@@ -84,7 +84,7 @@ def database_url() -> Iterator[str]:
     url = os.environ.get("TEST_DATABASE_URL")
     handle = None
     if not url:
-        from server.embedded import start_embedded
+        from server.plumbing.embedded import start_embedded
 
         url, handle = start_embedded(ROOT / ".twofold" / "test", database="twofold_test")
     asyncio.run(_prepare(url))

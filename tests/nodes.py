@@ -22,10 +22,10 @@ import uvicorn
 # One way to pick a free loopback port, the benchmarks' own: tests import it from here.
 from bench.common import free_port as free_port
 from server import services
-from server.clock import Clock
+from server.plumbing.clock import Clock
+from server.plumbing.settings import Settings
 from server.services import Services
 from server.serving import uvicorn_config
-from server.settings import Settings
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256-0123456789"
 # Passwords are hashed with OWASP's minimum (~20 ms of CPU) rather than RFC 9106's (~150 ms):

@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from server.embedded import start_embedded, stop_embedded
+from server.plumbing.embedded import start_embedded, stop_embedded
 
 
 class OwnPostgres:

@@ -9,7 +9,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from server.clock import SystemClock
+from server.plumbing.clock import SystemClock
 from tests import js_suites
 from tests.nodes import free_port, run_node
 

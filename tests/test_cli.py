@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server.embedded import stop_embedded
+from server.plumbing.embedded import stop_embedded
 from tests.mailed import code_in
 from tests.nodes import free_port, http_client, refused_start, server_process
 from tests.people import PASSWORD

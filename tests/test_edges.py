@@ -19,9 +19,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
 from server.client_limits import pick_client
-from server.errors import Unavailable
 from server.passwords import Passwords
-from server.ratelimit import counted_as
+from server.plumbing.errors import Unavailable
+from server.plumbing.ratelimit import counted_as
 from tests.nodes import FakeClock, Node, http_client, run_node
 from tests.people import Person, assert_problem, link, sign_up, signed_in_on
 from tests.phones import WAIT

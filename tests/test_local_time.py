@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas.ritual import WEEKDAYS, Checkin, EveryDay, EveryMonth, EveryWeek
-from server import local_time
+from server.plumbing import local_time
 from server.practices.ritual import Stored, streak
 
 

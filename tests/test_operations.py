@@ -11,9 +11,9 @@ import asyncpg
 import httpx
 import pytest
 
-from server import db as server_db
-from server.embedded import with_database
-from server.observability import JsonFormatter
+from server.plumbing import db as server_db
+from server.plumbing.embedded import with_database
+from server.plumbing.observability import JsonFormatter
 from tests.nodes import Node, http_client
 from tests.people import PASSWORD, Person, assert_problem, sign_up
 

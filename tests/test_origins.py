@@ -17,7 +17,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.typing import Origin
 
 from server.app import create_app
-from server.settings import Settings
+from server.plumbing.settings import Settings
 from tests.nodes import TEST_SECRET, FakeClock, Node, http_client, refused_start, run_node
 from tests.people import Person, assert_problem, link, sign_up
 from tests.phones import WAIT

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from server import codes, mail_texts
-from server.settings import Settings, SmtpServer
+from server.plumbing.settings import Settings, SmtpServer
 from tests.mailbox import LOGIN, Mailbox
 from tests.mailed import CODE, code_in
 from tests.nodes import FakeClock, Node, PushNodes, http_client, outbox

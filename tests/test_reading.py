@@ -15,9 +15,9 @@ import pytest
 
 from schemas.ops import Op
 from server.auth import Caller
-from server.local_time import reading_date
 from server.log.engine import decode_op
 from server.log.scrub import EntryWords, scrub_json, scrubbed
+from server.plumbing.local_time import reading_date
 from server.practices import LOG
 from tests.nodes import FakeClock, Node, run_node
 from tests.people import Person, assert_problem, link, sign_up

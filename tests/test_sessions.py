@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from push.fake_fcm import FakeFcm
-from server.db import migration_files
+from server.plumbing.db import migration_files
 from tests.mailed import newest_code
 from tests.nodes import FakeClock, Node, PushNodes, http_client
 from tests.people import (

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from server import codes, sign_in_codes
-from server.errors import RateLimited
+from server.plumbing.errors import RateLimited
 from tests.mailbox import Mailbox
 from tests.mailed import CODE, code_in, newest_code
 from tests.nodes import FakeClock, Node, PushNodes, http_client

@@ -17,8 +17,8 @@ import pytest
 
 from server import services
 from server.app import create_app
-from server.db import APPLICATION_NAME
-from server.settings import Settings
+from server.plumbing.db import APPLICATION_NAME
+from server.plumbing.settings import Settings
 from tests.nodes import TEST_SECRET, FakeClock, free_port
 
 

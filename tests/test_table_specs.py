@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncpg
 
 from server.due.store import DUE_ITEMS
-from server.log.tables import Table
 from server.log.write_back import EVENTS
+from server.plumbing.tables import Table
 from server.practices import SLICES
 
 # Every table the write-back statement writes: each practice's, the log's, the due rows.

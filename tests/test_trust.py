@@ -15,7 +15,7 @@ import asyncpg
 import httpx
 import pytest
 
-from server.db import migration_files
+from server.plumbing.db import migration_files
 from tests.nodes import FakeClock, Node
 from tests.people import PASSWORD, Person, assert_problem, code, sign_up
 from tests.test_password_resets import asked_code

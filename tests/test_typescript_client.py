@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from server.clock import SystemClock
+from server.plumbing.clock import SystemClock
 from tests import js_suites
 from tests.nodes import run_node
 

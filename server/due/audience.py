@@ -15,7 +15,7 @@ from push.kinds import KINDS, Pref
 from push.message import Notification, Platform
 from push.texts import text
 from server.due.plan import collapse_key
-from server.local_time import parse_time
+from server.plumbing.local_time import parse_time
 
 
 class Device(msgspec.Struct, frozen=True, kw_only=True):

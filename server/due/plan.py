@@ -17,7 +17,7 @@ from push.kinds import ALERTS, KINDS
 from schemas.couples import CoupleSettings
 from schemas.events import Event
 from schemas.ritual import Cadence, EveryDay
-from server.local_time import next_at, reading_date
+from server.plumbing.local_time import next_at, reading_date
 
 # Reminders and activity found later than this are skipped, not sent late.
 GRACE = timedelta(minutes=30)

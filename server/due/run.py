@@ -19,12 +19,12 @@ from push.kinds import THROTTLE_GAP, THROTTLED
 from push.message import Notification, Outcome
 from push.transport import Transport
 from schemas.couples import CoupleSettings
-from server.db import Connection
 from server.due import store as due_q
 from server.due.audience import Device, Person
 from server.due.decide import Ritual, conclude, decide
 from server.due.plan import Row
-from server.observability import DueCounts
+from server.plumbing.db import Connection
+from server.plumbing.observability import DueCounts
 from server.practices.ritual import cadence_of
 from server.queries import accounts as accounts_q
 from server.queries import erasure

@@ -18,15 +18,16 @@ from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from push.transport import Transport
-from server import ratelimit, sessions
-from server.clock import Clock
-from server.db import Connection, Pool
+from server import sessions
 from server.due import run
 from server.due import store as due_q
-from server.observability import DueCounts, Metrics
+from server.plumbing import ratelimit
+from server.plumbing.clock import Clock
+from server.plumbing.db import Connection, Pool
+from server.plumbing.loop_rounds import Rounds
+from server.plumbing.observability import DueCounts, Metrics
 from server.queries import retention
 from server.queries import trust as trust_q
-from server.rounds import Rounds
 
 log = logging.getLogger("twofold.due")
 # APScheduler logs every run at INFO, and a tick outlasting its interval as a warning (which is

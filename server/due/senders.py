@@ -31,10 +31,10 @@ from typing import BinaryIO
 import msgspec
 
 from push import transport
-from server import db
-from server.clock import SystemClock
 from server.due.scheduler import Scheduler
-from server.observability import DueCounts, Metrics, configure_logging
+from server.plumbing import db
+from server.plumbing.clock import SystemClock
+from server.plumbing.observability import DueCounts, Metrics, configure_logging
 from server.practices import LOG
 
 log = logging.getLogger("twofold.due")

@@ -12,9 +12,9 @@ import msgspec
 
 from push.message import Notification, Outcome
 from schemas.devices import SentNotification
-from server.db import Connection, arrays, json_rows
 from server.due.plan import Planned, Row
-from server.log.tables import Column, Params, Table
+from server.plumbing.db import Connection, arrays, json_rows
+from server.plumbing.tables import Column, Params, Table
 from server.realtime.presence import NODE_ALIVE
 
 # Due rows, oldest first; rows another node holds are skipped, never waited for.
@@ -175,7 +175,7 @@ async def linked(
 
 # -- what was sent ---------------------------------------------------------------------------
 
-# The rows come as one JSON document (server.db.json_rows), an array per notification in the
+# The rows come as one JSON document (db.json_rows), an array per notification in the
 # column order below: a burst of pauses records a thousand alerts at once.
 RECORD = """
 INSERT INTO notifications (dedupe_key, user_id, installation_id, token, kind, priority, title,

@@ -25,9 +25,9 @@ import asyncpg
 from schemas.events import Event
 from schemas.ops import Op
 from server.auth import Caller
-from server.clock import Clock
-from server.db import Pool
 from server.log import engine
+from server.plumbing.clock import Clock
+from server.plumbing.db import Pool
 
 log = logging.getLogger("twofold.batcher")
 

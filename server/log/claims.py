@@ -9,14 +9,14 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
-from server.db import Connection, json_rows
+from server.plumbing.db import Connection, json_rows
 
 Key = tuple[uuid.UUID, uuid.UUID, uuid.UUID]  # couple_id, user_id, op_id
 
 # Claims in key order: two batches claiming the same op_ids take their row locks in the same
 # order, so they wait for each other instead of deadlocking. A claim of an op_id another
 # transaction holds waits for it to end, and then finds the row.
-# The ops come as one JSON document (server.db.json_rows): [[couple_id, user_id, op_id, kind]].
+# The ops come as one JSON document (db.json_rows): [[couple_id, user_id, op_id, kind]].
 CLAIM = """
 INSERT INTO op_results (couple_id, user_id, op_id, kind, at)
 SELECT (r->>0)::uuid AS c, (r->>1)::uuid AS u, (r->>2)::uuid AS o, r->>3, $2

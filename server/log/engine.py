@@ -27,16 +27,16 @@ from schemas.couples import CoupleSettings
 from schemas.events import EVENT_TYPES, Event
 from schemas.ops import OP_TYPES, Op, OpAnswer, kind_of
 from server.auth import Caller
-from server.clock import Clock
-from server.db import Connection
 from server.due import plan
-from server.errors import NotFound, NotLinked, TwofoldError, ValidationFailed
 from server.log import claims, forget, scrub
 from server.log.claims import Key
 from server.log.slices import Need, OpRule, Slice
-from server.log.tables import Table
 from server.log.working import CoupleWork
 from server.log.write_back import Answer, WriteBack
+from server.plumbing.clock import Clock
+from server.plumbing.db import Connection
+from server.plumbing.errors import NotFound, NotLinked, TwofoldError, ValidationFailed
+from server.plumbing.tables import Table
 
 _ops = msgspec.json.Decoder(Op)
 

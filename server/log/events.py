@@ -9,7 +9,7 @@ import uuid
 import msgspec
 
 from schemas.events import Event
-from server.db import Connection
+from server.plumbing.db import Connection
 
 CHANNEL = "twofold_events"
 # Entries of ~60 bytes; NOTIFY payloads must stay under 8000 bytes.

@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from server.db import Connection
 from server.log import scrub
+from server.plumbing.db import Connection
 
 # The rows that may hold the words (of the kinds the log is given): events that carry an
 # entry or a whole repair, and stored answers that carry an entry, a whole reading or a whole

@@ -11,10 +11,10 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from server.db import Connection
 from server.due.plan import Changes
-from server.log.tables import Table
 from server.log.working import CoupleWork, Part
+from server.plumbing.db import Connection
+from server.plumbing.tables import Table
 
 OpT = TypeVar("OpT")
 ResultT = TypeVar("ResultT", bound=msgspec.Struct)

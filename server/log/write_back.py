@@ -16,13 +16,13 @@ from typing import Any
 import msgspec
 
 from schemas.events import Event
-from server.db import Connection, json_rows
 from server.due.plan import Changes
 from server.due.store import DUE_ITEMS
 from server.log import events
 from server.log.claims import Key
 from server.log.slices import Slice
-from server.log.tables import Params, Table
+from server.plumbing.db import Connection, json_rows
+from server.plumbing.tables import Params, Table
 
 EVENTS = Table.of(
     "events",

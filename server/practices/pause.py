@@ -29,12 +29,18 @@ from schemas.pause import (
     PauseStart,
     PauseStartBody,
 )
-from server.db import Connection, by_couple
 from server.due.plan import Changes, Planned
-from server.errors import NotAllowed, NotFound, PauseActive, PauseNotActive, ValidationFailed
 from server.log.slices import Need, OpRule, Slice
-from server.log.tables import Table
 from server.log.working import CoupleWork, Part, Rows
+from server.plumbing.db import Connection, by_couple
+from server.plumbing.errors import (
+    NotAllowed,
+    NotFound,
+    PauseActive,
+    PauseNotActive,
+    ValidationFailed,
+)
+from server.plumbing.tables import Table
 
 # -- rules (pure) ----------------------------------------------------------------------------
 

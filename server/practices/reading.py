@@ -40,14 +40,14 @@ from schemas.reading import (
     SectionDoneBody,
     SectionState,
 )
-from server.db import Connection, by_couple
 from server.due.plan import Changes, reading_reminder_after_day
-from server.errors import NotAllowed, NotFound, ValidationFailed
-from server.local_time import reading_date
 from server.log.scrub import EntryWords
 from server.log.slices import Need, OpRule, Slice
-from server.log.tables import Column, Table
 from server.log.working import CoupleWork, Part, Rows
+from server.plumbing.db import Connection, by_couple
+from server.plumbing.errors import NotAllowed, NotFound, ValidationFailed
+from server.plumbing.local_time import reading_date
+from server.plumbing.tables import Column, Table
 
 READINGS: Part[Rows[uuid.UUID, Reading]] = Part("reading", Rows)
 

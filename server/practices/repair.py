@@ -29,12 +29,12 @@ from schemas.repair import (
     RepairStepSet,
     RepairStepSetBody,
 )
-from server.db import Connection, by_couple
-from server.errors import NotAllowed, NotFound, ValidationFailed
 from server.log.scrub import NoteWords
 from server.log.slices import Need, OpRule, Slice
-from server.log.tables import Column, Table
 from server.log.working import CoupleWork, Part, Rows
+from server.plumbing.db import Connection, by_couple
+from server.plumbing.errors import NotAllowed, NotFound, ValidationFailed
+from server.plumbing.tables import Column, Table
 from server.practices import pause
 from server.repair_templates import TEMPLATES
 

@@ -34,13 +34,13 @@ from schemas.ritual import (
     RitualUpdate,
     UpdateBody,
 )
-from server import local_time
-from server.db import Connection, by_couple
 from server.due.plan import Changes, ritual_reminder
-from server.errors import NotAllowed, NotFound, ValidationFailed
 from server.log.slices import Need, OpRule, Slice
-from server.log.tables import Table
 from server.log.working import CoupleWork, Part, Rows
+from server.plumbing import local_time
+from server.plumbing.db import Connection, by_couple
+from server.plumbing.errors import NotAllowed, NotFound, ValidationFailed
+from server.plumbing.tables import Table
 
 cadence_of = msgspec.json.Decoder(Cadence).decode
 

@@ -10,7 +10,7 @@ import asyncpg
 import msgspec
 
 from schemas.accounts import MePatch, User
-from server.db import Connection
+from server.plumbing.db import Connection
 
 T = TypeVar("T")
 

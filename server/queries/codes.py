@@ -9,7 +9,7 @@ import asyncpg
 import msgspec
 
 from schemas.export import ResetRecord
-from server.db import Connection
+from server.plumbing.db import Connection
 
 
 async def account_by_email(conn: Connection, email: str) -> asyncpg.Record | None:

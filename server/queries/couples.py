@@ -9,7 +9,7 @@ import asyncpg
 import msgspec
 
 from schemas.couples import Couple, CoupleSettings, Partner, SettingsPatch
-from server.db import Connection
+from server.plumbing.db import Connection
 
 INSERT_INVITE = """
 INSERT INTO invites (code, inviter_id, created_at, expires_at) VALUES ($1, $2, $3, $4)

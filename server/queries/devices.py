@@ -9,7 +9,7 @@ import asyncpg
 import msgspec
 
 from schemas.devices import Device, DeviceIn, NotificationPrefs, PrefsPatch, QuietHours
-from server.db import Connection
+from server.plumbing.db import Connection
 
 # A token held by another installation (another account, or a reinstalled app) moves here.
 RELEASE_TOKEN = """

@@ -13,12 +13,13 @@ import uuid
 from collections.abc import Sequence
 
 from schemas.accounts import User
-from server import lockout, ratelimit
+from server import lockout
 from server.auth import Caller
-from server.clock import Clock
-from server.db import Connection, Pool
 from server.linking import unlink_couple
 from server.passwords import Passwords
+from server.plumbing import ratelimit
+from server.plumbing.clock import Clock
+from server.plumbing.db import Connection, Pool
 from server.practices import reading as readings
 from server.practices import repair as repairs
 from server.queries import accounts as q

@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 
 from schemas.growth import GrowthEntry
-from server.db import Connection
+from server.plumbing.db import Connection
 
 COLUMNS = "id, at, local_date, regulation, needs, closeness, leaning, note"
 

@@ -9,7 +9,7 @@ import asyncpg
 import msgspec
 
 from schemas.export import MailRecord
-from server.db import Connection
+from server.plumbing.db import Connection
 
 
 async def insert_mail(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from server.db import Connection
+from server.plumbing.db import Connection
 
 # What was sent (and what FCM answered): long enough to answer "why did my phone ring?".
 NOTIFICATION_DAYS = 90

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from server.db import Connection
+from server.plumbing.db import Connection
 
 # A trust ends 90 days after its last use: its own last sign-in or its session's last use,
 # whichever is later (a session that ran out by time leaves its trust standing until then).

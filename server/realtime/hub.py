@@ -22,15 +22,15 @@ import msgspec
 
 from schemas.events import COUPLE_UNLINKED, Event
 from schemas.sync import Close, EventFrame, Presence
-from server.clock import Clock
-from server.db import Pool
-from server.errors import log_failure
 from server.log import events
-from server.observability import Metrics
+from server.plumbing.clock import Clock
+from server.plumbing.db import Pool
+from server.plumbing.errors import log_failure
+from server.plumbing.observability import Metrics
+from server.plumbing.settings import QUEUE_FRAMES
 from server.practices import EVENTS_FORGETTING as FORGETTING
 from server.realtime import presence
 from server.realtime.subscriber import Subscriber
-from server.settings import QUEUE_FRAMES
 
 log = logging.getLogger("twofold.hub")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from server.db import Connection
+from server.plumbing.db import Connection
 
 PRESENCE = "twofold_presence"
 CONTROL = "twofold_control"

@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime
 from typing import Protocol
 
-from server.db import Connection
+from server.plumbing.db import Connection
 from server.realtime import notify
 
 # A node whose heartbeat is older than this is taken for dead, and its sockets with it.

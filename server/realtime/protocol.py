@@ -46,7 +46,8 @@ from schemas.sync import (
     Reset,
     Welcome,
 )
-from server.errors import (
+from server.log.engine import decode_op
+from server.plumbing.errors import (
     TwofoldError,
     Unauthorized,
     Unavailable,
@@ -54,7 +55,6 @@ from server.errors import (
     is_database_away,
     reject_nul,
 )
-from server.log.engine import decode_op
 
 log = logging.getLogger("twofold.sync")
 

@@ -27,20 +27,20 @@ from schemas.sync import Close
 from server import raw_headers
 from server.auth import Caller, authenticate
 from server.client_limits import Edges, Pending
-from server.clock import Clock
-from server.db import Pool
 from server.edges import client_address, via_trusted_proxy
-from server.errors import PROBLEM_JSON, Forbidden, RateLimited, TwofoldError
-from server.observability import Metrics
 from server.op_runner import OpRunner
 from server.origins import forwarded_scheme, own_origin, socket_may_open
+from server.plumbing.clock import Clock
+from server.plumbing.db import Pool
+from server.plumbing.errors import PROBLEM_JSON, Forbidden, RateLimited, TwofoldError
+from server.plumbing.observability import Metrics
+from server.plumbing.settings import Settings
 from server.queries import accounts as accounts_q
 from server.realtime import presence
 from server.realtime.hub import Hub
 from server.realtime.node import Node
 from server.realtime.protocol import Authenticate, SyncProtocol, Welcomed
 from server.realtime.subscriber import PONGS, Heard, Subscriber
-from server.settings import Settings
 
 log = logging.getLogger("twofold.sync")
 

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable
 
 from schemas.sync import Close
-from server.settings import QUEUE_FRAMES
+from server.plumbing.settings import QUEUE_FRAMES
 
 # Where the transport leaves its Heard in the connection's scope (server.serving).
 PONGS = "twofold.pongs"

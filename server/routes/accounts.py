@@ -24,9 +24,9 @@ from server.auth import CallerDep
 from server.client_limits import PASSWORD_RESET, REFRESH, SIGN_IN, SIGN_IN_CODE, SIGN_UP
 from server.deps import AddressDep, ClockDep, Conn, PoolDep, SettingsDep
 from server.edges import per_address
-from server.errors import CodeInvalid, EmailCodeRequired, RateLimited, ResetInvalid
 from server.mail import MailerDep
 from server.passwords import PasswordsDep
+from server.plumbing.errors import CodeInvalid, EmailCodeRequired, RateLimited, ResetInvalid
 from server.problems import BEARER, problems
 
 

@@ -16,7 +16,9 @@ from schemas.state import CoupleState, EventsPage
 from server.auth import CallerDep
 from server.couple_state import read_state
 from server.deps import ClockDep, Conn
-from server.errors import (
+from server.log import events
+from server.op_runner import OpsDep
+from server.plumbing.errors import (
     NotAllowed,
     NotFound,
     NotLinked,
@@ -24,8 +26,6 @@ from server.errors import (
     PauseNotActive,
     RateLimited,
 )
-from server.log import events
-from server.op_runner import OpsDep
 from server.practices import reading as readings_q
 from server.practices import ritual as rituals_q
 from server.problems import BEARER, problems

@@ -1,5 +1,5 @@
 """Liveness and readiness, for load balancers. Metrics have an address of their own
-(``server.observability.MetricsServer``), not the public port."""
+(``server.plumbing.observability.MetricsServer``), not the public port."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import asyncio
 import msgspec
 from litestar import Controller, MediaType, Response, get
 
-from server.db import pending_migrations
 from server.deps import PoolDep
-from server.errors import Unavailable, problem_response
+from server.plumbing.db import pending_migrations
+from server.plumbing.errors import Unavailable, problem_response
 
 
 class Status(msgspec.Struct):

@@ -9,7 +9,7 @@ from schemas.couples import AcceptInvite, Couple, InviteCreated, SettingsPatch
 from server import linking
 from server.auth import CallerDep
 from server.deps import ClockDep, Conn
-from server.errors import (
+from server.plumbing.errors import (
     AlreadyLinked,
     InviteExpired,
     InviteInvalid,

@@ -18,8 +18,8 @@ from schemas.accounts import (
 from server import sessions, trust
 from server.auth import CALLER_WITHOUT_HELD_CONNECTION, CallerDep
 from server.deps import ClockDep, Conn, PoolDep
-from server.errors import NotFound, RateLimited
 from server.passwords import PasswordsDep
+from server.plumbing.errors import NotFound, RateLimited
 from server.problems import BEARER, problems
 
 

@@ -8,7 +8,7 @@ from datetime import date
 from litestar.params import QueryParameter
 
 from schemas.base import DATE_PATTERN, DATE_RANGE, SEQ_MAX, date_out_of_range
-from server.errors import ValidationFailed
+from server.plumbing.errors import ValidationFailed
 
 
 def a_date(name: str, description: str) -> QueryParameter:

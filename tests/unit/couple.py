@@ -25,9 +25,9 @@ from schemas.reading import Reading
 from schemas.repair import Repair
 from schemas.ritual import Checkin, RitualPlan
 from server.due import plan
-from server.errors import TwofoldError
 from server.log import scrub
 from server.log.working import CoupleWork
+from server.plumbing.errors import TwofoldError
 from server.practices import LOG, SLICES
 from server.practices import pause as pause_rules
 from server.practices.reading import READINGS

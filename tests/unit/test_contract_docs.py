@@ -22,8 +22,8 @@ from schemas.events import EVENT_TYPES
 from schemas.ops import OP_TYPES, Op, kind_of
 from schemas.sync import ClientFrame
 from server import contract
-from server.errors import TwofoldError
 from server.json_schema import NO_NUL
+from server.plumbing.errors import TwofoldError
 from server.practices import EVENT_BODIES, OP_RESULTS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from schemas.base import EMAIL_PATTERN, LOCAL_TIME_PATTERN, PATTERNS_SAY, SOME_TEXT
-from server.errors import field_errors
+from server.plumbing.errors import field_errors
 
 MISSES = {SOME_TEXT: " \t ", EMAIL_PATTERN: "ana at example.org", LOCAL_TIME_PATTERN: "25:00"}
 

@@ -10,9 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from server.observability import JsonFormatter, PlainFormatter, configure_logging, log_format
 from server.origins import own_origin, socket_may_open
-from server.settings import Settings, parse_allow_list, parse_origin
+from server.plumbing.observability import (
+    JsonFormatter,
+    PlainFormatter,
+    configure_logging,
+    log_format,
+)
+from server.plumbing.settings import Settings, parse_allow_list, parse_origin
 from server.web import IMMUTABLE, NO_CACHE, Found, is_api, locate, unchanged
 
 APP = "https://app.example.org"

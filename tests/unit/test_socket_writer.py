@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from uvicorn.protocols.utils import ClientDisconnected
 
-from server.observability import Metrics
+from server.plumbing.observability import Metrics
 from server.realtime.socket import _Session
 from server.realtime.subscriber import Subscriber
 

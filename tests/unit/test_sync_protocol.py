@@ -14,7 +14,7 @@ import pytest
 from schemas.ops import OpAnswer
 from schemas.pause import PauseStart
 from schemas.sync import Close
-from server.errors import NUL_DETAIL, RateLimited, Unauthorized
+from server.plumbing.errors import NUL_DETAIL, RateLimited, Unauthorized
 from server.realtime.protocol import Authenticate, InvalidState, SyncProtocol
 
 ANA = uuid.UUID("0190a5a0-0000-7000-8000-00000000a0a0")

@@ -10,8 +10,8 @@ from datetime import datetime
 import msgspec
 import pytest
 
-from server.log.tables import Column, Params, SpecError, Table
 from server.log.write_back import WriteBack
+from server.plumbing.tables import Column, Params, SpecError, Table
 from server.practices import SLICES
 
 

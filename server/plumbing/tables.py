@@ -8,7 +8,7 @@ cannot say is stated: a column computed from the row, a field not stored, the ke
 write-back statement is generated from the spec, every parameter found by its name.
 
 A table's rows travel as ONE JSON document (an array per row, its columns in order:
-``server.db.json_rows``), not as an array per column.
+``server.plumbing.db.json_rows``), not as an array per column.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any, cast
 import msgspec
 from msgspec import inspect
 
-from server.db import json_rows
+from server.plumbing.db import json_rows
 
 
 @dataclass(frozen=True, eq=False)

@@ -13,8 +13,8 @@ from typing import Generic, TypeVar
 
 import msgspec
 
-from server.db import Connection
-from server.errors import RateLimited
+from server.plumbing.db import Connection
+from server.plumbing.errors import RateLimited
 
 K = TypeVar("K")
 

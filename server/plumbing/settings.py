@@ -28,7 +28,7 @@ T = TypeVar("T", int, float)
 DEFAULT_MAIL_FROM = "Twofold <no-reply@localhost>"
 
 # The web app as `make run` builds it (cd web && npm run build), served at / when present.
-REPO_WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
+REPO_WEB_DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
 LOG_FORMATS = ("json", "plain")
 
 # RFC 7518 3.2: an HS256 key is at least as long as its hash; a shorter one can be guessed
