@@ -17,19 +17,22 @@ from litestar.types import ASGIApp
 
 from push import transport
 from schemas.base import new_id
-from server import edges, mail, services
-from server.client_limits import Edges
-from server.deps import screen
+from server import mail, services
 from server.due.scheduler import Scheduler
 from server.due.senders import Config as SendersConfig
 from server.due.senders import Senders
-from server.edges import on_shed
+from server.http import address_guards
+from server.http.address_budgets import Edges
+from server.http.address_guards import on_shed
+from server.http.deps import screen
+from server.http.health import HealthRoutes
+from server.http.observed import observed
+from server.http.options import allow_every_method
+from server.http.origins import Cors
+from server.http.web_app import WebApp, api_prefixes
 from server.mail import Mailer
-from server.observed import observed
 from server.op_runner import OpRunner
 from server.openapi import DocsPagePlugin, PreciseJsonRenderPlugin
-from server.options import allow_every_method
-from server.origins import Cors
 from server.passwords import Passwords
 from server.plumbing import db
 from server.plumbing.clock import Clock, SystemClock
@@ -47,14 +50,12 @@ from server.routes.accounts import AccountRoutes
 from server.routes.couple import CoupleRoutes
 from server.routes.devices import DeviceRoutes
 from server.routes.growth import GrowthRoutes
-from server.routes.health import HealthRoutes
 from server.routes.linking import LinkingRoutes
 from server.routes.me import MeRoutes
 from server.routes.privacy import PrivacyRoutes
 from server.routes.repairs import RepairRoutes
 from server.routes.resources import ResourceRoutes
 from server.services import Services, attach, dependencies
-from server.web import WebApp, api_prefixes
 
 log = logging.getLogger("twofold")
 
@@ -252,7 +253,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         logging_config=None,
     )
     attach(app, s)
-    edges.keep(app, s.edges)
+    address_guards.keep(app, s.edges)
     return app
 
 

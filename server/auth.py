@@ -14,7 +14,7 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
-from server.deps import ClockDep, Conn, PoolDep, SettingsDep, bearer_token
+from server.http.deps import ClockDep, Conn, PoolDep, SettingsDep, bearer_token
 from server.plumbing.clock import Clock
 from server.plumbing.db import Connection
 from server.plumbing.errors import NotLinked, Unauthorized

@@ -7,9 +7,10 @@ A sign-in attempt is counted by who is knocking (``Attempt.key``):
   account, server.trust) is counted under its own key: 10 wrong passwords an hour, then
   ``rate_limited`` for it alone. Nobody else's failures refuse it, and its own do not count
   against the email.
-- Anyone else is counted by address (IPv6 by its /64, as server.edges counts): 10 attempts an
-  hour, and by the email's window (20 wrong passwords an hour, from all of them). Refused by
-  either, it is told that a code mailed to the email can prove it (``email_code_required``).
+- Anyone else is counted by address (IPv6 by its /64, as every limit counts an address):
+  10 attempts an hour, and by the email's window (20 wrong passwords an hour, from all of
+  them). Refused by either, it is told that a code mailed to the email can prove it
+  (``email_code_required``).
 
 A claimed installation id plays no part: anyone can name anyone's.
 

@@ -1,6 +1,6 @@
 """The OpenAPI document at ``/schema``: the one step that makes the document Litestar
 generates precise where Litestar cannot be told enough (each route documents its own failures
-with ``server.problems``).
+with ``server.http.problems``).
 
 Litestar writes a schema for each Struct a route takes or returns. What it cannot know is kept
 elsewhere and added here, in ``precise``, for every way the document leaves the server (the
@@ -33,6 +33,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from push.kinds import KINDS
 from schemas.events import Event
 from schemas.ops import OP_TYPES, kind_of
+from server.http.problems import codes_of
 from server.json_schema import (
     lift_extras,
     refer_to_time_zones,
@@ -49,7 +50,6 @@ from server.plumbing.errors import (
     error_codes,
 )
 from server.practices import EVENT_BODIES, EVENTS_HOLDING_WORDS, OP_RESULTS
-from server.problems import codes_of
 
 SCHEMAS = "#/components/schemas/"
 HEADERS = "#/components/headers/"

@@ -4,7 +4,7 @@ running resources, each set by its own lifespan manager (``server.app``) once it
 Route and socket handlers receive these as dependencies, each provided here
 (``dependencies``) under the name its handlers ask for (``deps.Conn``, ``auth.CallerDep`` ...).
 Guards and exception handlers, which Litestar gives only the connection, need only the edges
-(``edges.edges_of``); ``of`` finds the services of an app for whoever holds the app itself.
+(``address_guards.edges_of``); ``of`` finds the services of an app for whoever holds the app.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from litestar.connection import ASGIConnection
 from litestar.di import Provide
 
 from server.auth import provide_caller
-from server.client_limits import Edges
-from server.deps import provide_address
 from server.due.scheduler import Scheduler
+from server.http.address_budgets import Edges
+from server.http.deps import provide_address
 from server.mail import Mailer
 from server.op_runner import OpRunner
 from server.passwords import Passwords

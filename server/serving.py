@@ -45,7 +45,7 @@ def uvicorn_config(
         log_config=None,
         timeout_graceful_shutdown=10,
         # uvicorn would otherwise take X-Forwarded-For from 127.0.0.1 as the client; which
-        # proxies to believe is decided in one place, server/edges.py.
+        # proxies to believe is decided in one place, server/http/address_guards.py.
         proxy_headers=False,
         **socket_options(settings.ws_ping_seconds),
         **extra,

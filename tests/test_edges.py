@@ -18,7 +18,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from server.client_limits import pick_client
+from server.http.address_budgets import pick_client
 from server.passwords import Passwords
 from server.plumbing.errors import Unavailable
 from server.plumbing.ratelimit import counted_as

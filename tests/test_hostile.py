@@ -103,7 +103,8 @@ async def _schemathesis(
 
 # The fuzzer sends ops and unauthenticated requests far faster than a person's or an
 # address's budget allows, and never waits out a Retry-After: the node would hold each of its
-# requests after a refusal for seconds (server/edges.py), and the run would take many minutes.
+# requests after a refusal for seconds (server/http/address_guards.py), and the run would take
+# many minutes.
 # The limits have their own stories (below, and in test_edges.py). Its wrong passwords fill
 # its address's window, so the sessions for the endings sign in from addresses of their own.
 @pytest.mark.node_settings(op_burst=1_000_000, auth_burst=1_000_000, trusted_proxies=("127.0.0.1",))

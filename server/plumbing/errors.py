@@ -143,7 +143,8 @@ class EmailCodeRequired(TwofoldError):
 
 class Shed(Exception):
     """A refusal at the edge (a spent budget, a full hashing line): its client's next request
-    on the same connection waits out the Retry-After it was given (``server.edges``)."""
+    on the same connection waits out the Retry-After it was given
+    (``server.http.address_guards``)."""
 
 
 class Unavailable(TwofoldError):

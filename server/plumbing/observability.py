@@ -1,6 +1,6 @@
 """Logs (one line per request: JSON lines for machines, plain lines on a terminal) and
 Prometheus metrics on their own address. The request line itself is written, and counted, by
-the app's outermost layer (``server.observed``).
+the app's outermost layer (``server.http.observed``).
 
 Logs carry the route's template, never its concrete path or any body, so no password, token,
 invite code or anything a partner wrote can reach them. Metrics labels come from small fixed

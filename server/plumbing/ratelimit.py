@@ -213,7 +213,7 @@ class OpBudget(TokenBuckets[uuid.UUID]):
 
 
 # A client's address as every limit counts it: the per-node budgets of the unauthenticated
-# edges (server.client_limits) and the wrong passwords and codes counted in PostgreSQL alike.
+# edges (server.http.address_budgets) and the wrong passwords and codes counted in PostgreSQL alike.
 
 
 def ip_of(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

@@ -124,7 +124,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     web_dir: Path | None = None
     web_note: str | None = None
     # The exact origins (scheme://host[:port]) of web pages elsewhere that may use the API
-    # and open sockets: CORS, and the socket's Origin check (server/origins.py). Never "*".
+    # and open sockets: CORS, and the socket's Origin check (server/http/origins.py). Never "*".
     cors_origins: tuple[str, ...] = ()
 
     @classmethod

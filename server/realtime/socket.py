@@ -24,12 +24,12 @@ from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
 
 from schemas.sync import Close
-from server import raw_headers
 from server.auth import Caller, authenticate
-from server.client_limits import Edges, Pending
-from server.edges import client_address, via_trusted_proxy
+from server.http import raw_headers
+from server.http.address_budgets import Edges, Pending
+from server.http.address_guards import client_address, via_trusted_proxy
+from server.http.origins import forwarded_scheme, own_origin, socket_may_open
 from server.op_runner import OpRunner
-from server.origins import forwarded_scheme, own_origin, socket_may_open
 from server.plumbing.clock import Clock
 from server.plumbing.db import Pool
 from server.plumbing.errors import PROBLEM_JSON, Forbidden, RateLimited, TwofoldError

@@ -21,13 +21,13 @@ from schemas.accounts import (
 )
 from server import accounts, resets, sign_in_codes, sign_ups
 from server.auth import CallerDep
-from server.client_limits import PASSWORD_RESET, REFRESH, SIGN_IN, SIGN_IN_CODE, SIGN_UP
-from server.deps import AddressDep, ClockDep, Conn, PoolDep, SettingsDep
-from server.edges import per_address
+from server.http.address_budgets import PASSWORD_RESET, REFRESH, SIGN_IN, SIGN_IN_CODE, SIGN_UP
+from server.http.address_guards import per_address
+from server.http.deps import AddressDep, ClockDep, Conn, PoolDep, SettingsDep
+from server.http.problems import BEARER, problems
 from server.mail import MailerDep
 from server.passwords import PasswordsDep
 from server.plumbing.errors import CodeInvalid, EmailCodeRequired, RateLimited, ResetInvalid
-from server.problems import BEARER, problems
 
 
 class AccountRoutes(Controller):

@@ -15,7 +15,9 @@ from schemas.ritual import CheckinsPage
 from schemas.state import CoupleState, EventsPage
 from server.auth import CallerDep
 from server.couple_state import read_state
-from server.deps import ClockDep, Conn
+from server.http.deps import ClockDep, Conn
+from server.http.params import a_date, a_seq, in_range
+from server.http.problems import BEARER, problems
 from server.log import events
 from server.op_runner import OpsDep
 from server.plumbing.errors import (
@@ -28,8 +30,6 @@ from server.plumbing.errors import (
 )
 from server.practices import reading as readings_q
 from server.practices import ritual as rituals_q
-from server.problems import BEARER, problems
-from server.routes.params import a_date, a_seq, in_range
 
 
 class CoupleRoutes(Controller):

@@ -9,9 +9,9 @@ from litestar.params import JSONBody, PathParameter
 
 from schemas.devices import Device, DeviceIn, InstallationId, NotificationPrefs, PrefsPatch
 from server.auth import CallerDep
-from server.deps import ClockDep, Conn
+from server.http.deps import ClockDep, Conn
+from server.http.problems import BEARER, problems
 from server.plumbing.errors import NotFound
-from server.problems import BEARER, problems
 from server.queries import devices as q
 
 InstallationPath = Annotated[InstallationId, PathParameter(max_length=128)]

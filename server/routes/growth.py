@@ -11,9 +11,9 @@ from litestar.params import JSONBody
 from schemas.growth import GrowthEntry, GrowthIn, GrowthLog
 from server import growth
 from server.auth import CallerDep
-from server.deps import ClockDep, Conn
-from server.problems import BEARER, problems
-from server.routes.params import a_date, in_range
+from server.http.deps import ClockDep, Conn
+from server.http.params import a_date, in_range
+from server.http.problems import BEARER, problems
 
 
 class GrowthRoutes(Controller):

@@ -8,7 +8,8 @@ from litestar.params import JSONBody
 from schemas.couples import AcceptInvite, Couple, InviteCreated, SettingsPatch
 from server import linking
 from server.auth import CallerDep
-from server.deps import ClockDep, Conn
+from server.http.deps import ClockDep, Conn
+from server.http.problems import BEARER, problems
 from server.plumbing.errors import (
     AlreadyLinked,
     InviteExpired,
@@ -17,7 +18,6 @@ from server.plumbing.errors import (
     OwnInvite,
     RateLimited,
 )
-from server.problems import BEARER, problems
 
 
 class LinkingRoutes(Controller):

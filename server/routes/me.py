@@ -17,10 +17,10 @@ from schemas.accounts import (
 )
 from server import sessions, trust
 from server.auth import CALLER_WITHOUT_HELD_CONNECTION, CallerDep
-from server.deps import ClockDep, Conn, PoolDep
+from server.http.deps import ClockDep, Conn, PoolDep
+from server.http.problems import BEARER, problems
 from server.passwords import PasswordsDep
 from server.plumbing.errors import NotFound, RateLimited
-from server.problems import BEARER, problems
 
 
 class MeRoutes(Controller):

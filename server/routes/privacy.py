@@ -10,10 +10,10 @@ from schemas.accounts import DeleteMe, Leave, MePatch, User
 from schemas.export import Export
 from server import accounts, export, leaving
 from server.auth import CALLER_WITHOUT_HELD_CONNECTION, CallerDep
-from server.deps import ClockDep, Conn, PoolDep
+from server.http.deps import ClockDep, Conn, PoolDep
+from server.http.problems import BEARER, problems
 from server.passwords import PasswordsDep
 from server.plumbing.errors import NotFound, RateLimited
-from server.problems import BEARER, problems
 from server.queries import accounts as q
 from server.queries import erasure
 

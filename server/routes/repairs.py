@@ -6,7 +6,7 @@ from litestar import Controller, get
 
 from schemas.repair import RepairTemplate
 from server.auth import CallerDep
-from server.problems import BEARER, problems
+from server.http.problems import BEARER, problems
 from server.repair_templates import TEMPLATES
 
 

@@ -9,7 +9,7 @@ from litestar.params import Parameter
 
 from schemas.resources import CrisisResources
 from server.crisis import crisis_resources
-from server.problems import problems
+from server.http.problems import problems
 
 
 class ResourceRoutes(Controller):

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from server.origins import own_origin, socket_may_open
+from server.http.origins import own_origin, socket_may_open
+from server.http.web_app import IMMUTABLE, NO_CACHE, Found, is_api, locate, unchanged
 from server.plumbing.observability import (
     JsonFormatter,
     PlainFormatter,
@@ -18,7 +19,6 @@ from server.plumbing.observability import (
     log_format,
 )
 from server.plumbing.settings import Settings, parse_allow_list, parse_origin
-from server.web import IMMUTABLE, NO_CACHE, Found, is_api, locate, unchanged
 
 APP = "https://app.example.org"
 

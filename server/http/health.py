@@ -8,7 +8,7 @@ import asyncio
 import msgspec
 from litestar import Controller, MediaType, Response, get
 
-from server.deps import PoolDep
+from server.http.deps import PoolDep
 from server.plumbing.db import pending_migrations
 from server.plumbing.errors import Unavailable, problem_response
 

@@ -23,7 +23,7 @@ from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 
-from server import raw_headers
+from server.http import raw_headers
 
 INDEX = "index.html"
 ASSETS = "assets"

@@ -17,7 +17,7 @@ the next refusal, up to 5 s): the answer is what it would have been, but a clien
 Retry-After in a loop gets a request every few seconds instead of keeping the node's one
 event loop busy refusing it, which would slow everyone, whatever the route.
 
-Nothing here knows Litestar: ``server.edges`` applies these to requests and sockets.
+Nothing here knows Litestar: ``server.http.address_guards`` applies these to requests and sockets.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from collections.abc import Awaitable
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
-from server import raw_headers
+from server.http import raw_headers
 from server.plumbing.settings import DEFAULT_PORTS, parse_origin
 
 # What a page on a listed origin may send and read: the token and a JSON body; the wait a

@@ -1,6 +1,6 @@
 """The edges anyone may knock on without a token, as Litestar sees them: the client's address
 of a request or socket, the per-address budget as a route guard, and the answer to a refusal
-(``server.client_limits`` holds the budgets and the rules).
+(``server.http.address_budgets`` holds the budgets and the rules).
 
 Guards and exception handlers are given only the connection: they find this node's ``Edges``
 in its app's state, where the app keeps them (``keep``)."""
@@ -14,8 +14,8 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
-from server import raw_headers
-from server.client_limits import ConnectionKey, Edges, pick_client
+from server.http import raw_headers
+from server.http.address_budgets import ConnectionKey, Edges, pick_client
 from server.plumbing.errors import TwofoldError, problem_response
 from server.plumbing.ratelimit import ip_of
 

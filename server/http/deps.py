@@ -15,7 +15,7 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
-from server.edges import client_address
+from server.http.address_guards import client_address
 from server.plumbing import db
 from server.plumbing.clock import Clock
 from server.plumbing.errors import Unauthorized, screen_body

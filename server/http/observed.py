@@ -12,7 +12,7 @@ from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
-from server.browser_policy import secured
+from server.http.browser_policy import secured
 from server.plumbing.observability import Metrics
 
 # RFC 9110's methods and PATCH; any other token is counted as OTHER, or each new one sent
