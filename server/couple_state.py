@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 from schemas.state import CoupleState
+from server.cluster import presence
 from server.log import events
 from server.plumbing.clock import Clock
 from server.plumbing.db import Connection
@@ -17,7 +18,6 @@ from server.practices import ritual
 from server.practices import ritual as rituals_q
 from server.practices.pause import is_live
 from server.queries import couples as couples_q
-from server.realtime import presence
 
 
 async def read_state(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from schemas.accounts import Leave
 from server import lockout
 from server.auth import Caller
+from server.cluster import notify
 from server.due import store as due_q
 from server.linking import unlink_couple
 from server.passwords import Passwords
@@ -21,7 +22,6 @@ from server.plumbing.errors import NotLinked
 from server.queries import accounts as q
 from server.queries import devices as devices_q
 from server.queries import erasure
-from server.realtime import notify
 
 
 async def leave(

@@ -18,6 +18,7 @@ from schemas.events import (
     CoupleUnlinked,
     SettingsChanged,
 )
+from server.cluster import notify, presence
 from server.codes import ALPHABET, normalize_code
 from server.due import plan
 from server.due import store as due_q
@@ -35,7 +36,6 @@ from server.plumbing.errors import (
 )
 from server.practices import LOG
 from server.queries import couples as q
-from server.realtime import notify, presence
 
 # Read aloud and typed from the partner's screen, in the alphabet of every typed code.
 INVITE_LENGTH = 8

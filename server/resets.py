@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from schemas.accounts import PasswordReset, PasswordResetConfirm
 from server import codes, mail_texts, trust
+from server.cluster import notify
 from server.passwords import Passwords
 from server.plumbing import ratelimit
 from server.plumbing.clock import Clock
@@ -12,7 +13,6 @@ from server.plumbing.db import Connection, Pool
 from server.plumbing.errors import ResetInvalid
 from server.plumbing.settings import Settings
 from server.queries import accounts as accounts_q
-from server.realtime import notify
 
 
 async def request(

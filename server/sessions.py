@@ -15,12 +15,12 @@ from datetime import datetime
 from schemas.accounts import PasswordChange, SessionDevice, SessionView
 from server import lockout
 from server.auth import Caller
+from server.cluster import notify
 from server.passwords import Passwords
 from server.plumbing.clock import Clock
 from server.plumbing.db import Connection, Pool
 from server.plumbing.errors import NotFound
 from server.queries import accounts as q
-from server.realtime import notify
 
 
 async def list_sessions(conn: Connection, clock: Clock, caller: Caller) -> list[SessionView]:

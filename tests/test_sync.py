@@ -15,7 +15,7 @@ import msgspec
 from websockets.exceptions import ConnectionClosed
 
 from schemas.events import Event
-from server.realtime.notify import PRESENCE, parse_presence
+from server.cluster.notify import PRESENCE, parse_presence
 from tests.nodes import FakeClock, Node, http_client, run_node
 from tests.people import Person, link, sign_up
 from tests.phones import WAIT, Phone

@@ -12,10 +12,10 @@ import msgspec
 
 from push.message import Notification, Outcome
 from schemas.devices import SentNotification
+from server.cluster.presence import NODE_ALIVE
 from server.due.plan import Planned, Row
 from server.plumbing.db import Connection, arrays, json_rows
 from server.plumbing.tables import Column, Params, Table
-from server.realtime.presence import NODE_ALIVE
 
 # Due rows, oldest first; rows another node holds are skipped, never waited for.
 CLAIM = """

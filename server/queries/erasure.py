@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from schemas.accounts import User
 from server import lockout
 from server.auth import Caller
+from server.cluster import notify
 from server.linking import unlink_couple
 from server.passwords import Passwords
 from server.plumbing import ratelimit
@@ -24,7 +25,6 @@ from server.practices import reading as readings
 from server.practices import repair as repairs
 from server.queries import accounts as q
 from server.queries.couples import couples_of
-from server.realtime import notify
 
 # An erased person's traces in a former partner's copy: events they made, or that name them,
 # keep their place in the log (seq has no gaps) but lose their content and author.

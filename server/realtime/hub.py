@@ -22,6 +22,7 @@ import msgspec
 
 from schemas.events import COUPLE_UNLINKED, Event
 from schemas.sync import Close, EventFrame, Presence
+from server.cluster import presence
 from server.log import events
 from server.plumbing.clock import Clock
 from server.plumbing.db import Pool
@@ -29,7 +30,6 @@ from server.plumbing.errors import log_failure
 from server.plumbing.observability import Metrics
 from server.plumbing.settings import QUEUE_FRAMES
 from server.practices import EVENTS_FORGETTING as FORGETTING
-from server.realtime import presence
 from server.realtime.subscriber import Subscriber
 
 log = logging.getLogger("twofold.hub")

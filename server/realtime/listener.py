@@ -16,8 +16,8 @@ from typing import Any
 
 import asyncpg
 
+from server.cluster import notify
 from server.log import events
-from server.realtime import notify
 from server.realtime.hub import Hub
 
 log = logging.getLogger("twofold.listener")

@@ -25,6 +25,7 @@ from litestar.exceptions import WebSocketDisconnect
 
 from schemas.sync import Close
 from server.auth import Caller, authenticate
+from server.cluster import presence
 from server.http import raw_headers
 from server.http.address_budgets import Edges, Pending
 from server.http.address_guards import client_address, via_trusted_proxy
@@ -36,7 +37,6 @@ from server.plumbing.errors import PROBLEM_JSON, Forbidden, RateLimited, Twofold
 from server.plumbing.observability import Metrics
 from server.plumbing.settings import Settings
 from server.queries import accounts as accounts_q
-from server.realtime import presence
 from server.realtime.hub import Hub
 from server.realtime.node import Node
 from server.realtime.protocol import Authenticate, SyncProtocol, Welcomed

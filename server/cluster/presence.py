@@ -13,8 +13,8 @@ import uuid
 from datetime import datetime
 from typing import Protocol
 
+from server.cluster import notify
 from server.plumbing.db import Connection
-from server.realtime import notify
 
 # A node whose heartbeat is older than this is taken for dead, and its sockets with it.
 NODE_TIMEOUT_SECONDS = 30
