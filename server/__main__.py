@@ -54,8 +54,8 @@ def outbox(settings: Settings) -> int:
     then every mail (``to``, ``subject``, ``text``: null once an SMTP server took it), one
     JSON object per line."""
     from server.due import store as due_q
+    from server.mail import mails_sql as mails_q
     from server.plumbing import db
-    from server.queries import mails as mails_q
 
     settings, _handle, _where = _database(settings)
     assert settings.database_url is not None

@@ -17,7 +17,7 @@ from litestar.types import ASGIApp
 
 from push import transport
 from schemas.base import new_id
-from server import mail, services
+from server import services
 from server.due.scheduler import Scheduler
 from server.due.senders import Config as SendersConfig
 from server.due.senders import Senders
@@ -30,7 +30,8 @@ from server.http.observed import observed
 from server.http.options import allow_every_method
 from server.http.origins import Cors
 from server.http.web_app import WebApp, api_prefixes
-from server.mail import Mailer
+from server.mail import sender
+from server.mail.sender import Mailer
 from server.op_runner import OpRunner
 from server.openapi import DocsPagePlugin, PreciseJsonRenderPlugin
 from server.passwords import Passwords
@@ -182,7 +183,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
 
     @asynccontextmanager
     async def mailer(_: Litestar) -> AsyncIterator[None]:
-        sending = mail.transport(settings)
+        sending = sender.transport(settings)
         s.mailer = Mailer(
             s.pool, the_clock, sending, s.metrics, tick_seconds=settings.due_tick_seconds
         )

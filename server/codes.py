@@ -29,14 +29,14 @@ from datetime import datetime, timedelta
 import msgspec
 
 from schemas.base import new_id
-from server import mail_texts
+from server.mail import mails_sql as mails_q
+from server.mail import texts as mail_texts
 from server.plumbing import ratelimit
 from server.plumbing.clock import Clock
 from server.plumbing.db import Connection
 from server.plumbing.ratelimit import Limit
 from server.plumbing.settings import Settings
 from server.queries import codes as q
-from server.queries import mails as mails_q
 
 LIFETIME = timedelta(minutes=30)
 LENGTH = 12

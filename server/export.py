@@ -9,6 +9,7 @@ from server import codes, trust
 from server.due import store as due_q
 from server.due.plan import FORMER_COUPLE_RETENTION
 from server.log import events as events_q
+from server.mail import mails_sql as mails_q
 from server.plumbing.clock import Clock
 from server.plumbing.db import Connection
 from server.plumbing.errors import NotFound
@@ -17,7 +18,6 @@ from server.queries import codes as codes_q
 from server.queries import couples as couples_q
 from server.queries import devices as devices_q
 from server.queries import growth as growth_q
-from server.queries import mails as mails_q
 
 INVITES = """
 SELECT code, created_at, expires_at, used_at, revoked_at

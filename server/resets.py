@@ -4,8 +4,9 @@ that ends every session of the account."""
 from __future__ import annotations
 
 from schemas.accounts import PasswordReset, PasswordResetConfirm
-from server import codes, mail_texts, trust
+from server import codes, trust
 from server.cluster import notify
+from server.mail import texts as mail_texts
 from server.passwords import Passwords
 from server.plumbing import ratelimit
 from server.plumbing.clock import Clock

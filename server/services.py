@@ -19,7 +19,7 @@ from server.auth import provide_caller
 from server.due.scheduler import Scheduler
 from server.http.address_budgets import Edges
 from server.http.deps import provide_address
-from server.mail import Mailer
+from server.mail.sender import Mailer
 from server.op_runner import OpRunner
 from server.passwords import Passwords
 from server.plumbing import db

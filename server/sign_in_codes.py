@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from schemas.accounts import EmailCodeRequest
-from server import codes, mail_texts
+from server import codes
+from server.mail import texts as mail_texts
 from server.plumbing.clock import Clock
 from server.plumbing.db import Connection
 from server.plumbing.settings import Settings

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from schemas.accounts import SignedIn, SignUp, SignUpConfirm
 from schemas.base import new_id
-from server import accounts, codes, mail_texts
+from server import accounts, codes
+from server.mail import mails_sql as mails_q
+from server.mail import texts as mail_texts
 from server.passwords import Passwords
 from server.plumbing.clock import Clock
 from server.plumbing.db import Pool
 from server.plumbing.errors import CodeInvalid
 from server.plumbing.settings import Settings
 from server.queries import accounts as accounts_q
-from server.queries import mails as mails_q
 
 _INVALID = "That code is wrong, has expired or was used; sign up again for a new one"
 

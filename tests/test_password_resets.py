@@ -7,7 +7,8 @@ import asyncpg
 import httpx
 import pytest
 
-from server import codes, mail_texts
+from server import codes
+from server.mail import texts as mail_texts
 from server.plumbing.settings import Settings, SmtpServer
 from tests.mailbox import LOGIN, Mailbox
 from tests.mailed import CODE, code_in

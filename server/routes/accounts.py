@@ -25,7 +25,7 @@ from server.http.address_budgets import PASSWORD_RESET, REFRESH, SIGN_IN, SIGN_I
 from server.http.address_guards import per_address
 from server.http.deps import AddressDep, ClockDep, Conn, PoolDep, SettingsDep
 from server.http.problems import BEARER, problems
-from server.mail import MailerDep
+from server.mail.sender import MailerDep
 from server.passwords import PasswordsDep
 from server.plumbing.errors import CodeInvalid, EmailCodeRequired, RateLimited, ResetInvalid
 

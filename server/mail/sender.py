@@ -24,12 +24,12 @@ import aiosmtplib
 import msgspec
 from litestar.di import NamedDependency
 
+from server.mail import mails_sql as q
 from server.plumbing.clock import Clock
 from server.plumbing.db import Pool
 from server.plumbing.loop_rounds import Rounds
 from server.plumbing.observability import Metrics
 from server.plumbing.settings import Settings, SmtpServer
-from server.queries import mails as q
 
 log = logging.getLogger("twofold.mail")
 
