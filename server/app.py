@@ -18,6 +18,7 @@ from litestar.types import ASGIApp
 from push import transport
 from schemas.base import new_id
 from server import services
+from server.content.routes import RepairRoutes, ResourceRoutes
 from server.due.scheduler import Scheduler
 from server.due.senders import Config as SendersConfig
 from server.due.senders import Senders
@@ -54,8 +55,6 @@ from server.routes.growth import GrowthRoutes
 from server.routes.linking import LinkingRoutes
 from server.routes.me import MeRoutes
 from server.routes.privacy import PrivacyRoutes
-from server.routes.repairs import RepairRoutes
-from server.routes.resources import ResourceRoutes
 from server.services import Services, attach, dependencies
 
 log = logging.getLogger("twofold")

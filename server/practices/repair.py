@@ -29,6 +29,7 @@ from schemas.repair import (
     RepairStepSet,
     RepairStepSetBody,
 )
+from server.content.repair_templates import TEMPLATES
 from server.log.scrub import NoteWords
 from server.log.slices import Need, OpRule, Slice
 from server.log.working import CoupleWork, Part, Rows
@@ -36,7 +37,6 @@ from server.plumbing.db import Connection, by_couple
 from server.plumbing.errors import NotAllowed, NotFound, ValidationFailed
 from server.plumbing.tables import Column, Table
 from server.practices import pause
-from server.repair_templates import TEMPLATES
 
 REPAIRS: Part[Rows[uuid.UUID, Repair]] = Part("repair", Rows)
 

@@ -1,4 +1,4 @@
-"""Crisis resources."""
+"""The content's routes: the crisis lines (no token) and the repair templates."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ from typing import Annotated
 from litestar import Controller, get
 from litestar.params import Parameter
 
+from schemas.repair import RepairTemplate
 from schemas.resources import CrisisResources
-from server.crisis import crisis_resources
-from server.http.problems import problems
+from server.auth import CallerDep
+from server.content.crisis import crisis_resources
+from server.content.repair_templates import TEMPLATES
+from server.http.problems import BEARER, problems
 
 
 class ResourceRoutes(Controller):
@@ -33,3 +36,14 @@ class ResourceRoutes(Controller):
         """Crisis and domestic-violence lines for the country (each line's `kind` says which),
         with international lines as a fallback. Needs no token."""
         return crisis_resources(country)
+
+
+class RepairRoutes(Controller):
+    path = "/v1/repair-templates"
+    tags = ["repair"]
+    security = BEARER
+
+    @get("/", responses=problems())
+    async def templates(self, caller: CallerDep) -> list[RepairTemplate]:
+        """Both templates, with every step's title and prompt."""
+        return list(TEMPLATES.values())
