@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from schemas.base import new_id
-from server.auth import issue_access_token
+from server.accounts.auth import issue_access_token
 
 # What sign-up writes of a person (seeded people have no usable password).
 USER_COLUMNS = [

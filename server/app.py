@@ -18,6 +18,10 @@ from litestar.types import ASGIApp
 from push import transport
 from schemas.base import new_id
 from server import services
+from server.accounts.device_routes import DeviceRoutes
+from server.accounts.me_routes import MeRoutes
+from server.accounts.passwords import Passwords
+from server.accounts.routes import AccountRoutes
 from server.content.routes import RepairRoutes, ResourceRoutes
 from server.due.scheduler import Scheduler
 from server.due.senders import Config as SendersConfig
@@ -35,7 +39,6 @@ from server.mail import sender
 from server.mail.sender import Mailer
 from server.op_runner import OpRunner
 from server.openapi import DocsPagePlugin, PreciseJsonRenderPlugin
-from server.passwords import Passwords
 from server.plumbing import db
 from server.plumbing.clock import Clock, SystemClock
 from server.plumbing.errors import Shed, exception_handlers
@@ -48,12 +51,9 @@ from server.realtime.hub import Hub
 from server.realtime.listener import Listener
 from server.realtime.node import Node
 from server.realtime.socket import sync
-from server.routes.accounts import AccountRoutes
 from server.routes.couple import CoupleRoutes
-from server.routes.devices import DeviceRoutes
 from server.routes.growth import GrowthRoutes
 from server.routes.linking import LinkingRoutes
-from server.routes.me import MeRoutes
 from server.routes.privacy import PrivacyRoutes
 from server.services import Services, attach, dependencies
 

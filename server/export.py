@@ -5,7 +5,10 @@ from __future__ import annotations
 import uuid
 
 from schemas.export import CoupleRecord, Export, InviteRecord, SessionRecord
-from server import codes, trust
+from server.accounts import codes, trust
+from server.accounts import codes_sql as codes_q
+from server.accounts import devices_sql as devices_q
+from server.accounts import users_sql as accounts_q
 from server.due import store as due_q
 from server.due.plan import FORMER_COUPLE_RETENTION
 from server.log import events as events_q
@@ -13,10 +16,7 @@ from server.mail import mails_sql as mails_q
 from server.plumbing.clock import Clock
 from server.plumbing.db import Connection
 from server.plumbing.errors import NotFound
-from server.queries import accounts as accounts_q
-from server.queries import codes as codes_q
 from server.queries import couples as couples_q
-from server.queries import devices as devices_q
 from server.queries import growth as growth_q
 
 INVITES = """

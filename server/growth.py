@@ -8,11 +8,11 @@ from datetime import date, timedelta
 
 from schemas.base import new_id
 from schemas.growth import GrowthEntry, GrowthIn, GrowthLog, GrowthWeek
+from server.accounts import users_sql as accounts_q
 from server.plumbing.clock import Clock
 from server.plumbing.db import Connection
 from server.plumbing.errors import NotFound, ValidationFailed
 from server.plumbing.local_time import local_date
-from server.queries import accounts
 from server.queries import growth as q
 
 # Without from/to, the log shows the last twelve weeks: enough to see a trajectory.
@@ -42,7 +42,7 @@ def weekly(entries: list[GrowthEntry]) -> list[GrowthWeek]:
 
 
 async def record(conn: Connection, clock: Clock, user_id: uuid.UUID, data: GrowthIn) -> GrowthEntry:
-    user = await accounts.get_user(conn, user_id)
+    user = await accounts_q.get_user(conn, user_id)
     if user is None:
         raise NotFound("No such account")
     now = clock.now()
@@ -67,7 +67,7 @@ async def read(
     first: date | None,
     last: date | None,
 ) -> GrowthLog:
-    user = await accounts.get_user(conn, user_id)
+    user = await accounts_q.get_user(conn, user_id)
     if user is None:
         raise NotFound("No such account")
     today = local_date(clock.now(), user.timezone)

@@ -10,17 +10,17 @@ them. At commit every node closes the person's sockets (4401) and the partner's 
 from __future__ import annotations
 
 from schemas.accounts import Leave
-from server import lockout
-from server.auth import Caller
+from server.accounts import devices_sql as devices_q
+from server.accounts import lockout
+from server.accounts import users_sql as q
+from server.accounts.auth import Caller
+from server.accounts.passwords import Passwords
 from server.cluster import notify
 from server.due import store as due_q
 from server.linking import unlink_couple
-from server.passwords import Passwords
 from server.plumbing.clock import Clock
 from server.plumbing.db import Pool
 from server.plumbing.errors import NotLinked
-from server.queries import accounts as q
-from server.queries import devices as devices_q
 from server.queries import erasure
 
 

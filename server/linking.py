@@ -18,8 +18,8 @@ from schemas.events import (
     CoupleUnlinked,
     SettingsChanged,
 )
+from server.accounts.codes import ALPHABET, normalize_code
 from server.cluster import notify, presence
-from server.codes import ALPHABET, normalize_code
 from server.due import plan
 from server.due import store as due_q
 from server.log.working import CoupleWork

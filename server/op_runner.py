@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from prometheus_client import Counter
 
 from schemas.ops import Op, OpAnswer, kind_of
-from server.auth import Caller
+from server.accounts.auth import Caller
 from server.log import batcher, engine
 from server.plumbing.clock import Clock
 from server.plumbing.db import APPLICATION_NAME, create_pool

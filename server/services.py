@@ -15,13 +15,13 @@ from litestar import Litestar
 from litestar.connection import ASGIConnection
 from litestar.di import Provide
 
-from server.auth import provide_caller
+from server.accounts.auth import provide_caller
+from server.accounts.passwords import Passwords
 from server.due.scheduler import Scheduler
 from server.http.address_budgets import Edges
 from server.http.deps import provide_address
 from server.mail.sender import Mailer
 from server.op_runner import OpRunner
-from server.passwords import Passwords
 from server.plumbing import db
 from server.plumbing.clock import Clock
 from server.plumbing.db import Pool

@@ -18,8 +18,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
+from server.accounts.passwords import Passwords
 from server.http.address_budgets import pick_client
-from server.passwords import Passwords
 from server.plumbing.errors import Unavailable
 from server.plumbing.ratelimit import counted_as
 from tests.nodes import FakeClock, Node, http_client, run_node

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from push.fake_fcm import FakeFcm
-from server.queries.accounts import LIFETIME, outlived
+from server.accounts.users_sql import LIFETIME, outlived
 from server.realtime.listener import APPLICATION_NAME
 from tests.nodes import FakeClock, PushNodes, http_client
 from tests.people import (

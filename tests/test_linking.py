@@ -8,7 +8,7 @@ import re
 import asyncpg
 import httpx
 
-from server.codes import ALPHABET as INVITE_ALPHABET
+from server.accounts.codes import ALPHABET as INVITE_ALPHABET
 from tests.nodes import FakeClock, http_client, run_node
 from tests.people import assert_problem, link, sign_up
 

@@ -7,7 +7,7 @@ import asyncpg
 import httpx
 import pytest
 
-from server import codes
+from server.accounts import codes
 from server.mail import texts as mail_texts
 from server.plumbing.settings import Settings, SmtpServer
 from tests.mailbox import LOGIN, Mailbox

@@ -14,7 +14,7 @@ import msgspec
 import pytest
 
 from schemas.ops import Op
-from server.auth import Caller
+from server.accounts.auth import Caller
 from server.log.engine import decode_op
 from server.log.scrub import EntryWords, scrub_json, scrubbed
 from server.plumbing.local_time import reading_date

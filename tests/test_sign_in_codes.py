@@ -7,7 +7,7 @@ import asyncpg
 import httpx
 import pytest
 
-from server import codes, sign_in_codes
+from server.accounts import codes, sign_in_codes
 from server.plumbing.errors import RateLimited
 from tests.mailbox import Mailbox
 from tests.mailed import CODE, code_in, newest_code

@@ -9,7 +9,7 @@ from litestar.params import Parameter
 
 from schemas.repair import RepairTemplate
 from schemas.resources import CrisisResources
-from server.auth import CallerDep
+from server.accounts.auth import CallerDep
 from server.content.crisis import crisis_resources
 from server.content.repair_templates import TEMPLATES
 from server.http.problems import BEARER, problems

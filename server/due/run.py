@@ -19,6 +19,7 @@ from push.kinds import THROTTLE_GAP, THROTTLED
 from push.message import Notification, Outcome
 from push.transport import Transport
 from schemas.couples import CoupleSettings
+from server.accounts import users_sql as accounts_q
 from server.cluster.presence import LIVE_SECONDS
 from server.due import store as due_q
 from server.due.audience import Device, Person
@@ -27,7 +28,6 @@ from server.due.plan import Row
 from server.plumbing.db import Connection
 from server.plumbing.observability import DueCounts
 from server.practices.ritual import cadence_of
-from server.queries import accounts as accounts_q
 from server.queries import erasure
 
 log = logging.getLogger("twofold.due")

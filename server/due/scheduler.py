@@ -18,7 +18,8 @@ from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from push.transport import Transport
-from server import sessions
+from server.accounts import sessions
+from server.accounts import trust_sql as trust_q
 from server.due import run
 from server.due import store as due_q
 from server.plumbing import ratelimit
@@ -27,7 +28,6 @@ from server.plumbing.db import Connection, Pool
 from server.plumbing.loop_rounds import Rounds
 from server.plumbing.observability import DueCounts, Metrics
 from server.queries import retention
-from server.queries import trust as trust_q
 
 log = logging.getLogger("twofold.due")
 # APScheduler logs every run at INFO, and a tick outlasting its interval as a warning (which is

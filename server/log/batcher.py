@@ -24,7 +24,7 @@ import asyncpg
 
 from schemas.events import Event
 from schemas.ops import Op
-from server.auth import Caller
+from server.accounts.auth import Caller
 from server.log import engine
 from server.plumbing.clock import Clock
 from server.plumbing.db import Pool

@@ -26,7 +26,7 @@ import msgspec
 from schemas.couples import CoupleSettings
 from schemas.events import EVENT_TYPES, Event
 from schemas.ops import OP_TYPES, Op, OpAnswer, kind_of
-from server.auth import Caller
+from server.accounts.auth import Caller
 from server.due import plan
 from server.log import claims, forget, scrub
 from server.log.claims import Key

@@ -26,13 +26,13 @@ class Limit(msgspec.Struct, frozen=True):
 
 
 ACCEPT_INVITE = Limit("invite.accept", 10, timedelta(hours=1))
-# Wrong passwords (server.lockout): per client (a trusted device, else an address; a session
+# Wrong passwords (accounts.lockout): per client (a trusted device, else an address; a session
 # confirming its password), which refuses that client, and per email across the clients the
 # account does not trust, which refuses only those. So nobody else's failures lock the owner
 # out of a trusted device, or out of the safety exit.
 SIGN_IN_CLIENT = Limit("sign_in.client", 10, timedelta(hours=1))
 SIGN_IN_EMAIL = Limit("sign_in.email", 20, timedelta(hours=1))
-# Codes by mail (server/codes.py), each purpose with budgets of its own. Asking is limited
+# Codes by mail (server/accounts/codes.py), each purpose with budgets of its own. Asking is limited
 # per email (nobody's inbox is flooded) and per client address (IPv6 by its /64), unknown
 # emails alike. Using a code is limited per client address only, counted before the code is
 # checked: a limit per email would let anyone who knows it refuse its owner's own code.

@@ -41,7 +41,7 @@ QUEUE_FRAMES = 256
 
 # How passwords are hashed, by the name TWOFOLD_PASSWORD_HASHING gives: argon2id either way.
 # Stored hashes carry their own parameters, so changing this keeps every account signing in;
-# a sign-in makes an outdated hash again (server/accounts.py).
+# a sign-in makes an outdated hash again (server/accounts/account.py).
 HASHING = {
     # RFC 9106 4, the second recommended option (the first needs 2 GiB per password).
     "rfc9106": RFC_9106_LOW_MEMORY,

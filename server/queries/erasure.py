@@ -13,17 +13,17 @@ import uuid
 from collections.abc import Sequence
 
 from schemas.accounts import User
-from server import lockout
-from server.auth import Caller
+from server.accounts import lockout
+from server.accounts import users_sql as q
+from server.accounts.auth import Caller
+from server.accounts.passwords import Passwords
 from server.cluster import notify
 from server.linking import unlink_couple
-from server.passwords import Passwords
 from server.plumbing import ratelimit
 from server.plumbing.clock import Clock
 from server.plumbing.db import Connection, Pool
 from server.practices import reading as readings
 from server.practices import repair as repairs
-from server.queries import accounts as q
 from server.queries.couples import couples_of
 
 # An erased person's traces in a former partner's copy: events they made, or that name them,

@@ -12,12 +12,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+from server.accounts import users_sql as accounts_q
 from server.cluster import presence
 from server.log import events
 from server.plumbing.clock import Clock
 from server.plumbing.db import Connection, Pool
 from server.plumbing.errors import log_failure
-from server.queries import accounts as accounts_q
 from server.realtime.hub import Hub
 from server.realtime.subscriber import Subscriber
 

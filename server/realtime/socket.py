@@ -24,7 +24,8 @@ from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
 
 from schemas.sync import Close
-from server.auth import Caller, authenticate
+from server.accounts import users_sql as accounts_q
+from server.accounts.auth import Caller, authenticate
 from server.cluster import presence
 from server.http import raw_headers
 from server.http.address_budgets import Edges, Pending
@@ -36,7 +37,6 @@ from server.plumbing.db import Pool
 from server.plumbing.errors import PROBLEM_JSON, Forbidden, RateLimited, TwofoldError
 from server.plumbing.observability import Metrics
 from server.plumbing.settings import Settings
-from server.queries import accounts as accounts_q
 from server.realtime.hub import Hub
 from server.realtime.node import Node
 from server.realtime.protocol import Authenticate, SyncProtocol, Welcomed

@@ -10,7 +10,7 @@ from litestar.params import JSONBody
 
 from schemas.growth import GrowthEntry, GrowthIn, GrowthLog
 from server import growth
-from server.auth import CallerDep
+from server.accounts.auth import CallerDep
 from server.http.deps import ClockDep, Conn
 from server.http.params import a_date, in_range
 from server.http.problems import BEARER, problems

@@ -7,7 +7,7 @@ from litestar.params import JSONBody
 
 from schemas.couples import AcceptInvite, Couple, InviteCreated, SettingsPatch
 from server import linking
-from server.auth import CallerDep
+from server.accounts.auth import CallerDep
 from server.http.deps import ClockDep, Conn
 from server.http.problems import BEARER, problems
 from server.plumbing.errors import (

@@ -8,13 +8,14 @@ from litestar.params import JSONBody
 
 from schemas.accounts import DeleteMe, Leave, MePatch, User
 from schemas.export import Export
-from server import accounts, export, leaving
-from server.auth import CALLER_WITHOUT_HELD_CONNECTION, CallerDep
+from server import export, leaving
+from server.accounts import account
+from server.accounts import users_sql as q
+from server.accounts.auth import CALLER_WITHOUT_HELD_CONNECTION, CallerDep
+from server.accounts.passwords import PasswordsDep
 from server.http.deps import ClockDep, Conn, PoolDep
 from server.http.problems import BEARER, problems
-from server.passwords import PasswordsDep
 from server.plumbing.errors import NotFound, RateLimited
-from server.queries import accounts as q
 from server.queries import erasure
 
 
@@ -35,7 +36,7 @@ class PrivacyRoutes(Controller):
     async def change(self, data: JSONBody[MePatch], caller: CallerDep, conn: Conn) -> User:
         """Change the display name, time zone or whether the partner sees you online; fields
         left out keep their value."""
-        return await accounts.change_account(conn, caller.user_id, data)
+        return await account.change_account(conn, caller.user_id, data)
 
     # The routes that check a password hold no pooled connection while argon2 runs.
 

@@ -8,7 +8,7 @@ ALTER INDEX password_resets_code RENAME TO email_codes_code;
 ALTER INDEX password_resets_user RENAME TO email_codes_user;
 ALTER INDEX password_resets_expires RENAME TO email_codes_expires;
 
--- reset, sign_up or sign_in (server/codes.py). Codes live before this migration were resets.
+-- reset, sign_up or sign_in (server/accounts/codes.py). Codes live before this migration were resets.
 ALTER TABLE email_codes ADD COLUMN purpose text NOT NULL DEFAULT 'reset';
 ALTER TABLE email_codes ALTER COLUMN purpose DROP DEFAULT;
 -- Wrong passwords typed with a sign-in code: at five the code stops admitting anyone.

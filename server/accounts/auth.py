@@ -14,11 +14,11 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
+from server.accounts import users_sql as q
 from server.http.deps import ClockDep, Conn, PoolDep, SettingsDep, bearer_token
 from server.plumbing.clock import Clock
 from server.plumbing.db import Connection
 from server.plumbing.errors import NotLinked, Unauthorized
-from server.queries import accounts as q
 
 
 def new_refresh_token() -> str:

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from schemas.accounts import SignedIn, SignUp, SignUpConfirm
 from schemas.base import new_id
-from server import accounts, codes
+from server.accounts import account, codes
+from server.accounts import users_sql as accounts_q
+from server.accounts.passwords import Passwords
 from server.mail import mails_sql as mails_q
 from server.mail import texts as mail_texts
-from server.passwords import Passwords
 from server.plumbing.clock import Clock
 from server.plumbing.db import Pool
 from server.plumbing.errors import CodeInvalid
 from server.plumbing.settings import Settings
-from server.queries import accounts as accounts_q
 
 _INVALID = "That code is wrong, has expired or was used; sign up again for a new one"
 
@@ -73,4 +73,4 @@ async def confirm(
         if user is None:  # the email got an account since the code was mailed
             raise CodeInvalid(_INVALID)
         await mails_q.adopt(conn, user.id, user.email)
-        return await accounts.open_session(conn, settings, clock, user, data.platform)
+        return await account.open_session(conn, settings, clock, user, data.platform)

@@ -4,7 +4,7 @@ pass by naming something they could have read.
 A sign-in attempt is counted by who is knocking (``Attempt.key``):
 
 - A device the account trusts (it sent the secret the server gave it at a sign-in to this
-  account, server.trust) is counted under its own key: 10 wrong passwords an hour, then
+  account, server.accounts.trust) is counted under its own key: 10 wrong passwords an hour, then
   ``rate_limited`` for it alone. Nobody else's failures refuse it, and its own do not count
   against the email.
 - Anyone else is counted by address (IPv6 by its /64, as every limit counts an address):
@@ -25,12 +25,12 @@ from datetime import datetime
 
 import msgspec
 
-from server.auth import Caller
-from server.passwords import Turn
+from server.accounts import users_sql as q
+from server.accounts.auth import Caller
+from server.accounts.passwords import Turn
 from server.plumbing import ratelimit
 from server.plumbing.db import Connection, Pool
 from server.plumbing.errors import EmailCodeRequired, RateLimited, Unauthorized
-from server.queries import accounts as q
 
 
 class Client(msgspec.Struct, frozen=True):
@@ -66,7 +66,7 @@ class Attempt(msgspec.Struct, frozen=True):
     address: str
     # The account's trusted device that sent it (its secret checked), else None.
     trust_id: uuid.UUID | None = None
-    # Whether it proved the email with a live sign-in code mailed to it (server.sign_in_codes).
+    # Whether it proved the email with a live sign-in code mailed to it (``sign_in_codes``).
     proven_email: bool = False
 
     @property

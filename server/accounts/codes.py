@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 import msgspec
 
 from schemas.base import new_id
+from server.accounts import codes_sql as q
 from server.mail import mails_sql as mails_q
 from server.mail import texts as mail_texts
 from server.plumbing import ratelimit
@@ -36,7 +37,6 @@ from server.plumbing.clock import Clock
 from server.plumbing.db import Connection
 from server.plumbing.ratelimit import Limit
 from server.plumbing.settings import Settings
-from server.queries import codes as q
 
 LIFETIME = timedelta(minutes=30)
 LENGTH = 12

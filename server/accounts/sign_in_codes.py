@@ -1,6 +1,6 @@
 """Codes by mail for signing in: when others' wrong guesses have filled an email's window, an
 installation the account has not seen gets in with the password and a code mailed to the
-address (server/codes.py). These are what the sign-in path asks.
+address (server/accounts/codes.py). These are what the sign-in path asks.
 
 A code admits sign-ins until it is used by a correct password, expires (30 minutes), or has
 seen ``MAX_WRONG`` wrong passwords. Presenting one counts a try against the client's address
@@ -12,12 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from schemas.accounts import EmailCodeRequest
-from server import codes
+from server.accounts import codes
+from server.accounts import codes_sql as q
 from server.mail import texts as mail_texts
 from server.plumbing.clock import Clock
 from server.plumbing.db import Connection
 from server.plumbing.settings import Settings
-from server.queries import codes as q
 
 MAX_WRONG = q.MAX_WRONG
 

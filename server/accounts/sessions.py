@@ -3,7 +3,7 @@ password; and the end of sessions that outlived their lifetime (queries.accounts
 LIFETIME).
 
 Ending a session forgets the devices it registered, and ends the trust bound to it unless it
-ran out by time (server.trust), in the same statement; every node closes its sockets (4401)
+ran out by time (server.accounts.trust), in the same statement; every node closes its sockets (4401)
 when that transaction commits.
 """
 
@@ -13,14 +13,14 @@ import uuid
 from datetime import datetime
 
 from schemas.accounts import PasswordChange, SessionDevice, SessionView
-from server import lockout
-from server.auth import Caller
+from server.accounts import lockout
+from server.accounts import users_sql as q
+from server.accounts.auth import Caller
+from server.accounts.passwords import Passwords
 from server.cluster import notify
-from server.passwords import Passwords
 from server.plumbing.clock import Clock
 from server.plumbing.db import Connection, Pool
 from server.plumbing.errors import NotFound
-from server.queries import accounts as q
 
 
 async def list_sessions(conn: Connection, clock: Clock, caller: Caller) -> list[SessionView]:

@@ -8,11 +8,11 @@ from litestar import Controller, delete, get, patch, put
 from litestar.params import JSONBody, PathParameter
 
 from schemas.devices import Device, DeviceIn, InstallationId, NotificationPrefs, PrefsPatch
-from server.auth import CallerDep
+from server.accounts import devices_sql as q
+from server.accounts.auth import CallerDep
 from server.http.deps import ClockDep, Conn
 from server.http.problems import BEARER, problems
 from server.plumbing.errors import NotFound
-from server.queries import devices as q
 
 InstallationPath = Annotated[InstallationId, PathParameter(max_length=128)]
 

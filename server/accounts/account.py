@@ -9,15 +9,15 @@ import msgspec
 
 from schemas.accounts import MePatch, SignedIn, SignIn, Tokens, User
 from schemas.base import new_id
-from server import lockout, sign_in_codes, trust
-from server.auth import issue_access_token, new_refresh_token, refresh_token_hash
+from server.accounts import lockout, sign_in_codes, trust
+from server.accounts import users_sql as q
+from server.accounts.auth import issue_access_token, new_refresh_token, refresh_token_hash
+from server.accounts.passwords import Passwords
 from server.cluster import notify, presence
-from server.passwords import Passwords
 from server.plumbing.clock import Clock
 from server.plumbing.db import Connection, Pool
 from server.plumbing.errors import NotFound, Unauthorized
 from server.plumbing.settings import Settings
-from server.queries import accounts as q
 
 
 def _tokens(

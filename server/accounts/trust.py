@@ -19,11 +19,11 @@ from datetime import datetime
 from schemas.accounts import TrustedDeviceView
 from schemas.base import new_id
 from schemas.export import TrustedDeviceRecord
-from server.auth import Caller
+from server.accounts import trust_sql as q
+from server.accounts.auth import Caller
 from server.plumbing.clock import Clock
 from server.plumbing.db import Connection
 from server.plumbing.errors import NotFound
-from server.queries import trust as q
 
 
 def new_secret() -> str:

@@ -15,11 +15,11 @@ from schemas.accounts import (
     SessionView,
     TrustedDeviceView,
 )
-from server import sessions, trust
-from server.auth import CALLER_WITHOUT_HELD_CONNECTION, CallerDep
+from server.accounts import sessions, trust
+from server.accounts.auth import CALLER_WITHOUT_HELD_CONNECTION, CallerDep
+from server.accounts.passwords import PasswordsDep
 from server.http.deps import ClockDep, Conn, PoolDep
 from server.http.problems import BEARER, problems
-from server.passwords import PasswordsDep
 from server.plumbing.errors import NotFound, RateLimited
 
 

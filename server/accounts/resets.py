@@ -1,19 +1,19 @@
-"""Forgetting a password: a single-use code by email (server/codes.py), then a new password
+"""Forgetting a password: a single-use code by email (server/accounts/codes.py), then a new password
 that ends every session of the account."""
 
 from __future__ import annotations
 
 from schemas.accounts import PasswordReset, PasswordResetConfirm
-from server import codes, trust
+from server.accounts import codes, trust
+from server.accounts import users_sql as accounts_q
+from server.accounts.passwords import Passwords
 from server.cluster import notify
 from server.mail import texts as mail_texts
-from server.passwords import Passwords
 from server.plumbing import ratelimit
 from server.plumbing.clock import Clock
 from server.plumbing.db import Connection, Pool
 from server.plumbing.errors import ResetInvalid
 from server.plumbing.settings import Settings
-from server.queries import accounts as accounts_q
 
 
 async def request(

@@ -19,14 +19,14 @@ from schemas.accounts import (
     SignUp,
     SignUpConfirm,
 )
-from server import accounts, resets, sign_in_codes, sign_ups
-from server.auth import CallerDep
+from server.accounts import account, resets, sign_in_codes, sign_ups
+from server.accounts.auth import CallerDep
+from server.accounts.passwords import PasswordsDep
 from server.http.address_budgets import PASSWORD_RESET, REFRESH, SIGN_IN, SIGN_IN_CODE, SIGN_UP
 from server.http.address_guards import per_address
 from server.http.deps import AddressDep, ClockDep, Conn, PoolDep, SettingsDep
 from server.http.problems import BEARER, problems
 from server.mail.sender import MailerDep
-from server.passwords import PasswordsDep
 from server.plumbing.errors import CodeInvalid, EmailCodeRequired, RateLimited, ResetInvalid
 
 
@@ -109,7 +109,7 @@ class AccountRoutes(Controller):
         grants nothing (v1.2). Sign-ins are also limited per client address
         (``rate_limited``), and answered ``unavailable`` when this server is checking all the
         passwords it can at once."""
-        return await accounts.sign_in(pool, passwords, settings, clock, data, address)
+        return await account.sign_in(pool, passwords, settings, clock, data, address)
 
     @post(
         "/sessions/email-code",
@@ -150,13 +150,13 @@ class AccountRoutes(Controller):
         """Trade a refresh token for new tokens. Each refresh token works once; presenting a
         spent one revokes the whole session, since only a thief would hold it. Limited per
         client address (``rate_limited``)."""
-        return Refreshed(tokens=await accounts.refresh(conn, settings, clock, data.refresh_token))
+        return Refreshed(tokens=await account.refresh(conn, settings, clock, data.refresh_token))
 
     @delete("/sessions/current", status_code=204, responses=problems(), security=BEARER)
     async def sign_out(self, caller: CallerDep, conn: Conn, clock: ClockDep) -> None:
         """Sign out this device: its refresh token stops working, its sockets close and the
         device it registered gets no more notifications."""
-        await accounts.sign_out(conn, clock, caller.session_id)
+        await account.sign_out(conn, clock, caller.session_id)
 
     @post(
         "/password-resets",
