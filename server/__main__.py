@@ -53,7 +53,7 @@ def outbox(settings: Settings) -> int:
     """Every notification recorded (sent through FCM, or kept by the outbox), oldest first,
     then every mail (``to``, ``subject``, ``text``: null once an SMTP server took it), one
     JSON object per line."""
-    from server.due import store as due_q
+    from server.due_rows import store as due_q
     from server.mail import mails_sql as mails_q
     from server.plumbing import db
 

@@ -9,8 +9,8 @@ from server.accounts import codes, trust
 from server.accounts import codes_sql as codes_q
 from server.accounts import devices_sql as devices_q
 from server.accounts import users_sql as accounts_q
-from server.due import store as due_q
-from server.due.plan import FORMER_COUPLE_RETENTION
+from server.due_rows import store as due_q
+from server.due_rows.plan import FORMER_COUPLE_RETENTION
 from server.log import events as events_q
 from server.mail import mails_sql as mails_q
 from server.plumbing.clock import Clock

@@ -16,7 +16,7 @@ from server.accounts import users_sql as q
 from server.accounts.auth import Caller
 from server.accounts.passwords import Passwords
 from server.cluster import notify
-from server.due import store as due_q
+from server.due_rows import store as due_q
 from server.linking import unlink_couple
 from server.plumbing.clock import Clock
 from server.plumbing.db import Pool

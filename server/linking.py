@@ -20,8 +20,8 @@ from schemas.events import (
 )
 from server.accounts.codes import ALPHABET, normalize_code
 from server.cluster import notify, presence
-from server.due import plan
-from server.due import store as due_q
+from server.due_rows import plan
+from server.due_rows import store as due_q
 from server.log.working import CoupleWork
 from server.plumbing import ratelimit
 from server.plumbing.clock import Clock

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from server.due.store import DUE_ITEMS
+from server.due_rows.store import DUE_ITEMS
 from server.log.write_back import EVENTS
 from server.plumbing.tables import Table
 from server.practices import SLICES

@@ -1,3 +1,4 @@
-"""Work that falls due at an instant: what is planned when (``plan``), who is told what
-(``audience``, by the kinds of ``push.kinds``), what a claimed batch of due rows comes to
-(``decide``, pure), doing it (``run``), and every node's clock for it (``scheduler``)."""
+"""Due work: every node's clock for it (``scheduler``), a claimed batch of due rows decided
+(``decide``, pure, with who is told what: ``audience``, by the kinds of ``push.kinds``) and
+done (``run``), and a node's other sending processes (``senders``). The rows themselves, and
+when each falls due, are ``server.due_rows``."""

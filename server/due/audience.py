@@ -14,7 +14,7 @@ import msgspec
 from push.kinds import KINDS, Pref
 from push.message import Notification, Platform
 from push.texts import text
-from server.due.plan import collapse_key
+from server.due_rows.plan import collapse_key
 from server.plumbing.local_time import parse_time
 
 

@@ -21,9 +21,10 @@ from push.kinds import KINDS
 from push.message import Notification, Outcome
 from schemas.couples import CoupleSettings
 from schemas.ritual import Cadence
-from server.due import audience, plan
+from server.due import audience
 from server.due.audience import Person
-from server.due.plan import Key, Row
+from server.due_rows import plan
+from server.due_rows.plan import Key, Row
 
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 300.0

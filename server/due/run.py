@@ -21,10 +21,10 @@ from push.transport import Transport
 from schemas.couples import CoupleSettings
 from server.accounts import users_sql as accounts_q
 from server.cluster.presence import LIVE_SECONDS
-from server.due import store as due_q
 from server.due.audience import Device, Person
 from server.due.decide import Ritual, conclude, decide
-from server.due.plan import Row
+from server.due_rows import store as due_q
+from server.due_rows.plan import Row
 from server.plumbing.db import Connection
 from server.plumbing.observability import DueCounts
 from server.practices.ritual import cadence_of

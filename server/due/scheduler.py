@@ -21,7 +21,7 @@ from push.transport import Transport
 from server.accounts import sessions
 from server.accounts import trust_sql as trust_q
 from server.due import run
-from server.due import store as due_q
+from server.due_rows import store as due_q
 from server.plumbing import ratelimit
 from server.plumbing.clock import Clock
 from server.plumbing.db import Connection, Pool

@@ -27,7 +27,7 @@ from schemas.couples import CoupleSettings
 from schemas.events import EVENT_TYPES, Event
 from schemas.ops import OP_TYPES, Op, OpAnswer, kind_of
 from server.accounts.auth import Caller
-from server.due import plan
+from server.due_rows import plan
 from server.log import claims, forget, scrub
 from server.log.claims import Key
 from server.log.slices import Need, OpRule, Slice

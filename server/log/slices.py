@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from server.due.plan import Changes
+from server.due_rows.plan import Changes
 from server.log.working import CoupleWork, Part
 from server.plumbing.db import Connection
 from server.plumbing.tables import Table

@@ -15,7 +15,7 @@ import msgspec
 from schemas.base import BodyT, EventType
 from schemas.couples import CoupleSettings
 from schemas.events import Event
-from server.due.plan import Changes, Planned
+from server.due_rows.plan import Changes, Planned
 from server.log import scrub
 
 T = TypeVar("T")

@@ -16,8 +16,8 @@ from typing import Any
 import msgspec
 
 from schemas.events import Event
-from server.due.plan import Changes
-from server.due.store import DUE_ITEMS
+from server.due_rows.plan import Changes
+from server.due_rows.store import DUE_ITEMS
 from server.log import events
 from server.log.claims import Key
 from server.log.slices import Slice

@@ -29,7 +29,7 @@ from schemas.pause import (
     PauseStart,
     PauseStartBody,
 )
-from server.due.plan import Changes, Planned
+from server.due_rows.plan import Changes, Planned
 from server.log.slices import Need, OpRule, Slice
 from server.log.working import CoupleWork, Part, Rows
 from server.plumbing.db import Connection, by_couple

@@ -40,7 +40,7 @@ from schemas.reading import (
     SectionDoneBody,
     SectionState,
 )
-from server.due.plan import Changes, reading_reminder_after_day
+from server.due_rows.plan import Changes, reading_reminder_after_day
 from server.log.scrub import EntryWords
 from server.log.slices import Need, OpRule, Slice
 from server.log.working import CoupleWork, Part, Rows

@@ -34,7 +34,7 @@ from schemas.ritual import (
     RitualUpdate,
     UpdateBody,
 )
-from server.due.plan import Changes, ritual_reminder
+from server.due_rows.plan import Changes, ritual_reminder
 from server.log.slices import Need, OpRule, Slice
 from server.log.working import CoupleWork, Part, Rows
 from server.plumbing import local_time

@@ -24,7 +24,7 @@ from schemas.pause import Pause
 from schemas.reading import Reading
 from schemas.repair import Repair
 from schemas.ritual import Checkin, RitualPlan
-from server.due import plan
+from server.due_rows import plan
 from server.log import scrub
 from server.log.working import CoupleWork
 from server.plumbing.errors import TwofoldError

@@ -11,9 +11,9 @@ import msgspec
 
 from push.message import Notification
 from schemas.couples import CoupleSettings
-from server.due import plan
 from server.due.audience import Device, Person
-from server.due.plan import Row
+from server.due_rows import plan
+from server.due_rows.plan import Row
 
 COUPLE = uuid.UUID(int=1)
 ANA = uuid.UUID(int=2)

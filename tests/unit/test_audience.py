@@ -19,7 +19,7 @@ from server.due.audience import (
     in_quiet_hours,
     notifications,
 )
-from server.due.plan import collapse_key
+from server.due_rows.plan import collapse_key
 from tests.unit.dues import ANA, BEN, COUPLE, NOW, person
 
 

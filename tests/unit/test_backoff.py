@@ -14,7 +14,7 @@ import pytest
 from push.message import Notification, Outcome
 from server.due.audience import notifications
 from server.due.decide import BACKOFF_FIRST, BACKOFF_MAX, Decision, backoff, conclude, retry
-from server.due.plan import Row
+from server.due_rows.plan import Row
 from tests.unit.dues import BEN, COUPLE, NOW, alert_row, person, retry_row
 
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from schemas.ritual import EveryDay
-from server.due import plan
 from server.due.audience import notifications
 from server.due.decide import Decision, Ritual, conclude, decide
-from server.due.plan import Row
+from server.due_rows import plan
+from server.due_rows.plan import Row
 from tests.unit.dues import (
     ANA,
     BEN,

@@ -13,7 +13,7 @@ from schemas.base import EventType
 from schemas.events import Event
 from schemas.reading import READING_STARTED
 from schemas.repair import REPAIR_STARTED
-from server.due import plan
+from server.due_rows import plan
 from server.log.working import CoupleWork
 from server.practices import LOG
 from tests.unit.dues import ANA, COUPLE, NOW, SETTINGS

@@ -13,7 +13,7 @@ import msgspec
 from push.message import Notification, Outcome
 from schemas.devices import SentNotification
 from server.cluster.presence import NODE_ALIVE
-from server.due.plan import Planned, Row
+from server.due_rows.plan import Planned, Row
 from server.plumbing.db import Connection, arrays, json_rows
 from server.plumbing.tables import Column, Params, Table
 
