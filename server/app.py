@@ -35,9 +35,9 @@ from server.http.observed import observed
 from server.http.options import allow_every_method
 from server.http.origins import Cors
 from server.http.web_app import WebApp, api_prefixes
+from server.log.runner import OpRunner
 from server.mail import sender
 from server.mail.sender import Mailer
-from server.op_runner import OpRunner
 from server.openapi import DocsPagePlugin, PreciseJsonRenderPlugin
 from server.plumbing import db
 from server.plumbing.clock import Clock, SystemClock

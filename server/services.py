@@ -20,8 +20,8 @@ from server.accounts.passwords import Passwords
 from server.due.scheduler import Scheduler
 from server.http.address_budgets import Edges
 from server.http.deps import provide_address
+from server.log.runner import OpRunner
 from server.mail.sender import Mailer
-from server.op_runner import OpRunner
 from server.plumbing import db
 from server.plumbing.clock import Clock
 from server.plumbing.db import Pool

@@ -1,10 +1,10 @@
 """What any route may ask for by name that the plumbing provides (a connection, the pool, the
 settings, the clock, the client's address), and the screening before any handler runs.
 
-What a part provides is declared beside it: ``auth.CallerDep``, ``passwords.PasswordsDep``,
-``op_runner.OpsDep``, ``mail.MailerDep``, the socket's ``NodeServices``. Each is provided by
-``services.dependencies``, from the node's services: no handler looks one up in the app's
-state.
+What a part provides is declared beside it: ``accounts.auth.CallerDep``,
+``accounts.passwords.PasswordsDep``, ``log.runner.OpsDep``, ``mail.sender.MailerDep``, the
+socket's ``sync.socket.NodeServices``. Each is provided by ``server.services.dependencies``,
+from the node's services: no handler looks one up in the app's state.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from server.http import raw_headers
 from server.http.address_budgets import Edges, Pending
 from server.http.address_guards import client_address, via_trusted_proxy
 from server.http.origins import forwarded_scheme, own_origin, socket_may_open
-from server.op_runner import OpRunner
+from server.log.runner import OpRunner
 from server.plumbing.clock import Clock
 from server.plumbing.db import Pool
 from server.plumbing.errors import PROBLEM_JSON, Forbidden, RateLimited, TwofoldError

@@ -19,7 +19,7 @@ from server.http.deps import ClockDep, Conn
 from server.http.params import a_date, a_seq, in_range
 from server.http.problems import BEARER, problems
 from server.log import events
-from server.op_runner import OpsDep
+from server.log.runner import OpsDep
 from server.plumbing.errors import (
     NotAllowed,
     NotFound,
