@@ -23,6 +23,8 @@ from server.accounts.me_routes import MeRoutes
 from server.accounts.passwords import Passwords
 from server.accounts.routes import AccountRoutes
 from server.content.routes import RepairRoutes, ResourceRoutes
+from server.couple.linking_routes import LinkingRoutes
+from server.couple.state_routes import CoupleRoutes
 from server.due.scheduler import Scheduler
 from server.due.senders import Config as SendersConfig
 from server.due.senders import Senders
@@ -51,9 +53,7 @@ from server.realtime.hub import Hub
 from server.realtime.listener import Listener
 from server.realtime.node import Node
 from server.realtime.socket import sync
-from server.routes.couple import CoupleRoutes
 from server.routes.growth import GrowthRoutes
-from server.routes.linking import LinkingRoutes
 from server.routes.privacy import PrivacyRoutes
 from server.services import Services, attach, dependencies
 

@@ -9,6 +9,7 @@ from server.accounts import codes, trust
 from server.accounts import codes_sql as codes_q
 from server.accounts import devices_sql as devices_q
 from server.accounts import users_sql as accounts_q
+from server.couple import couples_sql as couples_q
 from server.due_rows import store as due_q
 from server.due_rows.plan import FORMER_COUPLE_RETENTION
 from server.log import events as events_q
@@ -16,7 +17,6 @@ from server.mail import mails_sql as mails_q
 from server.plumbing.clock import Clock
 from server.plumbing.db import Connection
 from server.plumbing.errors import NotFound
-from server.queries import couples as couples_q
 from server.queries import growth as growth_q
 
 INVITES = """

@@ -16,8 +16,8 @@ from server.accounts import users_sql as q
 from server.accounts.auth import Caller
 from server.accounts.passwords import Passwords
 from server.cluster import notify
+from server.couple.linking import unlink_couple
 from server.due_rows import store as due_q
-from server.linking import unlink_couple
 from server.plumbing.clock import Clock
 from server.plumbing.db import Pool
 from server.plumbing.errors import NotLinked

@@ -87,7 +87,7 @@ SIGN_IN = Purpose(
 
 
 # No 0/O, 1/I/L: codes are read aloud and typed from another person's screen (an invite,
-# server.linking) or from a mail.
+# server.couple.linking) or from a mail.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 

@@ -18,13 +18,13 @@ from server.accounts import users_sql as q
 from server.accounts.auth import Caller
 from server.accounts.passwords import Passwords
 from server.cluster import notify
-from server.linking import unlink_couple
+from server.couple.couples_sql import couples_of
+from server.couple.linking import unlink_couple
 from server.plumbing import ratelimit
 from server.plumbing.clock import Clock
 from server.plumbing.db import Connection, Pool
 from server.practices import reading as readings
 from server.practices import repair as repairs
-from server.queries.couples import couples_of
 
 # An erased person's traces in a former partner's copy: events they made, or that name them,
 # keep their place in the log (seq has no gaps) but lose their content and author.

@@ -6,8 +6,8 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody
 
 from schemas.couples import AcceptInvite, Couple, InviteCreated, SettingsPatch
-from server import linking
 from server.accounts.auth import CallerDep
+from server.couple import linking
 from server.http.deps import ClockDep, Conn
 from server.http.problems import BEARER, problems
 from server.plumbing.errors import (

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from schemas.state import CoupleState
 from server.cluster import presence
+from server.couple import couples_sql as couples_q
 from server.log import events
 from server.plumbing.clock import Clock
 from server.plumbing.db import Connection
@@ -17,7 +18,6 @@ from server.practices import repair as repairs_q
 from server.practices import ritual
 from server.practices import ritual as rituals_q
 from server.practices.pause import is_live
-from server.queries import couples as couples_q
 
 
 async def read_state(

@@ -14,7 +14,7 @@ from schemas.reading import ReadingsPage
 from schemas.ritual import CheckinsPage
 from schemas.state import CoupleState, EventsPage
 from server.accounts.auth import CallerDep
-from server.couple_state import read_state
+from server.couple.state import read_state
 from server.http.deps import ClockDep, Conn
 from server.http.params import a_date, a_seq, in_range
 from server.http.problems import BEARER, problems

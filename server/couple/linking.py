@@ -20,6 +20,7 @@ from schemas.events import (
 )
 from server.accounts.codes import ALPHABET, normalize_code
 from server.cluster import notify, presence
+from server.couple import couples_sql as q
 from server.due_rows import plan
 from server.due_rows import store as due_q
 from server.log.working import CoupleWork
@@ -35,7 +36,6 @@ from server.plumbing.errors import (
     OwnInvite,
 )
 from server.practices import LOG
-from server.queries import couples as q
 
 # Read aloud and typed from the partner's screen, in the alphabet of every typed code.
 INVITE_LENGTH = 8
