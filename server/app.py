@@ -28,6 +28,7 @@ from server.couple.state_routes import CoupleRoutes
 from server.due.scheduler import Scheduler
 from server.due.senders import Config as SendersConfig
 from server.due.senders import Senders
+from server.growth.routes import GrowthRoutes
 from server.http import address_guards
 from server.http.address_budgets import Edges
 from server.http.address_guards import on_shed
@@ -53,7 +54,6 @@ from server.realtime.hub import Hub
 from server.realtime.listener import Listener
 from server.realtime.node import Node
 from server.realtime.socket import sync
-from server.routes.growth import GrowthRoutes
 from server.routes.privacy import PrivacyRoutes
 from server.services import Services, attach, dependencies
 

@@ -12,12 +12,12 @@ from server.accounts import users_sql as accounts_q
 from server.couple import couples_sql as couples_q
 from server.due_rows import store as due_q
 from server.due_rows.plan import FORMER_COUPLE_RETENTION
+from server.growth import entries_sql as growth_q
 from server.log import events as events_q
 from server.mail import mails_sql as mails_q
 from server.plumbing.clock import Clock
 from server.plumbing.db import Connection
 from server.plumbing.errors import NotFound
-from server.queries import growth as growth_q
 
 INVITES = """
 SELECT code, created_at, expires_at, used_at, revoked_at

@@ -9,8 +9,8 @@ from litestar import Controller, get, post
 from litestar.params import JSONBody
 
 from schemas.growth import GrowthEntry, GrowthIn, GrowthLog
-from server import growth
 from server.accounts.auth import CallerDep
+from server.growth import entries
 from server.http.deps import ClockDep, Conn
 from server.http.params import a_date, in_range
 from server.http.problems import BEARER, problems
@@ -26,7 +26,7 @@ class GrowthRoutes(Controller):
         self, data: JSONBody[GrowthIn], caller: CallerDep, conn: Conn, clock: ClockDep
     ) -> GrowthEntry:
         """Record how you are doing (each 1–7). Never shown to your partner."""
-        return await growth.record(conn, clock, caller.user_id, data)
+        return await entries.record(conn, clock, caller.user_id, data)
 
     @get("/", responses=problems())
     async def read(
@@ -40,4 +40,4 @@ class GrowthRoutes(Controller):
         """Your entries between two local dates (default: the last twelve weeks) and their
         weekly averages."""
         first, last = in_range(first, "from"), in_range(last, "to")
-        return await growth.read(conn, clock, caller.user_id, first, last)
+        return await entries.read(conn, clock, caller.user_id, first, last)

@@ -9,11 +9,11 @@ from datetime import date, timedelta
 from schemas.base import new_id
 from schemas.growth import GrowthEntry, GrowthIn, GrowthLog, GrowthWeek
 from server.accounts import users_sql as accounts_q
+from server.growth import entries_sql as q
 from server.plumbing.clock import Clock
 from server.plumbing.db import Connection
 from server.plumbing.errors import NotFound, ValidationFailed
 from server.plumbing.local_time import local_date
-from server.queries import growth as q
 
 # Without from/to, the log shows the last twelve weeks: enough to see a trajectory.
 DEFAULT_WEEKS = 12
