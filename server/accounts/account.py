@@ -1,5 +1,5 @@
 """Signing in, refreshing and ending sessions, and changing an account (signing up:
-``sign_ups``; erasing: ``queries.erasure``)."""
+``sign_ups``; erasing: ``server.privacy.erasure``)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Taking one's account back: its sessions, its password and the devices it trusts (the
-account itself, ``/v1/me``, is read, changed, exported and erased in ``routes.privacy``)."""
+account itself, ``/v1/me``, is read, changed, exported and erased in
+``server.privacy.routes``)."""
 
 from __future__ import annotations
 

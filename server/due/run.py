@@ -28,7 +28,7 @@ from server.due_rows.plan import Row
 from server.plumbing.db import Connection
 from server.plumbing.observability import DueCounts
 from server.practices.ritual import cadence_of
-from server.queries import erasure
+from server.privacy import erasure
 
 log = logging.getLogger("twofold.due")
 

@@ -27,7 +27,7 @@ from server.plumbing.clock import Clock
 from server.plumbing.db import Connection, Pool
 from server.plumbing.loop_rounds import Rounds
 from server.plumbing.observability import DueCounts, Metrics
-from server.queries import retention
+from server.privacy import retention
 
 log = logging.getLogger("twofold.due")
 # APScheduler logs every run at INFO, and a tick outlasting its interval as a warning (which is

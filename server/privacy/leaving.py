@@ -21,7 +21,7 @@ from server.due_rows import store as due_q
 from server.plumbing.clock import Clock
 from server.plumbing.db import Pool
 from server.plumbing.errors import NotLinked
-from server.queries import erasure
+from server.privacy import erasure
 
 
 async def leave(

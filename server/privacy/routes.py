@@ -8,7 +8,6 @@ from litestar.params import JSONBody
 
 from schemas.accounts import DeleteMe, Leave, MePatch, User
 from schemas.export import Export
-from server import export, leaving
 from server.accounts import account
 from server.accounts import users_sql as q
 from server.accounts.auth import CALLER_WITHOUT_HELD_CONNECTION, CallerDep
@@ -16,7 +15,7 @@ from server.accounts.passwords import PasswordsDep
 from server.http.deps import ClockDep, Conn, PoolDep
 from server.http.problems import BEARER, problems
 from server.plumbing.errors import NotFound, RateLimited
-from server.queries import erasure
+from server.privacy import erasure, export, leaving
 
 
 class PrivacyRoutes(Controller):
