@@ -50,12 +50,12 @@ from server.plumbing.ratelimit import OpBudget
 from server.plumbing.settings import Settings, parse_allow_list, weak_secret
 from server.practices import LOG
 from server.privacy.routes import PrivacyRoutes
-from server.realtime.fanout import Fanout
-from server.realtime.hub import Hub
-from server.realtime.listener import Listener
-from server.realtime.node import Node
-from server.realtime.socket import sync
 from server.services import Services, attach, dependencies
+from server.sync.fanout import Fanout
+from server.sync.hub import Hub
+from server.sync.listener import Listener
+from server.sync.node import Node
+from server.sync.socket import sync
 
 log = logging.getLogger("twofold")
 

@@ -27,9 +27,9 @@ from server.plumbing.clock import Clock
 from server.plumbing.db import Pool
 from server.plumbing.observability import Metrics
 from server.plumbing.settings import Settings
-from server.realtime.hub import Hub
-from server.realtime.listener import Listener
-from server.realtime.node import Node
+from server.sync.hub import Hub
+from server.sync.listener import Listener
+from server.sync.node import Node
 
 _KEY = "twofold"
 

@@ -13,7 +13,7 @@ from websockets.http11 import Request
 from server.app import create_asgi
 from server.plumbing.clock import Clock
 from server.plumbing.settings import Settings
-from server.realtime.subscriber import PONGS, Heard
+from server.sync.subscriber import PONGS, Heard
 
 MAX_FRAME = 64 * 1024
 

@@ -10,7 +10,7 @@ import asyncpg
 
 from push.fake_fcm import FakeFcm
 from server.accounts.users_sql import LIFETIME, outlived
-from server.realtime.listener import APPLICATION_NAME
+from server.sync.listener import APPLICATION_NAME
 from tests.nodes import FakeClock, PushNodes, http_client
 from tests.people import (
     Person,

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server.realtime.subscriber import Subscriber
+from server.sync.subscriber import Subscriber
 from tests.nodes import FakeClock, Node, http_client, run_node
 from tests.people import Person, link, sign_up
 from tests.pg import OwnPostgres

@@ -17,8 +17,8 @@ import pytest
 from uvicorn.protocols.utils import ClientDisconnected
 
 from server.plumbing.observability import Metrics
-from server.realtime.socket import _Session
-from server.realtime.subscriber import Subscriber
+from server.sync.socket import _Session
+from server.sync.subscriber import Subscriber
 
 
 class _GoneWhileWriting:

@@ -15,7 +15,7 @@ from schemas.ops import OpAnswer
 from schemas.pause import PauseStart
 from schemas.sync import Close
 from server.plumbing.errors import NUL_DETAIL, RateLimited, Unauthorized
-from server.realtime.protocol import Authenticate, InvalidState, SyncProtocol
+from server.sync.protocol import Authenticate, InvalidState, SyncProtocol
 
 ANA = uuid.UUID("0190a5a0-0000-7000-8000-00000000a0a0")
 COUPLE = uuid.UUID("0190a5a0-0000-7000-8000-00000000c0c0")

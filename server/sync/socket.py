@@ -1,4 +1,4 @@
-"""``GET /v1/sync``: the Litestar adapter of the sync protocol (``realtime.protocol``).
+"""``GET /v1/sync``: the Litestar adapter of the sync protocol (``sync.protocol``).
 
 The protocol decides (what a frame is answered with, when to welcome, reset or close); this
 module does the I/O it asks for: reading and sending frames, the database, the hub, the
@@ -37,10 +37,10 @@ from server.plumbing.db import Pool
 from server.plumbing.errors import PROBLEM_JSON, Forbidden, RateLimited, TwofoldError
 from server.plumbing.observability import Metrics
 from server.plumbing.settings import Settings
-from server.realtime.hub import Hub
-from server.realtime.node import Node
-from server.realtime.protocol import Authenticate, SyncProtocol, Welcomed
-from server.realtime.subscriber import PONGS, Heard, Subscriber
+from server.sync.hub import Hub
+from server.sync.node import Node
+from server.sync.protocol import Authenticate, SyncProtocol, Welcomed
+from server.sync.subscriber import PONGS, Heard, Subscriber
 
 log = logging.getLogger("twofold.sync")
 

@@ -30,7 +30,7 @@ from server.plumbing.errors import log_failure
 from server.plumbing.observability import Metrics
 from server.plumbing.settings import QUEUE_FRAMES
 from server.practices import EVENTS_FORGETTING as FORGETTING
-from server.realtime.subscriber import Subscriber
+from server.sync.subscriber import Subscriber
 
 log = logging.getLogger("twofold.hub")
 

@@ -18,8 +18,8 @@ from server.log import events
 from server.plumbing.clock import Clock
 from server.plumbing.db import Connection, Pool
 from server.plumbing.errors import log_failure
-from server.realtime.hub import Hub
-from server.realtime.subscriber import Subscriber
+from server.sync.hub import Hub
+from server.sync.subscriber import Subscriber
 
 log = logging.getLogger("twofold.node")
 

@@ -18,7 +18,7 @@ import asyncpg
 
 from server.cluster import notify
 from server.log import events
-from server.realtime.hub import Hub
+from server.sync.hub import Hub
 
 log = logging.getLogger("twofold.listener")
 

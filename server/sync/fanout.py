@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from push.kinds import ALERTS
 from schemas.events import Event
-from server.realtime.hub import Hub
+from server.sync.hub import Hub
 
 
 class Fanout:

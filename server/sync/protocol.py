@@ -2,7 +2,7 @@
 
 As python-websockets keeps its ``ServerProtocol`` (bytes in, frames and events out, never a
 socket or a task), this holds every rule of a sync session and touches nothing: the adapter
-(``realtime.socket``) reads the frames, hands each to the protocol, does what it is asked,
+(``sync.socket``) reads the frames, hands each to the protocol, does what it is asked,
 and reports back what came of it. So each rule is tested without a server, a database or a
 socket (``tests/unit/test_sync_protocol.py``).
 

@@ -1,1 +1,0 @@
-"""The /v1/sync socket, the per-node registry of sockets, and fan-out across nodes."""
