@@ -6,7 +6,6 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import msgspec
 from litestar import Litestar
@@ -41,7 +40,12 @@ from server.http.web_app import WebApp, api_prefixes
 from server.log.runner import OpRunner
 from server.mail import sender
 from server.mail.sender import Mailer
-from server.openapi import DocsPagePlugin, PreciseJsonRenderPlugin
+from server.openapi.document import (
+    SWAGGER_PAGE,
+    SWAGGER_UI,
+    DocsPagePlugin,
+    PreciseJsonRenderPlugin,
+)
 from server.plumbing import db
 from server.plumbing.clock import Clock, SystemClock
 from server.plumbing.errors import Shed, exception_handlers
@@ -60,11 +64,6 @@ from server.sync.socket import sync
 log = logging.getLogger("twofold")
 
 MAX_BODY = 64 * 1024
-# Swagger UI (swagger-ui-dist from npm, with its LICENSE), served by the node itself so the
-# docs render with no internet and load no script from a CDN.
-SWAGGER_UI = Path(__file__).parent / "static" / "swagger-ui"
-# Our own two files of that page: what Litestar's page would have written inline.
-SWAGGER_PAGE = Path(__file__).parent / "static" / "swagger-page"
 ASSETS = "/schema/assets"
 
 

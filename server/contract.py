@@ -36,8 +36,8 @@ from schemas.sync import (
     Welcome,
 )
 from server.app import create_app
-from server.json_schema import lift_extras, refer_to_time_zones, time_zone_schema
-from server.openapi import precise
+from server.openapi.document import precise
+from server.openapi.json_schema import lift_extras, refer_to_time_zones, time_zone_schema
 from server.plumbing.errors import error_codes
 from server.plumbing.settings import Settings
 from server.practices import EVENT_BODIES, EVENTS_HOLDING_WORDS, OP_RESULTS

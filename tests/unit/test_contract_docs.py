@@ -22,7 +22,7 @@ from schemas.events import EVENT_TYPES
 from schemas.ops import OP_TYPES, Op, kind_of
 from schemas.sync import ClientFrame
 from server import contract
-from server.json_schema import NO_NUL
+from server.openapi.json_schema import NO_NUL
 from server.plumbing.errors import TwofoldError
 from server.practices import EVENT_BODIES, OP_RESULTS
 

@@ -1,7 +1,7 @@
 """What the contract documents say of the fields beyond what Litestar and msgspec write from a
 ``msgspec.Meta`` alone, as walks over the JSON Schema they wrote: the time zones named once,
 the extras Litestar reads from ``extra_json_schema["extra"]`` in msgspec's documents too, and
-no NUL character in any text or key of a request. ``server.openapi`` applies them to the
+no NUL character in any text or key of a request. ``server.openapi.document`` applies them to the
 OpenAPI document, ``server.contract`` the first two to the AsyncAPI one."""
 
 from __future__ import annotations

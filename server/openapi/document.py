@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import html
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -34,13 +35,13 @@ from push.kinds import KINDS
 from schemas.events import Event
 from schemas.ops import OP_TYPES, kind_of
 from server.http.problems import codes_of
-from server.json_schema import (
+from server.openapi.json_schema import (
     lift_extras,
     refer_to_time_zones,
     requests_without_nul,
     time_zone_schema,
 )
-from server.links import LINKS
+from server.openapi.links import LINKS
 from server.plumbing.errors import (
     PROBLEM_JSON,
     Forbidden,
@@ -318,6 +319,13 @@ class PreciseJsonRenderPlugin(_Precise, JsonRenderPlugin):
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
         return super().render(request, self.precise(openapi_schema))
+
+
+# Swagger UI (swagger-ui-dist from npm, with its LICENSE), served by the node itself so the
+# docs render with no internet and load no script from a CDN.
+SWAGGER_UI = Path(__file__).parent / "static" / "swagger-ui"
+# Our own two files of that page: what Litestar's page would have written inline.
+SWAGGER_PAGE = Path(__file__).parent / "static" / "swagger-page"
 
 
 class DocsPagePlugin(SwaggerRenderPlugin):

@@ -4,7 +4,7 @@ page's head to the next page, a session of the list to ending it). They
 let generated clients and the stateful fuzzer walk real couples instead of made-up ids.
 
 Litestar builds each operation's success response from the handler's return type and has no
-place for links, so ``server.openapi.precise`` adds them to the document, by operationId.
+place for links, so ``server.openapi.document.precise`` adds them to the document, by operationId.
 """
 
 from __future__ import annotations
