@@ -1,12 +1,15 @@
 """How the code is layered, held by the imports themselves (read with ``ast``, every import:
 at the top, inside a function or under ``TYPE_CHECKING``): no module imports one that imports
-it back, however far round, and the wire schemas and the push package stand below the server.
-A new cycle fails here with the modules that make it."""
+it back, however far round; no folder of the server imports one that imports it back either
+(a module at the top of server/ counts as a folder of its own), and the plumbing imports no
+other part of the server; the wire schemas and the push package stand below the server. A new
+cycle fails here with the modules that make it."""
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,8 +85,64 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+def _part(module: str) -> str:
+    """The part of the server a module belongs to: its folder under server/, or the module
+    itself when it stands at the top of server/."""
+    return ".".join(module.split(".")[:2])
+
+
+SERVER = {module for module in MODULES if module.startswith("server.")}
+# Which part imports which: the folders of server/ and the modules at its top.
+PARTS = {
+    part: {_part(i) for m in SERVER if _part(m) == part for i in IMPORTS[m] if i in SERVER} - {part}
+    for part in {_part(module) for module in SERVER}
+}
+
+
+def _shortest_cycle(graph: dict[str, set[str]], component: list[str]) -> list[str]:
+    """The shortest way round one cycle of ``graph`` among ``component``, first node last too."""
+    best: list[str] = []
+    for start in component:
+        paths = {start: [start]}
+        queue = [start]
+        while queue and not (best and len(paths[queue[0]]) >= len(best)):
+            node = queue.pop(0)
+            for nxt in sorted(graph[node] & set(component)):
+                if nxt == start:
+                    if not best or len(paths[node]) + 1 < len(best):
+                        best = [*paths[node], start]
+                elif nxt not in paths:
+                    paths[nxt] = [*paths[node], nxt]
+                    queue.append(nxt)
+    return best
+
+
+def _ties(graph: dict[str, set[str]]) -> list[str]:
+    """For each cycle of ``graph``, its shortest way round, each step with an import that
+    makes it: where to look first."""
+    found = []
+    for component in _cycles(graph):
+        way = _shortest_cycle(graph, component)
+        steps = []
+        for a, b in pairwise(way):
+            module, imported = min(
+                (m, i) for m in SERVER if _part(m) == a for i in IMPORTS[m] if _part(i) == b
+            )
+            steps.append(f"{module} imports {imported}")
+        found.append(" -> ".join(way) + ": " + "; ".join(steps))
+    return found
+
+
 def test_no_module_imports_one_that_imports_it_back() -> None:
     assert _cycles(IMPORTS) == []
+
+
+def test_no_folder_of_the_server_imports_one_that_imports_it_back() -> None:
+    assert _ties(PARTS) == []
+
+
+def test_the_plumbing_imports_no_other_part_of_the_server() -> None:
+    assert PARTS["server.plumbing"] == set()
 
 
 def test_the_schemas_and_push_stand_below_the_server() -> None:
@@ -100,3 +159,10 @@ def test_a_cycle_is_found_with_its_modules() -> None:
     """The check itself: a ring of three and a pair are reported, a chain is not."""
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"e"}, "e": {"d"}, "f": {"a"}}
     assert sorted(_cycles(graph)) == [["a", "b", "c"], ["d", "e"]]
+
+
+def test_a_module_counts_for_its_folder_or_for_itself() -> None:
+    """The parts the folder check compares: a folder of server/, or a module at its top."""
+    assert _part("server.accounts.auth") == "server.accounts"
+    assert _part("server.practices") == "server.practices"
+    assert _part("server.app") == "server.app"
