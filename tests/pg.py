@@ -5,11 +5,42 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import uuid
 import warnings
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
+from server.plumbing.db import migration_files
 from server.plumbing.embedded import start_embedded, stop_embedded
+
+
+@asynccontextmanager
+async def migrated_up_to(
+    database_url: str, migration: str
+) -> AsyncIterator[tuple[asyncpg.Connection, Path]]:
+    """A scratch database migrated up to just before ``migration`` (its file name), for a
+    story about what that migration does to the rows written before it: the connection, and
+    the migration's file to apply once those rows are in. Dropped afterwards."""
+    admin = await asyncpg.connect(database_url)
+    name = f"twofold_migration_{uuid.uuid4().hex[:12]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        conn = await asyncpg.connect(database_url, database=name)
+        try:
+            files = migration_files()
+            target = next(p for p in files if p.name == migration)
+            for path in files[: files.index(target)]:
+                await conn.execute(path.read_text())
+            yield conn, target
+        finally:
+            await conn.close()
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}"')
+        await admin.close()
 
 
 class OwnPostgres:

@@ -12,7 +12,6 @@ import httpx
 import pytest
 
 from push.fake_fcm import FakeFcm
-from server.plumbing.db import migration_files
 from tests.mailed import newest_code
 from tests.nodes import FakeClock, Node, PushNodes, http_client
 from tests.people import (
@@ -24,6 +23,7 @@ from tests.people import (
     sign_up,
     signed_in_on,
 )
+from tests.pg import migrated_up_to
 from tests.phones import Phone
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -317,50 +317,36 @@ async def test_the_migration_binds_todays_devices_to_their_owners_newest_live_se
     """Phones registered before devices belonged to sessions: each goes to its owner's newest
     live session (and ends with it); the phones of someone signed out everywhere are
     forgotten, since they should no longer have been told anything."""
-    admin = await asyncpg.connect(database_url)
-    name = f"twofold_migration_{uuid.uuid4().hex[:12]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        conn = await asyncpg.connect(database_url, database=name)
-        try:
-            files = migration_files()
-            binding = next(p for p in files if p.name == "0010_sessions.sql")
-            for path in files[: files.index(binding)]:
-                await conn.execute(path.read_text())
-            ana, ben = uuid.uuid4(), uuid.uuid4()
-            old, new, revoked = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-            await conn.execute(
-                """INSERT INTO users (id, email, password_hash, display_name, timezone,
-                                      created_at)
-                   VALUES ($1, 'ana@example.org', 'x', 'Ana', 'UTC', now()),
-                          ($2, 'ben@example.org', 'x', 'Ben', 'UTC', now())""",
-                ana,
-                ben,
-            )
-            await conn.execute(
-                """INSERT INTO sessions (id, user_id, created_at, last_used_at, revoked_at)
-                   VALUES ($1, $4, now() - interval '2 days', now(), NULL),
-                          ($2, $4, now() - interval '1 day', now(), NULL),
-                          ($3, $5, now(), now(), now())""",
-                old,
-                new,
-                revoked,
-                ana,
-                ben,
-            )
-            await conn.execute(
-                """INSERT INTO devices (user_id, installation_id, fcm_token, platform,
-                                        registered_at)
-                   VALUES ($1, 'ana-phone', 'tok-ana', 'ios', now()),
-                          ($2, 'ben-phone', 'tok-ben', 'ios', now())""",
-                ana,
-                ben,
-            )
-            await conn.execute(binding.read_text())
-            rows = await conn.fetch("SELECT installation_id, session_id FROM devices")
-            assert [(r["installation_id"], r["session_id"]) for r in rows] == [("ana-phone", new)]
-        finally:
-            await conn.close()
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}"')
-        await admin.close()
+    async with migrated_up_to(database_url, "0010_sessions.sql") as (conn, binding):
+        ana, ben = uuid.uuid4(), uuid.uuid4()
+        old, new, revoked = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        await conn.execute(
+            """INSERT INTO users (id, email, password_hash, display_name, timezone,
+                                  created_at)
+               VALUES ($1, 'ana@example.org', 'x', 'Ana', 'UTC', now()),
+                      ($2, 'ben@example.org', 'x', 'Ben', 'UTC', now())""",
+            ana,
+            ben,
+        )
+        await conn.execute(
+            """INSERT INTO sessions (id, user_id, created_at, last_used_at, revoked_at)
+               VALUES ($1, $4, now() - interval '2 days', now(), NULL),
+                      ($2, $4, now() - interval '1 day', now(), NULL),
+                      ($3, $5, now(), now(), now())""",
+            old,
+            new,
+            revoked,
+            ana,
+            ben,
+        )
+        await conn.execute(
+            """INSERT INTO devices (user_id, installation_id, fcm_token, platform,
+                                    registered_at)
+               VALUES ($1, 'ana-phone', 'tok-ana', 'ios', now()),
+                      ($2, 'ben-phone', 'tok-ben', 'ios', now())""",
+            ana,
+            ben,
+        )
+        await conn.execute(binding.read_text())
+        rows = await conn.fetch("SELECT installation_id, session_id FROM devices")
+        assert [(r["installation_id"], r["session_id"]) for r in rows] == [("ana-phone", new)]

@@ -15,9 +15,9 @@ import asyncpg
 import httpx
 import pytest
 
-from server.plumbing.db import migration_files
 from tests.nodes import FakeClock, Node
 from tests.people import PASSWORD, Person, assert_problem, code, sign_up
+from tests.pg import migrated_up_to
 from tests.test_password_resets import asked_code
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -431,36 +431,20 @@ async def test_made_up_and_oversized_secrets_gain_nothing(
 async def test_the_migration_forgets_the_installation_ids_sessions_kept(database_url: str) -> None:
     """Sessions kept the installation id each signed in with: after the migration none does, and
     the index that found an installation's past sessions is gone."""
-    admin = await asyncpg.connect(database_url)
-    name = f"twofold_migration_{uuid.uuid4().hex[:12]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        conn = await asyncpg.connect(database_url, database=name)
-        try:
-            files = migration_files()
-            trust = next(p for p in files if p.name == "0016_trusted_devices.sql")
-            for path in files[: files.index(trust)]:
-                await conn.execute(path.read_text())
-            ana = uuid.uuid4()
-            await conn.execute(
-                """INSERT INTO users (id, email, password_hash, display_name, timezone, created_at)
-                   VALUES ($1, 'ana@example.org', 'x', 'Ana', 'UTC', now())""",
-                ana,
-            )
-            await conn.execute(
-                """INSERT INTO sessions (id, user_id, created_at, last_used_at, installation_id)
-                   VALUES ($1, $2, now(), now(), 'ana-phone')""",
-                uuid.uuid4(),
-                ana,
-            )
-            await conn.execute(trust.read_text())
-            assert await conn.fetchval("SELECT count(installation_id) FROM sessions") == 0
-            indexes = await conn.fetch(
-                "SELECT indexname FROM pg_indexes WHERE tablename = 'sessions'"
-            )
-            assert "sessions_installation" not in {r["indexname"] for r in indexes}
-        finally:
-            await conn.close()
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}"')
-        await admin.close()
+    async with migrated_up_to(database_url, "0016_trusted_devices.sql") as (conn, trust):
+        ana = uuid.uuid4()
+        await conn.execute(
+            """INSERT INTO users (id, email, password_hash, display_name, timezone, created_at)
+               VALUES ($1, 'ana@example.org', 'x', 'Ana', 'UTC', now())""",
+            ana,
+        )
+        await conn.execute(
+            """INSERT INTO sessions (id, user_id, created_at, last_used_at, installation_id)
+               VALUES ($1, $2, now(), now(), 'ana-phone')""",
+            uuid.uuid4(),
+            ana,
+        )
+        await conn.execute(trust.read_text())
+        assert await conn.fetchval("SELECT count(installation_id) FROM sessions") == 0
+        indexes = await conn.fetch("SELECT indexname FROM pg_indexes WHERE tablename = 'sessions'")
+        assert "sessions_installation" not in {r["indexname"] for r in indexes}
