@@ -62,16 +62,16 @@ AND (user_id IS NOT NULL) = $5 AND wrong_passwords < $6
 MAX_WRONG = 5
 
 
+def _live(key: Key, now: datetime) -> tuple[object, ...]:
+    """``_LIVE``'s parameters, in its order."""
+    return (key.purpose, key.email_hash, key.code_hash, now, key.for_account, MAX_WRONG)
+
+
 async def is_live(conn: Connection, key: Key, now: datetime) -> bool:
     """Whether this code would do what it is for now (nothing is spent)."""
     found = await conn.fetchval(
         f"SELECT EXISTS (SELECT 1 FROM email_codes WHERE {_LIVE})",
-        key.purpose,
-        key.email_hash,
-        key.code_hash,
-        now,
-        key.for_account,
-        MAX_WRONG,
+        *_live(key, now),
     )
     return bool(found)
 
@@ -88,12 +88,7 @@ async def use(conn: Connection, key: Key, now: datetime) -> Used | None:
         f"""DELETE FROM email_codes
             WHERE id = (SELECT id FROM email_codes WHERE {_LIVE} LIMIT 1)
             RETURNING user_id""",
-        key.purpose,
-        key.email_hash,
-        key.code_hash,
-        now,
-        key.for_account,
-        MAX_WRONG,
+        *_live(key, now),
     )
     if row is None:
         return None
@@ -109,12 +104,7 @@ async def wrong_password(conn: Connection, key: Key, now: datetime) -> None:
     """Count a wrong password typed with this code (at MAX_WRONG it is no longer live)."""
     await conn.execute(
         f"UPDATE email_codes SET wrong_passwords = wrong_passwords + 1 WHERE {_LIVE}",
-        key.purpose,
-        key.email_hash,
-        key.code_hash,
-        now,
-        key.for_account,
-        MAX_WRONG,
+        *_live(key, now),
     )
 
 

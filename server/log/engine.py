@@ -165,6 +165,8 @@ class Log:
         self.answers_holding_words = frozenset(
             kind_of(op) for op, rule in self.rules.items() if rule.answer_holds_words
         )
+        # As the forgetting statement takes them, made once rather than for every batch.
+        self._words_in = (sorted(self.events_holding_words), sorted(self.answers_holding_words))
 
     def apply(self, work: CoupleWork, actor: uuid.UUID, op: Op) -> msgspec.Struct:
         """Apply one op to its couple's working state (pure); raises TwofoldError, changing
@@ -238,12 +240,7 @@ class Log:
 
         forgotten = {c: w.forgotten for c, w in works.items() if w.forgotten}
         if forgotten:  # only then: a batch that forgets nothing costs no more statements
-            await forget.forget(
-                conn,
-                forgotten,
-                sorted(self.events_holding_words),
-                sorted(self.answers_holding_words),
-            )
+            await forget.forget(conn, forgotten, *self._words_in)
             # A stored answer predates the whole batch: every word it forgets is older.
             for key, outcome in outcomes.items():
                 if outcome.repeated and key[0] in forgotten:
